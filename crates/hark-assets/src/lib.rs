@@ -1,0 +1,1 @@
+//! hark-assets (work in progress)

@@ -1,0 +1,1 @@
+//! hark-kokoro (work in progress)

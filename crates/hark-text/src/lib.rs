@@ -1,0 +1,1 @@
+//! hark-text (work in progress)
