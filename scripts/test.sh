@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up and run every test: system packages, real model assets (cached), the whole workspace's tests.
+# Model assets are cached in $HARK_ASSETS (default: ~/.cache/hark/assets) so later runs skip the download.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+export HARK_ASSETS="${HARK_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/hark/assets}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+echo "== fetch model assets into $HARK_ASSETS" >&2
+cargo run -q -p hark-cli -- fetch
+cargo run -q -p hark-cli -- fetch --verify
+echo "== cargo test --workspace" >&2
+cargo test --workspace --no-fail-fast -- --test-threads 2
