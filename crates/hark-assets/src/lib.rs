@@ -11,8 +11,14 @@
 
 mod canonical;
 mod error;
+mod layout;
 pub mod onnx;
+pub mod pth;
 mod util;
 
 pub use canonical::{expected_tensors, ConvertReport, TENSOR_COUNT};
 pub use error::{Error, Result};
+pub use layout::{
+    known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE, EMBEDDED_CONFIG,
+    ENV_ASSETS, LEXICON_FILES, VOICE_BYTES, WEIGHTS_FILE,
+};
