@@ -1,0 +1,66 @@
+//! Typed errors of the model crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading or running the model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The phoneme string (or id list) is empty.
+    #[error("empty input: nothing to synthesize")]
+    Empty,
+    /// More phonemes than one forward pass accepts.
+    #[error("input too long: {len} phoneme symbols, at most {max} per call")]
+    TooLong { len: usize, max: usize },
+    /// Symbols that are not in the model vocabulary (each listed once, in order of appearance).
+    #[error("unknown phoneme symbols: {}", fmt_chars(.0))]
+    UnknownSymbols(Vec<char>),
+    /// A token id outside the embedding table.
+    #[error("token id {id} out of range (vocabulary has {n_token} ids)")]
+    BadTokenId { id: u32, n_token: usize },
+    /// Speed is NaN/infinite or outside [0.25, 4.0].
+    #[error("bad speed {0}: must be a finite number in [0.25, 4.0]")]
+    BadSpeed(f32),
+    /// The style vector has the wrong length or non-finite values.
+    #[error("bad style vector: {0}")]
+    BadStyle(String),
+    /// A voice pack could not be read or is malformed.
+    #[error("voice pack {name}: {msg}")]
+    Voice { name: String, msg: String },
+    /// The weights file cannot be opened or parsed (truncated, corrupt, not safetensors).
+    #[error("weights file {}: {msg}", file.display())]
+    WeightsFile { file: PathBuf, msg: String },
+    /// A tensor is missing, mis-shaped or of the wrong dtype.
+    #[error("weights file {}: tensor `{tensor}`: {msg}", file.display())]
+    Tensor {
+        file: PathBuf,
+        tensor: String,
+        msg: String,
+    },
+    /// The configuration file cannot be read or parsed.
+    #[error("config: {0}")]
+    Config(String),
+    /// The model produced non-finite values.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// An error from candle.
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// An I/O error with the path it happened on.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn fmt_chars(chars: &[char]) -> String {
+    chars
+        .iter()
+        .map(|c| format!("{c:?} (U+{:04X})", *c as u32))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,814 @@
+//! CPU f32 kernels on flat row-major slices: GEMM wrapper, 1-D convolutions (tiled im2col with a
+//! fused per-channel prologue), transposed convolutions, norms and activations.
+//!
+//! Layout convention: activations are `[C, T]` (channels first, time contiguous) unless a
+//! function says `[T, C]`.
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+/// A raw pointer that may cross threads; users guarantee disjoint writes.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub *mut f32);
+// SAFETY: only used to write disjoint regions from rayon tasks that are joined before the
+// owning buffer is touched again.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+pub(crate) fn n_threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+fn parallelism(par: bool) -> Parallelism {
+    let n = n_threads();
+    if par && n > 1 {
+        Parallelism::Rayon(n)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]` with explicit strides (in elements).
+///
+/// # Safety
+/// Every pointer must be valid for the index ranges implied by the sizes and strides, and
+/// `dst` must not alias `lhs`/`rhs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_raw(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_rs: isize,
+    dst_cs: isize,
+    accumulate: bool,
+    lhs: *const f32,
+    lhs_rs: isize,
+    lhs_cs: isize,
+    rhs: *const f32,
+    rhs_rs: isize,
+    rhs_cs: isize,
+    par: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                for j in 0..n {
+                    *dst.offset(i as isize * dst_rs + j as isize * dst_cs) = 0.0;
+                }
+            }
+        }
+        return;
+    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        dst_cs,
+        dst_rs,
+        accumulate,
+        lhs,
+        lhs_cs,
+        lhs_rs,
+        rhs,
+        rhs_cs,
+        rhs_rs,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        parallelism(par),
+    );
+}
+
+/// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
+pub(crate) struct Linear {
+    pub w: Vec<f32>,
+    pub b: Option<Vec<f32>>,
+    pub d_in: usize,
+    pub d_out: usize,
+}
+
+impl Linear {
+    pub(crate) fn new(
+        vb: &mut crate::weights::Vb,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+    ) -> crate::Result<Self> {
+        let w = vb.get("weight", &[d_out, d_in])?;
+        let b = if bias {
+            Some(vb.get("bias", &[d_out])?)
+        } else {
+            None
+        };
+        Ok(Self { w, b, d_in, d_out })
+    }
+
+    /// x: `[t, d_in]` → `[t, d_out]`.
+    pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
+        assert_eq!(x.len(), t * self.d_in);
+        let mut y = vec![0f32; t * self.d_out];
+        if let Some(b) = &self.b {
+            for row in y.chunks_exact_mut(self.d_out) {
+                row.copy_from_slice(b);
+            }
+        }
+        // SAFETY: sizes match the buffers (asserted above / allocated here).
+        unsafe {
+            gemm_raw(
+                t,
+                self.d_out,
+                self.d_in,
+                y.as_mut_ptr(),
+                self.d_out as isize,
+                1,
+                true,
+                x.as_ptr(),
+                self.d_in as isize,
+                1,
+                self.w.as_ptr(),
+                1,
+                self.d_in as isize,
+                t * self.d_out * self.d_in > 1 << 16,
+            );
+        }
+        y
+    }
+
+    /// Single vector `x[d_in]` → `[d_out]` (style projections).
+    pub(crate) fn forward_vec(&self, x: &[f32]) -> Vec<f32> {
+        assert_eq!(x.len(), self.d_in);
+        (0..self.d_out)
+            .map(|o| {
+                let row = &self.w[o * self.d_in..(o + 1) * self.d_in];
+                let s: f64 = row.iter().zip(x).map(|(a, b)| *a as f64 * *b as f64).sum();
+                s as f32 + self.b.as_ref().map_or(0.0, |b| b[o])
+            })
+            .collect()
+    }
+}
+
+/// Per-channel activation applied after the affine part of a [`Prologue`].
+#[derive(Clone, Copy)]
+pub(crate) enum Act<'a> {
+    None,
+    Leaky(f32),
+    /// Snake with per-channel alpha: `x + sin²(αx)/α`.
+    Snake(&'a [f32]),
+}
+
+/// A per-channel transform `act(scale[c]·x + shift[c])` applied to a convolution's input on
+/// the fly (AdaIN/InstanceNorm affine + activation fused into the im2col gather).
+#[derive(Clone, Copy)]
+pub(crate) struct Prologue<'a> {
+    pub scale: &'a [f32],
+    pub shift: &'a [f32],
+    pub act: Act<'a>,
+}
+
+impl Prologue<'_> {
+    /// Applies the transform of channel `c` to `src`, writing `dst`.
+    #[inline]
+    pub(crate) fn apply_row(&self, c: usize, src: &[f32], dst: &mut [f32]) {
+        let (a, b) = (self.scale[c], self.shift[c]);
+        match self.act {
+            Act::None => {
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = a * s + b;
+                }
+            }
+            Act::Leaky(slope) => {
+                for (d, s) in dst.iter_mut().zip(src) {
+                    let v = a * s + b;
+                    *d = if v >= 0.0 { v } else { v * slope };
+                }
+            }
+            Act::Snake(alpha) => {
+                let al = alpha[c];
+                let inv = 1.0 / al;
+                for (d, s) in dst.iter_mut().zip(src) {
+                    let v = a * s + b;
+                    let sn = (al * v).sin();
+                    *d = v + inv * (sn * sn);
+                }
+            }
+        }
+    }
+
+    /// In-place over a whole `[C, T]` buffer.
+    pub(crate) fn apply_inplace(&self, x: &mut [f32], t: usize) {
+        if t == 0 {
+            return;
+        }
+        x.par_chunks_mut(t).enumerate().for_each(|(c, row)| {
+            // apply_row reads src and writes dst element by element, so aliasing is fine here;
+            // go through a copy of the pointer to express it.
+            let p = row.as_mut_ptr();
+            // SAFETY: same buffer, same length; element i is read before it is written.
+            let (src, dst) = unsafe {
+                (
+                    std::slice::from_raw_parts(p as *const f32, t),
+                    std::slice::from_raw_parts_mut(p, t),
+                )
+            };
+            self.apply_row(c, src, dst);
+        });
+    }
+}
+
+/// Per-channel mean and 1/sqrt(var + eps) over time (InstanceNorm statistics, biased variance).
+pub(crate) fn instance_stats(x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
+    x.par_chunks(t)
+        .map(|row| {
+            let n = row.len() as f64;
+            let mean = row.iter().map(|v| *v as f64).sum::<f64>() / n;
+            let var = row
+                .iter()
+                .map(|v| {
+                    let d = *v as f64 - mean;
+                    d * d
+                })
+                .sum::<f64>()
+                / n;
+            (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+        })
+        .collect()
+}
+
+/// AdaIN affine from statistics and a style projection `h = [γ | β]`:
+/// `out = (1 + γ)(x − μ)·rstd + β = scale·x + shift`.
+pub(crate) fn adain_affine(stats: &[(f32, f32)], gb: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let c = stats.len();
+    assert_eq!(gb.len(), 2 * c);
+    let mut scale = Vec::with_capacity(c);
+    let mut shift = Vec::with_capacity(c);
+    for (i, (mean, rstd)) in stats.iter().enumerate() {
+        let s = (1.0 + gb[i]) * rstd;
+        scale.push(s);
+        shift.push(gb[c + i] - mean * s);
+    }
+    (scale, shift)
+}
+
+/// LayerNorm over the last axis of `[rows, c]` with optional affine (eps as given).
+pub(crate) fn layer_norm_rows(
+    x: &mut [f32],
+    c: usize,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    eps: f32,
+) {
+    x.par_chunks_mut(c).for_each(|row| {
+        let n = c as f64;
+        let mean = row.iter().map(|v| *v as f64).sum::<f64>() / n;
+        let var = row
+            .iter()
+            .map(|v| {
+                let d = *v as f64 - mean;
+                d * d
+            })
+            .sum::<f64>()
+            / n;
+        let rstd = 1.0 / (var + eps as f64).sqrt();
+        for (i, v) in row.iter_mut().enumerate() {
+            let mut y = ((*v as f64 - mean) * rstd) as f32;
+            if let Some(g) = gamma {
+                y *= g[i];
+            }
+            if let Some(b) = beta {
+                y += b[i];
+            }
+            *v = y;
+        }
+    });
+}
+
+pub(crate) fn leaky_relu_inplace(x: &mut [f32], slope: f32) {
+    x.par_chunks_mut(1 << 14).for_each(|c| {
+        for v in c {
+            if *v < 0.0 {
+                *v *= slope;
+            }
+        }
+    });
+}
+
+/// `[r, c]` → `[c, r]`.
+pub(crate) fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
+    assert_eq!(x.len(), r * c);
+    let mut y = vec![0f32; r * c];
+    const B: usize = 32;
+    for i0 in (0..r).step_by(B) {
+        for j0 in (0..c).step_by(B) {
+            for i in i0..(i0 + B).min(r) {
+                for j in j0..(j0 + B).min(c) {
+                    y[j * r + i] = x[i * c + j];
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Conv1d (cross-correlation, zero padding), weights `[cout, cin, k]`.
+pub(crate) struct Conv1d {
+    pub w: Vec<f32>,
+    pub b: Option<Vec<f32>>,
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub dil: usize,
+}
+
+const CONV_TILE: usize = 256;
+
+struct ConvScratch {
+    win: Vec<f32>,
+    col: Vec<f32>,
+}
+
+impl Conv1d {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        vb: &mut crate::weights::Vb,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        dil: usize,
+        bias: bool,
+    ) -> crate::Result<Self> {
+        let w = vb.get("weight", &[cout, cin, k])?;
+        let b = if bias {
+            Some(vb.get("bias", &[cout])?)
+        } else {
+            None
+        };
+        Ok(Self {
+            w,
+            b,
+            cin,
+            cout,
+            k,
+            stride,
+            pad,
+            dil,
+        })
+    }
+
+    pub(crate) fn out_len(&self, t: usize) -> usize {
+        let span = self.dil * (self.k - 1) + 1;
+        if t + 2 * self.pad < span {
+            0
+        } else {
+            (t + 2 * self.pad - span) / self.stride + 1
+        }
+    }
+
+    /// `x [cin, t]` → `[cout, out_len(t)]`, with an optional fused input transform.
+    pub(crate) fn forward(&self, x: &[f32], t: usize, pro: Option<&Prologue>) -> Vec<f32> {
+        let tout = self.out_len(t);
+        let mut out = vec![0f32; self.cout * tout];
+        self.forward_into(x, t, pro, &mut out, false);
+        out
+    }
+
+    /// Like [`forward`](Self::forward) into `out`; with `accumulate` the result is added to it.
+    pub(crate) fn forward_into(
+        &self,
+        x: &[f32],
+        t: usize,
+        pro: Option<&Prologue>,
+        out: &mut [f32],
+        accumulate: bool,
+    ) {
+        assert_eq!(x.len(), self.cin * t, "conv input size");
+        let tout = self.out_len(t);
+        assert_eq!(out.len(), self.cout * tout, "conv output size");
+        if tout == 0 {
+            return;
+        }
+        // Bias first, then every GEMM accumulates.
+        out.par_chunks_mut(tout).enumerate().for_each(|(co, row)| {
+            let b = self.b.as_ref().map_or(0.0, |b| b[co]);
+            if accumulate {
+                if b != 0.0 {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
+            } else {
+                row.fill(b);
+            }
+        });
+        let kk = self.cin * self.k;
+        if self.k == 1 && self.stride == 1 && self.pad == 0 && pro.is_none() {
+            // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
+            unsafe {
+                gemm_raw(
+                    self.cout,
+                    tout,
+                    self.cin,
+                    out.as_mut_ptr(),
+                    tout as isize,
+                    1,
+                    true,
+                    self.w.as_ptr(),
+                    self.cin as isize,
+                    1,
+                    x.as_ptr(),
+                    t as isize,
+                    1,
+                    true,
+                );
+            }
+            return;
+        }
+        let n_tiles = tout.div_ceil(CONV_TILE);
+        let out_ptr = SendPtr(out.as_mut_ptr());
+        let run_tile = |tile: usize, scratch: &mut ConvScratch, par: bool| {
+            let t0 = tile * CONV_TILE;
+            let tw = CONV_TILE.min(tout - t0);
+            let win = (tw - 1) * self.stride + self.dil * (self.k - 1) + 1;
+            let ws = (t0 * self.stride) as isize - self.pad as isize;
+            scratch.win.resize(self.cin * win, 0.0);
+            // Gather the input window with zero padding and the fused transform.
+            for ci in 0..self.cin {
+                let dst = &mut scratch.win[ci * win..(ci + 1) * win];
+                let lo = (-ws).clamp(0, win as isize) as usize;
+                let hi = ((t as isize - ws).clamp(0, win as isize)) as usize;
+                dst[..lo].fill(0.0);
+                if hi > lo {
+                    let src = &x[ci * t + (ws + lo as isize) as usize
+                        ..ci * t + (ws + hi as isize) as usize];
+                    match pro {
+                        Some(p) => p.apply_row(ci, src, &mut dst[lo..hi]),
+                        None => dst[lo..hi].copy_from_slice(src),
+                    }
+                }
+                dst[hi.max(lo)..].fill(0.0);
+            }
+            let (rhs, rhs_rs) = if self.k == 1 && self.stride == 1 {
+                (scratch.win.as_ptr(), win as isize)
+            } else {
+                scratch.col.resize(kk * tw, 0.0);
+                for ci in 0..self.cin {
+                    let wrow = &scratch.win[ci * win..(ci + 1) * win];
+                    for k in 0..self.k {
+                        let dst =
+                            &mut scratch.col[(ci * self.k + k) * tw..(ci * self.k + k + 1) * tw];
+                        let off = k * self.dil;
+                        if self.stride == 1 {
+                            dst.copy_from_slice(&wrow[off..off + tw]);
+                        } else {
+                            for (j, d) in dst.iter_mut().enumerate() {
+                                *d = wrow[off + j * self.stride];
+                            }
+                        }
+                    }
+                }
+                (scratch.col.as_ptr(), tw as isize)
+            };
+            let op = out_ptr;
+            // SAFETY: tile columns [t0, t0+tw) of out are written by this tile only.
+            unsafe {
+                gemm_raw(
+                    self.cout,
+                    tw,
+                    kk,
+                    op.0.add(t0),
+                    tout as isize,
+                    1,
+                    true,
+                    self.w.as_ptr(),
+                    kk as isize,
+                    1,
+                    rhs,
+                    rhs_rs,
+                    1,
+                    par,
+                );
+            }
+        };
+        let new_scratch = || ConvScratch {
+            win: Vec::new(),
+            col: Vec::new(),
+        };
+        if n_tiles >= 2 * n_threads() {
+            (0..n_tiles)
+                .into_par_iter()
+                .with_min_len(1)
+                .for_each_init(new_scratch, |s, tile| run_tile(tile, s, false));
+        } else {
+            let mut s = new_scratch();
+            for tile in 0..n_tiles {
+                run_tile(tile, &mut s, true);
+            }
+        }
+    }
+}
+
+/// ConvTranspose1d (groups = 1), weights `[cin, cout, k]`, as GEMM + overlap-add.
+pub(crate) struct ConvTranspose1d {
+    /// `[cout·k, cin]`: row `co·k + kk` holds `W[:, co, kk]`.
+    wt: Vec<f32>,
+    b: Vec<f32>,
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub out_pad: usize,
+}
+
+impl ConvTranspose1d {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        vb: &mut crate::weights::Vb,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        out_pad: usize,
+    ) -> crate::Result<Self> {
+        let w = vb.get("weight", &[cin, cout, k])?;
+        let b = vb.get("bias", &[cout])?;
+        let wt = transpose(&w, cin, cout * k);
+        Ok(Self {
+            wt,
+            b,
+            cin,
+            cout,
+            k,
+            stride,
+            pad,
+            out_pad,
+        })
+    }
+
+    pub(crate) fn out_len(&self, t: usize) -> usize {
+        ((t - 1) * self.stride + self.k + self.out_pad).saturating_sub(2 * self.pad)
+    }
+
+    /// `x [cin, t]` → `[cout, out_len(t)]`.
+    pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
+        assert_eq!(x.len(), self.cin * t);
+        let tout = self.out_len(t);
+        let mut out = vec![0f32; self.cout * tout];
+        out.par_chunks_mut(tout.max(1))
+            .zip(self.b.par_iter())
+            .for_each(|(row, b)| row.fill(*b));
+        const TI: usize = 512;
+        let rows = self.cout * self.k;
+        let mut y = vec![0f32; rows * TI.min(t)];
+        for i0 in (0..t).step_by(TI) {
+            let ti = TI.min(t - i0);
+            // SAFETY: wt is [rows, cin], x tile is [cin, ti] with row stride t, y is [rows, ti].
+            unsafe {
+                gemm_raw(
+                    rows,
+                    ti,
+                    self.cin,
+                    y.as_mut_ptr(),
+                    ti as isize,
+                    1,
+                    false,
+                    self.wt.as_ptr(),
+                    self.cin as isize,
+                    1,
+                    x.as_ptr().add(i0),
+                    t as isize,
+                    1,
+                    true,
+                );
+            }
+            let y = &y;
+            out.par_chunks_mut(tout.max(1))
+                .enumerate()
+                .for_each(|(co, orow)| {
+                    for kk in 0..self.k {
+                        let yrow = &y[(co * self.k + kk) * ti..(co * self.k + kk + 1) * ti];
+                        for (i, v) in yrow.iter().enumerate() {
+                            let pos = ((i0 + i) * self.stride + kk) as isize - self.pad as isize;
+                            if pos >= 0 && (pos as usize) < tout {
+                                orow[pos as usize] += v;
+                            }
+                        }
+                    }
+                });
+        }
+        out
+    }
+}
+
+/// Depthwise ConvTranspose1d (groups = channels), weights `[c, 1, k]`.
+pub(crate) struct DepthwiseConvTranspose1d {
+    w: Vec<f32>,
+    b: Vec<f32>,
+    c: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    out_pad: usize,
+}
+
+impl DepthwiseConvTranspose1d {
+    pub(crate) fn new(
+        vb: &mut crate::weights::Vb,
+        c: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        out_pad: usize,
+    ) -> crate::Result<Self> {
+        Ok(Self {
+            w: vb.get("weight", &[c, 1, k])?,
+            b: vb.get("bias", &[c])?,
+            c,
+            k,
+            stride,
+            pad,
+            out_pad,
+        })
+    }
+
+    pub(crate) fn out_len(&self, t: usize) -> usize {
+        ((t - 1) * self.stride + self.k + self.out_pad).saturating_sub(2 * self.pad)
+    }
+
+    pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
+        assert_eq!(x.len(), self.c * t);
+        let tout = self.out_len(t);
+        let mut out = vec![0f32; self.c * tout];
+        out.par_chunks_mut(tout.max(1))
+            .enumerate()
+            .for_each(|(ch, orow)| {
+                orow.fill(self.b[ch]);
+                let xr = &x[ch * t..(ch + 1) * t];
+                let w = &self.w[ch * self.k..(ch + 1) * self.k];
+                for (i, xv) in xr.iter().enumerate() {
+                    for (kk, wv) in w.iter().enumerate() {
+                        let pos = (i * self.stride + kk) as isize - self.pad as isize;
+                        if pos >= 0 && (pos as usize) < tout {
+                            orow[pos as usize] += xv * wv;
+                        }
+                    }
+                }
+            });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_conv(c: &Conv1d, x: &[f32], t: usize) -> Vec<f32> {
+        let tout = c.out_len(t);
+        let mut y = vec![0f32; c.cout * tout];
+        for co in 0..c.cout {
+            for o in 0..tout {
+                let mut s = c.b.as_ref().map_or(0.0, |b| b[co]) as f64;
+                for ci in 0..c.cin {
+                    for k in 0..c.k {
+                        let idx = (o * c.stride + k * c.dil) as isize - c.pad as isize;
+                        if idx >= 0 && (idx as usize) < t {
+                            s += c.w[(co * c.cin + ci) * c.k + k] as f64
+                                * x[ci * t + idx as usize] as f64;
+                        }
+                    }
+                }
+                y[co * tout + o] = s as f32;
+            }
+        }
+        y
+    }
+
+    fn rnd(n: usize, seed: u64) -> Vec<f32> {
+        (0..n)
+            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .collect()
+    }
+
+    fn close(a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * (1.0 + y.abs()),
+                "index {i}: {x} vs {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn conv1d_matches_naive_over_many_shapes() {
+        for &(cin, cout, k, s, p, d, t) in &[
+            (3, 4, 3, 1, 1, 1, 10),
+            (5, 2, 7, 1, 9, 3, 700),
+            (22, 6, 12, 6, 3, 1, 601),
+            (4, 4, 1, 1, 0, 1, 1000),
+            (2, 3, 11, 1, 25, 5, 3000),
+            (1, 1, 3, 2, 1, 1, 9),
+        ] {
+            let c = Conv1d {
+                w: rnd(cout * cin * k, 1),
+                b: Some(rnd(cout, 2)),
+                cin,
+                cout,
+                k,
+                stride: s,
+                pad: p,
+                dil: d,
+            };
+            let x = rnd(cin * t, 3);
+            close(&c.forward(&x, t, None), &naive_conv(&c, &x, t), 1e-4);
+        }
+    }
+
+    #[test]
+    fn conv1d_prologue_equals_transform_then_conv() {
+        let (cin, cout, k, t) = (3, 2, 5, 600);
+        let c = Conv1d {
+            w: rnd(cout * cin * k, 4),
+            b: None,
+            cin,
+            cout,
+            k,
+            stride: 1,
+            pad: 2,
+            dil: 1,
+        };
+        let x = rnd(cin * t, 5);
+        let scale = vec![0.5, 2.0, -1.0];
+        let shift = vec![0.1, -0.2, 0.3];
+        let alpha = vec![1.0, 0.5, 2.0];
+        for act in [Act::None, Act::Leaky(0.2), Act::Snake(&alpha)] {
+            let p = Prologue {
+                scale: &scale,
+                shift: &shift,
+                act,
+            };
+            let mut xt = x.clone();
+            p.apply_inplace(&mut xt, t);
+            close(&c.forward(&x, t, Some(&p)), &naive_conv(&c, &xt, t), 1e-4);
+        }
+    }
+
+    #[test]
+    fn conv_transpose_matches_scatter_definition() {
+        for &(cin, cout, k, s, p, t) in &[
+            (4, 3, 20, 10, 5, 7),
+            (3, 2, 12, 6, 3, 600),
+            (2, 2, 3, 2, 1, 5),
+        ] {
+            let mut src = crate::weights::RandomSource::new(9);
+            let mut vb = crate::weights::Vb::new(&mut src);
+            let ct = ConvTranspose1d::new(&mut vb, cin, cout, k, s, p, 0).unwrap();
+            let w = transpose(&ct.wt, cout * k, cin); // back to [cin, cout*k]
+            let x = rnd(cin * t, 6);
+            let full_len = (t - 1) * s + k;
+            let tout = ct.out_len(t);
+            let mut want = vec![0f32; cout * tout];
+            for co in 0..cout {
+                let mut full = vec![0f64; full_len];
+                for ci in 0..cin {
+                    for i in 0..t {
+                        for kk in 0..k {
+                            full[i * s + kk] +=
+                                x[ci * t + i] as f64 * w[ci * cout * k + co * k + kk] as f64;
+                        }
+                    }
+                }
+                for m in 0..tout {
+                    want[co * tout + m] = ct.b[co] + full.get(m + p).copied().unwrap_or(0.0) as f32;
+                }
+            }
+            assert_eq!(tout, (t - 1) * s - 2 * p + k);
+            close(&ct.forward(&x, t), &want, 1e-4);
+        }
+    }
+
+    #[test]
+    fn depthwise_pool_drops_first_sample() {
+        // K=3, s=2, p=1, op=1: out[2j] = a[j]·w1 + b, out[2j+1] = a[j]·w2 + a[j+1]·w0 + b.
+        let d = DepthwiseConvTranspose1d {
+            w: vec![1.0, 10.0, 100.0],
+            b: vec![0.5],
+            c: 1,
+            k: 3,
+            stride: 2,
+            pad: 1,
+            out_pad: 1,
+        };
+        let y = d.forward(&[1.0, 2.0, 3.0], 3);
+        assert_eq!(y, vec![10.5, 102.5, 20.5, 203.5, 30.5, 300.5]);
+    }
+}

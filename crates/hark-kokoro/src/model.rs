@@ -1,0 +1,317 @@
+//! The full Kokoro forward pass.
+
+use std::path::Path;
+use std::time::Instant;
+
+use candle_core::Device;
+
+use crate::albert::Albert;
+use crate::config::{Config, Vocab};
+use crate::decoder::Decoder;
+use crate::kernels::{transpose, Linear};
+use crate::predictor::ProsodyPredictor;
+use crate::text_encoder::TextEncoder;
+use crate::voice::VoicePack;
+use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
+use crate::{Error, Result, MAX_PHONEMES};
+
+/// Options of one forward pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardOptions {
+    /// Zero the harmonic source's additive noise (the reference's deterministic mode).
+    pub deterministic: bool,
+    /// Seed of the counter-based Gaussian noise (ignored when `deterministic`).
+    pub seed: u64,
+    /// Keep intermediate tensors in [`Synthesis::trace`].
+    pub trace: bool,
+}
+
+/// A tensor snapshot: flat values and shape.
+pub type TraceTensor = (Vec<f32>, Vec<usize>);
+
+/// Intermediates of a forward pass (for parity tests). Shapes follow the reference dump:
+/// `bert [T, 768]`, `d_en [512, T]`, `d [T, 640]`, `duration [T]`, `f0 [2L]`, `n [2L]`,
+/// `t_en [512, T]`.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub bert: TraceTensor,
+    pub d_en: TraceTensor,
+    pub d: TraceTensor,
+    pub duration: TraceTensor,
+    pub f0: TraceTensor,
+    pub n: TraceTensor,
+    pub t_en: TraceTensor,
+}
+
+/// Wall-clock seconds spent per module in one forward pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub bert: f64,
+    pub predictor: f64,
+    pub f0n: f64,
+    pub text_encoder: f64,
+    pub decoder: f64,
+    pub source: f64,
+    pub generator_stage: [f64; 2],
+    pub post: f64,
+    pub total: f64,
+}
+
+/// Output of one forward pass.
+#[derive(Debug, Clone)]
+pub struct Synthesis {
+    /// 24 kHz mono PCM, `samples_per_frame · Σ durations` samples (600 per frame for v1.0).
+    pub audio: Vec<f32>,
+    /// Integer duration (frames) per token, including the two pads.
+    pub durations: Vec<u32>,
+    pub trace: Option<Trace>,
+    pub timings: Timings,
+}
+
+/// Kokoro-82M. Immutable after loading; `forward_*` take `&self`.
+pub struct Kokoro {
+    cfg: Config,
+    vocab: Vocab,
+    device: Device,
+    bert: Albert,
+    bert_encoder: Linear,
+    predictor: ProsodyPredictor,
+    text_encoder: TextEncoder,
+    decoder: Decoder,
+}
+
+impl std::fmt::Debug for Kokoro {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kokoro")
+            .field("hidden_dim", &self.cfg.hidden_dim)
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kokoro {
+    /// Loads the canonical safetensors weights (memory-mapped, copied into the model).
+    /// The computation runs on the CPU; `device` is recorded (see [`crate::select_device`]).
+    pub fn load(weights: &Path, cfg: &Config, device: &Device) -> Result<Self> {
+        let t = Instant::now();
+        let mut src = FileSource::open(weights)?;
+        let m = Self::build(&mut src, cfg, device.clone())?;
+        tracing::info!(
+            file = %weights.display(),
+            secs = t.elapsed().as_secs_f64(),
+            "loaded Kokoro weights"
+        );
+        Ok(m)
+    }
+
+    /// [`Config::tiny`] with deterministic random weights (finite, non-silent audio).
+    pub fn tiny_random(seed: u64) -> Result<Self> {
+        let mut src = RandomSource::new(seed);
+        Self::build(&mut src, &Config::tiny(), Device::Cpu)
+    }
+
+    fn build(src: &mut dyn WeightSource, cfg: &Config, device: Device) -> Result<Self> {
+        let mut vb = Vb::new(src);
+        let bert = Albert::new(&mut vb.pp("bert"), cfg)?;
+        let bert_encoder = Linear::new(
+            &mut vb.pp("bert_encoder"),
+            cfg.plbert.hidden_size,
+            cfg.hidden_dim,
+            true,
+        )?;
+        let predictor = ProsodyPredictor::new(&mut vb.pp("predictor"), cfg)?;
+        let text_encoder = TextEncoder::new(&mut vb.pp("text_encoder"), cfg)?;
+        let decoder = Decoder::new(&mut vb.pp("decoder"), cfg)?;
+        Ok(Self {
+            cfg: cfg.clone(),
+            vocab: Vocab::new(cfg),
+            device,
+            bert,
+            bert_encoder,
+            predictor,
+            text_encoder,
+            decoder,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Length of a style vector (`2 · style_dim`, 256 for v1.0).
+    pub fn style_width(&self) -> usize {
+        2 * self.cfg.style_dim
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Validates a phoneme string, picks the voice row and runs the model.
+    pub fn synthesize(
+        &self,
+        phonemes: &str,
+        voice: &VoicePack,
+        speed: f32,
+        opts: &ForwardOptions,
+    ) -> Result<Synthesis> {
+        let n = phonemes.chars().count();
+        if n == 0 {
+            return Err(Error::Empty);
+        }
+        if n > MAX_PHONEMES {
+            return Err(Error::TooLong {
+                len: n,
+                max: MAX_PHONEMES,
+            });
+        }
+        let ids = self.vocab.encode(phonemes)?;
+        check_speed(speed)?;
+        if voice.width() != self.style_width() {
+            return Err(Error::BadStyle(format!(
+                "voice {} has rows of {} values, the model needs {}",
+                voice.name(),
+                voice.width(),
+                self.style_width()
+            )));
+        }
+        self.forward_ids(&ids, voice.style_for(n), speed, opts)
+    }
+
+    /// Runs the model on token ids that already include the leading/trailing 0 pads.
+    pub fn forward_ids(
+        &self,
+        ids: &[u32],
+        style: &[f32],
+        speed: f32,
+        opts: &ForwardOptions,
+    ) -> Result<Synthesis> {
+        let t_all = Instant::now();
+        let t = ids.len();
+        if t <= 2 {
+            return Err(Error::Empty);
+        }
+        let max_t = self
+            .cfg
+            .plbert
+            .max_position_embeddings
+            .min(MAX_PHONEMES + 2);
+        if t > max_t {
+            return Err(Error::TooLong {
+                len: t - 2,
+                max: max_t - 2,
+            });
+        }
+        if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.cfg.n_token) {
+            return Err(Error::BadTokenId {
+                id,
+                n_token: self.cfg.n_token,
+            });
+        }
+        check_speed(speed)?;
+        if style.len() != self.style_width() {
+            return Err(Error::BadStyle(format!(
+                "{} values, expected {}",
+                style.len(),
+                self.style_width()
+            )));
+        }
+        if let Some(i) = style.iter().position(|v| !v.is_finite()) {
+            return Err(Error::BadStyle(format!("non-finite value at index {i}")));
+        }
+        let sd = self.cfg.style_dim;
+        let (s_dec, s_pro) = style.split_at(sd);
+        let hd = self.cfg.hidden_dim;
+        let mut timings = Timings::default();
+
+        let t0 = Instant::now();
+        let bert = self.bert.forward(ids); // [T, 768]
+        let d_en_t = self.bert_encoder.forward(&bert, t); // [T, 512]
+        let d_en = transpose(&d_en_t, t, hd); // [512, T]
+        timings.bert = t0.elapsed().as_secs_f64();
+
+        let t0 = Instant::now();
+        let d = self.predictor.encode(&d_en, t, s_pro); // [T, 640]
+        let duration = self.predictor.durations(&d, t, speed);
+        if let Some(i) = duration.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Numerical(format!(
+                "duration of token {i} is not finite"
+            )));
+        }
+        let durations: Vec<u32> = duration
+            .iter()
+            .map(|v| v.round_ties_even().max(1.0) as u32)
+            .collect();
+        let l: usize = durations.iter().map(|&v| v as usize).sum();
+        timings.predictor = t0.elapsed().as_secs_f64();
+
+        // en = dᵀ @ A as a repeat of token rows: [L, 640] (time-major).
+        let t0 = Instant::now();
+        let w = d.len() / t;
+        let mut en = Vec::with_capacity(l * w);
+        for (i, &k) in durations.iter().enumerate() {
+            for _ in 0..k {
+                en.extend_from_slice(&d[i * w..(i + 1) * w]);
+            }
+        }
+        let (f0, n) = self.predictor.f0_n(&en, l, s_pro);
+        drop(en);
+        timings.f0n = t0.elapsed().as_secs_f64();
+
+        let t0 = Instant::now();
+        let t_en = self.text_encoder.forward(ids); // [512, T]
+        let mut asr = vec![0f32; hd * l];
+        for c in 0..hd {
+            let row = &t_en[c * t..(c + 1) * t];
+            let out = &mut asr[c * l..(c + 1) * l];
+            let mut pos = 0;
+            for (i, &k) in durations.iter().enumerate() {
+                out[pos..pos + k as usize].fill(row[i]);
+                pos += k as usize;
+            }
+        }
+        timings.text_encoder = t0.elapsed().as_secs_f64();
+
+        let noise = if opts.deterministic {
+            None
+        } else {
+            Some(opts.seed)
+        };
+        let audio = self
+            .decoder
+            .forward(&asr, l, &f0, &n, s_dec, noise, &mut timings);
+        drop(asr);
+        if let Some(i) = audio.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Numerical(format!("audio sample {i} is not finite")));
+        }
+        debug_assert_eq!(audio.len(), l * self.cfg.samples_per_frame());
+        timings.total = t_all.elapsed().as_secs_f64();
+        let trace = opts.trace.then(|| Trace {
+            bert: (bert, vec![t, self.cfg.plbert.hidden_size]),
+            d_en: (d_en, vec![hd, t]),
+            d: (d, vec![t, w]),
+            duration: (duration, vec![t]),
+            f0: (f0, vec![2 * l]),
+            n: (n, vec![2 * l]),
+            t_en: (t_en, vec![hd, t]),
+        });
+        tracing::debug!(tokens = t, frames = l, secs = timings.total, "forward pass");
+        Ok(Synthesis {
+            audio,
+            durations,
+            trace,
+            timings,
+        })
+    }
+}
+
+fn check_speed(speed: f32) -> Result<()> {
+    if !(speed.is_finite() && (0.25..=4.0).contains(&speed)) {
+        return Err(Error::BadSpeed(speed));
+    }
+    Ok(())
+}
