@@ -11,6 +11,7 @@
 
 mod canonical;
 mod error;
+mod fetch;
 mod layout;
 pub mod onnx;
 pub mod pth;
@@ -18,6 +19,9 @@ mod util;
 
 pub use canonical::{expected_tensors, ConvertReport, TENSOR_COUNT};
 pub use error::{Error, Result};
+pub use fetch::{
+    fetch, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT, ENV_HF_ENDPOINT,
+};
 pub use layout::{
     known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE, EMBEDDED_CONFIG,
     ENV_ASSETS, LEXICON_FILES, VOICE_BYTES, WEIGHTS_FILE,
