@@ -1,1 +1,124 @@
-//! hark-text (work in progress)
+//! # hark-text — the English front end of hark
+//!
+//! Turns English text into phoneme strings in the alphabet the Kokoro-82M v1.0 model was
+//! trained on, and groups them into model-sized chunks, keeping for every chunk, word and
+//! phoneme span the byte range of the input text it came from (for highlighting).
+//!
+//! What it does:
+//! * **G2P compatible with misaki 0.9.4** (`misaki/en.py` by hexgrad, Apache-2.0): gold then
+//!   silver lexicons (misaki's JSON files, loaded at run time from a lexicon directory; they are
+//!   misaki's data, under its license), case variants, capitalization stress, `-s/-ed/-ing`
+//!   suffix rules, number reading (own `num2words` equivalent), proper-noun spelling, special
+//!   cases (`a/am/an/I/by/to/in/the/vs/used`), heteronyms chosen by a small rule-based
+//!   part-of-speech tagger (a stand-in for spaCy), punctuation handling and the v1.0 rewrites
+//!   `ɾ→T`, `ʔ→t`. The rules were re-implemented from misaki's behaviour; no code is shared.
+//! * **Normalization** happens the way misaki does it — per token, inside G2P — so numbers,
+//!   currency (`$ £ €` with cents), decimals, ordinals, years and decades, percentages,
+//!   dotted abbreviations, acronyms, contractions, curly quotes, hyphenated compounds,
+//!   ellipses and dashes read as misaki reads them.
+//! * **Unknown words** go to the `espeak-ng` program when it is on PATH (one subprocess per
+//!   batch of words; never linked), mapped to misaki's alphabet; otherwise to a small built-in
+//!   letter-to-sound fallback. Nothing is dropped silently (fallback use is logged at debug).
+//!   Emoji are named by espeak-ng ("🎉" → "party popper") as in misaki; without espeak-ng they
+//!   are skipped (empty phonemes, range kept).
+//! * **Overrides**: a user dictionary (case-insensitive) and misaki's inline links
+//!   `[word](/phonemes/)`, `[word](+2)` (stress), `[1](#a#)` (number flags).
+//! * **Chunking** ([`chunk`]): paragraphs on `\n+`, chunks of ≤ 510 phoneme characters cut by
+//!   misaki/Kokoro's waterfall (sentence end, then `:;`, then `,—`), optionally a short first
+//!   chunk for fast first audio.
+//!
+//! What it is not: it knows nothing of the model, vocabularies/token ids, audio or apps.
+//! Input is any `&str`; bad or odd input (control characters, combining marks, RTL, CJK, emoji
+//! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
+//! range still accounted for.
+
+mod chunk;
+mod fallback;
+mod g2p;
+mod lexicon;
+pub mod numbers;
+mod stress;
+mod tokenize;
+
+use std::path::PathBuf;
+
+pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
+pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
+pub use g2p::{G2p, Phonemized, Token};
+pub use lexicon::Lexicon;
+pub use stress::apply_stress;
+
+/// Errors of this crate (only lexicon loading can fail).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read lexicon file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("lexicon file {path} is not a misaki lexicon: {msg}")]
+    Format { path: PathBuf, msg: String },
+    #[error("unknown language {0:?} (expected en-us, a, en-gb or b)")]
+    UnknownLang(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// English dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// American English (`en-us`, Kokoro voices `a…`).
+    EnUs,
+    /// British English (`en-gb`, Kokoro voices `b…`).
+    EnGb,
+}
+
+impl Lang {
+    pub(crate) fn file_prefix(self) -> &'static str {
+        match self {
+            Lang::EnUs => "us",
+            Lang::EnGb => "gb",
+        }
+    }
+
+    /// The canonical name (`en-us` / `en-gb`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::EnUs => "en-us",
+            Lang::EnGb => "en-gb",
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en-us" | "a" => Ok(Lang::EnUs),
+            "en-gb" | "b" => Ok(Lang::EnGb),
+            _ => Err(Error::UnknownLang(s.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_parse() {
+        assert_eq!("EN-US".parse::<Lang>().unwrap(), Lang::EnUs);
+        assert_eq!("a".parse::<Lang>().unwrap(), Lang::EnUs);
+        assert_eq!("b".parse::<Lang>().unwrap(), Lang::EnGb);
+        assert_eq!("en-gb".parse::<Lang>().unwrap(), Lang::EnGb);
+        assert!("fr".parse::<Lang>().is_err());
+    }
+}

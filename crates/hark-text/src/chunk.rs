@@ -1,0 +1,263 @@
+//! Chunking of phonemized text into model-sized pieces (Kokoro's `en_tokenize` with
+//! misaki's `waterfall_last`, KOKORO.md §3.2), keeping source byte ranges.
+
+use std::ops::Range;
+
+use crate::g2p::{G2p, Token};
+
+/// Options for [`chunk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkOptions {
+    /// Maximum phoneme characters per chunk (Kokoro: 510).
+    pub max_phonemes: usize,
+    /// Cut the first chunk early, at the first soft break after about 8–12 words, so the
+    /// first audio can start sooner.
+    pub first_chunk: bool,
+}
+
+impl Default for ChunkOptions {
+    fn default() -> Self {
+        Self {
+            max_phonemes: 510,
+            first_chunk: false,
+        }
+    }
+}
+
+/// One model call's worth of phonemes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Phoneme string (≤ `max_phonemes` characters, trimmed).
+    pub phonemes: String,
+    /// Byte range of the input text covered by this chunk.
+    pub src: Range<usize>,
+    /// Spoken words, in order.
+    pub words: Vec<WordSpan>,
+}
+
+/// A spoken word of a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordSpan {
+    /// Byte range in the input text.
+    pub src: Range<usize>,
+    /// Byte range inside [`Chunk::phonemes`].
+    pub phonemes: Range<usize>,
+}
+
+const FIRST_MIN_WORDS: usize = 8;
+const FIRST_MAX_WORDS: usize = 12;
+
+fn clen(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn is_spoken(t: &Token) -> bool {
+    t.phonemes
+        .chars()
+        .any(|c| !c.is_whitespace() && !";:,.!?—…\"“”()".contains(c))
+}
+
+fn single(t: &Token, set: &str) -> bool {
+    let mut cs = t.phonemes.chars();
+    matches!((cs.next(), cs.next()), (Some(c), None) if set.contains(c))
+}
+
+/// Σ(phonemes + space) of tokens, trimmed, in chars.
+fn ps_len(tks: &[Token]) -> usize {
+    let mut s = String::new();
+    for t in tks {
+        s.push_str(&t.phonemes);
+        if t.whitespace {
+            s.push(' ');
+        }
+    }
+    clen(s.trim())
+}
+
+fn waterfall_last(tks: &[Token], next_count: usize, max: usize) -> usize {
+    for group in ["!.?…", ":;", ",—"] {
+        let Some(z) = tks.iter().rposition(|t| single(t, group)) else {
+            continue;
+        };
+        let mut z = z + 1;
+        if z < tks.len() && (tks[z].phonemes == ")" || tks[z].phonemes == "”") {
+            z += 1;
+        }
+        if next_count.saturating_sub(ps_len(&tks[..z])) <= max {
+            return z;
+        }
+    }
+    tks.len()
+}
+
+fn build(tks: &[Token], max: usize, out: &mut Vec<Chunk>) {
+    if tks.is_empty() {
+        return;
+    }
+    let mut s = String::new();
+    let mut spans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    for t in tks {
+        let a = s.len();
+        s.push_str(&t.phonemes);
+        if is_spoken(t) {
+            spans.push((t.src.clone(), a..s.len()));
+        }
+        if t.whitespace {
+            s.push(' ');
+        }
+    }
+    let lead = s.len() - s.trim_start().len();
+    let ps = s.trim().to_string();
+    if ps.is_empty() {
+        return;
+    }
+    let src = tks[0].src.start..tks[tks.len() - 1].src.end.max(tks[0].src.start);
+    let words: Vec<WordSpan> = spans
+        .into_iter()
+        .map(|(src, p)| WordSpan {
+            src,
+            phonemes: p.start - lead..p.end - lead,
+        })
+        .collect();
+    if clen(&ps) <= max {
+        out.push(Chunk {
+            phonemes: ps,
+            src,
+            words,
+        });
+        return;
+    }
+    // Still too long (a single huge token): split at char boundaries, preferring spaces,
+    // instead of truncating. Each piece keeps the words that start inside it.
+    let mut start = 0;
+    while start < ps.len() {
+        let rest = &ps[start..];
+        let mut end = if clen(rest) <= max {
+            ps.len()
+        } else {
+            let hard = start + rest.char_indices().nth(max).map(|(i, _)| i).unwrap_or(rest.len());
+            match ps[start..hard].rfind(' ') {
+                Some(sp) if sp > 0 => start + sp,
+                _ => hard,
+            }
+        };
+        if end <= start {
+            end = ps.len();
+        }
+        let piece = ps[start..end].to_string();
+        let pw: Vec<WordSpan> = words
+            .iter()
+            .filter(|w| w.phonemes.start >= start && w.phonemes.start < end)
+            .map(|w| WordSpan {
+                src: w.src.clone(),
+                phonemes: w.phonemes.start - start..w.phonemes.end.min(end) - start,
+            })
+            .collect();
+        let psrc = match (pw.first(), pw.last()) {
+            (Some(f), Some(l)) => f.src.start..l.src.end,
+            _ => src.clone(),
+        };
+        let trimmed_lead = piece.len() - piece.trim_start().len();
+        let piece_t = piece.trim().to_string();
+        if !piece_t.is_empty() {
+            out.push(Chunk {
+                phonemes: piece_t,
+                src: psrc,
+                words: pw
+                    .into_iter()
+                    .map(|w| WordSpan {
+                        src: w.src,
+                        phonemes: w.phonemes.start.saturating_sub(trimmed_lead)
+                            ..w.phonemes.end.saturating_sub(trimmed_lead),
+                    })
+                    .collect(),
+            });
+        }
+        start = end;
+        while start < ps.len() && ps.as_bytes()[start] == b' ' {
+            start += 1;
+        }
+    }
+}
+
+/// Splits `text` into paragraphs (`\n+`), phonemizes them and packs the tokens into chunks of
+/// at most `opts.max_phonemes` phoneme characters. Empty or unspeakable input gives `vec![]`.
+pub fn chunk(text: &str, g2p: &G2p, opts: &ChunkOptions) -> Vec<Chunk> {
+    let max = opts.max_phonemes.max(1);
+    let mut pieces: Vec<(usize, &str)> = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if c == '\n' {
+            let p = &text[start..i];
+            let lead = p.len() - p.trim_start().len();
+            let body = p[lead..].trim_end();
+            if !body.is_empty() {
+                pieces.push((start + lead, body));
+            }
+            start = i + 1;
+        }
+    }
+    let paras = g2p.phonemize_many(&pieces);
+    let mut out = Vec::new();
+    let mut first = opts.first_chunk;
+    for tokens in paras {
+        let mut tks: Vec<Token> = Vec::new();
+        let mut pcount = 0usize;
+        let mut words = 0usize;
+        let mut pending_cut = false;
+        for t in tokens {
+            if first && pending_cut {
+                pending_cut = false;
+                first = false;
+                if single(&t, ",;:—.!?…)”") {
+                    tks.push(t);
+                    build(&tks, max, &mut out);
+                    tks.clear();
+                    pcount = 0;
+                    continue;
+                }
+                build(&tks, max, &mut out);
+                tks.clear();
+                pcount = 0;
+            }
+            let mut next_ps = t.phonemes.clone();
+            if t.whitespace {
+                next_ps.push(' ');
+            }
+            if tks.is_empty() {
+                next_ps = next_ps.trim_start().to_string();
+            }
+            let next_count = pcount + clen(next_ps.trim_end());
+            if next_count > max {
+                let z = waterfall_last(&tks, next_count, max);
+                let rest = tks.split_off(z);
+                build(&tks, max, &mut out);
+                if !tks.is_empty() {
+                    first = false;
+                }
+                tks = rest;
+                pcount = ps_len(&tks);
+                if tks.is_empty() {
+                    next_ps = next_ps.trim_start().to_string();
+                }
+            }
+            let spoken = is_spoken(&t);
+            let soft = single(&t, ",;:—.!?…");
+            tks.push(t);
+            pcount += clen(&next_ps);
+            if first {
+                if spoken {
+                    words += 1;
+                }
+                if (words >= FIRST_MIN_WORDS && soft) || words >= FIRST_MAX_WORDS {
+                    pending_cut = true;
+                }
+            }
+        }
+        build(&tks, max, &mut out);
+        if !out.is_empty() {
+            first = false;
+        }
+    }
+    out
+}

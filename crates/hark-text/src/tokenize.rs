@@ -1,0 +1,473 @@
+//! Word tokenizer and part-of-speech tagger standing in for spaCy `en_core_web_sm`.
+//!
+//! The tokenizer follows spaCy's English shape (split on spaces, peel prefix/suffix
+//! punctuation, keep known dotted abbreviations whole, extra whitespace becomes its own token);
+//! the tagger is a small rule/lexicon tagger that produces the Penn-Treebank tags misaki's rules
+//! look at (DT, PRP, IN, TO, CD, NNP, VB*, NN*, JJ, RB, punctuation tags).
+
+use std::ops::Range;
+
+/// A token moving through the pipeline (the `MToken` of misaki plus a source byte range).
+#[derive(Debug, Clone)]
+pub(crate) struct MToken {
+    pub text: String,
+    pub tag: &'static str,
+    /// A single space follows this token.
+    pub ws: bool,
+    pub phonemes: Option<String>,
+    /// Byte range in the caller's original text.
+    pub src: Range<usize>,
+    pub is_head: bool,
+    pub alias: Option<String>,
+    pub stress: Option<f64>,
+    pub currency: Option<char>,
+    pub num_flags: String,
+    pub prespace: bool,
+    pub rating: Option<u8>,
+}
+
+impl MToken {
+    pub fn new(text: &str, tag: &'static str, ws: bool, src: Range<usize>) -> Self {
+        Self {
+            text: text.to_string(),
+            tag,
+            ws,
+            phonemes: None,
+            src,
+            is_head: true,
+            alias: None,
+            stress: None,
+            currency: None,
+            num_flags: String::new(),
+            prespace: false,
+            rating: None,
+        }
+    }
+}
+
+const EXCEPTIONS: &[&str] = &[
+    "a.m.", "p.m.", "Adm.", "Bros.", "co.", "Co.", "Corp.", "D.C.", "Dr.", "e.g.", "E.g.", "E.G.",
+    "Gen.", "Gov.", "i.e.", "I.e.", "I.E.", "Inc.", "Jr.", "Ltd.", "Md.", "Messrs.", "Mo.",
+    "Mont.", "Mr.", "Mrs.", "Ms.", "Ph.D.", "Prof.", "Rep.", "Rev.", "Sen.", "St.", "vs.", "v.s.",
+    "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
+    "Dec.", "etc.", "Mt.", "No.", "Esq.", "Sr.",
+];
+
+fn is_exception(s: &str) -> bool {
+    if EXCEPTIONS.contains(&s) {
+        return true;
+    }
+    // single lowercase letter + period ("n.", "m.")
+    let b = s.as_bytes();
+    b.len() == 2 && b[0].is_ascii_lowercase() && b[1] == b'.'
+}
+
+/// Pictographs and other symbols spaCy splits off as "icons".
+pub(crate) fn is_icon(c: char) -> bool {
+    let u = c as u32;
+    (0x2190..=0x21FF).contains(&u)
+        || (0x2300..=0x23FF).contains(&u)
+        || (0x2460..=0x27BF).contains(&u)
+        || (0x2900..=0x2BFF).contains(&u)
+        || (0x1F000..=0x1FAFF).contains(&u)
+        || c == '©'
+        || c == '®'
+        || c == '™'
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’' | '`' | '«' | '»' | '„' | '‚')
+}
+
+fn prefix_len(s: &str) -> Option<usize> {
+    let c = s.chars().next()?;
+    if s.starts_with("..") {
+        return Some(s.bytes().take_while(|&b| b == b'.').count());
+    }
+    if c == '+' {
+        return match s[1..].chars().next() {
+            Some(d) if d.is_ascii_digit() => None,
+            _ => Some(1),
+        };
+    }
+    let split = matches!(
+        c,
+        '…' | '§' | '%' | '=' | '—' | '–' | '(' | '[' | '{' | '*' | '~' | '#' | '&' | ',' | ':'
+            | ';' | '!' | '?' | '¿' | '¡' | '$' | '£' | '€' | '¥' | '₹' | '₩' | '¢'
+    ) || is_quote(c)
+        || is_icon(c);
+    split.then(|| c.len_utf8())
+}
+
+fn suffix_len(s: &str) -> Option<usize> {
+    let c = s.chars().next_back()?;
+    if s.ends_with("..") {
+        return Some(s.bytes().rev().take_while(|&b| b == b'.').count());
+    }
+    let before = || s[..s.len() - c.len_utf8()].chars().next_back();
+    if c == '.' {
+        let p = before()?;
+        let ok = p.is_ascii_digit()
+            || p.is_lowercase()
+            || matches!(p, '%' | '²' | '-' | '+')
+            || is_quote(p)
+            || matches!(p, ')' | ']' | '}' | '!' | '?' | ',' | ':' | ';')
+            || {
+                let mut it = s[..s.len() - 1].chars().rev();
+                matches!((it.next(), it.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_uppercase())
+            };
+        return ok.then_some(1);
+    }
+    if c == '\'' || c == '’' {
+        // "dogs'" keeps its apostrophe (possessive); other trailing quotes are split.
+        return match before() {
+            Some('s') | Some('S') => None,
+            Some(_) => Some(c.len_utf8()),
+            None => None,
+        };
+    }
+    let split = matches!(
+        c,
+        '…' | '—' | '–' | ')' | ']' | '}' | '*' | ',' | ':' | ';' | '!' | '?' | '~'
+    ) || is_quote(c)
+        || is_icon(c);
+    split.then(|| c.len_utf8())
+}
+
+/// Splits one space-free chunk into spaCy-like tokens. Offsets are relative to `s`.
+fn split_chunk(s: &str, out: &mut Vec<Range<usize>>) {
+    let (mut start, mut end) = (0, s.len());
+    let mut suffixes: Vec<Range<usize>> = Vec::new();
+    let mut core_done = false;
+    while start < end {
+        let cur = &s[start..end];
+        if is_exception(cur) {
+            out.push(start..end);
+            core_done = true;
+            break;
+        }
+        if let Some(n) = prefix_len(cur) {
+            out.push(start..start + n);
+            start += n;
+            continue;
+        }
+        if let Some(n) = suffix_len(cur) {
+            suffixes.push(end - n..end);
+            end -= n;
+            continue;
+        }
+        break;
+    }
+    if !core_done && start < end {
+        out.push(start..end);
+    }
+    out.extend(suffixes.into_iter().rev());
+}
+
+/// Tokenizes a paragraph. `map` turns an offset in `text` into an offset in the caller's input.
+pub(crate) fn tokenize(text: &str, map: &dyn Fn(usize) -> usize) -> Vec<MToken> {
+    let mut toks: Vec<MToken> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    let src = |r: &Range<usize>| map(r.start)..map(r.end);
+    while i < text.len() {
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() {
+            let mut j = i;
+            while j < text.len() {
+                let d = text[j..].chars().next().unwrap_or('x');
+                if !d.is_whitespace() {
+                    break;
+                }
+                j += d.len_utf8();
+            }
+            let r = i..j;
+            toks.push(MToken::new(&text[i..j], "_SP", false, src(&r)));
+            i = j;
+            continue;
+        }
+        let mut j = i;
+        while j < text.len() {
+            let d = text[j..].chars().next().unwrap_or(' ');
+            if d.is_whitespace() {
+                break;
+            }
+            j += d.len_utf8();
+        }
+        ranges.clear();
+        split_chunk(&text[i..j], &mut ranges);
+        let n = ranges.len();
+        for (k, r) in ranges.iter().enumerate() {
+            let r = i + r.start..i + r.end;
+            let mut t = MToken::new(&text[r.clone()], "", false, src(&r));
+            if k + 1 == n && j < text.len() && bytes[j] == b' ' {
+                t.ws = true;
+            }
+            toks.push(t);
+        }
+        i = if j < text.len() && bytes[j] == b' ' { j + 1 } else { j };
+    }
+    tag(&mut toks);
+    toks
+}
+
+fn closed_class(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "the" | "a" | "an" | "this" | "these" | "those" | "every" | "each" | "another" | "no"
+        | "some" | "any" | "all" | "both" | "either" | "neither" => "DT",
+        "i" | "you" | "he" | "she" | "it" | "we" | "they" | "me" | "him" | "us" | "them"
+        | "myself" | "yourself" | "himself" | "herself" | "itself" | "ourselves"
+        | "themselves" => "PRP",
+        "my" | "your" | "his" | "its" | "our" | "their" | "her" => "PRP$",
+        "of" | "in" | "on" | "at" | "by" | "for" | "with" | "from" | "about" | "into" | "onto"
+        | "upon" | "over" | "under" | "between" | "through" | "during" | "before" | "after"
+        | "above" | "below" | "since" | "until" | "than" | "like" | "via" | "per" | "without"
+        | "within" | "along" | "across" | "against" | "among" | "toward" | "towards"
+        | "around" | "behind" | "beyond" | "despite" | "except" | "if" | "because" | "while"
+        | "although" | "though" | "whether" | "unless" | "as" | "vs" | "vs." => "IN",
+        "to" => "TO",
+        "can" | "could" | "will" | "would" | "shall" | "should" | "may" | "might" | "must"
+        | "ca" | "wo" => "MD",
+        "and" | "or" | "but" | "nor" | "&" => "CC",
+        "which" => "WDT",
+        "who" | "whom" | "what" => "WP",
+        "whose" => "WP$",
+        "not" | "n't" | "never" | "always" | "often" | "also" | "very" | "too" | "just"
+        | "only" | "even" | "still" | "already" | "really" | "quite" | "again" | "ever"
+        | "here" | "now" | "then" | "so" | "soon" | "once" | "twice" | "perhaps" | "maybe" => {
+            "RB"
+        }
+        "there" => "EX",
+        "is" | "has" | "does" | "'s" => "VBZ",
+        "am" | "are" | "'re" | "'m" | "'ve" => "VBP",
+        "was" | "were" | "did" | "had" | "'d" => "VBD",
+        "be" => "VB",
+        "been" => "VBN",
+        "being" => "VBG",
+        "zero" | "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine"
+        | "ten" | "eleven" | "twelve" | "twenty" | "thirty" | "forty" | "fifty" | "sixty"
+        | "seventy" | "eighty" | "ninety" | "hundred" | "thousand" | "million" | "billion"
+        | "trillion" | "dozen" => "CD",
+        _ => return None,
+    })
+}
+
+fn punct_tag(t: &str, is_start: bool) -> Option<&'static str> {
+    let c = t.chars().next()?;
+    if t.chars().all(|d| d == '.') || t == "…" || t == "!" || t == "?" || t.chars().all(|d| "!?".contains(d)) {
+        return Some(".");
+    }
+    Some(match t {
+        "," => ",",
+        ":" | ";" | "-" | "--" | "---" | "–" | "—" => ":",
+        "(" | "[" | "{" => "-LRB-",
+        ")" | "]" | "}" => "-RRB-",
+        "“" | "‘" | "`" | "«" | "„" => "``",
+        "”" | "»" => "''",
+        "\"" | "'" | "’" => {
+            if is_start {
+                "``"
+            } else {
+                "''"
+            }
+        }
+        "$" | "£" | "€" | "¥" | "₹" | "₩" | "¢" => "$",
+        "#" => "#",
+        "*" | "~" | "=" | "§" | "¿" | "¡" => "NFP",
+        _ => {
+            if c == '-' && t.chars().all(|d| d == '-') {
+                ":"
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
+fn is_verbish(tag: &str) -> bool {
+    tag.starts_with("VB") || tag == "MD"
+}
+
+fn tag(toks: &mut [MToken]) {
+    // 1. punctuation and lexical tags
+    let n = toks.len();
+    let mut sentence_start = true;
+    for i in 0..n {
+        if toks[i].tag == "_SP" {
+            continue;
+        }
+        let text = toks[i].text.clone();
+        // A quote opens when it starts a chunk (nothing glued before it).
+        let glued_before = i > 0 && !toks[i - 1].ws && toks[i - 1].tag != "_SP" && toks[i - 1].src.end == toks[i].src.start;
+        let glued_after = i + 1 < n && !toks[i].ws && toks[i + 1].tag != "_SP";
+        let opening = !glued_before || (glued_after && is_quote_start_ctx(&toks[i - 1].text));
+        if let Some(p) = punct_tag(&text, opening) {
+            toks[i].tag = p;
+            if p == "." || p == ":" {
+                sentence_start = true;
+            }
+            continue;
+        }
+        let lw = text.to_lowercase();
+        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+        let all_caps = letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase());
+        let capitalized = letters.first().is_some_and(|c| c.is_uppercase()) && text.chars().next().is_some_and(char::is_uppercase);
+        toks[i].tag = if text.bytes().any(|b| b.is_ascii_digit()) && !text.chars().any(char::is_alphabetic) {
+            "CD"
+        } else if text.bytes().any(|b| b.is_ascii_digit()) {
+            if crate::lexicon::is_number(&text, true) {
+                "CD"
+            } else {
+                "NN"
+            }
+        } else if letters.is_empty() {
+            match text.as_str() {
+                "%" => "NN",
+                "&" => "CC",
+                "+" => "CC",
+                "@" => "IN",
+                _ => "NFP",
+            }
+        } else if all_caps {
+            if text == "I" || text == "A" {
+                closed_class(&lw).unwrap_or("NNP")
+            } else {
+                "NNP"
+            }
+        } else if let Some(t) = closed_class(&lw) {
+            t
+        } else if capitalized && !sentence_start && text != "I" {
+            "NNP"
+        } else {
+            ""
+        };
+        if text == "I" {
+            toks[i].tag = "PRP";
+        }
+        sentence_start = false;
+    }
+    // 2. open-class words: decide from neighbours
+    let words: Vec<usize> = (0..n).filter(|&i| toks[i].tag != "_SP").collect();
+    for (k, &i) in words.iter().enumerate() {
+        let prev = if k > 0 { toks[words[k - 1]].tag } else { "" };
+        let prev_text = if k > 0 { toks[words[k - 1]].text.to_lowercase() } else { String::new() };
+        let next_tag = words.get(k + 1).map(|&j| toks[j].tag).unwrap_or("");
+        let next_text = words.get(k + 1).map(|&j| toks[j].text.to_lowercase()).unwrap_or_default();
+        let lw = toks[i].text.to_lowercase();
+        if lw == "that" {
+            toks[i].tag = if next_tag.is_empty()
+                || next_tag == "."
+                || next_tag == ","
+                || next_tag == ":"
+                || next_tag == "MD"
+                || next_text == "'s"
+                || next_text == "is"
+                || next_text == "was"
+            {
+                "DT"
+            } else if matches!(next_tag, "PRP" | "DT" | "PRP$" | "NNP" | "CD" | "EX") {
+                "IN"
+            } else if is_verbish(prev) || prev == "IN" || prev == "CC" || prev.is_empty() || prev == "." {
+                "DT"
+            } else {
+                "WDT"
+            };
+            continue;
+        }
+        if lw == "used" && next_text == "to" {
+            toks[i].tag = "VBD";
+            continue;
+        }
+        if !toks[i].tag.is_empty() {
+            continue;
+        }
+        let after_have = matches!(prev_text.as_str(), "have" | "has" | "had" | "'ve" | "having");
+        let after_be = matches!(
+            prev_text.as_str(),
+            "is" | "was" | "are" | "were" | "be" | "been" | "being" | "'s" | "'re" | "am" | "'m"
+        );
+        toks[i].tag = if lw.ends_with("ly") && lw.len() > 4 {
+            "RB"
+        } else if lw.ends_with("ing") && lw.len() > 4 {
+            if matches!(prev, "DT" | "PRP$" | "JJ") {
+                "NN"
+            } else {
+                "VBG"
+            }
+        } else if lw.ends_with("ed") && lw.len() > 3 {
+            if after_have || after_be {
+                "VBN"
+            } else if matches!(prev, "DT" | "PRP$") {
+                "JJ"
+            } else {
+                "VBD"
+            }
+        } else if prev == "MD" || prev == "TO" {
+            "VB"
+        } else if after_have || after_be {
+            "VBN"
+        } else if prev == "PRP" && !matches!(prev_text.as_str(), "me" | "him" | "us" | "them") {
+            if lw.ends_with('s') && matches!(prev_text.as_str(), "he" | "she" | "it") {
+                "VBZ"
+            } else {
+                "VBP"
+            }
+        } else if matches!(prev, "NNS") && next_tag == "DT" {
+            "VBP"
+        } else if lw.ends_with('s') && !lw.ends_with("ss") {
+            "NNS"
+        } else {
+            "NN"
+        };
+    }
+}
+
+fn is_quote_start_ctx(prev: &str) -> bool {
+    prev.chars().all(|c| "([{“‘\"'`".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<(String, &'static str, bool)> {
+        tokenize(s, &|x| x).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
+    }
+
+    #[test]
+    fn splits_punctuation_and_keeps_abbreviations() {
+        let t = toks("\"Help Mr. Wizard!\" -- Tennessee");
+        let texts: Vec<&str> = t.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(texts, ["\"", "Help", "Mr.", "Wizard", "!", "\"", "--", "Tennessee"]);
+        assert_eq!(t[0].1, "``");
+        assert_eq!(t[5].1, "''");
+        assert_eq!(t[6].1, ":");
+    }
+
+    #[test]
+    fn extra_spaces_become_tokens() {
+        let t = toks("it.  Then");
+        let texts: Vec<&str> = t.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(texts, ["it", ".", " ", "Then"]);
+        assert!(t[1].2);
+        assert_eq!(t[2].1, "_SP");
+    }
+
+    #[test]
+    fn ellipsis_and_times() {
+        let texts: Vec<String> = toks("at 7:11 p.m..").into_iter().map(|x| x.0).collect();
+        assert_eq!(texts, ["at", "7:11", "p.m", ".."]);
+    }
+
+    #[test]
+    fn tags() {
+        let t = toks("I have that old urge to use a car.");
+        let tags: Vec<&str> = t.iter().map(|x| x.1).collect();
+        assert_eq!(tags[0], "PRP");
+        assert_eq!(tags[2], "DT");
+        assert_eq!(tags[5], "TO");
+        assert_eq!(tags[6], "VB");
+        assert_eq!(tags[7], "DT");
+    }
+}
