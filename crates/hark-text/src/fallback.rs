@@ -180,8 +180,13 @@ fn run_once(exe: &PathBuf, lang: Lang, lines: &[String]) -> Option<Vec<String>> 
         .spawn()
         .map_err(|e| tracing::debug!("cannot start espeak-ng: {e}"))
         .ok()?;
+    // Each word follows a stressed dummy word in the same clause: espeak-ng's command line
+    // otherwise stresses a lone function word ("it" → ˈɪt), which the library call used by
+    // misaki does not. The dummy's phonemes are removed from the output.
     let mut input = String::new();
     for l in lines {
+        input.push_str(DUMMY);
+        input.push(' ');
         input.push_str(&l.replace(['\n', '\r'], " "));
         input.push('\n');
     }
@@ -194,8 +199,24 @@ fn run_once(exe: &PathBuf, lang: Lang, lines: &[String]) -> Option<Vec<String>> 
     let _ = stdout.read_to_string(&mut out);
     let _ = writer.join();
     let _ = child.wait();
-    Some(out.lines().map(|l| l.trim().to_string()).collect())
+    Some(
+        out.lines()
+            .map(|l| {
+                let l = l.trim();
+                match l.strip_prefix(DUMMY_IPA) {
+                    Some(rest) => rest.trim().to_string(),
+                    None => {
+                        tracing::debug!(line = l, "espeak-ng output without the dummy prefix");
+                        l.to_string()
+                    }
+                }
+            })
+            .collect(),
+    )
 }
+
+const DUMMY: &str = "bad";
+const DUMMY_IPA: &str = "bˈæd";
 
 /// A small rule-based letter-to-sound guess used when espeak-ng is unavailable.
 /// It aims at "pronounceable and roughly right", not at espeak parity.

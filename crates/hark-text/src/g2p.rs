@@ -688,7 +688,7 @@ impl G2p {
 
     fn prepare(&self, text: &str, offset: usize) -> Vec<Word> {
         let (proc, map, feats) = preprocess(text, offset);
-        let mut tokens = tokenize(&proc, &|p| map.map(p));
+        let mut tokens = tokenize(&proc, &|p| map.map(p), &|w| self.lex.knows(w));
         if !feats.is_empty() {
             // map feature ranges to input ranges
             let feats: Vec<(Range<usize>, Feature)> = feats

@@ -233,6 +233,14 @@ impl Lexicon {
         }
     }
 
+    /// Whether a lowercase word is a dictionary word (directly or through a suffix rule).
+    pub(crate) fn knows(&self, w: &str) -> bool {
+        self.has_word(w)
+            || self.stem_s(w, "", None, None).is_some()
+            || self.stem_ed(w, "", None, None).is_some()
+            || self.stem_ing(w, "", None, None).is_some()
+    }
+
     pub(crate) fn has_word(&self, w: &str) -> bool {
         self.golds.contains_key(w) || self.silvers.contains_key(w)
     }

@@ -53,8 +53,32 @@ const EXCEPTIONS: &[&str] = &[
     "Dec.", "etc.", "Mt.", "No.", "Esq.", "Sr.",
 ];
 
+const EMOTICONS: &[&str] = &[
+    ":)", ":-)", ":(", ":-(", ";)", ";-)", ":P", ":-P", ":p", ":-p", ":D", ":-D", "=)", "(:",
+    "):", ":'(", "<3", ":/", ":-/", ":o", ":O", "^_^", "^^", "-_-", ":]", "=]", "xD", "XD",
+];
+
+/// Words spaCy keeps whole although they start or end with an apostrophe.
+fn apostrophe_word(s: &str) -> bool {
+    let t = s.trim_start_matches(['\'', '’', '‘']);
+    if t.len() < s.len() {
+        let lw = t.to_lowercase();
+        return matches!(
+            lw.as_str(),
+            "em" | "n" | "til" | "cause" | "bout" | "round" | "tis" | "twas" | "s" | "d" | "ll"
+                | "re" | "ve" | "m"
+        ) || (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
+            || (t.len() == 3 && t.ends_with('s') && t[..2].bytes().all(|b| b.is_ascii_digit()));
+    }
+    false
+}
+
+pub(crate) fn is_emoticon(s: &str) -> bool {
+    EMOTICONS.contains(&s)
+}
+
 fn is_exception(s: &str) -> bool {
-    if EXCEPTIONS.contains(&s) {
+    if EXCEPTIONS.contains(&s) || EMOTICONS.contains(&s) || apostrophe_word(s) {
         return true;
     }
     // single lowercase letter + period ("n.", "m.")
@@ -92,7 +116,7 @@ fn prefix_len(s: &str) -> Option<usize> {
     }
     let split = matches!(
         c,
-        '…' | '§' | '%' | '=' | '—' | '–' | '(' | '[' | '{' | '*' | '~' | '#' | '&' | ',' | ':'
+        '…' | '§' | '%' | '=' | '—' | '–' | '(' | '[' | '{' | '~' | '#' | '&' | ',' | ':'
             | ';' | '!' | '?' | '¿' | '¡' | '$' | '£' | '€' | '¥' | '₹' | '₩' | '¢'
     ) || is_quote(c)
         || is_icon(c);
@@ -119,16 +143,20 @@ fn suffix_len(s: &str) -> Option<usize> {
         return ok.then_some(1);
     }
     if c == '\'' || c == '’' {
-        // "dogs'" keeps its apostrophe (possessive); other trailing quotes are split.
-        return match before() {
-            Some('s') | Some('S') => None,
-            Some(_) => Some(c.len_utf8()),
-            None => None,
-        };
+        // "dogs'" keeps a straight apostrophe (possessive), "nothin'" its dropped g;
+        // other trailing quotes are split.
+        let body = &s[..s.len() - c.len_utf8()];
+        if body.is_empty() {
+            return None;
+        }
+        if (c == '\'' && body.ends_with(['s', 'S'])) || body.ends_with("in") {
+            return None;
+        }
+        return Some(c.len_utf8());
     }
     let split = matches!(
         c,
-        '…' | '—' | '–' | ')' | ']' | '}' | '*' | ',' | ':' | ';' | '!' | '?' | '~'
+        '…' | '—' | '–' | ')' | ']' | '}' | ',' | ':' | ';' | '!' | '?' | '~'
     ) || is_quote(c)
         || is_icon(c);
     split.then(|| c.len_utf8())
@@ -138,34 +166,53 @@ fn suffix_len(s: &str) -> Option<usize> {
 fn split_chunk(s: &str, out: &mut Vec<Range<usize>>) {
     let (mut start, mut end) = (0, s.len());
     let mut suffixes: Vec<Range<usize>> = Vec::new();
-    let mut core_done = false;
     while start < end {
         let cur = &s[start..end];
         if is_exception(cur) {
-            out.push(start..end);
-            core_done = true;
             break;
         }
-        if let Some(n) = prefix_len(cur) {
-            out.push(start..start + n);
-            start += n;
-            continue;
+        let pre = prefix_len(cur);
+        let suf = suffix_len(&cur[pre.unwrap_or(0)..]).filter(|&n| n < cur.len() - pre.unwrap_or(0) || pre.is_none());
+        if pre.is_none() && suf.is_none() {
+            break;
         }
-        if let Some(n) = suffix_len(cur) {
-            suffixes.push(end - n..end);
-            end -= n;
-            continue;
+        if let Some(p) = pre {
+            if p < cur.len() && is_exception(&cur[p..]) {
+                out.push(start..start + p);
+                start += p;
+                break;
+            }
         }
-        break;
+        if let Some(n) = suf {
+            if n < cur.len() && is_exception(&cur[..cur.len() - n]) {
+                suffixes.push(end - n..end);
+                end -= n;
+                break;
+            }
+        }
+        if let Some(p) = pre {
+            out.push(start..start + p);
+            start += p;
+        }
+        if let Some(n) = suf {
+            if start + n <= end {
+                suffixes.push(end - n..end);
+                end -= n;
+            }
+        }
     }
-    if !core_done && start < end {
+    if start < end {
         out.push(start..end);
     }
     out.extend(suffixes.into_iter().rev());
 }
 
 /// Tokenizes a paragraph. `map` turns an offset in `text` into an offset in the caller's input.
-pub(crate) fn tokenize(text: &str, map: &dyn Fn(usize) -> usize) -> Vec<MToken> {
+pub(crate) fn tokenize(
+    text: &str,
+    map: &dyn Fn(usize) -> usize,
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<MToken> {
     let mut toks: Vec<MToken> = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -208,7 +255,7 @@ pub(crate) fn tokenize(text: &str, map: &dyn Fn(usize) -> usize) -> Vec<MToken> 
         }
         i = if j < text.len() && bytes[j] == b' ' { j + 1 } else { j };
     }
-    tag(&mut toks);
+    tag(&mut toks, known);
     toks
 }
 
@@ -289,7 +336,7 @@ fn is_verbish(tag: &str) -> bool {
     tag.starts_with("VB") || tag == "MD"
 }
 
-fn tag(toks: &mut [MToken]) {
+fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
     // 1. punctuation and lexical tags
     let n = toks.len();
     let mut sentence_start = true;
@@ -302,6 +349,14 @@ fn tag(toks: &mut [MToken]) {
         let glued_before = i > 0 && !toks[i - 1].ws && toks[i - 1].tag != "_SP" && toks[i - 1].src.end == toks[i].src.start;
         let glued_after = i + 1 < n && !toks[i].ws && toks[i + 1].tag != "_SP";
         let opening = !glued_before || (glued_after && is_quote_start_ctx(&toks[i - 1].text));
+        if is_emoticon(&text) {
+            toks[i].tag = "NFP";
+            continue;
+        }
+        if text.chars().any(is_icon) {
+            toks[i].tag = "NN";
+            continue;
+        }
         if let Some(p) = punct_tag(&text, opening) {
             toks[i].tag = p;
             if p == "." || p == ":" {
@@ -329,12 +384,8 @@ fn tag(toks: &mut [MToken]) {
                 "@" => "IN",
                 _ => "NFP",
             }
-        } else if all_caps {
-            if text == "I" || text == "A" {
-                closed_class(&lw).unwrap_or("NNP")
-            } else {
-                "NNP"
-            }
+        } else if all_caps && !known(&lw) {
+            "NNP"
         } else if let Some(t) = closed_class(&lw) {
             t
         } else if capitalized && !sentence_start && text != "I" {
@@ -355,23 +406,29 @@ fn tag(toks: &mut [MToken]) {
         let next_tag = words.get(k + 1).map(|&j| toks[j].tag).unwrap_or("");
         let next_text = words.get(k + 1).map(|&j| toks[j].text.to_lowercase()).unwrap_or_default();
         let lw = toks[i].text.to_lowercase();
-        if lw == "that" {
-            toks[i].tag = if next_tag.is_empty()
-                || next_tag == "."
-                || next_tag == ","
-                || next_tag == ":"
-                || next_tag == "MD"
-                || next_text == "'s"
-                || next_text == "is"
-                || next_text == "was"
-            {
-                "DT"
-            } else if matches!(next_tag, "PRP" | "DT" | "PRP$" | "NNP" | "CD" | "EX") {
-                "IN"
-            } else if is_verbish(prev) || prev == "IN" || prev == "CC" || prev.is_empty() || prev == "." {
-                "DT"
+        if lw == "that" || lw == "that's" || lw == "that’s" {
+            let (next_tag, next_text) = if lw == "that" {
+                (next_tag, next_text.as_str())
             } else {
+                ("VBZ", "'s")
+            };
+            let next_verbish = matches!(next_tag, "MD" | "VBZ" | "VBD" | "VBP")
+                || matches!(next_text, "'s" | "is" | "was" | "'ll" | "'d")
+                || (next_tag.is_empty() && next_text.ends_with('s') && !next_text.ends_with("ss"));
+            let next_nominal = matches!(next_tag, "PRP" | "DT" | "PRP$" | "NNP" | "CD" | "EX");
+            let prev_open = matches!(prev, "" | "CC" | "," | "." | ":" | "IN" | "``") || is_verbish(prev);
+            toks[i].tag = if k + 1 == words.len() || matches!(next_tag, "." | "''") {
+                "DT"
+            } else if prev == "IN" {
+                "DT"
+            } else if next_verbish && prev_open {
+                "DT"
+            } else if is_verbish(prev) && !next_nominal && next_tag != "," {
+                "DT"
+            } else if prev.starts_with("NN") || prev.starts_with("JJ") || prev == "DT" {
                 "WDT"
+            } else {
+                "IN"
             };
             continue;
         }
@@ -403,8 +460,16 @@ fn tag(toks: &mut [MToken]) {
             } else {
                 "VBD"
             }
-        } else if prev == "MD" || prev == "TO" {
+        } else if prev == "MD" || prev == "TO" || matches!(prev_text.as_str(), "not" | "n't" | "never" | "cannot" | "do" | "don't" | "please") {
             "VB"
+        } else if matches!(prev, "WDT" | "WP") {
+            if lw.ends_with('s') {
+                "VBZ"
+            } else {
+                "VBP"
+            }
+        } else if matches!(prev, "NNP" | "PRP") && matches!(next_tag, "DT" | "PRP$") || (matches!(prev, "NNP") && matches!(next_text.as_str(), "it" | "them" | "him" | "her" | "me" | "us")) {
+            "VBD"
         } else if after_have || after_be {
             "VBN"
         } else if prev == "PRP" && !matches!(prev_text.as_str(), "me" | "him" | "us" | "them") {
@@ -432,7 +497,7 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<(String, &'static str, bool)> {
-        tokenize(s, &|x| x).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
+        tokenize(s, &|x| x, &|_| false).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
     }
 
     #[test]
