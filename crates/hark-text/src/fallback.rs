@@ -203,7 +203,11 @@ fn run_once(exe: &PathBuf, lang: Lang, lines: &[String]) -> Option<Vec<String>> 
         out.lines()
             .map(|l| {
                 let l = l.trim();
-                match l.strip_prefix(DUMMY_IPA) {
+                let dummy = match lang {
+                    Lang::EnUs => DUMMY_IPA_US,
+                    Lang::EnGb => DUMMY_IPA_GB,
+                };
+                match l.strip_prefix(dummy) {
                     Some(rest) => rest.trim().to_string(),
                     None => {
                         tracing::debug!(line = l, "espeak-ng output without the dummy prefix");
@@ -216,7 +220,8 @@ fn run_once(exe: &PathBuf, lang: Lang, lines: &[String]) -> Option<Vec<String>> 
 }
 
 const DUMMY: &str = "bad";
-const DUMMY_IPA: &str = "bˈæd";
+const DUMMY_IPA_US: &str = "bˈæd";
+const DUMMY_IPA_GB: &str = "bˈad";
 
 /// A small rule-based letter-to-sound guess used when espeak-ng is unavailable.
 /// It aims at "pronounceable and roughly right", not at espeak parity.

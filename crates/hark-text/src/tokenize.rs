@@ -388,7 +388,7 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             "NNP"
         } else if let Some(t) = closed_class(&lw) {
             t
-        } else if capitalized && !sentence_start && text != "I" {
+        } else if capitalized && !all_caps && !sentence_start && text != "I" {
             "NNP"
         } else {
             ""
