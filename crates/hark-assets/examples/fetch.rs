@@ -23,17 +23,31 @@ fn main() {
     }
     let t0 = std::time::Instant::now();
     let mut on = |p: Progress| match p {
-        Progress::Start { what, total_bytes } => eprintln!("[{:6.2}s] start {what} ({total_bytes:?} bytes)", t0.elapsed().as_secs_f64()),
+        Progress::Start { what, total_bytes } => eprintln!(
+            "[{:6.2}s] start {what} ({total_bytes:?} bytes)",
+            t0.elapsed().as_secs_f64()
+        ),
         Progress::Done { what } => eprintln!("[{:6.2}s] done  {what}", t0.elapsed().as_secs_f64()),
         Progress::Note(n) => eprintln!("[{:6.2}s] note  {n}", t0.elapsed().as_secs_f64()),
         Progress::Advance { .. } => {}
     };
     match fetch(&dir, &opts, &mut on) {
         Ok(r) => {
-            eprintln!("installed {} files, skipped {:?}, failures {:?}, in {:.2?}", r.installed.len(), r.skipped, r.failures, r.elapsed);
+            eprintln!(
+                "installed {} files, skipped {:?}, failures {:?}, in {:.2?}",
+                r.installed.len(),
+                r.skipped,
+                r.failures,
+                r.elapsed
+            );
             let t1 = std::time::Instant::now();
             dir.verify().expect("verify");
-            eprintln!("verified in {:.2?}; status ready={} complete={}", t1.elapsed(), dir.status().is_ready(), dir.status().is_complete());
+            eprintln!(
+                "verified in {:.2?}; status ready={} complete={}",
+                t1.elapsed(),
+                dir.status().is_ready(),
+                dir.status().is_complete()
+            );
         }
         Err(e) => {
             eprintln!("fetch failed: {e}");

@@ -154,10 +154,15 @@ impl TensorSet {
         let data = self.map.iter().map(|(k, v)| (k.as_str(), v));
         if let Err(e) = safetensors::serialize_to_file(data, None, &tmp) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(Error::convert(out.display().to_string(), format!("writing safetensors: {e}")));
+            return Err(Error::convert(
+                out.display().to_string(),
+                format!("writing safetensors: {e}"),
+            ));
         }
         util::commit_temp(&tmp, out)?;
-        let bytes = std::fs::metadata(out).map_err(|e| Error::io("stat", out, e))?.len();
+        let bytes = std::fs::metadata(out)
+            .map_err(|e| Error::io("stat", out, e))?
+            .len();
         Ok(ConvertReport {
             tensors: self.map.len(),
             parameters: self.map.values().map(|t| t.data.len() as u64).sum(),
@@ -183,10 +188,21 @@ mod tests {
     #[test]
     fn duplicate_must_match() {
         let mut s = TensorSet::default();
-        let t = F32Tensor { shape: vec![2], data: vec![1.0, 2.0] };
+        let t = F32Tensor {
+            shape: vec![2],
+            data: vec![1.0, 2.0],
+        };
         s.put("a".into(), t.clone()).unwrap();
         s.put("a".into(), t).unwrap();
-        let err = s.put("a".into(), F32Tensor { shape: vec![2], data: vec![1.0, 3.0] }).unwrap_err();
+        let err = s
+            .put(
+                "a".into(),
+                F32Tensor {
+                    shape: vec![2],
+                    data: vec![1.0, 3.0],
+                },
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("tensor a"), "{err}");
         let err = s.validate().unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");

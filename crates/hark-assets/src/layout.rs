@@ -19,7 +19,12 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// Size of one raw voice pack: f32 [510, 256].
 pub const VOICE_BYTES: u64 = 510 * 256 * 4;
 /// The four misaki lexicons, as installed under `lexicons/`.
-pub const LEXICON_FILES: [&str; 4] = ["us_gold.json", "us_silver.json", "gb_gold.json", "gb_silver.json"];
+pub const LEXICON_FILES: [&str; 4] = [
+    "us_gold.json",
+    "us_silver.json",
+    "gb_gold.json",
+    "gb_silver.json",
+];
 
 /// The Kokoro v1.0 `config.json` (dimensions + 114-symbol vocab), checked against the reference.
 pub const EMBEDDED_CONFIG: &str = include_str!("../../../assets/kokoro-config.json");
@@ -35,13 +40,19 @@ pub(crate) struct Pin<'a> {
 }
 
 pub(crate) fn pins(text: &str) -> impl Iterator<Item = Pin<'_>> {
-    text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| {
-        let mut it = l.split_whitespace();
-        let sha256 = it.next().expect("pin sha256");
-        let bytes = it.next().and_then(|b| b.parse().ok()).expect("pin size");
-        let file = it.next().expect("pin file name");
-        Pin { sha256, bytes, file }
-    })
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            let sha256 = it.next().expect("pin sha256");
+            let bytes = it.next().and_then(|b| b.parse().ok()).expect("pin size");
+            let file = it.next().expect("pin file name");
+            Pin {
+                sha256,
+                bytes,
+                file,
+            }
+        })
 }
 
 /// The 54 Kokoro v1.0 voice names, sorted.
@@ -236,7 +247,10 @@ impl AssetDir {
         let manifest = self.read_manifest().ok().filter(|m| !m.is_empty());
         let m = manifest.as_ref();
         let voices = self.list_voices().unwrap_or_default();
-        let missing_voices = known_voices().into_iter().filter(|v| !voices.contains(v)).collect();
+        let missing_voices = known_voices()
+            .into_iter()
+            .filter(|v| !voices.contains(v))
+            .collect();
         Status {
             root: self.root.clone(),
             manifest: m.is_some(),
@@ -323,9 +337,15 @@ mod tests {
         let d = AssetDir::at("/x");
         assert_eq!(d.weights_path(), Path::new("/x/kokoro-v1_0.safetensors"));
         assert_eq!(d.config_path(), Path::new("/x/config.json"));
-        assert_eq!(d.voice_path("af_heart"), Path::new("/x/voices/af_heart.bin"));
+        assert_eq!(
+            d.voice_path("af_heart"),
+            Path::new("/x/voices/af_heart.bin")
+        );
         assert_eq!(d.lexicons_dir(), Path::new("/x/lexicons"));
-        assert_eq!(AssetDir::resolve(Some(Path::new("/y"))).unwrap().root(), Path::new("/y"));
+        assert_eq!(
+            AssetDir::resolve(Some(Path::new("/y"))).unwrap().root(),
+            Path::new("/y")
+        );
     }
 
     #[test]
@@ -354,10 +374,17 @@ mod tests {
         let files: Vec<(String, Vec<u8>)> = vec![
             (WEIGHTS_FILE.into(), b"weights".to_vec()),
             (CONFIG_FILE.into(), b"{}".to_vec()),
-            ("voices/af_heart.bin".into(), vec![0u8; VOICE_BYTES as usize]),
+            (
+                "voices/af_heart.bin".into(),
+                vec![0u8; VOICE_BYTES as usize],
+            ),
         ]
         .into_iter()
-        .chain(LEXICON_FILES.iter().map(|f| (format!("lexicons/{f}"), b"{}".to_vec())))
+        .chain(
+            LEXICON_FILES
+                .iter()
+                .map(|f| (format!("lexicons/{f}"), b"{}".to_vec())),
+        )
         .collect();
         for (rel, bytes) in &files {
             util::write_atomic(&tmp.path().join(rel), bytes).unwrap();
@@ -374,16 +401,25 @@ mod tests {
         std::fs::write(d.config_path(), b"[]").unwrap();
         assert!(d.status().is_ready());
         let err = d.verify().unwrap_err().to_string();
-        assert!(err.contains("config.json") && err.contains("checksum"), "{err}");
+        assert!(
+            err.contains("config.json") && err.contains("checksum"),
+            "{err}"
+        );
         std::fs::write(d.config_path(), b"{}").unwrap();
         // a truncated voice: status sees the size, verify names it
         std::fs::write(d.voice_path("af_heart"), b"short").unwrap();
         assert!(d.list_voices().unwrap().is_empty());
         let err = d.verify().unwrap_err().to_string();
-        assert!(err.contains("af_heart.bin") && err.contains("size"), "{err}");
+        assert!(
+            err.contains("af_heart.bin") && err.contains("size"),
+            "{err}"
+        );
         std::fs::remove_file(d.voice_path("af_heart")).unwrap();
         let err = d.verify().unwrap_err().to_string();
-        assert!(err.contains("missing asset") && err.contains("af_heart.bin"), "{err}");
+        assert!(
+            err.contains("missing asset") && err.contains("af_heart.bin"),
+            "{err}"
+        );
         // a corrupt manifest is an error naming it
         std::fs::write(d.manifest_path(), b"{not json").unwrap();
         let err = d.verify().unwrap_err().to_string();

@@ -23,6 +23,6 @@ pub use fetch::{
     fetch, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT, ENV_HF_ENDPOINT,
 };
 pub use layout::{
-    known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE, EMBEDDED_CONFIG,
-    ENV_ASSETS, LEXICON_FILES, VOICE_BYTES, WEIGHTS_FILE,
+    known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE,
+    EMBEDDED_CONFIG, ENV_ASSETS, LEXICON_FILES, VOICE_BYTES, WEIGHTS_FILE,
 };

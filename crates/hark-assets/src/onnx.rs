@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::canonical::{F32Tensor, TensorSet};
 pub use crate::canonical::ConvertReport;
+use crate::canonical::{F32Tensor, TensorSet};
 use crate::error::{Error, Result};
 
 const SRC: &str = "ONNX model";
@@ -39,7 +39,10 @@ impl<'a> Reader<'a> {
     fn varint(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos).ok_or_else(|| bad("truncated varint"))?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| bad("truncated varint"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
@@ -132,8 +135,16 @@ impl Tensor<'_> {
             (FLOAT, None) => self.float_data.clone(),
             (INT8, Some(r)) => r.iter().map(|&b| f32::from(b as i8)).collect(),
             (UINT8, Some(r)) => r.iter().map(|&b| f32::from(b)).collect(),
-            (INT8, None) => self.int32_data.iter().map(|&x| f32::from(x as i8)).collect(),
-            (UINT8, None) => self.int32_data.iter().map(|&x| f32::from(x as u8)).collect(),
+            (INT8, None) => self
+                .int32_data
+                .iter()
+                .map(|&x| f32::from(x as i8))
+                .collect(),
+            (UINT8, None) => self
+                .int32_data
+                .iter()
+                .map(|&x| f32::from(x as u8))
+                .collect(),
             (t, _) => {
                 return Err(bad(format!(
                     "initializer {name} has data type {t}, expected float, int8 or uint8"
@@ -235,7 +246,8 @@ fn parse_model(bytes: &[u8]) -> Result<Graph<'_>> {
             graph = Some(g);
         }
     }
-    let g = graph.ok_or_else(|| bad("no graph (ModelProto field 7) found; is this an ONNX model?"))?;
+    let g =
+        graph.ok_or_else(|| bad("no graph (ModelProto field 7) found; is this an ONNX model?"))?;
     let mut out = Graph {
         nodes: Vec::new(),
         inits: Vec::new(),
@@ -263,7 +275,9 @@ fn parse_model(bytes: &[u8]) -> Result<Graph<'_>> {
 /// (`cnn.0/cnn.0.0` → `cnn.0.0`), and `_N` repeat suffixes are removed (`query_11` → `query`).
 pub(crate) fn scope_to_name(scope: &str) -> Result<String> {
     let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
-    let (top, rest) = parts.split_first().ok_or_else(|| bad(format!("empty scope {scope:?}")))?;
+    let (top, rest) = parts
+        .split_first()
+        .ok_or_else(|| bad(format!("empty scope {scope:?}")))?;
     let mut path: Vec<&str> = Vec::new();
     match *top {
         "decoder" => {
@@ -280,7 +294,11 @@ pub(crate) fn scope_to_name(scope: &str) -> Result<String> {
             }
             path.extend_from_slice(rest);
         }
-        _ => return Err(bad(format!("node scope {scope:?} is neither /encoder nor /decoder"))),
+        _ => {
+            return Err(bad(format!(
+                "node scope {scope:?} is neither /encoder nor /decoder"
+            )))
+        }
     }
     let mut out: Vec<&str> = Vec::new();
     for (i, c) in path.iter().enumerate() {
@@ -316,7 +334,9 @@ fn dequantize(g: &Graph<'_>, q: &str, scale: &str, zp: &str, axis: usize) -> Res
     let (_, s) = g.values(scale)?;
     let (_, z) = g.values(zp)?;
     if axis >= dims.len() {
-        return Err(bad(format!("{q}: quantization axis {axis} out of range for {dims:?}")));
+        return Err(bad(format!(
+            "{q}: quantization axis {axis} out of range for {dims:?}"
+        )));
     }
     let len = dims[axis];
     let inner: usize = dims[axis + 1..].iter().product();
@@ -333,7 +353,9 @@ fn dequantize(g: &Graph<'_>, q: &str, scale: &str, zp: &str, axis: usize) -> Res
     check(&s, scale)?;
     check(&z, zp)?;
     if s.len() == 1 && z.len() != 1 {
-        return Err(bad(format!("{q}: per-axis zero point {zp} with a per-tensor scale")));
+        return Err(bad(format!(
+            "{q}: per-axis zero point {zp} with a per-tensor scale"
+        )));
     }
     let data = qv
         .iter()
@@ -356,18 +378,24 @@ fn transpose2(t: &F32Tensor) -> F32Tensor {
             data[j * r + i] = t.data[i * c + j];
         }
     }
-    F32Tensor { shape: vec![c, r], data }
+    F32Tensor {
+        shape: vec![c, r],
+        data,
+    }
 }
 
 fn need_2d(t: &F32Tensor, what: &str) -> Result<()> {
     if t.shape.len() == 2 {
         Ok(())
     } else {
-        Err(bad(format!("{what}: expected a matrix, got shape {:?}", t.shape)))
+        Err(bad(format!(
+            "{what}: expected a matrix, got shape {:?}",
+            t.shape
+        )))
     }
 }
 
-fn input<'n>(n: &'n Node, i: usize) -> Result<&'n str> {
+fn input(n: &Node, i: usize) -> Result<&str> {
     n.inputs
         .get(i)
         .map(String::as_str)
@@ -376,8 +404,12 @@ fn input<'n>(n: &'n Node, i: usize) -> Result<&'n str> {
 }
 
 fn quantized_base<'s>(n: &Node, w: &'s str) -> Result<&'s str> {
-    w.strip_suffix("_quantized")
-        .ok_or_else(|| bad(format!("node {}: weight {w} is not a _quantized initializer", n.name)))
+    w.strip_suffix("_quantized").ok_or_else(|| {
+        bad(format!(
+            "node {}: weight {w} is not a _quantized initializer",
+            n.name
+        ))
+    })
 }
 
 /// ONNX LSTM gate blocks (i, o, f, c) → PyTorch (i, f, g, o), for an [.., 4H] row-major matrix
@@ -395,7 +427,10 @@ fn lstm_weight(w: &[f32], rows: usize, h: usize) -> F32Tensor {
             }
         }
     }
-    F32Tensor { shape: vec![cols, rows], data }
+    F32Tensor {
+        shape: vec![cols, rows],
+        data,
+    }
 }
 
 fn lstm_bias(b: &[f32], h: usize) -> F32Tensor {
@@ -404,7 +439,10 @@ fn lstm_bias(b: &[f32], h: usize) -> F32Tensor {
     for &src in &ORDER {
         data.extend_from_slice(&b[src * h..(src + 1) * h]);
     }
-    F32Tensor { shape: vec![4 * h], data }
+    F32Tensor {
+        shape: vec![4 * h],
+        data,
+    }
 }
 
 fn convert_lstm(g: &Graph<'_>, n: &Node, set: &mut TensorSet) -> Result<()> {
@@ -417,27 +455,59 @@ fn convert_lstm(g: &Graph<'_>, n: &Node, set: &mut TensorSet) -> Result<()> {
     let (_, rs) = g.values(input(n, 10)?)?;
     let (_, rz) = g.values(input(n, 11)?)?;
     if wd.len() != 3 || rd.len() != 3 || wd[0] != 2 || rd[0] != 2 || rd[2] % 4 != 0 {
-        return Err(bad(format!("LSTM {}: unexpected W {wd:?} / R {rd:?}", n.name)));
+        return Err(bad(format!(
+            "LSTM {}: unexpected W {wd:?} / R {rd:?}",
+            n.name
+        )));
     }
     let (inp, h) = (wd[1], rd[1]);
     if wd[2] != 4 * h || rd[2] != 4 * h || bd != [2, 8 * h] {
-        return Err(bad(format!("LSTM {}: inconsistent W {wd:?} R {rd:?} B {bd:?}", n.name)));
+        return Err(bad(format!(
+            "LSTM {}: inconsistent W {wd:?} R {rd:?} B {bd:?}",
+            n.name
+        )));
     }
-    for (v, what) in [(&ws, "W scale"), (&wz, "W zero point"), (&rs, "R scale"), (&rz, "R zero point")] {
+    for (v, what) in [
+        (&ws, "W scale"),
+        (&wz, "W zero point"),
+        (&rs, "R scale"),
+        (&rz, "R zero point"),
+    ] {
         if v.len() != 2 {
-            return Err(bad(format!("LSTM {}: {what} must have one value per direction", n.name)));
+            return Err(bad(format!(
+                "LSTM {}: {what} must have one value per direction",
+                n.name
+            )));
         }
     }
     for (d, suffix) in [(0usize, ""), (1, "_reverse")] {
         let wlen = inp * 4 * h;
-        let wq: Vec<f32> = w[d * wlen..(d + 1) * wlen].iter().map(|&q| (q - wz[d]) * ws[d]).collect();
+        let wq: Vec<f32> = w[d * wlen..(d + 1) * wlen]
+            .iter()
+            .map(|&q| (q - wz[d]) * ws[d])
+            .collect();
         let rlen = h * 4 * h;
-        let rq: Vec<f32> = r[d * rlen..(d + 1) * rlen].iter().map(|&q| (q - rz[d]) * rs[d]).collect();
+        let rq: Vec<f32> = r[d * rlen..(d + 1) * rlen]
+            .iter()
+            .map(|&q| (q - rz[d]) * rs[d])
+            .collect();
         let bb = &b[d * 8 * h..(d + 1) * 8 * h];
-        set.put(format!("{name}.weight_ih_l0{suffix}"), lstm_weight(&wq, inp, h))?;
-        set.put(format!("{name}.weight_hh_l0{suffix}"), lstm_weight(&rq, h, h))?;
-        set.put(format!("{name}.bias_ih_l0{suffix}"), lstm_bias(&bb[..4 * h], h))?;
-        set.put(format!("{name}.bias_hh_l0{suffix}"), lstm_bias(&bb[4 * h..], h))?;
+        set.put(
+            format!("{name}.weight_ih_l0{suffix}"),
+            lstm_weight(&wq, inp, h),
+        )?;
+        set.put(
+            format!("{name}.weight_hh_l0{suffix}"),
+            lstm_weight(&rq, h, h),
+        )?;
+        set.put(
+            format!("{name}.bias_ih_l0{suffix}"),
+            lstm_bias(&bb[..4 * h], h),
+        )?;
+        set.put(
+            format!("{name}.bias_hh_l0{suffix}"),
+            lstm_bias(&bb[4 * h..], h),
+        )?;
     }
     Ok(())
 }
@@ -447,7 +517,10 @@ fn float_init(g: &Graph<'_>, name: &str) -> Result<F32Tensor> {
     if t.data_type != FLOAT {
         return Err(bad(format!("initializer {name} is not float")));
     }
-    Ok(F32Tensor { shape: t.dims.clone(), data: t.to_f32(name)? })
+    Ok(F32Tensor {
+        shape: t.dims.clone(),
+        data: t.to_f32(name)?,
+    })
 }
 
 /// Convert the tensors of a parsed graph (no validation against the canonical table).
@@ -490,7 +563,11 @@ fn collect(g: &Graph<'_>) -> Result<TensorSet> {
                     .strip_suffix("_scale")
                     .ok_or_else(|| bad(format!("node {}: scale {s} lacks _scale", n.name)))?;
                 let t = dequantize(g, &format!("{base}_quantized"), s, input(n, 2)?, 0)?;
-                let scope = if scope.ends_with("Gather_quant") { scope_of(scope) } else { scope };
+                let scope = if scope.ends_with("Gather_quant") {
+                    scope_of(scope)
+                } else {
+                    scope
+                };
                 set.put(format!("{}.weight", scope_to_name(scope)?), t)?;
             }
             "DynamicQuantizeLSTM" => convert_lstm(g, n, &mut set)?,

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use crate::canonical::{F32Tensor, TensorSet};
 pub use crate::canonical::ConvertReport;
+use crate::canonical::{F32Tensor, TensorSet};
 use crate::error::{Error, Result};
 use crate::layout::VOICE_BYTES;
 use crate::util;
@@ -69,14 +69,19 @@ impl<'a> Unpickler<'a> {
     }
     fn line(&mut self) -> Result<String> {
         let rest = &self.data[self.pos..];
-        let n = rest.iter().position(|&b| b == b'\n').ok_or_else(|| self.err("unterminated line"))?;
+        let n = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| self.err("unterminated line"))?;
         let s = String::from_utf8_lossy(&rest[..n]).into_owned();
         self.pos += n + 1;
         Ok(s)
     }
     fn string(&mut self, n: usize) -> Result<Val> {
         let b = self.take(n)?;
-        Ok(Val::Str(String::from_utf8(b.to_vec()).map_err(|_| self.err("string is not UTF-8"))?))
+        Ok(Val::Str(
+            String::from_utf8(b.to_vec()).map_err(|_| self.err("string is not UTF-8"))?,
+        ))
     }
 
     fn run(&mut self) -> Result<Val> {
@@ -172,23 +177,49 @@ impl<'a> Unpickler<'a> {
                 }
                 b'q' => {
                     let i = u32::from(self.u8()?);
-                    memo.insert(i, stack.last().cloned().ok_or_else(|| self.err("empty stack"))?);
+                    memo.insert(
+                        i,
+                        stack
+                            .last()
+                            .cloned()
+                            .ok_or_else(|| self.err("empty stack"))?,
+                    );
                 }
                 b'r' => {
                     let i = self.u32()?;
-                    memo.insert(i, stack.last().cloned().ok_or_else(|| self.err("empty stack"))?);
+                    memo.insert(
+                        i,
+                        stack
+                            .last()
+                            .cloned()
+                            .ok_or_else(|| self.err("empty stack"))?,
+                    );
                 }
                 0x94 => {
                     let i = memo.len() as u32;
-                    memo.insert(i, stack.last().cloned().ok_or_else(|| self.err("empty stack"))?);
+                    memo.insert(
+                        i,
+                        stack
+                            .last()
+                            .cloned()
+                            .ok_or_else(|| self.err("empty stack"))?,
+                    );
                 }
                 b'h' => {
                     let i = u32::from(self.u8()?);
-                    stack.push(memo.get(&i).cloned().ok_or_else(|| self.err("bad memo index"))?)
+                    stack.push(
+                        memo.get(&i)
+                            .cloned()
+                            .ok_or_else(|| self.err("bad memo index"))?,
+                    )
                 }
                 b'j' => {
                     let i = self.u32()?;
-                    stack.push(memo.get(&i).cloned().ok_or_else(|| self.err("bad memo index"))?)
+                    stack.push(
+                        memo.get(&i)
+                            .cloned()
+                            .ok_or_else(|| self.err("bad memo index"))?,
+                    )
                 }
                 b't' => {
                     let items = self.pop_mark(&mut stack)?;
@@ -281,15 +312,20 @@ impl<'a> Unpickler<'a> {
                 let Val::Tuple(a) = args else {
                     return Err(self.err("_rebuild_tensor_v2 without an argument tuple"));
                 };
-                let (Some(Val::PersId(pid)), Some(Val::Int(offset)), Some(Val::Tuple(size)), Some(Val::Tuple(stride))) =
-                    (a.first(), a.get(1), a.get(2), a.get(3))
+                let (
+                    Some(Val::PersId(pid)),
+                    Some(Val::Int(offset)),
+                    Some(Val::Tuple(size)),
+                    Some(Val::Tuple(stride)),
+                ) = (a.first(), a.get(1), a.get(2), a.get(3))
                 else {
                     return Err(self.err("unexpected _rebuild_tensor_v2 arguments"));
                 };
                 let Val::Tuple(p) = pid.as_ref() else {
                     return Err(self.err("storage persistent id is not a tuple"));
                 };
-                let (Some(Val::Global(_, dtype)), Some(Val::Str(key))) = (p.get(1), p.get(2)) else {
+                let (Some(Val::Global(_, dtype)), Some(Val::Str(key))) = (p.get(1), p.get(2))
+                else {
                     return Err(self.err("unexpected storage persistent id"));
                 };
                 let ints = |v: &[Val]| -> Result<Vec<usize>> {
@@ -303,7 +339,8 @@ impl<'a> Unpickler<'a> {
                 Ok(Val::Tensor(TensorRef {
                     storage: key.clone(),
                     dtype: dtype.clone(),
-                    offset: usize::try_from(*offset).map_err(|_| self.err("negative storage offset"))?,
+                    offset: usize::try_from(*offset)
+                        .map_err(|_| self.err("negative storage offset"))?,
                     size: ints(size)?,
                     stride: ints(stride)?,
                 }))
@@ -336,27 +373,56 @@ impl Checkpoint {
             let mut s = String::new();
             let _ = bo.read_to_string(&mut s);
             if s.trim() == "big" {
-                return Err(Error::convert(&file, "big-endian checkpoints are not supported"));
+                return Err(Error::convert(
+                    &file,
+                    "big-endian checkpoints are not supported",
+                ));
             }
         }
         let bytes = read_entry(&mut zip, &pkl, &file)?;
-        let value = Unpickler { data: &bytes, pos: 0, file: &file }.run()?;
-        Ok(Checkpoint { file, root, zip, value })
+        let value = Unpickler {
+            data: &bytes,
+            pos: 0,
+            file: &file,
+        }
+        .run()?;
+        Ok(Checkpoint {
+            file,
+            root,
+            zip,
+            value,
+        })
     }
 
-    fn load(&mut self, t: &TensorRef, storages: &mut HashMap<String, Vec<f32>>) -> Result<F32Tensor> {
+    fn load(
+        &mut self,
+        t: &TensorRef,
+        storages: &mut HashMap<String, Vec<f32>>,
+    ) -> Result<F32Tensor> {
         if t.dtype != "FloatStorage" {
-            return Err(Error::convert(&self.file, format!("storage {} is {}, only FloatStorage is supported", t.storage, t.dtype)));
+            return Err(Error::convert(
+                &self.file,
+                format!(
+                    "storage {} is {}, only FloatStorage is supported",
+                    t.storage, t.dtype
+                ),
+            ));
         }
         if !storages.contains_key(&t.storage) {
             let name = format!("{}data/{}", self.root, t.storage);
             let raw = read_entry(&mut self.zip, &name, &self.file)?;
-            let v = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let v = raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             storages.insert(t.storage.clone(), v);
         }
         let s = &storages[&t.storage];
         if t.size.len() != t.stride.len() {
-            return Err(Error::convert(&self.file, "tensor size and stride ranks differ"));
+            return Err(Error::convert(
+                &self.file,
+                "tensor size and stride ranks differ",
+            ));
         }
         let numel: usize = t.size.iter().product();
         let mut data = Vec::with_capacity(numel);
@@ -364,7 +430,10 @@ impl Checkpoint {
         for _ in 0..numel {
             let off = t.offset + idx.iter().zip(&t.stride).map(|(i, s)| i * s).sum::<usize>();
             data.push(*s.get(off).ok_or_else(|| {
-                Error::convert(&self.file, format!("tensor runs past the end of storage {}", t.storage))
+                Error::convert(
+                    &self.file,
+                    format!("tensor runs past the end of storage {}", t.storage),
+                )
             })?);
             for d in (0..idx.len()).rev() {
                 idx[d] += 1;
@@ -374,7 +443,10 @@ impl Checkpoint {
                 idx[d] = 0;
             }
         }
-        Ok(F32Tensor { shape: t.size.clone(), data })
+        Ok(F32Tensor {
+            shape: t.size.clone(),
+            data,
+        })
     }
 }
 
@@ -397,11 +469,18 @@ pub(crate) fn fold_weight_norm(g: &F32Tensor, v: &F32Tensor) -> Option<F32Tensor
     let inner = v.data.len() / rows;
     let mut data = Vec::with_capacity(v.data.len());
     for (r, chunk) in v.data.chunks_exact(inner).enumerate() {
-        let norm = chunk.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32;
+        let norm = chunk
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            .sqrt() as f32;
         let k = g.data[r] / norm;
         data.extend(chunk.iter().map(|&x| x * k));
     }
-    Some(F32Tensor { shape: v.shape.clone(), data })
+    Some(F32Tensor {
+        shape: v.shape.clone(),
+        data,
+    })
 }
 
 /// Read the checkpoint into canonical names (no validation against the table).
@@ -409,12 +488,18 @@ fn collect_checkpoint(pth: &Path) -> Result<TensorSet> {
     let mut ck = Checkpoint::open(pth)?;
     let file = ck.file.clone();
     let Val::Dict(top) = std::mem::replace(&mut ck.value, Val::None) else {
-        return Err(Error::convert(&file, "top-level object is not a dict of state dicts"));
+        return Err(Error::convert(
+            &file,
+            "top-level object is not a dict of state dicts",
+        ));
     };
     let mut flat: Vec<(String, TensorRef)> = Vec::new();
     for (k, v) in top {
         let (Val::Str(part), Val::Dict(sd)) = (k, v) else {
-            return Err(Error::convert(&file, "top-level entries must be name -> state dict"));
+            return Err(Error::convert(
+                &file,
+                "top-level entries must be name -> state dict",
+            ));
         };
         for (k, v) in sd {
             let (Val::Str(key), Val::Tensor(t)) = (k, v) else {
@@ -480,8 +565,17 @@ pub fn convert_voice(pt: &Path, out_bin: &Path) -> Result<()> {
         return Err(Error::convert(&ck.file, "not a single-tensor voice pack"));
     };
     let numel: usize = t.size.iter().product();
-    if numel as u64 * 4 != VOICE_BYTES || t.size.first() != Some(&510) || t.size.last() != Some(&256) {
-        return Err(Error::convert(&ck.file, format!("voice tensor has shape {:?}, expected [510, 1, 256]", t.size)));
+    if numel as u64 * 4 != VOICE_BYTES
+        || t.size.first() != Some(&510)
+        || t.size.last() != Some(&256)
+    {
+        return Err(Error::convert(
+            &ck.file,
+            format!(
+                "voice tensor has shape {:?}, expected [510, 1, 256]",
+                t.size
+            ),
+        ));
     }
     let tensor = ck.load(&t, &mut HashMap::new())?;
     let bytes: Vec<u8> = tensor.data.iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -32,7 +32,10 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
 
 /// The temporary sibling used while writing `path` (same directory, so rename is atomic).
 pub fn temp_sibling(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".tmp{}", std::process::id()));
     path.with_file_name(name)
 }

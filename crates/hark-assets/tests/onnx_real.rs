@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use safetensors::SafeTensors;
 
 fn f32s(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 #[test]
@@ -31,7 +33,10 @@ fn real_onnx_export_converts() {
         let t = st.tensor(name).unwrap();
         assert_eq!(t.dtype(), safetensors::Dtype::F32, "{name}");
         assert_eq!(t.shape(), &shape[..], "{name}");
-        assert!(f32s(t.data()).iter().all(|v| v.is_finite()), "{name} has non-finite values");
+        assert!(
+            f32s(t.data()).iter().all(|v| v.is_finite()),
+            "{name} has non-finite values"
+        );
     }
     // A few statistics that a wrong mapping, order or dequantization would break.
     let stats = |name: &str| {
@@ -53,7 +58,9 @@ fn real_onnx_export_converts() {
         let ost = SafeTensors::deserialize(&odata).unwrap();
         assert_eq!(ost.len(), st.len());
         for (name, view) in ost.tensors() {
-            let mine = st.tensor(&name).unwrap_or_else(|_| panic!("{name} missing"));
+            let mine = st
+                .tensor(&name)
+                .unwrap_or_else(|_| panic!("{name} missing"));
             assert_eq!(mine.shape(), view.shape(), "{name}");
             assert!(mine.data() == view.data(), "{name} differs from the oracle");
         }

@@ -47,14 +47,27 @@ pub(crate) struct HfState {
     listings: HashMap<String, std::result::Result<Vec<Entry>, String>>,
 }
 
-fn listing(ctx: &mut Ctx<'_>, agent: &ureq::Agent, endpoint: &str, sub: &str) -> Result<Vec<Entry>> {
-    let url = format!("{}/api/models/{REPO}/tree/main{sub}", endpoint.trim_end_matches('/'));
+fn listing(
+    ctx: &mut Ctx<'_>,
+    agent: &ureq::Agent,
+    endpoint: &str,
+    sub: &str,
+) -> Result<Vec<Entry>> {
+    let url = format!(
+        "{}/api/models/{REPO}/tree/main{sub}",
+        endpoint.trim_end_matches('/')
+    );
     if let Some(r) = ctx.hf.listings.get(&url) {
-        return r.clone().map_err(|reason| Error::Http { url: url.clone(), reason });
+        return r.clone().map_err(|reason| Error::Http {
+            url: url.clone(),
+            reason,
+        });
     }
     let r = http::get_text(agent, &url).and_then(|body| {
-        serde_json::from_str::<Vec<Entry>>(&body)
-            .map_err(|e| Error::Http { url: url.clone(), reason: format!("bad listing JSON: {e}") })
+        serde_json::from_str::<Vec<Entry>>(&body).map_err(|e| Error::Http {
+            url: url.clone(),
+            reason: format!("bad listing JSON: {e}"),
+        })
     });
     let cached = match &r {
         Ok(v) => Ok(v.clone()),
@@ -69,15 +82,24 @@ fn find<'e>(entries: &'e [Entry], path: &str, url: &str) -> Result<&'e Entry> {
     entries
         .iter()
         .find(|e| e.kind == "file" && e.path == path)
-        .ok_or_else(|| Error::NotFound { url: format!("{url} (no {path} in the listing)") })
+        .ok_or_else(|| Error::NotFound {
+            url: format!("{url} (no {path} in the listing)"),
+        })
 }
 
 fn resolve_url(endpoint: &str, path: &str) -> String {
-    format!("{}/{REPO}/resolve/main/{path}", endpoint.trim_end_matches('/'))
+    format!(
+        "{}/{REPO}/resolve/main/{path}",
+        endpoint.trim_end_matches('/')
+    )
 }
 
 /// Fetch one group; `Ok(None)` for lexicons, which this repository does not carry.
-pub(crate) fn fetch_group(group: Group, endpoint: &str, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Installed>>> {
+pub(crate) fn fetch_group(
+    group: Group,
+    endpoint: &str,
+    ctx: &mut Ctx<'_>,
+) -> Result<Option<Vec<Installed>>> {
     let agent = http::agent();
     match group {
         Group::Lexicons => Ok(None),
@@ -94,28 +116,56 @@ fn weights(agent: &ureq::Agent, endpoint: &str, ctx: &mut Ctx<'_>) -> Result<Vec
 
     let cfg_url = resolve_url(endpoint, CONFIG_FILE);
     let cfg_dl = ctx.dl("hf/config.json");
-    http::download(agent, &cfg_url, &cfg_dl, &cfg.expect(), CONFIG_FILE, ctx.progress)?;
+    http::download(
+        agent,
+        &cfg_url,
+        &cfg_dl,
+        &cfg.expect(),
+        CONFIG_FILE,
+        ctx.progress,
+    )?;
     let cfg_bytes = std::fs::read(&cfg_dl).map_err(|e| Error::io("read", &cfg_dl, e))?;
     check_config(&cfg_bytes, &cfg_url)?;
 
     let ck_url = resolve_url(endpoint, CHECKPOINT);
     let ck_dl = ctx.dl(&format!("hf/{CHECKPOINT}"));
-    http::download(agent, &ck_url, &ck_dl, &ck.expect(), CHECKPOINT, ctx.progress)?;
-    (ctx.progress)(super::Progress::Start { what: format!("convert {CHECKPOINT}"), total_bytes: None });
+    http::download(
+        agent,
+        &ck_url,
+        &ck_dl,
+        &ck.expect(),
+        CHECKPOINT,
+        ctx.progress,
+    )?;
+    (ctx.progress)(super::Progress::Start {
+        what: format!("convert {CHECKPOINT}"),
+        total_bytes: None,
+    });
     let rep = pth::convert_checkpoint(&ck_dl, &ctx.dir.weights_path())?;
-    (ctx.progress)(super::Progress::Done { what: format!("convert {CHECKPOINT}") });
+    (ctx.progress)(super::Progress::Done {
+        what: format!("convert {CHECKPOINT}"),
+    });
     tracing::info!(?rep, "converted {CHECKPOINT}");
     util::write_atomic(&ctx.dir.config_path(), &cfg_bytes)?;
-    Ok(vec![(WEIGHTS_FILE.to_string(), ck_url), (CONFIG_FILE.to_string(), cfg_url)])
+    Ok(vec![
+        (WEIGHTS_FILE.to_string(), ck_url),
+        (CONFIG_FILE.to_string(), cfg_url),
+    ])
 }
 
 /// A downloaded config must be JSON with the same vocabulary as the embedded, verified one.
 fn check_config(bytes: &[u8], url: &str) -> Result<()> {
-    let got: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Package { package: url.to_string(), reason: format!("config is not JSON: {e}") })?;
-    let want: serde_json::Value = serde_json::from_str(EMBEDDED_CONFIG).expect("embedded config is JSON");
+    let got: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::Package {
+        package: url.to_string(),
+        reason: format!("config is not JSON: {e}"),
+    })?;
+    let want: serde_json::Value =
+        serde_json::from_str(EMBEDDED_CONFIG).expect("embedded config is JSON");
     if got.get("vocab") != want.get("vocab") {
-        return Err(Error::Package { package: url.to_string(), reason: "config vocab differs from Kokoro v1.0's".into() });
+        return Err(Error::Package {
+            package: url.to_string(),
+            reason: "config vocab differs from Kokoro v1.0's".into(),
+        });
     }
     Ok(())
 }
@@ -129,7 +179,12 @@ fn voices(agent: &ureq::Agent, endpoint: &str, ctx: &mut Ctx<'_>) -> Result<Vec<
         let path = format!("voices/{v}.pt");
         match find(&entries, &path, &list_url) {
             Ok(e) => todo.push((v.clone(), e.clone())),
-            Err(_) => return Err(Error::UnknownVoice { name: v.clone(), source_name: list_url }),
+            Err(_) => {
+                return Err(Error::UnknownVoice {
+                    name: v.clone(),
+                    source_name: list_url,
+                })
+            }
         }
     }
     let mut out = Vec::new();

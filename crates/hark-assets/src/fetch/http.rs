@@ -19,7 +19,9 @@ pub(crate) fn agent() -> ureq::Agent {
 
 fn status_error(url: &str, e: ureq::Error) -> Error {
     match e {
-        ureq::Error::Status(404, _) => Error::NotFound { url: url.to_string() },
+        ureq::Error::Status(404, _) => Error::NotFound {
+            url: url.to_string(),
+        },
         ureq::Error::Status(code, r) => Error::Http {
             url: url.to_string(),
             reason: format!("HTTP {code} {}", r.status_text()),
@@ -37,7 +39,10 @@ fn status_error(url: &str, e: ureq::Error) -> Error {
 /// GET a small document (a listing) as a string.
 pub(crate) fn get_text(agent: &ureq::Agent, url: &str) -> Result<String> {
     let resp = agent.get(url).call().map_err(|e| status_error(url, e))?;
-    resp.into_string().map_err(|e| Error::Http { url: url.to_string(), reason: format!("reading body: {e}") })
+    resp.into_string().map_err(|e| Error::Http {
+        url: url.to_string(),
+        reason: format!("reading body: {e}"),
+    })
 }
 
 /// What the downloaded file must be.
@@ -47,7 +52,10 @@ pub(crate) struct Expect<'a> {
 }
 
 fn part_path(dest: &Path) -> PathBuf {
-    let mut n = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut n = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     n.push(".part");
     dest.with_file_name(n)
 }
@@ -56,7 +64,11 @@ fn check_final(path: &Path, url: &str, expect: &Expect<'_>) -> Result<()> {
     let (sha, bytes) = util::sha256_file(path)?;
     if let Some(size) = expect.size {
         if bytes != size {
-            return Err(Error::Size { what: format!("{url} ({})", path.display()), expected: size, actual: bytes });
+            return Err(Error::Size {
+                what: format!("{url} ({})", path.display()),
+                expected: size,
+                actual: bytes,
+            });
         }
     }
     if let Some(want) = expect.sha256 {
@@ -96,9 +108,15 @@ pub(crate) fn download(
         let _ = std::fs::remove_file(&part);
         have = 0;
     }
-    progress(Progress::Start { what: what.to_string(), total_bytes: expect.size });
+    progress(Progress::Start {
+        what: what.to_string(),
+        total_bytes: expect.size,
+    });
     if have > 0 {
-        progress(Progress::Advance { what: what.to_string(), bytes: have });
+        progress(Progress::Advance {
+            what: what.to_string(),
+            bytes: have,
+        });
     }
     if expect.size != Some(have) || have == 0 {
         fetch_body(agent, url, &part, have, expect, what, progress)?;
@@ -108,7 +126,9 @@ pub(crate) fn download(
         return Err(e);
     }
     util::commit_temp(&part, dest)?;
-    progress(Progress::Done { what: what.to_string() });
+    progress(Progress::Done {
+        what: what.to_string(),
+    });
     Ok(())
 }
 
@@ -143,21 +163,40 @@ fn fetch_body(
     let resumed = have > 0 && resp.status() == 206;
     if resumed {
         if let Some(cr) = resp.header("Content-Range") {
-            let start = cr.trim_start_matches("bytes ").split('-').next().and_then(|s| s.trim().parse::<u64>().ok());
+            let start = cr
+                .trim_start_matches("bytes ")
+                .split('-')
+                .next()
+                .and_then(|s| s.trim().parse::<u64>().ok());
             if start != Some(have) {
-                return Err(Error::Http { url: url.to_string(), reason: format!("unexpected Content-Range {cr:?} for resume at {have}") });
+                return Err(Error::Http {
+                    url: url.to_string(),
+                    reason: format!("unexpected Content-Range {cr:?} for resume at {have}"),
+                });
             }
         }
-        file.seek(SeekFrom::End(0)).map_err(|e| Error::io("seek", part, e))?;
+        file.seek(SeekFrom::End(0))
+            .map_err(|e| Error::io("seek", part, e))?;
     } else {
         if have > 0 {
             tracing::debug!(%url, "server ignored the Range request; restarting from byte 0");
-            progress(Progress::Start { what: what.to_string(), total_bytes: expect.size });
+            progress(Progress::Start {
+                what: what.to_string(),
+                total_bytes: expect.size,
+            });
         }
-        file.set_len(0).map_err(|e| Error::io("truncate", part, e))?;
+        file.set_len(0)
+            .map_err(|e| Error::io("truncate", part, e))?;
         have = 0;
     }
-    let res = copy_body(resp.into_reader(), &mut file, part, &mut have, what, progress);
+    let res = copy_body(
+        resp.into_reader(),
+        &mut file,
+        part,
+        &mut have,
+        what,
+        progress,
+    );
     file.sync_all().map_err(|e| Error::io("sync", part, e))?;
     drop(file);
     let expected = expect.size;
@@ -165,10 +204,18 @@ fn fetch_body(
         Err(CopyError::Write(e)) => Err(e),
         Err(CopyError::Read(e)) => {
             tracing::warn!(%url, "download interrupted at {have} bytes: {e}");
-            Err(Error::Truncated { url: url.to_string(), got: have, expected: expected.unwrap_or(0) })
+            Err(Error::Truncated {
+                url: url.to_string(),
+                got: have,
+                expected: expected.unwrap_or(0),
+            })
         }
         Ok(()) => match expected {
-            Some(size) if have < size => Err(Error::Truncated { url: url.to_string(), got: have, expected: size }),
+            Some(size) if have < size => Err(Error::Truncated {
+                url: url.to_string(),
+                got: have,
+                expected: size,
+            }),
             _ => Ok(()),
         },
     }
@@ -195,8 +242,12 @@ fn copy_body(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(CopyError::Read(e)),
         };
-        file.write_all(&buf[..n]).map_err(|e| CopyError::Write(Error::io("write", part, e)))?;
+        file.write_all(&buf[..n])
+            .map_err(|e| CopyError::Write(Error::io("write", part, e)))?;
         *have += n as u64;
-        progress(Progress::Advance { what: what.to_string(), bytes: n as u64 });
+        progress(Progress::Advance {
+            what: what.to_string(),
+            bytes: n as u64,
+        });
     }
 }

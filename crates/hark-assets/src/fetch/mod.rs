@@ -10,12 +10,16 @@ mod hf;
 mod http;
 mod local;
 mod registry;
+#[cfg(test)]
+pub(crate) mod testserver;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::layout::{known_voices, AssetDir, ManifestEntry, CONFIG_FILE, LEXICON_FILES, WEIGHTS_FILE};
+use crate::layout::{
+    known_voices, AssetDir, ManifestEntry, CONFIG_FILE, LEXICON_FILES, WEIGHTS_FILE,
+};
 use crate::util;
 
 /// Environment variable overriding the Hugging Face endpoint (mirrors, tests).
@@ -159,7 +163,10 @@ fn targets(group: Group, voices: &[String]) -> Vec<String> {
     match group {
         Group::Weights => vec![WEIGHTS_FILE.to_string(), CONFIG_FILE.to_string()],
         Group::Voices => voices.iter().map(|v| format!("voices/{v}.bin")).collect(),
-        Group::Lexicons => LEXICON_FILES.iter().map(|f| format!("lexicons/{f}")).collect(),
+        Group::Lexicons => LEXICON_FILES
+            .iter()
+            .map(|f| format!("lexicons/{f}"))
+            .collect(),
     }
 }
 
@@ -173,32 +180,52 @@ fn try_source(group: Group, source: &Source, ctx: &mut Ctx<'_>) -> Result<Option
 }
 
 /// Install the assets of `opts` into `dir`. See the module docs for the rules.
-pub fn fetch(dir: &AssetDir, opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<FetchReport> {
+pub fn fetch(
+    dir: &AssetDir,
+    opts: &FetchOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<FetchReport> {
     let t0 = Instant::now();
     let known = known_voices();
     let voices = match &opts.voices {
         Some(v) => {
-            let mut v: Vec<String> = v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let mut v: Vec<String> = v
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             v.sort();
             v.dedup();
             v
         }
         None => known,
     };
-    std::fs::create_dir_all(dir.root()).map_err(|e| Error::io("create directory", dir.root(), e))?;
+    std::fs::create_dir_all(dir.root())
+        .map_err(|e| Error::io("create directory", dir.root(), e))?;
     let mut manifest = dir.read_manifest().unwrap_or_else(|e| {
         tracing::warn!("ignoring unreadable manifest: {e}");
         Default::default()
     });
     let mut report = FetchReport::default();
-    let mut ctx = Ctx { dir, progress, voices, hf: Default::default() };
+    let mut ctx = Ctx {
+        dir,
+        progress,
+        voices,
+        hf: Default::default(),
+    };
 
     for group in [Group::Weights, Group::Voices, Group::Lexicons] {
         let want = targets(group, &ctx.voices);
         if want.is_empty() {
             continue;
         }
-        if !opts.force && want.iter().all(|r| manifest.get(r).is_some_and(|e| dir.check_entry(r, e).is_ok())) {
+        if !opts.force
+            && want.iter().all(|r| {
+                manifest
+                    .get(r)
+                    .is_some_and(|e| dir.check_entry(r, e).is_ok())
+            })
+        {
             tracing::info!(group = group.name(), "already installed and verified");
             ctx.note(format!("{} already installed and verified", group.name()));
             report.skipped.push(group.name().to_string());
@@ -212,10 +239,15 @@ pub fn fetch(dir: &AssetDir, opts: &FetchOptions, progress: &mut dyn FnMut(Progr
                     done = Some(files);
                     break;
                 }
-                Ok(None) => tracing::debug!(group = group.name(), %source, "not offered by this source"),
+                Ok(None) => {
+                    tracing::debug!(group = group.name(), %source, "not offered by this source")
+                }
                 Err(e) => {
                     tracing::warn!(group = group.name(), %source, "source failed: {e}");
-                    ctx.note(format!("{} from {source} failed: {e}; trying the next source", group.name()));
+                    ctx.note(format!(
+                        "{} from {source} failed: {e}; trying the next source",
+                        group.name()
+                    ));
                     errors.push(format!("{source}: {e}"));
                     report.failures.push((source.to_string(), e.to_string()));
                 }
@@ -225,11 +257,21 @@ pub fn fetch(dir: &AssetDir, opts: &FetchOptions, progress: &mut dyn FnMut(Progr
             if errors.is_empty() {
                 errors.push("no configured source offers it".into());
             }
-            return Err(Error::AllSourcesFailed { group: group.name().to_string(), errors });
+            return Err(Error::AllSourcesFailed {
+                group: group.name().to_string(),
+                errors,
+            });
         };
         for (rel, origin) in files {
             let (sha256, bytes) = util::sha256_file(&dir.root().join(&rel))?;
-            manifest.insert(rel.clone(), ManifestEntry { sha256, bytes, source: origin.clone() });
+            manifest.insert(
+                rel.clone(),
+                ManifestEntry {
+                    sha256,
+                    bytes,
+                    source: origin.clone(),
+                },
+            );
             report.installed.push((rel, origin));
         }
         dir.write_manifest(&manifest)?;

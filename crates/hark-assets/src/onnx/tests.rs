@@ -105,20 +105,34 @@ fn convert(bytes: &[u8]) -> TensorSet {
 }
 
 fn get<'s>(s: &'s TensorSet, name: &str) -> &'s F32Tensor {
-    s.map.get(name).unwrap_or_else(|| panic!("{name} missing; have {:?}", s.map.keys().collect::<Vec<_>>()))
+    s.map.get(name).unwrap_or_else(|| {
+        panic!(
+            "{name} missing; have {:?}",
+            s.map.keys().collect::<Vec<_>>()
+        )
+    })
 }
 
 #[test]
 fn scope_names_map_to_pytorch_paths() {
     let cases = [
         ("/encoder/F0.0/conv1", "predictor.F0.0.conv1"),
-        ("/decoder/decoder/generator/resblocks.4/adain2.2/fc", "decoder.generator.resblocks.4.adain2.2.fc"),
-        ("/encoder/text_encoder/cnn.0/cnn.0.0", "text_encoder.cnn.0.0"),
+        (
+            "/decoder/decoder/generator/resblocks.4/adain2.2/fc",
+            "decoder.generator.resblocks.4.adain2.2.fc",
+        ),
+        (
+            "/encoder/text_encoder/cnn.0/cnn.0.0",
+            "text_encoder.cnn.0.0",
+        ),
         (
             "/encoder/bert/encoder/albert_layer_groups.0/albert_layers.0/attention_11/query_11",
             "bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query",
         ),
-        ("/encoder/predictor/text_encoder/lstms.0", "predictor.text_encoder.lstms.0"),
+        (
+            "/encoder/predictor/text_encoder/lstms.0",
+            "predictor.text_encoder.lstms.0",
+        ),
         ("/encoder/bert_encoder", "bert_encoder"),
         ("/encoder/F0_proj", "predictor.F0_proj"),
     ];
@@ -139,8 +153,16 @@ fn conv_per_channel_int8_and_per_tensor_uint8() {
     let qu = vec![0u8, 128, 255, 7];
     let m = model(
         &[
-            node("/encoder/F0.0/conv1/Conv_quant", "ConvInteger", &["x", "w_quantized", "xz", "w_zero_point"]),
-            node("/encoder/text_encoder/cnn.0/cnn.0.0/Conv_quant", "ConvInteger", &["x", "u_quantized", "xz", "uzp"]),
+            node(
+                "/encoder/F0.0/conv1/Conv_quant",
+                "ConvInteger",
+                &["x", "w_quantized", "xz", "w_zero_point"],
+            ),
+            node(
+                "/encoder/text_encoder/cnn.0/cnn.0.0/Conv_quant",
+                "ConvInteger",
+                &["x", "u_quantized", "xz", "uzp"],
+            ),
         ],
         &[
             tensor("w_quantized", &[2, 1, 2], Data::I8(q.clone())),
@@ -160,7 +182,10 @@ fn conv_per_channel_int8_and_per_tensor_uint8() {
     assert_eq!(w.data, want);
     assert_eq!(w.data[2], 32.25); // (127 + 2) * 0.25: the channel's own zero point is used
     let u = get(&s, "text_encoder.cnn.0.0.weight");
-    let want: Vec<f32> = qu.iter().map(|&x| (f32::from(x) - 128.0) * 0.1f32).collect();
+    let want: Vec<f32> = qu
+        .iter()
+        .map(|&x| (f32::from(x) - 128.0) * 0.1f32)
+        .collect();
     assert_eq!(u.data, want);
     assert_eq!(u.data[0], -12.8f32);
 }
@@ -197,33 +222,78 @@ fn gather_dequantize_and_named_floats_and_plain_convs() {
             node(
                 "/encoder/bert/embeddings/word_embeddings/Gather_quant_DequantizeLinear",
                 "DequantizeLinear",
-                &["/encoder/bert/embeddings/word_embeddings/Gather_output_0_quantized", "emb.weight_scale", "zp"],
+                &[
+                    "/encoder/bert/embeddings/word_embeddings/Gather_output_0_quantized",
+                    "emb.weight_scale",
+                    "zp",
+                ],
             ),
-            node("/decoder/decoder/generator/ups.0/ConvTranspose", "ConvTranspose", &["x", "/w", "decoder.decoder.generator.ups.0.bias"]),
-            node("/decoder/decoder/generator/m_source/l_linear/MatMul", "MatMul", &["x", "onnx::MatMul_1"]),
-            node("/decoder/decoder/generator/istft/stft/ConvTranspose", "ConvTranspose", &["x", "basis"]),
-            node("/encoder/bert/encoder/x/attention/MatMul", "MatMul", &["a", "b"]),
+            node(
+                "/decoder/decoder/generator/ups.0/ConvTranspose",
+                "ConvTranspose",
+                &["x", "/w", "decoder.decoder.generator.ups.0.bias"],
+            ),
+            node(
+                "/decoder/decoder/generator/m_source/l_linear/MatMul",
+                "MatMul",
+                &["x", "onnx::MatMul_1"],
+            ),
+            node(
+                "/decoder/decoder/generator/istft/stft/ConvTranspose",
+                "ConvTranspose",
+                &["x", "basis"],
+            ),
+            node(
+                "/encoder/bert/encoder/x/attention/MatMul",
+                "MatMul",
+                &["a", "b"],
+            ),
         ],
         &[
             tensor("emb.weight_quantized", &[2, 2], Data::I8(vec![1, -1, 3, 0])),
             tensor("emb.weight_scale", &[], Data::F32(vec![0.5])),
             tensor("zp", &[], Data::I8(vec![0])),
             tensor("/w", &[1, 2, 2], Data::F32(vec![1.0, 2.0, 3.0, 4.0])),
-            tensor("decoder.decoder.generator.ups.0.bias", &[2], Data::F32(vec![9.0, 8.0])),
+            tensor(
+                "decoder.decoder.generator.ups.0.bias",
+                &[2],
+                Data::F32(vec![9.0, 8.0]),
+            ),
             tensor("onnx::MatMul_1", &[3, 1], Data::F32(vec![1.0, 2.0, 3.0])),
             tensor("basis", &[1], Data::F32(vec![0.0])),
-            tensor("encoder.text_encoder.cnn.0.1.gamma", &[2], Data::F32Field(vec![1.5, 2.5])),
-            tensor("decoder.decoder.generator.alpha1.0", &[1, 2, 1], Data::F32(vec![0.1, 0.2])),
-            tensor("decoder.decoder.generator.stft.istft.x", &[1], Data::F32(vec![0.0])),
+            tensor(
+                "encoder.text_encoder.cnn.0.1.gamma",
+                &[2],
+                Data::F32Field(vec![1.5, 2.5]),
+            ),
+            tensor(
+                "decoder.decoder.generator.alpha1.0",
+                &[1, 2, 1],
+                Data::F32(vec![0.1, 0.2]),
+            ),
+            tensor(
+                "decoder.decoder.generator.stft.istft.x",
+                &[1],
+                Data::F32(vec![0.0]),
+            ),
             tensor("encoder.bert.x.weight_scale", &[], Data::F32(vec![1.0])),
         ],
     );
     let s = convert(&m);
-    assert_eq!(get(&s, "bert.embeddings.word_embeddings.weight").data, vec![0.5, -0.5, 1.5, 0.0]);
-    assert_eq!(get(&s, "decoder.generator.ups.0.weight").data, vec![1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(
+        get(&s, "bert.embeddings.word_embeddings.weight").data,
+        vec![0.5, -0.5, 1.5, 0.0]
+    );
+    assert_eq!(
+        get(&s, "decoder.generator.ups.0.weight").data,
+        vec![1.0, 2.0, 3.0, 4.0]
+    );
     assert_eq!(get(&s, "decoder.generator.ups.0.bias").data, vec![9.0, 8.0]);
     let l = get(&s, "decoder.generator.m_source.l_linear.weight");
-    assert_eq!((l.shape.clone(), l.data.clone()), (vec![1, 3], vec![1.0, 2.0, 3.0]));
+    assert_eq!(
+        (l.shape.clone(), l.data.clone()),
+        (vec![1, 3], vec![1.0, 2.0, 3.0])
+    );
     assert_eq!(get(&s, "text_encoder.cnn.0.1.gamma").data, vec![1.5, 2.5]);
     assert_eq!(get(&s, "decoder.generator.alpha1.0").shape, vec![1, 2, 1]);
     assert_eq!(s.map.len(), 6, "{:?}", s.map.keys().collect::<Vec<_>>());
@@ -239,7 +309,20 @@ fn lstm_gates_are_reordered_and_directions_split() {
         &[node(
             "/encoder/predictor/lstm/LSTM_quant",
             "DynamicQuantizeLSTM",
-            &["x", "W_quantized", "R_quantized", "B", "", "h0", "c0", "", "W_scale", "W_zp", "R_scale", "R_zp"],
+            &[
+                "x",
+                "W_quantized",
+                "R_quantized",
+                "B",
+                "",
+                "h0",
+                "c0",
+                "",
+                "W_scale",
+                "W_zp",
+                "R_scale",
+                "R_zp",
+            ],
         )],
         &[
             tensor("W_quantized", &[2, 1, 4], Data::I8(w)),
@@ -253,16 +336,37 @@ fn lstm_gates_are_reordered_and_directions_split() {
     );
     let s = convert(&m);
     // torch order (i, f, g, o) = onnx blocks (0, 2, 3, 1)
-    assert_eq!(get(&s, "predictor.lstm.weight_ih_l0").data, vec![1.0, 3.0, 4.0, 2.0]);
+    assert_eq!(
+        get(&s, "predictor.lstm.weight_ih_l0").data,
+        vec![1.0, 3.0, 4.0, 2.0]
+    );
     assert_eq!(get(&s, "predictor.lstm.weight_ih_l0").shape, vec![4, 1]);
-    assert_eq!(get(&s, "predictor.lstm.weight_ih_l0_reverse").data, vec![2.0, 3.0, 3.5, 2.5]);
+    assert_eq!(
+        get(&s, "predictor.lstm.weight_ih_l0_reverse").data,
+        vec![2.0, 3.0, 3.5, 2.5]
+    );
     let hh = &get(&s, "predictor.lstm.weight_hh_l0").data;
     assert_eq!(hh, &vec![10.0 * 0.1f32, 30.0 * 0.1, 40.0 * 0.1, 20.0 * 0.1]);
-    assert_eq!(get(&s, "predictor.lstm.weight_hh_l0_reverse").data, vec![50.0, 70.0, 80.0, 60.0]);
-    assert_eq!(get(&s, "predictor.lstm.bias_ih_l0").data, vec![0.0, 2.0, 3.0, 1.0]);
-    assert_eq!(get(&s, "predictor.lstm.bias_hh_l0").data, vec![4.0, 6.0, 7.0, 5.0]);
-    assert_eq!(get(&s, "predictor.lstm.bias_ih_l0_reverse").data, vec![8.0, 10.0, 11.0, 9.0]);
-    assert_eq!(get(&s, "predictor.lstm.bias_hh_l0_reverse").data, vec![12.0, 14.0, 15.0, 13.0]);
+    assert_eq!(
+        get(&s, "predictor.lstm.weight_hh_l0_reverse").data,
+        vec![50.0, 70.0, 80.0, 60.0]
+    );
+    assert_eq!(
+        get(&s, "predictor.lstm.bias_ih_l0").data,
+        vec![0.0, 2.0, 3.0, 1.0]
+    );
+    assert_eq!(
+        get(&s, "predictor.lstm.bias_hh_l0").data,
+        vec![4.0, 6.0, 7.0, 5.0]
+    );
+    assert_eq!(
+        get(&s, "predictor.lstm.bias_ih_l0_reverse").data,
+        vec![8.0, 10.0, 11.0, 9.0]
+    );
+    assert_eq!(
+        get(&s, "predictor.lstm.bias_hh_l0_reverse").data,
+        vec![12.0, 14.0, 15.0, 13.0]
+    );
 }
 
 #[test]
@@ -276,18 +380,35 @@ fn lstm_matrix_transpose_with_more_rows() {
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    for junk in [&b""[..], b"\xff\xff\xff", b"\x3a\x10abc", b"hello world, not onnx"] {
+    for junk in [
+        &b""[..],
+        b"\xff\xff\xff",
+        b"\x3a\x10abc",
+        b"hello world, not onnx",
+    ] {
         let g = parse_model(junk);
         assert!(g.is_err(), "{junk:?}");
     }
     // a node referring to a missing initializer
-    let m = model(&[node("/encoder/F0.0/conv1/Conv_quant", "ConvInteger", &["x", "w_quantized", "xz", "wz"])], &[]);
+    let m = model(
+        &[node(
+            "/encoder/F0.0/conv1/Conv_quant",
+            "ConvInteger",
+            &["x", "w_quantized", "xz", "wz"],
+        )],
+        &[],
+    );
     let err = collect(&parse_model(&m).unwrap()).unwrap_err().to_string();
     assert!(err.contains("w_quantized"), "{err}");
     // conversion of an incomplete model names the first missing canonical tensor
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("w.safetensors");
-    let err = convert_int8_onnx(&model(&[], &[]), &out).unwrap_err().to_string();
-    assert!(err.contains("bert.embeddings.LayerNorm.bias") && err.contains("missing"), "{err}");
+    let err = convert_int8_onnx(&model(&[], &[]), &out)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bert.embeddings.LayerNorm.bias") && err.contains("missing"),
+        "{err}"
+    );
     assert!(!out.exists());
 }

@@ -4,6 +4,9 @@ use std::io::Write;
 
 use super::*;
 
+/// `(name, shape, values)` of one state-dict entry.
+pub(crate) type NamedTensor = (String, Vec<usize>, Vec<f32>);
+
 /// Minimal `torch.save`-style writer: pickle protocol 2 + zip with `archive/data/<key>` storages.
 pub(crate) struct PickleWriter {
     out: Vec<u8>,
@@ -13,7 +16,11 @@ pub(crate) struct PickleWriter {
 
 impl PickleWriter {
     pub fn new() -> Self {
-        PickleWriter { out: vec![0x80, 2], storages: Vec::new(), memo: 0 }
+        PickleWriter {
+            out: vec![0x80, 2],
+            storages: Vec::new(),
+            memo: 0,
+        }
     }
     fn put(&mut self) {
         self.out.extend_from_slice(&[b'q', self.memo]);
@@ -50,7 +57,8 @@ impl PickleWriter {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             stride[d] = stride[d + 1] * shape[d + 1];
         }
-        self.out.extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\n");
+        self.out
+            .extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\n");
         self.put();
         self.out.push(b'(');
         // persistent id ('storage', torch.FloatStorage, key, 'cpu', numel)
@@ -69,14 +77,14 @@ impl PickleWriter {
         self.out.push(0x89);
         self.out.extend_from_slice(b"ccollections\nOrderedDict\n");
         self.put();
-        self.out.extend_from_slice(&[b')', b'R']);
+        self.out.extend_from_slice(b")R");
         self.out.push(b't');
         self.out.push(b'R');
         self.put();
         self.storages.push((key, data));
     }
     /// `{part: OrderedDict{name: tensor}}` for each part.
-    pub fn state_dicts(&mut self, parts: &[(&str, Vec<(String, Vec<usize>, Vec<f32>)>)]) {
+    pub fn state_dicts(&mut self, parts: &[(&str, Vec<NamedTensor>)]) {
         self.out.push(b'}');
         self.put();
         self.out.push(b'(');
@@ -84,7 +92,7 @@ impl PickleWriter {
             self.str(part);
             self.out.extend_from_slice(b"ccollections\nOrderedDict\n");
             self.put();
-            self.out.extend_from_slice(&[b')', b'R']);
+            self.out.extend_from_slice(b")R");
             self.put();
             self.out.push(b'(');
             for (name, shape, data) in tensors {
@@ -105,7 +113,8 @@ impl PickleWriter {
         self.out.push(b'.');
         let f = std::fs::File::create(path).unwrap();
         let mut z = zip::ZipWriter::new(f);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         z.start_file("archive/data.pkl", opts).unwrap();
         z.write_all(&self.out).unwrap();
         z.start_file("archive/byteorder", opts).unwrap();
@@ -128,7 +137,11 @@ fn read_st(path: &Path) -> HashMap<String, (Vec<usize>, Vec<f32>)> {
     st.tensors()
         .into_iter()
         .map(|(k, v)| {
-            let d = v.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let d = v
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             (k, (v.shape().to_vec(), d))
         })
         .collect()
@@ -146,16 +159,32 @@ fn checkpoint_folds_weight_norm_and_strips_module() {
         (
             "decoder",
             vec![
-                ("module.generator.conv_post.weight_g".into(), vec![2, 1, 1], g.clone()),
-                ("module.generator.conv_post.weight_v".into(), vec![2, 2, 2], v.clone()),
-                ("module.generator.conv_post.bias".into(), vec![2], vec![0.25, -0.25]),
+                (
+                    "module.generator.conv_post.weight_g".into(),
+                    vec![2, 1, 1],
+                    g.clone(),
+                ),
+                (
+                    "module.generator.conv_post.weight_v".into(),
+                    vec![2, 2, 2],
+                    v.clone(),
+                ),
+                (
+                    "module.generator.conv_post.bias".into(),
+                    vec![2],
+                    vec![0.25, -0.25],
+                ),
             ],
         ),
         (
             "bert",
             vec![
                 ("module.pooler.weight".into(), vec![1, 1], vec![7.0]),
-                ("module.embeddings.LayerNorm.weight".into(), vec![3], vec![1.0, 1.5, 2.0]),
+                (
+                    "module.embeddings.LayerNorm.weight".into(),
+                    vec![3],
+                    vec![1.0, 1.5, 2.0],
+                ),
             ],
         ),
     ]);
@@ -169,7 +198,11 @@ fn checkpoint_folds_weight_norm_and_strips_module() {
     names.sort();
     assert_eq!(
         names,
-        ["bert.embeddings.LayerNorm.weight", "decoder.generator.conv_post.bias", "decoder.generator.conv_post.weight"]
+        [
+            "bert.embeddings.LayerNorm.weight",
+            "decoder.generator.conv_post.bias",
+            "decoder.generator.conv_post.weight"
+        ]
     );
     let (shape, wt) = &st["decoder.generator.conv_post.weight"];
     assert_eq!(shape, &vec![2, 2, 2]);
@@ -180,7 +213,11 @@ fn checkpoint_folds_weight_norm_and_strips_module() {
     }
     // each folded row has norm g
     for (r, gr) in g.iter().enumerate() {
-        let n: f32 = wt[r * 4..r * 4 + 4].iter().map(|x| x * x).sum::<f32>().sqrt();
+        let n: f32 = wt[r * 4..r * 4 + 4]
+            .iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt();
         assert!((n - gr).abs() < 1e-5);
     }
     assert_eq!(st["decoder.generator.conv_post.bias"].1, vec![0.25, -0.25]);
@@ -197,9 +234,14 @@ fn unpaired_weight_norm_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let pth = tmp.path().join("bad.pth");
     let mut w = PickleWriter::new();
-    w.state_dicts(&[("decoder", vec![("module.x.weight_v".into(), vec![1, 1, 1], vec![1.0])])]);
+    w.state_dicts(&[(
+        "decoder",
+        vec![("module.x.weight_v".into(), vec![1, 1, 1], vec![1.0])],
+    )]);
     w.finish(&pth);
-    let err = convert_checkpoint_unchecked(&pth, &tmp.path().join("o")).unwrap_err().to_string();
+    let err = convert_checkpoint_unchecked(&pth, &tmp.path().join("o"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("decoder.x.weight_g"), "{err}");
 }
 
@@ -215,7 +257,10 @@ fn voice_pack_becomes_raw_bin() {
     convert_voice(&pt, &bin).unwrap();
     let raw = std::fs::read(&bin).unwrap();
     assert_eq!(raw.len() as u64, VOICE_BYTES);
-    let back: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let back: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     assert_eq!(back, data);
 
     // wrong shape is rejected with the file named
@@ -223,8 +268,13 @@ fn voice_pack_becomes_raw_bin() {
     let mut w = PickleWriter::new();
     w.tensor(&[2, 1, 256], vec![0.0; 512]);
     w.finish(&small);
-    let err = convert_voice(&small, &tmp.path().join("s.bin")).unwrap_err().to_string();
-    assert!(err.contains("small.pt") && err.contains("[2, 1, 256]"), "{err}");
+    let err = convert_voice(&small, &tmp.path().join("s.bin"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("small.pt") && err.contains("[2, 1, 256]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -232,7 +282,9 @@ fn garbage_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("junk.pth");
     std::fs::write(&p, b"definitely not a zip").unwrap();
-    let err = convert_voice(&p, &tmp.path().join("o.bin")).unwrap_err().to_string();
+    let err = convert_voice(&p, &tmp.path().join("o.bin"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("junk.pth"), "{err}");
     // a zip whose pickle is cut short
     let mut w = PickleWriter::new();
@@ -245,7 +297,13 @@ fn garbage_is_an_error_not_a_panic() {
 #[test]
 fn strided_tensors_are_gathered() {
     // a transposed view: size [2, 3], stride [1, 2] over storage 0..6
-    let t = TensorRef { storage: "0".into(), dtype: "FloatStorage".into(), offset: 0, size: vec![2, 3], stride: vec![1, 2] };
+    let t = TensorRef {
+        storage: "0".into(),
+        dtype: "FloatStorage".into(),
+        offset: 0,
+        size: vec![2, 3],
+        stride: vec![1, 2],
+    };
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("s.pth");
     let mut w = PickleWriter::new();

@@ -1,0 +1,30 @@
+//! Full `fetch` from a local folder of earlier downloads, when `HARK_TEST_LOCAL_DIR` points at one
+//! (e.g. `$HARK_ASSETS/.downloads` after `hark fetch`, or a folder with model.onnx, the kokoro-js
+//! tarball and the misaki wheel); skipped otherwise.
+
+use hark_assets::{fetch, AssetDir, FetchOptions, Source};
+
+#[test]
+fn fetch_from_local_dir_installs_everything_and_reruns_as_a_no_op() {
+    let Some(src) = std::env::var_os("HARK_TEST_LOCAL_DIR") else {
+        eprintln!("HARK_TEST_LOCAL_DIR not set: skipping");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = AssetDir::at(tmp.path());
+    let opts = FetchOptions {
+        sources: vec![Source::LocalDir(src.into())],
+        force: false,
+        voices: None,
+    };
+    let report = fetch(&dir, &opts, &mut |_| {}).unwrap();
+    assert_eq!(report.installed.len(), 2 + 54 + 4, "{report:?}");
+    dir.verify().unwrap();
+    assert!(dir.status().is_complete());
+    assert_eq!(dir.list_voices().unwrap(), hark_assets::known_voices());
+    let again = fetch(&dir, &opts, &mut |_| {}).unwrap();
+    assert!(
+        again.installed.is_empty() && again.skipped.len() == 3,
+        "{again:?}"
+    );
+}
