@@ -1,0 +1,1 @@
+//! Latency benchmark (used by `hark bench`).

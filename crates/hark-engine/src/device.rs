@@ -1,0 +1,404 @@
+//! Audio device output through `cpal`.
+//!
+//! The producer side (the engine's playback thread) resamples 24 kHz audio to
+//! the device rate and pushes it into a lock-free SPSC ring (`rtrb`). The
+//! audio callback only copies from the ring into the device buffer: no locks,
+//! no allocation, no logging. Control flags (pause, discard) and counters are
+//! plain atomics shared with the callback through [`AudioControl`], which
+//! outlives any one stream, so `stop` and `pause` reach the callback directly.
+//! A stream error marks the stream failed; the producer then reopens the
+//! default device and goes on.
+
+use crate::error::{Error, Result};
+use crate::resample::Resampler;
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{FromSample, SizedSample};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Model sample rate.
+const SOURCE_RATE: u32 = 24_000;
+
+/// Ring capacity in milliseconds of device audio.
+const RING_MS: u32 = 200;
+
+/// FNV-1a offset basis, the initial value of [`DeviceStats::checksum`].
+pub const CHECKSUM_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Fold one mono sample into a running FNV-1a checksum (as the callback does).
+#[inline]
+pub fn checksum_step(hash: u64, sample: f32) -> u64 {
+    (hash ^ sample.to_bits() as u64).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+/// Flags and counters shared between the engine and every stream's callback.
+#[derive(Debug)]
+pub struct AudioControl {
+    paused: AtomicBool,
+    discard_req: AtomicU64,
+    discard_ack: AtomicU64,
+    /// Frames of real audio the callback copied to the device.
+    played: AtomicU64,
+    /// Frames the callback threw away on a discard.
+    dropped: AtomicU64,
+    /// Running checksum over every played mono sample.
+    checksum: AtomicU64,
+}
+
+impl Default for AudioControl {
+    fn default() -> Self {
+        AudioControl {
+            paused: AtomicBool::new(false),
+            discard_req: AtomicU64::new(0),
+            discard_ack: AtomicU64::new(0),
+            played: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            checksum: AtomicU64::new(CHECKSUM_SEED),
+        }
+    }
+}
+
+impl AudioControl {
+    /// Output silence (keeping buffered audio) while `paused`.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+    }
+
+    /// Ask the callback to drop everything buffered at its next call.
+    pub fn request_discard(&self) -> u64 {
+        self.discard_req.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    fn discard_done(&self, req: u64) -> bool {
+        self.discard_ack.load(Ordering::SeqCst) >= req
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DeviceStats {
+        DeviceStats {
+            frames_played: self.played.load(Ordering::SeqCst),
+            frames_dropped: self.dropped.load(Ordering::SeqCst),
+            checksum: self.checksum.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// What the audio callback has done so far (device-rate frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceStats {
+    /// Frames of real audio copied to the device (silence fill not counted).
+    pub frames_played: u64,
+    /// Frames dropped by stop / skip.
+    pub frames_dropped: u64,
+    /// FNV-1a over the bits of every played mono sample, in order
+    /// (see [`checksum_step`]); starts at [`CHECKSUM_SEED`].
+    pub checksum: u64,
+}
+
+struct OpenStream {
+    // Dropping the stream stops the callback.
+    _stream: cpal::Stream,
+    producer: rtrb::Producer<f32>,
+    failed: Arc<AtomicBool>,
+    rate: u32,
+    /// Frames pushed into this stream's ring.
+    pushed: u64,
+    /// `played + dropped` of the control when this stream opened.
+    base_removed: u64,
+}
+
+/// Playback on the default output device.
+pub struct DevicePlayer {
+    control: Arc<AudioControl>,
+    stream: Option<OpenStream>,
+    resampler: Resampler,
+    scratch: Vec<f32>,
+}
+
+impl std::fmt::Debug for DevicePlayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevicePlayer")
+            .field("open", &self.stream.is_some())
+            .field("rate", &self.stream.as_ref().map(|s| s.rate))
+            .finish()
+    }
+}
+
+impl DevicePlayer {
+    /// A player that opens the device on first use.
+    pub fn new(control: Arc<AudioControl>) -> DevicePlayer {
+        DevicePlayer {
+            control,
+            stream: None,
+            resampler: Resampler::new(SOURCE_RATE, SOURCE_RATE),
+            scratch: Vec::with_capacity(4096),
+        }
+    }
+
+    /// The shared control block.
+    pub fn control(&self) -> &Arc<AudioControl> {
+        &self.control
+    }
+
+    /// Device sample rate, if open.
+    pub fn rate(&self) -> Option<u32> {
+        self.stream.as_ref().map(|s| s.rate)
+    }
+
+    /// Open the default output device if it is not open (or reopen it after an error).
+    pub fn ensure_open(&mut self) -> Result<()> {
+        if let Some(s) = &self.stream {
+            if !s.failed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            tracing::warn!("audio stream failed; reopening the default output device");
+            self.stream = None;
+        }
+        let opened = open_default(self.control.clone())?;
+        tracing::info!(rate = opened.rate, "audio output opened");
+        self.resampler = Resampler::new(SOURCE_RATE, opened.rate);
+        self.stream = Some(opened);
+        Ok(())
+    }
+
+    /// Close the device (it is reopened by the next write).
+    pub fn close(&mut self) {
+        self.stream = None;
+    }
+
+    /// 24 kHz samples that can be written now without waiting.
+    pub fn room(&self) -> usize {
+        match &self.stream {
+            Some(s) => {
+                let slots = s.producer.slots();
+                // Leave space for the resampler's rounding.
+                (slots as u64 * SOURCE_RATE as u64 / s.rate as u64).saturating_sub(4) as usize
+            }
+            // Not open: the next write opens it.
+            None => usize::MAX,
+        }
+    }
+
+    /// Has the open stream reported an error?
+    pub fn failed(&self) -> bool {
+        self.stream
+            .as_ref()
+            .is_some_and(|s| s.failed.load(Ordering::SeqCst))
+    }
+
+    /// Resample and queue `samples` (24 kHz). Call [`room`](Self::room) first;
+    /// whatever does not fit is dropped with a warning.
+    pub fn write(&mut self, samples: &[f32]) -> Result<()> {
+        self.ensure_open()?;
+        let Some(s) = self.stream.as_mut() else {
+            return Err(Error::Device("no output stream".into()));
+        };
+        self.scratch.clear();
+        self.resampler.process(samples, &mut self.scratch);
+        let (done, rest) = s.producer.push_partial_slice(&self.scratch);
+        s.pushed += done.len() as u64;
+        if !rest.is_empty() {
+            tracing::warn!(lost = rest.len(), "device ring full; frames dropped");
+        }
+        Ok(())
+    }
+
+    /// Flush the resampler's tail at the end of an utterance.
+    pub fn finish(&mut self) {
+        if let Some(s) = self.stream.as_mut() {
+            self.scratch.clear();
+            self.resampler.finish(&mut self.scratch);
+            let (done, _) = s.producer.push_partial_slice(&self.scratch);
+            s.pushed += done.len() as u64;
+        }
+    }
+
+    /// Frames pushed but not yet played or dropped.
+    pub fn pending_frames(&self) -> u64 {
+        match &self.stream {
+            Some(s) => {
+                let st = self.control.stats();
+                let removed = st.frames_played + st.frames_dropped - s.base_removed;
+                s.pushed.saturating_sub(removed)
+            }
+            None => 0,
+        }
+    }
+
+    /// Audio played on this stream so far, in 24 kHz samples.
+    pub fn played_source_samples(&self) -> u64 {
+        match &self.stream {
+            Some(s) => {
+                let st = self.control.stats();
+                let removed = st.frames_played + st.frames_dropped - s.base_removed;
+                let played = removed.min(s.pushed);
+                played * SOURCE_RATE as u64 / s.rate as u64
+            }
+            None => 0,
+        }
+    }
+
+    /// Drop everything queued, waiting (≤ 200 ms) for the callback to confirm.
+    pub fn discard(&mut self) {
+        self.resampler.reset();
+        let req = self.control.request_discard();
+        let Some(s) = &self.stream else { return };
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while !self.control.discard_done(req) {
+            if Instant::now() > deadline || s.failed.load(Ordering::SeqCst) {
+                tracing::warn!("audio callback did not confirm the discard; closing the stream");
+                self.stream = None;
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Pick an output config: f32 at 24 kHz when the device can, else the device default.
+fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, cpal::SampleFormat)> {
+    let default = device
+        .default_output_config()
+        .map_err(|e| Error::Device(format!("no default output config: {e}")))?;
+    let channels = default.channels();
+    let mut chosen = None;
+    if let Ok(ranges) = device.supported_output_configs() {
+        for r in ranges {
+            if r.sample_format() == cpal::SampleFormat::F32 && r.channels() == channels {
+                if let Some(c) = r.try_with_sample_rate(SOURCE_RATE) {
+                    chosen = Some(c);
+                    break;
+                }
+            }
+        }
+    }
+    let supported = chosen.unwrap_or(default);
+    let rate = supported.sample_rate();
+    let buffer_size = match supported.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } => {
+            let want = (rate / 100).clamp(*min, *max);
+            cpal::BufferSize::Fixed(want)
+        }
+        cpal::SupportedBufferSize::Unknown => cpal::BufferSize::Default,
+    };
+    let format = supported.sample_format();
+    let mut config: cpal::StreamConfig = supported.into();
+    config.buffer_size = buffer_size;
+    Ok((config, format))
+}
+
+fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
+    let host = cpal::default_host();
+    let device = host
+        .default_output_device()
+        .ok_or_else(|| Error::Device("no default output device".into()))?;
+    let (config, format) = choose_config(&device)?;
+    match build(&device, config.clone(), format, control.clone()) {
+        Ok(s) => Ok(s),
+        Err(e) if config.buffer_size != cpal::BufferSize::Default => {
+            tracing::debug!("fixed buffer size refused ({e}); using the device default");
+            let mut config = config;
+            config.buffer_size = cpal::BufferSize::Default;
+            build(&device, config, format, control)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn build(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    format: cpal::SampleFormat,
+    control: Arc<AudioControl>,
+) -> Result<OpenStream> {
+    use cpal::SampleFormat as F;
+    match format {
+        F::F32 => build_typed::<f32>(device, config, control),
+        F::F64 => build_typed::<f64>(device, config, control),
+        F::I16 => build_typed::<i16>(device, config, control),
+        F::I32 => build_typed::<i32>(device, config, control),
+        F::U16 => build_typed::<u16>(device, config, control),
+        F::I8 => build_typed::<i8>(device, config, control),
+        F::U8 => build_typed::<u8>(device, config, control),
+        other => Err(Error::Device(format!("unsupported sample format {other:?}"))),
+    }
+}
+
+fn build_typed<T>(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    control: Arc<AudioControl>,
+) -> Result<OpenStream>
+where
+    T: SizedSample + FromSample<f32> + Send + 'static,
+{
+    let rate = config.sample_rate;
+    let channels = (config.channels as usize).max(1);
+    let capacity = (rate as usize * RING_MS as usize / 1000).max(1024);
+    let (producer, mut consumer) = rtrb::RingBuffer::<f32>::new(capacity);
+    let failed = Arc::new(AtomicBool::new(false));
+    let failed_cb = failed.clone();
+    let st = control.stats();
+    let base_removed = st.frames_played + st.frames_dropped;
+    let ctl = control.clone();
+    let silence = T::from_sample(0.0f32);
+    // Any discard requested before this stream existed is already done.
+    let mut seen_req = ctl.discard_req.load(Ordering::SeqCst);
+    ctl.discard_ack.fetch_max(seen_req, Ordering::SeqCst);
+    let data_cb = move |out: &mut [T], _: &cpal::OutputCallbackInfo| {
+        // Only atomics and slice copies in here.
+        let req = ctl.discard_req.load(Ordering::SeqCst);
+        if req != seen_req {
+            let n = consumer.slots();
+            if let Ok(chunk) = consumer.read_chunk(n) {
+                chunk.commit_all();
+            }
+            ctl.dropped.fetch_add(n as u64, Ordering::SeqCst);
+            ctl.discard_ack.fetch_max(req, Ordering::SeqCst);
+            seen_req = req;
+        }
+        if ctl.paused.load(Ordering::SeqCst) {
+            out.fill(silence);
+            return;
+        }
+        let frames = out.len() / channels;
+        let n = consumer.slots().min(frames);
+        let mut written = 0;
+        if n > 0 {
+            if let Ok(chunk) = consumer.read_chunk(n) {
+                let (a, b) = chunk.as_slices();
+                let mut hash = ctl.checksum.load(Ordering::Relaxed);
+                for (&s, frame) in a.iter().chain(b).zip(out.chunks_mut(channels)) {
+                    hash = checksum_step(hash, s);
+                    frame.fill(T::from_sample(s));
+                }
+                ctl.checksum.store(hash, Ordering::Relaxed);
+                chunk.commit_all();
+                written = n;
+            }
+        }
+        out[written * channels..].fill(silence);
+        // Published last, so a reader that sees the count also sees the checksum.
+        ctl.played.fetch_add(written as u64, Ordering::SeqCst);
+    };
+    let err_cb = move |e: cpal::Error| {
+        // Called on the stream's own thread, not the real-time path.
+        tracing::warn!("audio stream error: {e}");
+        failed_cb.store(true, Ordering::SeqCst);
+    };
+    let stream = device
+        .build_output_stream::<T, _, _>(config, data_cb, err_cb, None)
+        .map_err(|e| Error::Device(format!("cannot open output stream: {e}")))?;
+    stream
+        .play()
+        .map_err(|e| Error::Device(format!("cannot start output stream: {e}")))?;
+    Ok(OpenStream {
+        _stream: stream,
+        producer,
+        failed,
+        rate,
+        pushed: 0,
+        base_removed,
+    })
+}

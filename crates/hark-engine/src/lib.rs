@@ -1,0 +1,300 @@
+//! `hark-engine`: the warm speech worker behind the `hark` CLI, the HTTP bridge
+//! and the tray app.
+//!
+//! What it is for: load the Kokoro model and the English front end **once** on a
+//! dedicated thread, take a queue of utterances, and stream them: the text is
+//! segmented lazily into sentences, each sentence is chunked (a short first
+//! chunk, so the first sound comes fast), chunk *n + 1* is synthesized while
+//! chunk *n* plays, and playback can be stopped, paused, resumed, skipped and
+//! rewound by sentence. Audio goes to a [`sink::Sink`]: the default output
+//! device (`cpal`, resampled on the producer side, lock-free ring, copy-only
+//! callback, reopened after device errors), a WAV file, a frame counter, or a
+//! raw PCM stream. Progress (queued, started, chunk/sentence/word boundaries
+//! with audio times, paused, finished, ...) is broadcast as [`Event`]s.
+//!
+//! What it is not: it does not fetch assets, parse command lines or serve
+//! HTTP, and it contains neither the model (`hark-kokoro`) nor the grapheme to
+//! phoneme rules (`hark-text`).
+//!
+//! ```no_run
+//! use hark_engine::{Engine, EngineConfig, Event, SpeakOptions};
+//! # fn main() -> hark_engine::Result<()> {
+//! let engine = Engine::start(EngineConfig::tiny(7, "/tmp/dev-assets/lexicons"))?;
+//! let mut events = engine.subscribe();
+//! let id = engine.speak("Hello there. How are you?", SpeakOptions::default());
+//! while let Ok(ev) = events.blocking_recv() {
+//!     if ev.id() == Some(id) && ev.is_terminal() { break; }
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod audio;
+pub mod bench;
+pub mod device;
+mod error;
+mod events;
+mod pipeline;
+pub mod resample;
+pub mod segment;
+pub mod sink;
+pub mod timing;
+mod voice;
+mod worker;
+
+pub use audio::PcmFormat;
+pub use device::DeviceStats;
+pub use error::{Error, Result};
+pub use events::{Event, State, UtteranceId};
+pub use voice::{parse_blend, voice_info, VoiceInfo};
+
+use serde::Serialize;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Model sample rate (Hz); every sink receives audio at this rate.
+pub const SAMPLE_RATE: u32 = 24_000;
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSource {
+    /// Real weights (`.safetensors`) and their `config.json`.
+    Files {
+        /// Weights file.
+        weights: PathBuf,
+        /// Model config.
+        config: PathBuf,
+    },
+    /// `Kokoro::tiny_random(seed)` with random voice packs: fast, for tests.
+    Tiny {
+        /// Seed for the weights and voices.
+        seed: u64,
+    },
+}
+
+/// Where `speak` sends its audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// The default output device.
+    Device,
+    /// Count frames, play nothing.
+    Null,
+    /// Append everything spoken to one 24 kHz mono 16-bit WAV file.
+    Wav(PathBuf),
+}
+
+/// How to start an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The model.
+    pub model: ModelSource,
+    /// Directory with the lexicon JSON files (`us_gold.json`, ...).
+    pub lexicons: Option<PathBuf>,
+    /// Directory with `<voice>.bin` packs; default `<weights dir>/voices`
+    /// (random packs for the tiny model).
+    pub voices_dir: Option<PathBuf>,
+    /// Default voice or blend (`af_heart`, `af_heart:0.6+af_bella:0.4`).
+    pub voice: String,
+    /// Default speed (0.5 ..= 2.0).
+    pub speed: f32,
+    /// Playback volume (0.0 ..= 2.0).
+    pub volume: f32,
+    /// Front-end language.
+    pub lang: hark_text::Lang,
+    /// Output of `speak`.
+    pub output: Output,
+    /// Fixed noise seeds, so the same text gives the same samples.
+    pub deterministic: bool,
+}
+
+impl EngineConfig {
+    /// Tiny random model, lexicons from `lexicons`, null output, deterministic.
+    pub fn tiny(seed: u64, lexicons: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig {
+            model: ModelSource::Tiny { seed },
+            lexicons: Some(lexicons.into()),
+            voices_dir: None,
+            voice: "af_heart".into(),
+            speed: 1.0,
+            volume: 1.0,
+            lang: hark_text::Lang::EnUs,
+            output: Output::Null,
+            deterministic: true,
+        }
+    }
+
+    /// Real model from an asset directory in the canonical layout
+    /// (`kokoro-v1_0.safetensors`, `config.json`, `voices/`, `lexicons/`).
+    pub fn from_assets(dir: impl Into<PathBuf>) -> EngineConfig {
+        let dir = dir.into();
+        EngineConfig {
+            model: ModelSource::Files {
+                weights: dir.join("kokoro-v1_0.safetensors"),
+                config: dir.join("config.json"),
+            },
+            lexicons: Some(dir.join("lexicons")),
+            voices_dir: Some(dir.join("voices")),
+            voice: "af_heart".into(),
+            speed: 1.0,
+            volume: 1.0,
+            lang: hark_text::Lang::EnUs,
+            output: Output::Device,
+            deterministic: false,
+        }
+    }
+}
+
+/// Per-utterance overrides of the engine defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpeakOptions {
+    /// Voice or blend; `None` = the engine's current voice.
+    pub voice: Option<String>,
+    /// Speed; `None` = the engine's current speed.
+    pub speed: Option<f32>,
+}
+
+/// One message of [`Engine::synthesize_stream`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamItem {
+    /// Encoded PCM (24 kHz mono) for the next stretch of audio.
+    Audio(Vec<u8>),
+    /// A word of the audio that follows (times from the stream start).
+    Word {
+        /// Source byte range.
+        src: Range<usize>,
+        /// Start, ms.
+        start_ms: u64,
+        /// End, ms.
+        end_ms: u64,
+    },
+    /// The stream is complete.
+    End,
+    /// Synthesis failed; nothing follows.
+    Error(String),
+}
+
+/// Handle to the warm worker. Cheap to clone; all clones drive the same worker,
+/// which shuts down when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<worker::Handle>,
+}
+
+/// Check a speed value.
+fn check_speed(s: f32) -> Result<f32> {
+    if s.is_finite() && (0.5..=2.0).contains(&s) {
+        Ok(s)
+    } else {
+        Err(Error::InvalidSetting(format!(
+            "speed must be between 0.5 and 2.0 (got {s})"
+        )))
+    }
+}
+
+impl Engine {
+    /// Start the worker: loads the model, voices and lexicons once on the
+    /// worker thread, and returns when it is ready (or failed).
+    pub fn start(cfg: EngineConfig) -> Result<Engine> {
+        check_speed(cfg.speed)?;
+        if !(cfg.volume.is_finite() && (0.0..=2.0).contains(&cfg.volume)) {
+            return Err(Error::InvalidSetting(format!(
+                "volume must be between 0.0 and 2.0 (got {})",
+                cfg.volume
+            )));
+        }
+        voice::parse_blend(&cfg.voice)?;
+        let inner = worker::Handle::start(cfg)?;
+        Ok(Engine {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Queue `text`. Always returns an id; problems (bad voice, no device,
+    /// empty text) are reported as events for that id.
+    pub fn speak(&self, text: &str, opts: SpeakOptions) -> UtteranceId {
+        self.inner.speak(text, opts)
+    }
+
+    /// Cancel the current utterance and everything queued; audio stops at once.
+    pub fn stop(&self) {
+        self.inner.stop()
+    }
+
+    /// Pause playback (position is kept).
+    pub fn pause(&self) {
+        self.inner.pause()
+    }
+
+    /// Resume after [`pause`](Self::pause).
+    pub fn resume(&self) {
+        self.inner.resume()
+    }
+
+    /// Jump to the start of the next sentence.
+    pub fn skip_sentence(&self) {
+        self.inner.control(worker::Ctl::Skip)
+    }
+
+    /// Jump back to the start of the previous sentence (or of the current one
+    /// when it is the first).
+    pub fn previous_sentence(&self) {
+        self.inner.control(worker::Ctl::Previous)
+    }
+
+    /// Change the default voice; applies from the next chunk (also of the
+    /// utterance being spoken).
+    pub fn set_voice(&self, v: &str) -> Result<()> {
+        self.inner.set_voice(v)
+    }
+
+    /// Change the default speed (0.5 ..= 2.0); applies from the next chunk.
+    pub fn set_speed(&self, s: f32) -> Result<()> {
+        self.inner.set_speed(check_speed(s)?);
+        Ok(())
+    }
+
+    /// Playback volume, clamped to 0.0 ..= 2.0; applies from the next block of audio.
+    pub fn set_volume(&self, v: f32) {
+        let v = if v.is_finite() { v.clamp(0.0, 2.0) } else { 1.0 };
+        self.inner.set_volume(v)
+    }
+
+    /// What the worker is doing.
+    pub fn state(&self) -> State {
+        self.inner.state()
+    }
+
+    /// A new event receiver (use `blocking_recv` outside a runtime).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.inner.subscribe()
+    }
+
+    /// Installed voices.
+    pub fn voices(&self) -> Vec<VoiceInfo> {
+        self.inner.voices()
+    }
+
+    /// Synthesize `text` on a background thread and deliver encoded PCM chunk by
+    /// chunk, with word timings; never touches the audio device. Dropping the
+    /// receiver stops the synthesis after the current chunk.
+    pub fn synthesize_stream(
+        &self,
+        text: &str,
+        opts: SpeakOptions,
+        format: PcmFormat,
+    ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
+        self.inner.synthesize_stream(text, opts, format)
+    }
+
+    /// Synthesize the whole utterance on the calling thread: 24 kHz mono, the
+    /// same samples `speak` plays at volume 1.
+    pub fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
+        self.inner.synthesize_to_vec(text, opts)
+    }
+
+    /// Counters of the device output (all zero unless `Output::Device` played).
+    pub fn device_stats(&self) -> DeviceStats {
+        self.inner.device_stats()
+    }
+}

@@ -1,0 +1,217 @@
+//! Lazy sentence segmentation of the input text.
+//!
+//! The engine walks the text one sentence at a time so a 10 MB input is never
+//! phonemized or chunked as a whole: only the sentence being synthesized is.
+//! Sentences also carry the `skip_sentence` / `previous_sentence` granularity.
+//! Paragraph breaks (newlines) always end a sentence; over-long sentences are
+//! cut at a clause or word boundary.
+
+use std::ops::Range;
+
+/// Longest piece handed to the front end at once, in bytes.
+pub const MAX_SEGMENT_BYTES: usize = 1200;
+
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie",
+    "no", "fig", "inc", "ltd", "co", "mt", "approx", "dept", "est", "gen", "gov", "sgt", "capt",
+    "col", "lt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "u.s", "a.m", "p.m",
+];
+
+/// Iterator over the sentences of a text, as trimmed, non-empty byte ranges.
+#[derive(Debug, Clone)]
+pub struct Sentences<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// Split `text` into sentences lazily.
+pub fn sentences(text: &str) -> Sentences<'_> {
+    Sentences { text, pos: 0 }
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | ')' | ']' | '}' | '”' | '’' | '»')
+}
+
+impl<'a> Sentences<'a> {
+    /// Is the '.' at byte `i` the end of an abbreviation or an initial?
+    fn is_abbreviation(&self, i: usize) -> bool {
+        let before = &self.text[..i];
+        let word_start = before
+            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '"')
+            .map(|p| p + before[p..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(0);
+        let word = &before[word_start..];
+        if word.is_empty() {
+            return false;
+        }
+        let mut chars = word.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            // Single capital letter: an initial ("J. R. R. Tolkien").
+            return c.is_uppercase();
+        }
+        let lower = word.to_lowercase();
+        ABBREVIATIONS.contains(&lower.as_str())
+    }
+
+    /// End (exclusive) of the sentence starting at `start`, before trimming.
+    fn find_end(&self, start: usize) -> usize {
+        let text = self.text;
+        let limit = (start + MAX_SEGMENT_BYTES).min(text.len());
+        let mut iter = text[start..].char_indices().peekable();
+        while let Some((off, c)) = iter.next() {
+            let i = start + off;
+            if i >= limit {
+                break;
+            }
+            match c {
+                '\n' | '\r' => return i + c.len_utf8(),
+                '.' | '!' | '?' | '…' | '。' | '！' | '？' => {
+                    // Swallow repeated terminators and closing quotes/brackets.
+                    let mut end = i + c.len_utf8();
+                    while let Some(&(o, n)) = iter.peek() {
+                        if matches!(n, '.' | '!' | '?' | '…') || is_closer(n) {
+                            end = start + o + n.len_utf8();
+                            iter.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    let rest = &text[end..];
+                    let next = rest.chars().next();
+                    match next {
+                        None => return end,
+                        Some(n) if n.is_whitespace() => {
+                            let following = rest.trim_start().chars().next();
+                            if c == '.' && self.is_abbreviation(i) {
+                                continue;
+                            }
+                            if c == '.' && following.is_some_and(|f| f.is_lowercase()) {
+                                continue;
+                            }
+                            return end;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        if limit >= text.len() {
+            return text.len();
+        }
+        // Too long: cut at the last clause mark, else the last space, else anywhere.
+        let window = &text[start..floor_char_boundary(text, limit)];
+        let cut = window
+            .rfind([',', ';', ':', '—'])
+            .filter(|&p| p > MAX_SEGMENT_BYTES / 3)
+            .map(|p| p + window[p..].chars().next().map_or(1, char::len_utf8))
+            .or_else(|| {
+                window
+                    .rfind(char::is_whitespace)
+                    .filter(|&p| p > 0)
+                    .map(|p| p + 1)
+            })
+            .unwrap_or(window.len().max(1));
+        floor_char_boundary(text, start + cut).max(start + 1)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl Iterator for Sentences<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        while self.pos < self.text.len() {
+            let start = self.pos;
+            let mut end = self.find_end(start);
+            end = floor_char_boundary(self.text, end);
+            if end <= start {
+                // Never stall: advance by one character.
+                end = start
+                    + self.text[start..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+            }
+            self.pos = end;
+            let piece = &self.text[start..end];
+            let lead = piece.len() - piece.trim_start().len();
+            let trimmed = piece.trim();
+            if !trimmed.is_empty() {
+                let s = start + lead;
+                return Some(s..s + trimmed.len());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(t: &str) -> Vec<&str> {
+        sentences(t).map(|r| &t[r]).collect()
+    }
+
+    #[test]
+    fn splits_on_terminators_and_newlines() {
+        assert_eq!(
+            split("Hello there. How are you?  Fine!\nNext line\n\n  Last one…"),
+            vec!["Hello there.", "How are you?", "Fine!", "Next line", "Last one…"]
+        );
+    }
+
+    #[test]
+    fn keeps_abbreviations_initials_and_decimals_together() {
+        assert_eq!(
+            split("Dr. Smith met J. R. R. Tolkien at 3.5 p.m. on Monday. Then he left."),
+            vec![
+                "Dr. Smith met J. R. R. Tolkien at 3.5 p.m. on Monday.",
+                "Then he left."
+            ]
+        );
+        assert_eq!(
+            split("He said \"Stop.\" She agreed. E.g. this one."),
+            vec!["He said \"Stop.\"", "She agreed.", "E.g. this one."]
+        );
+    }
+
+    #[test]
+    fn empty_and_whitespace_give_nothing() {
+        assert!(split("").is_empty());
+        assert!(split("  \n\t \n ").is_empty());
+    }
+
+    #[test]
+    fn long_runs_are_cut_at_word_boundaries_within_the_limit() {
+        let text = "word ".repeat(2000) + "é".repeat(2000).as_str();
+        let parts: Vec<_> = sentences(&text).collect();
+        let mut covered = 0;
+        for r in &parts {
+            assert!(r.len() <= MAX_SEGMENT_BYTES, "{}", r.len());
+            assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+            assert!(r.start >= covered);
+            covered = r.end;
+        }
+        assert_eq!(covered, text.len());
+        // Word-run pieces end on whole words.
+        assert!(parts[..3].iter().all(|r| text[r.clone()].ends_with("word")));
+        let joined: String = parts
+            .iter()
+            .map(|r| text[r.clone()].replace(' ', ""))
+            .collect();
+        assert_eq!(joined, text.replace(' ', ""));
+    }
+}

@@ -1,0 +1,201 @@
+//! Where playback audio goes.
+//!
+//! A [`Sink`] receives 24 kHz mono `f32` from the engine's playback thread.
+//! Sinks with a clock (the device) report how much they actually played, so
+//! word events line up with what is heard; the others count as played the
+//! moment they accept samples.
+
+use crate::audio::{encode_pcm, PcmFormat};
+use crate::device::DevicePlayer;
+use crate::error::{Error, Result};
+use crate::StreamItem;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A consumer of synthesized audio (24 kHz mono f32, already volume-scaled).
+pub trait Sink: Send {
+    /// Take `samples`. Must not block for long; call [`room`](Sink::room) first.
+    fn write(&mut self, samples: &[f32]) -> Result<()>;
+    /// Samples that can be written now without waiting.
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    /// Prepare for an utterance (e.g. open the device).
+    fn begin(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// The utterance's audio is complete: flush / finalize what was written.
+    fn end(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Drop audio accepted but not yet played (stop, skip).
+    fn discard(&mut self) {}
+    /// Samples accepted but not yet played.
+    fn pending(&self) -> u64 {
+        0
+    }
+    /// Nothing to play for a while: release what can be released.
+    fn idle(&mut self) {}
+}
+
+/// Counts samples, plays nothing.
+#[derive(Debug, Default, Clone)]
+pub struct NullSink {
+    frames: Arc<AtomicU64>,
+}
+
+impl NullSink {
+    /// A new counting sink.
+    pub fn new() -> NullSink {
+        NullSink::default()
+    }
+    /// Shared counter of samples written so far.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.frames.clone()
+    }
+}
+
+impl Sink for NullSink {
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        self.frames
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Writes a 24 kHz mono 16-bit WAV file; the header is updated after every
+/// utterance, so the file is valid whenever the engine is idle.
+pub struct WavSink {
+    path: PathBuf,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl std::fmt::Debug for WavSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavSink").field("path", &self.path).finish()
+    }
+}
+
+impl WavSink {
+    /// Create (truncate) `path`.
+    pub fn create(path: &Path) -> Result<WavSink> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 24_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|e| Error::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(WavSink {
+            path: path.to_path_buf(),
+            writer,
+        })
+    }
+
+    fn err(&self, e: hound::Error) -> Error {
+        Error::Output {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Sink for WavSink {
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        for &s in samples {
+            self.writer
+                .write_sample(crate::audio::to_i16(s))
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| self.err(e))
+    }
+}
+
+impl Drop for WavSink {
+    fn drop(&mut self) {
+        if let Err(e) = self.writer.flush() {
+            tracing::warn!(path = %self.path.display(), "finalizing WAV: {e}");
+        }
+    }
+}
+
+/// Raw PCM delivered chunk by chunk as [`StreamItem::Audio`] messages.
+#[derive(Debug)]
+pub struct PcmStreamSink {
+    format: PcmFormat,
+    tx: std::sync::mpsc::Sender<StreamItem>,
+}
+
+impl PcmStreamSink {
+    /// Encode as `format`, send to `tx`.
+    pub fn new(format: PcmFormat, tx: std::sync::mpsc::Sender<StreamItem>) -> PcmStreamSink {
+        PcmStreamSink { format, tx }
+    }
+}
+
+impl Sink for PcmStreamSink {
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let mut bytes = Vec::with_capacity(samples.len() * self.format.bytes_per_sample());
+        encode_pcm(samples, self.format, &mut bytes);
+        self.tx
+            .send(StreamItem::Audio(bytes))
+            .map_err(|_| Error::Disconnected("stream consumer went away".into()))
+    }
+}
+
+/// The default output device (see [`crate::device`]).
+#[derive(Debug)]
+pub struct DeviceSink {
+    player: DevicePlayer,
+}
+
+impl DeviceSink {
+    /// Wrap a player.
+    pub fn new(player: DevicePlayer) -> DeviceSink {
+        DeviceSink { player }
+    }
+}
+
+impl Sink for DeviceSink {
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        self.player.write(samples)
+    }
+    fn room(&self) -> usize {
+        if self.player.failed() {
+            // Let the next write reopen the device.
+            return usize::MAX;
+        }
+        self.player.room()
+    }
+    fn begin(&mut self) -> Result<()> {
+        self.player.ensure_open()
+    }
+    fn end(&mut self) -> Result<()> {
+        self.player.finish();
+        Ok(())
+    }
+    fn discard(&mut self) {
+        self.player.discard();
+    }
+    fn pending(&self) -> u64 {
+        let frames = self.player.pending_frames();
+        match self.player.rate() {
+            Some(rate) => frames * 24_000 / rate as u64,
+            None => 0,
+        }
+    }
+    fn idle(&mut self) {
+        self.player.close();
+    }
+}

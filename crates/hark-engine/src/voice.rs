@@ -1,0 +1,284 @@
+//! Voice names, blend expressions and the voice library.
+//!
+//! A voice spec is one name (`af_heart`) or a blend `af_heart:0.6+af_bella:0.4`;
+//! a term without a weight counts 1. Weights are normalized to sum to 1.
+
+use crate::error::{Error, Result};
+use hark_kokoro::VoicePack;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// One installed voice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoiceInfo {
+    /// File stem, e.g. `af_heart`.
+    pub name: String,
+    /// `en-us`, `en-gb` or `other`.
+    pub lang: String,
+    /// `female`, `male` or `unknown`.
+    pub gender: String,
+    /// Overall grade from the voice catalogue (`A`, `B-`, ...), `?` when unknown.
+    pub grade: String,
+}
+
+/// The 28 English v1.0 voices and their overall grades.
+const ENGLISH_GRADES: &[(&str, &str)] = &[
+    ("af_heart", "A"),
+    ("af_bella", "A-"),
+    ("af_nicole", "B-"),
+    ("af_aoede", "C+"),
+    ("af_kore", "C+"),
+    ("af_sarah", "C+"),
+    ("af_alloy", "C"),
+    ("af_nova", "C"),
+    ("af_sky", "C-"),
+    ("af_jessica", "D"),
+    ("af_river", "D"),
+    ("am_fenrir", "C+"),
+    ("am_michael", "C+"),
+    ("am_puck", "C+"),
+    ("am_echo", "D"),
+    ("am_eric", "D"),
+    ("am_liam", "D"),
+    ("am_onyx", "D"),
+    ("am_santa", "D-"),
+    ("am_adam", "F+"),
+    ("bf_emma", "B-"),
+    ("bf_isabella", "C"),
+    ("bf_alice", "D"),
+    ("bf_lily", "D"),
+    ("bm_george", "C"),
+    ("bm_fable", "C"),
+    ("bm_lewis", "D+"),
+    ("bm_daniel", "D"),
+];
+
+/// Describe a voice from its name.
+pub fn voice_info(name: &str) -> VoiceInfo {
+    let mut chars = name.chars();
+    let lang = match chars.next() {
+        Some('a') => "en-us",
+        Some('b') => "en-gb",
+        _ => "other",
+    };
+    let gender = match chars.next() {
+        Some('f') => "female",
+        Some('m') => "male",
+        _ => "unknown",
+    };
+    let grade = ENGLISH_GRADES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("?", |(_, g)| g);
+    VoiceInfo {
+        name: name.to_string(),
+        lang: lang.to_string(),
+        gender: gender.to_string(),
+        grade: grade.to_string(),
+    }
+}
+
+/// Parse `a:0.6+b:0.4` into normalized `(name, weight)` pairs.
+pub fn parse_blend(spec: &str) -> Result<Vec<(String, f32)>> {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        return Err(Error::Voice("empty voice name".into()));
+    }
+    let mut parts: Vec<(String, f32)> = Vec::new();
+    for term in spec.split('+') {
+        let term = term.trim();
+        let (name, weight) = match term.split_once(':') {
+            Some((n, w)) => {
+                let w: f32 = w.trim().parse().map_err(|_| {
+                    Error::Voice(format!("bad weight {:?} in voice spec {spec:?}", w.trim()))
+                })?;
+                (n.trim(), w)
+            }
+            None => (term, 1.0),
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(Error::Voice(format!(
+                "bad voice name {name:?} in voice spec {spec:?}"
+            )));
+        }
+        if !weight.is_finite() || weight < 0.0 {
+            return Err(Error::Voice(format!(
+                "weight of {name} must be a finite number ≥ 0 (got {weight})"
+            )));
+        }
+        match parts.iter_mut().find(|(n, _)| n == name) {
+            Some(p) => p.1 += weight,
+            None => parts.push((name.to_string(), weight)),
+        }
+    }
+    let total: f32 = parts.iter().map(|p| p.1).sum();
+    if total <= 0.0 {
+        return Err(Error::Voice(format!("weights of {spec:?} sum to 0")));
+    }
+    parts.retain(|p| p.1 > 0.0);
+    for p in &mut parts {
+        p.1 /= total;
+    }
+    Ok(parts)
+}
+
+/// Where voice packs come from.
+#[derive(Debug, Clone)]
+pub(crate) enum VoiceSource {
+    /// `<dir>/<name>.bin` files.
+    Dir(PathBuf),
+    /// Deterministic random packs (tiny model), one per catalogue name.
+    Random {
+        rows: usize,
+        width: usize,
+        seed: u64,
+    },
+}
+
+/// Loads packs on demand and caches them (and blends) for the engine's lifetime.
+#[derive(Debug)]
+pub(crate) struct VoiceLibrary {
+    source: VoiceSource,
+    cache: Mutex<HashMap<String, Arc<VoicePack>>>,
+}
+
+/// Cache bound: 54 single packs plus a few blends (≈ 0.5 MB each).
+const CACHE_LIMIT: usize = 80;
+
+impl VoiceLibrary {
+    pub(crate) fn new(source: VoiceSource) -> VoiceLibrary {
+        VoiceLibrary {
+            source,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Names of installed voices, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = match &self.source {
+            VoiceSource::Dir(dir) => std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter_map(|e| {
+                            let p = e.path();
+                            (p.extension().and_then(|x| x.to_str()) == Some("bin"))
+                                .then(|| p.file_stem()?.to_str().map(str::to_string))
+                                .flatten()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            VoiceSource::Random { .. } => {
+                ENGLISH_GRADES.iter().map(|(n, _)| n.to_string()).collect()
+            }
+        };
+        names.sort();
+        names
+    }
+
+    fn single(&self, name: &str) -> Result<Arc<VoicePack>> {
+        if let Some(p) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(p.clone());
+        }
+        let pack = match &self.source {
+            VoiceSource::Dir(dir) => {
+                let path = dir.join(format!("{name}.bin"));
+                if !path.is_file() {
+                    return Err(Error::Voice(format!(
+                        "unknown voice {name:?} (no {})",
+                        path.display()
+                    )));
+                }
+                VoicePack::load(&path).map_err(|e| Error::Voice(format!("{name}: {e}")))?
+            }
+            VoiceSource::Random { rows, width, seed } => {
+                let Some(i) = ENGLISH_GRADES.iter().position(|(n, _)| *n == name) else {
+                    return Err(Error::Voice(format!("unknown voice {name:?}")));
+                };
+                VoicePack::random(name, *rows, *width, seed.wrapping_add(i as u64 + 1))
+            }
+        };
+        let pack = Arc::new(pack);
+        self.insert(name, pack.clone());
+        Ok(pack)
+    }
+
+    fn insert(&self, key: &str, pack: Arc<VoicePack>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_LIMIT {
+            // Blends are cheap to rebuild; keep the single packs.
+            cache.retain(|k, _| !k.contains(['+', ':']));
+        }
+        cache.insert(key.to_string(), pack);
+    }
+
+    /// Resolve a voice spec (single name or blend) to a pack.
+    pub(crate) fn resolve(&self, spec: &str) -> Result<Arc<VoicePack>> {
+        let parts = parse_blend(spec)?;
+        if parts.len() == 1 {
+            return self.single(&parts[0].0);
+        }
+        let key = parts
+            .iter()
+            .map(|(n, w)| format!("{n}:{w}"))
+            .collect::<Vec<_>>()
+            .join("+");
+        if let Some(p) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(p.clone());
+        }
+        let packs = parts
+            .iter()
+            .map(|(n, _)| self.single(n))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<(&VoicePack, f32)> = packs
+            .iter()
+            .zip(&parts)
+            .map(|(p, (_, w))| (p.as_ref(), *w))
+            .collect();
+        let blended =
+            Arc::new(VoicePack::blend(&refs).map_err(|e| Error::Voice(format!("{spec}: {e}")))?);
+        self.insert(&key, blended.clone());
+        Ok(blended)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blends_parse_and_normalize() {
+        let p = parse_blend("af_heart:0.6+af_bella:0.4").unwrap();
+        assert_eq!(p.len(), 2);
+        assert!((p[0].1 - 0.6).abs() < 1e-6 && (p[1].1 - 0.4).abs() < 1e-6);
+        let p = parse_blend(" af_heart : 3 + af_bella:1 ").unwrap();
+        assert!((p[0].1 - 0.75).abs() < 1e-6);
+        let p = parse_blend("af_heart+af_bella").unwrap();
+        assert!((p[1].1 - 0.5).abs() < 1e-6);
+        assert_eq!(parse_blend("af_heart").unwrap(), vec![("af_heart".into(), 1.0)]);
+        let p = parse_blend("af_heart:1+af_heart:1+af_sky:2").unwrap();
+        assert_eq!(p.len(), 2);
+        assert!((p[0].1 - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_blends_are_errors() {
+        for bad in ["", "  ", "af_heart:x", "af_heart:-1", "a:0+b:0", "+", "af heart", "a:inf"] {
+            assert!(parse_blend(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn info_from_names() {
+        let v = voice_info("bm_george");
+        assert_eq!((v.lang.as_str(), v.gender.as_str(), v.grade.as_str()), ("en-gb", "male", "C"));
+        let v = voice_info("zf_xiaobei");
+        assert_eq!((v.lang.as_str(), v.gender.as_str(), v.grade.as_str()), ("other", "female", "?"));
+    }
+}

@@ -1,0 +1,960 @@
+//! The worker threads.
+//!
+//! * the **synth thread** loads the model once, then takes jobs from the queue
+//!   and turns each into [`Piece`]s, checking the stop epoch between chunks;
+//! * the **playback thread** owns the sink, keeps the current and the previous
+//!   sentence (for skip / previous), writes small blocks while the sink has
+//!   room, and turns markers into events once their audio has played.
+//!
+//! The two are joined by a bounded channel (one piece in flight) and a bounded
+//! look-ahead in the playback thread, so memory stays flat for any text length.
+
+use crate::audio::apply_gain;
+use crate::device::{AudioControl, DevicePlayer, DeviceStats};
+use crate::error::{Error, Result};
+use crate::events::{Event, State, UtteranceId};
+use crate::pipeline::{self, Model, Piece, Settings};
+use crate::sink::{DeviceSink, NullSink, PcmStreamSink, Sink, WavSink};
+use crate::timing::samples_to_ms;
+use crate::voice::{voice_info, VoiceInfo};
+use crate::{EngineConfig, Output, PcmFormat, SpeakOptions, StreamItem};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+/// Samples written to the sink per step (10 ms).
+const BLOCK: usize = 240;
+/// Audio the playback thread holds ahead of its write cursor before it stops
+/// taking pieces from the synth thread.
+const LOOKAHEAD: usize = 24_000 * 3;
+/// Close the device after this long with nothing to play.
+const IDLE_CLOSE: Duration = Duration::from_secs(3);
+/// Events buffered per subscriber.
+const EVENT_CAPACITY: usize = 4096;
+
+/// Playback commands.
+#[derive(Debug)]
+pub(crate) enum Ctl {
+    Stop,
+    Pause,
+    Resume,
+    Skip,
+    Previous,
+}
+
+struct Job {
+    id: UtteranceId,
+    text: Arc<str>,
+    opts: SpeakOptions,
+    epoch: u64,
+}
+
+enum Outcome {
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+enum PlayMsg {
+    Begin { id: UtteranceId, epoch: u64 },
+    Piece { id: UtteranceId, piece: Piece },
+    End { id: UtteranceId, outcome: Outcome },
+}
+
+/// State shared by the handle and both threads.
+struct Core {
+    events: broadcast::Sender<Event>,
+    state: Mutex<State>,
+    stop_epoch: AtomicU64,
+    /// An utterance whose synthesis must stop (its output failed).
+    abort_id: AtomicU64,
+    settings: Mutex<(Settings, u64)>,
+    volume: AtomicU32,
+    audio: Arc<AudioControl>,
+    model: Mutex<Option<Arc<Model>>>,
+}
+
+impl Core {
+    fn emit(&self, ev: Event) {
+        tracing::trace!(?ev, "event");
+        if ev.is_terminal() {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if matches!(*st, State::Speaking { id } | State::Paused { id } if Some(id) == ev.id())
+            {
+                *st = State::Idle;
+            }
+        }
+        // No subscriber is not an error.
+        let _ = self.events.send(ev);
+    }
+
+    fn set_state(&self, s: State) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    fn settings(&self) -> (Settings, u64) {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn model(&self) -> Result<Arc<Model>> {
+        self.model
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| Error::Disconnected("model not loaded".into()))
+    }
+
+    /// Settings for one utterance: its overrides until the defaults change.
+    fn utterance_settings(&self, opts: &SpeakOptions) -> impl FnMut() -> Settings + '_ {
+        let (base, generation) = self.settings();
+        let mut first = Some(Settings {
+            voice: opts.voice.clone().unwrap_or(base.voice),
+            speed: opts.speed.unwrap_or(base.speed),
+        });
+        move || {
+            let (now, gen_now) = self.settings();
+            if gen_now != generation {
+                first = None;
+            }
+            first.clone().unwrap_or(now)
+        }
+    }
+}
+
+/// The engine's side of the worker.
+pub(crate) struct Handle {
+    core: Arc<Core>,
+    jobs: Sender<Job>,
+    ctl: Sender<Ctl>,
+    next_id: AtomicU64,
+    loading: AtomicBool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+enum SinkKind {
+    Device,
+    Null,
+    Wav(WavSink),
+}
+
+impl Handle {
+    pub(crate) fn start(cfg: EngineConfig) -> Result<Handle> {
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let core = Arc::new(Core {
+            events,
+            state: Mutex::new(State::Loading),
+            stop_epoch: AtomicU64::new(0),
+            abort_id: AtomicU64::new(0),
+            settings: Mutex::new((
+                Settings {
+                    voice: cfg.voice.clone(),
+                    speed: cfg.speed,
+                },
+                0,
+            )),
+            volume: AtomicU32::new(cfg.volume.to_bits()),
+            audio: Arc::new(AudioControl::default()),
+            model: Mutex::new(None),
+        });
+        let sink = match &cfg.output {
+            Output::Device => SinkKind::Device,
+            Output::Null => SinkKind::Null,
+            Output::Wav(p) => SinkKind::Wav(WavSink::create(p)?),
+        };
+        let (jobs_tx, jobs_rx) = unbounded::<Job>();
+        let (ctl_tx, ctl_rx) = unbounded::<Ctl>();
+        let (play_tx, play_rx) = bounded::<PlayMsg>(1);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
+
+        let synth_core = core.clone();
+        std::thread::Builder::new()
+            .name("hark-synth".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let model = match Model::load(&cfg) {
+                    Ok(m) => Arc::new(m),
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "model loaded");
+                if let Err(e) = model.voices.resolve(&cfg.voice) {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+                *synth_core.model.lock().unwrap_or_else(|e| e.into_inner()) = Some(model.clone());
+                synth_core.set_state(State::Idle);
+                let _ = ready_tx.send(Ok(()));
+                synth_loop(&synth_core, &model, jobs_rx, play_tx);
+            })?;
+
+        let play_core = core.clone();
+        std::thread::Builder::new()
+            .name("hark-playback".into())
+            .spawn(move || {
+                let sink: Box<dyn Sink> = match sink {
+                    SinkKind::Device => Box::new(DeviceSink::new(DevicePlayer::new(
+                        play_core.audio.clone(),
+                    ))),
+                    SinkKind::Null => Box::new(NullSink::new()),
+                    SinkKind::Wav(w) => Box::new(w),
+                };
+                Playback::new(play_core, sink, ctl_rx, play_rx).run();
+            })?;
+
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::Model("the worker thread died while loading".into())),
+        }
+        Ok(Handle {
+            core,
+            jobs: jobs_tx,
+            ctl: ctl_tx,
+            next_id: AtomicU64::new(1),
+            loading: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn speak(&self, text: &str, opts: SpeakOptions) -> UtteranceId {
+        let id = UtteranceId(self.next_id.fetch_add(1, Ordering::SeqCst));
+        let epoch = self.core.stop_epoch.load(Ordering::SeqCst);
+        self.core.emit(Event::Queued { id });
+        let job = Job {
+            id,
+            text: Arc::from(text),
+            opts,
+            epoch,
+        };
+        if self.jobs.send(job).is_err() {
+            self.core.emit(Event::Error {
+                id: Some(id),
+                message: "the speech worker is not running".into(),
+            });
+        }
+        id
+    }
+
+    pub(crate) fn stop(&self) {
+        self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        // Straight to the audio callback: drop what is buffered, no waiting on threads.
+        self.core.audio.request_discard();
+        self.core.audio.set_paused(false);
+        let _ = self.ctl.send(Ctl::Stop);
+    }
+
+    pub(crate) fn pause(&self) {
+        self.core.audio.set_paused(true);
+        let _ = self.ctl.send(Ctl::Pause);
+    }
+
+    pub(crate) fn resume(&self) {
+        self.core.audio.set_paused(false);
+        let _ = self.ctl.send(Ctl::Resume);
+    }
+
+    pub(crate) fn control(&self, c: Ctl) {
+        let _ = self.ctl.send(c);
+    }
+
+    pub(crate) fn set_voice(&self, v: &str) -> Result<()> {
+        let model = self.core.model()?;
+        model.voices.resolve(v)?;
+        let mut s = self
+            .core
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        s.0.voice = v.trim().to_string();
+        s.1 += 1;
+        Ok(())
+    }
+
+    pub(crate) fn set_speed(&self, speed: f32) {
+        let mut s = self
+            .core
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        s.0.speed = speed;
+        s.1 += 1;
+    }
+
+    pub(crate) fn set_volume(&self, v: f32) {
+        self.core.volume.store(v.to_bits(), Ordering::SeqCst);
+    }
+
+    pub(crate) fn state(&self) -> State {
+        if self.loading.load(Ordering::SeqCst) {
+            return State::Loading;
+        }
+        *self.core.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.core.events.subscribe()
+    }
+
+    pub(crate) fn voices(&self) -> Vec<VoiceInfo> {
+        match self.core.model() {
+            Ok(m) => m.voices.names().iter().map(|n| voice_info(n)).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    pub(crate) fn device_stats(&self) -> DeviceStats {
+        self.core.audio.stats()
+    }
+
+    fn check_opts(&self, opts: &SpeakOptions) -> Result<()> {
+        if let Some(s) = opts.speed {
+            crate::check_speed(s)?;
+        }
+        if let Some(v) = &opts.voice {
+            self.core.model()?.voices.resolve(v)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn synthesize_stream(
+        &self,
+        text: &str,
+        opts: SpeakOptions,
+        format: PcmFormat,
+    ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
+        self.check_opts(&opts)?;
+        let model = self.core.model()?;
+        let core = self.core.clone();
+        let text: Arc<str> = Arc::from(text);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("hark-stream".into())
+            .spawn(move || {
+                let mut sink = PcmStreamSink::new(format, tx.clone());
+                let gone = AtomicBool::new(false);
+                let res = pipeline::synthesize(
+                    &model,
+                    &text,
+                    core.utterance_settings(&opts),
+                    || gone.load(Ordering::Relaxed),
+                    |piece| {
+                        for w in &piece.words {
+                            let item = StreamItem::Word {
+                                src: w.src.clone(),
+                                start_ms: samples_to_ms(piece.start + w.start as u64),
+                                end_ms: samples_to_ms(piece.start + w.end as u64),
+                            };
+                            if tx.send(item).is_err() {
+                                gone.store(true, Ordering::Relaxed);
+                                return false;
+                            }
+                        }
+                        if sink.write(&piece.audio).is_err() {
+                            gone.store(true, Ordering::Relaxed);
+                            return false;
+                        }
+                        true
+                    },
+                );
+                let last = match res {
+                    Ok(_) => StreamItem::End,
+                    Err(e) => StreamItem::Error(e.to_string()),
+                };
+                let _ = tx.send(last);
+            })?;
+        Ok(rx)
+    }
+
+    pub(crate) fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
+        self.check_opts(&opts)?;
+        let model = self.core.model()?;
+        let mut out = Vec::new();
+        pipeline::synthesize(
+            &model,
+            text,
+            self.core.utterance_settings(&opts),
+            || false,
+            |piece| {
+                out.extend_from_slice(&piece.audio);
+                true
+            },
+        )?;
+        Ok(out)
+    }
+}
+
+fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender<PlayMsg>) {
+    for job in jobs {
+        let id = job.id;
+        let cancelled = || {
+            core.stop_epoch.load(Ordering::SeqCst) != job.epoch
+                || core.abort_id.load(Ordering::SeqCst) == id.0
+        };
+        if cancelled() {
+            core.emit(Event::Cancelled { id });
+            continue;
+        }
+        if job.text.trim().is_empty() {
+            // Nothing to say: a no-op, not an error sound.
+            core.emit(Event::Finished { id });
+            continue;
+        }
+        if let Err(e) = check_job(core, model, &job.opts) {
+            core.emit(Event::Error {
+                id: Some(id),
+                message: e.to_string(),
+            });
+            continue;
+        }
+        if play
+            .send(PlayMsg::Begin {
+                id,
+                epoch: job.epoch,
+            })
+            .is_err()
+        {
+            return;
+        }
+        let res = pipeline::synthesize(
+            model,
+            &job.text,
+            core.utterance_settings(&job.opts),
+            cancelled,
+            |piece| play.send(PlayMsg::Piece { id, piece }).is_ok(),
+        );
+        let outcome = match res {
+            Ok(_) => Outcome::Done,
+            Err(Error::Cancelled) => Outcome::Cancelled,
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        if play.send(PlayMsg::End { id, outcome }).is_err() {
+            return;
+        }
+    }
+}
+
+fn check_job(_core: &Core, model: &Model, opts: &SpeakOptions) -> Result<()> {
+    if let Some(s) = opts.speed {
+        crate::check_speed(s)?;
+    }
+    if let Some(v) = &opts.voice {
+        model.voices.resolve(v)?;
+    }
+    Ok(())
+}
+
+/// Audio of one sentence, with its markers.
+struct SentenceBuf {
+    number: usize,
+    audio: Vec<f32>,
+    /// (offset in `audio`, event), sorted by offset.
+    markers: Vec<(usize, Event)>,
+}
+
+struct Current {
+    id: UtteranceId,
+    sentences: VecDeque<SentenceBuf>,
+    /// Index into `sentences` of the sentence being written.
+    cur: usize,
+    /// Write offset in that sentence.
+    offset: usize,
+    /// Next marker of that sentence to schedule.
+    marker: usize,
+    /// Drop incoming pieces of sentences below this number (after a skip).
+    skip_below: usize,
+    ended: Option<Outcome>,
+    started: bool,
+    paused: bool,
+}
+
+impl Current {
+    fn ahead(&self) -> usize {
+        let mut n = 0;
+        for (i, s) in self.sentences.iter().enumerate().skip(self.cur) {
+            n += if i == self.cur {
+                s.audio.len().saturating_sub(self.offset)
+            } else {
+                s.audio.len()
+            };
+        }
+        n
+    }
+
+    fn add(&mut self, id: UtteranceId, piece: Piece) {
+        if piece.sentence < self.skip_below {
+            return;
+        }
+        let new_sentence = self
+            .sentences
+            .back()
+            .is_none_or(|s| s.number != piece.sentence);
+        if new_sentence {
+            self.sentences.push_back(SentenceBuf {
+                number: piece.sentence,
+                audio: Vec::new(),
+                markers: vec![(
+                    0,
+                    Event::Sentence {
+                        id,
+                        src: piece.sentence_src.clone(),
+                    },
+                )],
+            });
+        }
+        let Some(s) = self.sentences.back_mut() else {
+            return;
+        };
+        let base = s.audio.len();
+        s.markers.push((
+            base,
+            Event::ChunkStarted {
+                id,
+                index: piece.index,
+                src: piece.src.clone(),
+            },
+        ));
+        for w in &piece.words {
+            s.markers.push((
+                base + w.start,
+                Event::Word {
+                    id,
+                    src: w.src.clone(),
+                    start_ms: samples_to_ms(piece.start + w.start as u64),
+                    end_ms: samples_to_ms(piece.start + w.end as u64),
+                },
+            ));
+        }
+        s.markers.sort_by_key(|m| m.0);
+        s.audio.extend_from_slice(&piece.audio);
+    }
+
+    /// Forget sentences more than one behind the cursor.
+    fn trim_history(&mut self) {
+        while self.cur > 1 {
+            self.sentences.pop_front();
+            self.cur -= 1;
+        }
+    }
+
+    fn goto(&mut self, idx: usize) {
+        self.cur = idx;
+        self.offset = 0;
+        self.marker = 0;
+        self.trim_history();
+    }
+}
+
+struct Playback {
+    core: Arc<Core>,
+    sink: Box<dyn Sink>,
+    ctl: Receiver<Ctl>,
+    play: Receiver<PlayMsg>,
+    current: Option<Current>,
+    /// Utterance whose remaining messages are ignored (stopped or failed).
+    ignore: Option<UtteranceId>,
+    /// (sink position, event) waiting for its audio to play.
+    scheduled: VecDeque<(u64, Event)>,
+    written: u64,
+    block: Vec<f32>,
+    idle_since: Option<Instant>,
+}
+
+impl Playback {
+    fn new(
+        core: Arc<Core>,
+        sink: Box<dyn Sink>,
+        ctl: Receiver<Ctl>,
+        play: Receiver<PlayMsg>,
+    ) -> Playback {
+        Playback {
+            core,
+            sink,
+            ctl,
+            play,
+            current: None,
+            ignore: None,
+            scheduled: VecDeque::new(),
+            written: 0,
+            block: Vec::with_capacity(BLOCK),
+            idle_since: Some(Instant::now()),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            while let Ok(c) = self.ctl.try_recv() {
+                self.on_ctl(c);
+            }
+            self.flush_events();
+            if self.current.is_none() {
+                if !self.wait(true, None) {
+                    return;
+                }
+                continue;
+            }
+            // Take pieces while the look-ahead is short.
+            while self.current.as_ref().is_some_and(|c| c.ahead() < LOOKAHEAD && c.ended.is_none()) {
+                match self.play.try_recv() {
+                    Ok(m) => self.on_play(m),
+                    Err(_) => break,
+                }
+            }
+            if self.current.is_none() {
+                continue;
+            }
+            match self.step() {
+                Step::Wrote => {}
+                Step::Finished => self.finish(),
+                Step::WaitRoom => {
+                    if !self.wait(false, Some(Duration::from_millis(2))) {
+                        return;
+                    }
+                }
+                Step::WaitData => {
+                    let want = self
+                        .current
+                        .as_ref()
+                        .is_some_and(|c| c.ended.is_none());
+                    let t = if self.scheduled.is_empty() {
+                        None
+                    } else {
+                        Some(Duration::from_millis(2))
+                    };
+                    if !self.wait(want, t) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Block on commands (and pieces if `data`) for at most `timeout`.
+    /// Returns false when the engine is gone.
+    fn wait(&mut self, data: bool, timeout: Option<Duration>) -> bool {
+        let timeout = match (timeout, self.current.is_none(), self.idle_since) {
+            (t, true, Some(since)) => {
+                let left = IDLE_CLOSE.saturating_sub(since.elapsed());
+                if left.is_zero() {
+                    self.sink.idle();
+                    self.idle_since = None;
+                    t
+                } else {
+                    Some(t.map_or(left, |t| t.min(left)))
+                }
+            }
+            (t, _, _) => t,
+        };
+        let never = crossbeam_channel::never();
+        let play = if data { &self.play } else { &never };
+        let deadline = timeout.map(|t| crossbeam_channel::after(t));
+        let tick = deadline.unwrap_or_else(crossbeam_channel::never);
+        crossbeam_channel::select! {
+            recv(self.ctl) -> m => match m {
+                Ok(c) => self.on_ctl(c),
+                Err(_) => return self.current.is_some() || !self.play.is_empty(),
+            },
+            recv(play) -> m => match m {
+                Ok(m) => self.on_play(m),
+                Err(_) => return false,
+            },
+            recv(tick) -> _ => {},
+        }
+        true
+    }
+
+    fn on_play(&mut self, m: PlayMsg) {
+        match m {
+            PlayMsg::Begin { id, epoch } => {
+                if epoch != self.core.stop_epoch.load(Ordering::SeqCst) {
+                    self.ignore = Some(id);
+                    self.core.emit(Event::Cancelled { id });
+                    return;
+                }
+                self.core.audio.set_paused(false);
+                if let Err(e) = self.sink.begin() {
+                    self.ignore = Some(id);
+                    self.core.abort_id.store(id.0, Ordering::SeqCst);
+                    self.core.emit(Event::Error {
+                        id: Some(id),
+                        message: e.to_string(),
+                    });
+                    return;
+                }
+                self.idle_since = None;
+                self.core.set_state(State::Speaking { id });
+                self.current = Some(Current {
+                    id,
+                    sentences: VecDeque::new(),
+                    cur: 0,
+                    offset: 0,
+                    marker: 0,
+                    skip_below: 0,
+                    ended: None,
+                    started: false,
+                    paused: false,
+                });
+            }
+            PlayMsg::Piece { id, piece } => {
+                if let Some(c) = self.current.as_mut().filter(|c| c.id == id) {
+                    c.add(id, piece);
+                }
+            }
+            PlayMsg::End { id, outcome } => {
+                if self.ignore == Some(id) {
+                    self.ignore = None;
+                    return;
+                }
+                if let Some(c) = self.current.as_mut().filter(|c| c.id == id) {
+                    match outcome {
+                        Outcome::Failed(msg) => {
+                            self.sink.discard();
+                            self.scheduled.clear();
+                            self.current = None;
+                            self.idle_since = Some(Instant::now());
+                            self.core.emit(Event::Error {
+                                id: Some(id),
+                                message: msg,
+                            });
+                        }
+                        o => c.ended = Some(o),
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_ctl(&mut self, c: Ctl) {
+        match c {
+            Ctl::Stop => {
+                if let Some(cur) = self.current.take() {
+                    self.sink.discard();
+                    self.scheduled.clear();
+                    if cur.ended.is_none() {
+                        self.ignore = Some(cur.id);
+                    }
+                    self.idle_since = Some(Instant::now());
+                    self.core.emit(Event::Cancelled { id: cur.id });
+                }
+                self.core.audio.set_paused(false);
+            }
+            Ctl::Pause => match self.current.as_mut() {
+                Some(cur) if !cur.paused => {
+                    cur.paused = true;
+                    let id = cur.id;
+                    self.core.set_state(State::Paused { id });
+                    self.core.emit(Event::Paused { id });
+                }
+                Some(_) => {}
+                None => self.core.audio.set_paused(false),
+            },
+            Ctl::Resume => {
+                if let Some(cur) = self.current.as_mut().filter(|c| c.paused) {
+                    cur.paused = false;
+                    let id = cur.id;
+                    self.core.set_state(State::Speaking { id });
+                    self.core.emit(Event::Resumed { id });
+                }
+                self.core.audio.set_paused(false);
+            }
+            Ctl::Skip => {
+                if self.current.is_some() {
+                    self.discard_audio();
+                }
+                if let Some(cur) = self.current.as_mut() {
+                    let next = cur.cur + 1;
+                    if next < cur.sentences.len() {
+                        cur.goto(next);
+                    } else {
+                        // Next sentence not synthesized yet: drop the rest of this one.
+                        let s = &cur.sentences[cur.cur];
+                        cur.skip_below = s.number + 1;
+                        cur.offset = s.audio.len();
+                        cur.marker = s.markers.len();
+                    }
+                }
+            }
+            Ctl::Previous => {
+                if self.current.is_some() {
+                    self.discard_audio();
+                }
+                if let Some(cur) = self.current.as_mut() {
+                    let to = cur.cur.saturating_sub(1);
+                    cur.skip_below = 0;
+                    cur.goto(to);
+                }
+            }
+        }
+    }
+
+    fn discard_audio(&mut self) {
+        // Events of audio already heard go out; the rest are dropped.
+        self.flush_events();
+        self.sink.discard();
+        self.scheduled.clear();
+    }
+
+    fn played(&self) -> u64 {
+        self.written.saturating_sub(self.sink.pending())
+    }
+
+    fn flush_events(&mut self) {
+        let played = self.played();
+        while self.scheduled.front().is_some_and(|(pos, _)| *pos <= played) {
+            if let Some((_, ev)) = self.scheduled.pop_front() {
+                self.core.emit(ev);
+            }
+        }
+    }
+
+    fn step(&mut self) -> Step {
+        let Some(cur) = self.current.as_mut() else {
+            return Step::WaitData;
+        };
+        if cur.paused {
+            return Step::WaitData;
+        }
+        // Move to the next sentence when this one is fully written.
+        while cur.cur < cur.sentences.len() && cur.offset >= cur.sentences[cur.cur].audio.len() {
+            let complete = cur.cur + 1 < cur.sentences.len() || cur.ended.is_some();
+            if !complete {
+                break;
+            }
+            if cur.cur + 1 < cur.sentences.len() {
+                cur.goto(cur.cur + 1);
+            } else {
+                break;
+            }
+        }
+        let remaining = cur
+            .sentences
+            .get(cur.cur)
+            .map_or(0, |s| s.audio.len().saturating_sub(cur.offset));
+        if remaining == 0 {
+            let last = cur.cur + 1 >= cur.sentences.len();
+            if cur.ended.is_some() && last {
+                return Step::Finished;
+            }
+            return Step::WaitData;
+        }
+        let n = remaining.min(BLOCK);
+        if self.sink.room() < n {
+            return Step::WaitRoom;
+        }
+        let id = cur.id;
+        let s = &cur.sentences[cur.cur];
+        let from = cur.offset;
+        // Markers inside this block, scheduled at their sink position.
+        while let Some((off, ev)) = s.markers.get(cur.marker) {
+            if *off >= from + n && !(from + n == s.audio.len() && *off == from + n) {
+                break;
+            }
+            self.scheduled
+                .push_back((self.written + (*off).saturating_sub(from) as u64, ev.clone()));
+            cur.marker += 1;
+        }
+        self.block.clear();
+        self.block.extend_from_slice(&s.audio[from..from + n]);
+        let gain = f32::from_bits(self.core.volume.load(Ordering::Relaxed));
+        apply_gain(&mut self.block, gain);
+        cur.offset += n;
+        let first = !cur.started;
+        cur.started = true;
+        if let Err(e) = self.sink.write(&self.block) {
+            tracing::warn!("sink write failed: {e}");
+            self.core.abort_id.store(id.0, Ordering::SeqCst);
+            self.fail(id, e.to_string());
+            return Step::Wrote;
+        }
+        if first {
+            // First sample handed to the sink.
+            self.core.emit(Event::Started { id });
+        }
+        self.written += n as u64;
+        self.flush_events();
+        Step::Wrote
+    }
+
+    fn fail(&mut self, id: UtteranceId, message: String) {
+        self.sink.discard();
+        self.scheduled.clear();
+        if let Some(cur) = self.current.take() {
+            if cur.ended.is_none() {
+                self.ignore = Some(cur.id);
+            }
+        }
+        self.idle_since = Some(Instant::now());
+        self.core.emit(Event::Error {
+            id: Some(id),
+            message,
+        });
+    }
+
+    /// All audio written: wait until it has played, then end the utterance.
+    fn finish(&mut self) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let id = cur.id;
+        if let Err(e) = self.sink.end() {
+            self.fail(id, e.to_string());
+            return;
+        }
+        while self.sink.pending() > 0 {
+            // Still playing: keep obeying commands (stop, pause).
+            if !self.wait(false, Some(Duration::from_millis(2))) {
+                return;
+            }
+            self.flush_events();
+            match self.current.as_ref() {
+                Some(c) if c.id == id => {}
+                _ => return, // stopped meanwhile
+            }
+            if self.current.as_ref().is_some_and(|c| c.paused) {
+                continue;
+            }
+            if self.current.as_ref().is_some_and(|c| c.cur + 1 < c.sentences.len() || c.offset < c.sentences.get(c.cur).map_or(0, |s| s.audio.len())) {
+                // Moved back (previous_sentence): continue writing.
+                return;
+            }
+        }
+        while let Some((_, ev)) = self.scheduled.pop_front() {
+            self.core.emit(ev);
+        }
+        let Some(cur) = self.current.take() else {
+            return;
+        };
+        self.idle_since = Some(Instant::now());
+        let ev = match cur.ended {
+            Some(Outcome::Cancelled) => Event::Cancelled { id },
+            _ => Event::Finished { id },
+        };
+        self.core.emit(ev);
+    }
+}
+
+enum Step {
+    Wrote,
+    Finished,
+    WaitRoom,
+    WaitData,
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn f<T: Send + Sync>() {}
+    f::<Handle>();
+    let _: Option<Range<usize>> = None;
+}
