@@ -8,6 +8,26 @@
 //!
 //! It is not the model: it knows tensor names and shapes, never the math, and it depends on
 //! neither `hark-kokoro` nor `hark-text`.
+//!
+//! # Layout (one per user)
+//! Root: `--assets DIR` > `$HARK_ASSETS` > the platform data dir + `hark` (`~/.local/share/hark`).
+//! ```text
+//! <root>/kokoro-v1_0.safetensors  fp32; PyTorch names without `module.`, weight norm folded, 457 tensors
+//! <root>/config.json              Kokoro v1.0 config (dims + vocab)
+//! <root>/voices/<name>.bin        raw little-endian f32 [510, 256] (522,240 bytes)
+//! <root>/lexicons/{us,gb}_{gold,silver}.json   misaki 0.9.4 lexicons
+//! <root>/manifest.json            relpath -> {sha256, bytes, source}, rewritten atomically
+//! <root>/.downloads/              raw downloads, resumable `*.part` files, reusable cache
+//! ```
+//!
+//! ```no_run
+//! let dir = hark_assets::AssetDir::resolve(None)?;
+//! if !dir.status().is_ready() {
+//!     hark_assets::fetch(&dir, &hark_assets::FetchOptions::default(), &mut |p| eprintln!("{p:?}"))?;
+//! }
+//! let weights = dir.weights_path();
+//! # Ok::<(), hark_assets::Error>(())
+//! ```
 
 mod canonical;
 mod error;

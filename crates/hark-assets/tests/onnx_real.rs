@@ -1,5 +1,6 @@
-//! Converts the real int8 ONNX export when `HARK_TEST_ONNX` points at `model.onnx`
-//! (CI sets it after fetching); skipped otherwise. With `HARK_TEST_ORACLE` pointing at a
+//! Converts the real int8 ONNX export when `HARK_TEST_ONNX` points at `model.onnx`, or when
+//! `$HARK_ASSETS/.downloads/kokoro-v1_0-int8.onnx` exists (a registry fetch leaves it there, as
+//! CI's does before the tests); skipped otherwise. With `HARK_TEST_ORACLE` pointing at a
 //! reference conversion (safetensors), every tensor is also compared bit for bit.
 
 use std::path::PathBuf;
@@ -14,11 +15,17 @@ fn f32s(b: &[u8]) -> Vec<f32> {
 
 #[test]
 fn real_onnx_export_converts() {
-    let Some(onnx) = std::env::var_os("HARK_TEST_ONNX").map(PathBuf::from) else {
+    let from_assets = std::env::var_os("HARK_ASSETS")
+        .map(|d| PathBuf::from(d).join(".downloads/kokoro-v1_0-int8.onnx"))
+        .filter(|p| p.is_file());
+    let Some(onnx) = std::env::var_os("HARK_TEST_ONNX")
+        .map(PathBuf::from)
+        .or(from_assets)
+    else {
         eprintln!("HARK_TEST_ONNX not set: skipping the real-model conversion test");
         return;
     };
-    let bytes = std::fs::read(&onnx).expect("read HARK_TEST_ONNX");
+    let bytes = std::fs::read(&onnx).expect("read the ONNX export");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("kokoro-v1_0.safetensors");
     let t0 = std::time::Instant::now();
