@@ -21,7 +21,7 @@ use crate::{EngineConfig, Output, PcmFormat, SpeakOptions, StreamItem};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -76,6 +76,8 @@ struct Core {
     volume: AtomicU32,
     audio: Arc<AudioControl>,
     model: Mutex<Option<Arc<Model>>>,
+    /// Jobs accepted by `speak` and not yet handed to playback (or finished).
+    queued: AtomicUsize,
 }
 
 impl Core {
@@ -167,6 +169,7 @@ impl Handle {
             volume: AtomicU32::new(cfg.volume.to_bits()),
             audio: Arc::new(AudioControl::default()),
             model: Mutex::new(None),
+            queued: AtomicUsize::new(0),
         });
         let sink = match &cfg.output {
             Output::Device => SinkKind::Device,
@@ -233,6 +236,7 @@ impl Handle {
         let id = UtteranceId(self.next_id.fetch_add(1, Ordering::SeqCst));
         let epoch = self.core.stop_epoch.load(Ordering::SeqCst);
         self.core.emit(Event::Queued { id });
+        self.core.queued.fetch_add(1, Ordering::SeqCst);
         let job = Job {
             id,
             text: Arc::from(text),
@@ -240,6 +244,7 @@ impl Handle {
             epoch,
         };
         if self.jobs.send(job).is_err() {
+            self.core.queued.fetch_sub(1, Ordering::SeqCst);
             self.core.emit(Event::Error {
                 id: Some(id),
                 message: "the speech worker is not running".into(),
@@ -398,6 +403,14 @@ impl Handle {
 
 fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender<PlayMsg>) {
     for job in jobs {
+        // Handed over (Begin) or finished here, either way no longer queued.
+        struct Dequeued<'a>(&'a AtomicUsize);
+        impl Drop for Dequeued<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let dequeued = Dequeued(&core.queued);
         let id = job.id;
         let cancelled = || {
             core.stop_epoch.load(Ordering::SeqCst) != job.epoch
@@ -428,6 +441,7 @@ fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender
         {
             return;
         }
+        drop(dequeued);
         let res = pipeline::synthesize(
             model,
             &job.text,
@@ -475,6 +489,8 @@ struct Current {
     marker: usize,
     /// Drop incoming pieces of sentences below this number (after a skip).
     skip_below: usize,
+    /// Skips requested before any sentence arrived.
+    pending_skips: usize,
     ended: Option<Outcome>,
     started: bool,
     paused: bool,
@@ -501,6 +517,11 @@ impl Current {
             .sentences
             .back()
             .is_none_or(|s| s.number != piece.sentence);
+        if new_sentence && self.pending_skips > 0 {
+            self.pending_skips -= 1;
+            self.skip_below = piece.sentence + 1;
+            return;
+        }
         if new_sentence {
             self.sentences.push_back(SentenceBuf {
                 number: piece.sentence,
@@ -570,6 +591,8 @@ struct Playback {
     written: u64,
     block: Vec<f32>,
     idle_since: Option<Instant>,
+    /// `pause` arrived between utterances: the next one starts paused.
+    pause_pending: bool,
 }
 
 impl Playback {
@@ -590,6 +613,7 @@ impl Playback {
             written: 0,
             block: Vec::with_capacity(BLOCK),
             idle_since: Some(Instant::now()),
+            pause_pending: false,
         }
     }
 
@@ -683,7 +707,7 @@ impl Playback {
                     self.core.emit(Event::Cancelled { id });
                     return;
                 }
-                self.core.audio.set_paused(false);
+                self.core.audio.set_paused(self.pause_pending);
                 if let Err(e) = self.sink.begin() {
                     self.ignore = Some(id);
                     self.core.abort_id.store(id.0, Ordering::SeqCst);
@@ -694,7 +718,13 @@ impl Playback {
                     return;
                 }
                 self.idle_since = None;
-                self.core.set_state(State::Speaking { id });
+                let paused = std::mem::take(&mut self.pause_pending);
+                if paused {
+                    self.core.set_state(State::Paused { id });
+                    self.core.emit(Event::Paused { id });
+                } else {
+                    self.core.set_state(State::Speaking { id });
+                }
                 self.current = Some(Current {
                     id,
                     sentences: VecDeque::new(),
@@ -702,9 +732,10 @@ impl Playback {
                     offset: 0,
                     marker: 0,
                     skip_below: 0,
+                    pending_skips: 0,
                     ended: None,
                     started: false,
-                    paused: false,
+                    paused,
                 });
             }
             PlayMsg::Piece { id, piece } => {
@@ -739,6 +770,7 @@ impl Playback {
     fn on_ctl(&mut self, c: Ctl) {
         match c {
             Ctl::Stop => {
+                self.pause_pending = false;
                 if let Some(cur) = self.current.take() {
                     self.sink.discard();
                     self.scheduled.clear();
@@ -758,9 +790,16 @@ impl Playback {
                     self.core.emit(Event::Paused { id });
                 }
                 Some(_) => {}
-                None => self.core.audio.set_paused(false),
+                None => {
+                    // Nothing playing: pause the queue if something is waiting in it.
+                    // (`queued` drops only after Begin is sent, so check the channel too.)
+                    self.pause_pending =
+                        self.core.queued.load(Ordering::SeqCst) > 0 || !self.play.is_empty();
+                    self.core.audio.set_paused(self.pause_pending);
+                }
             },
             Ctl::Resume => {
+                self.pause_pending = false;
                 if let Some(cur) = self.current.as_mut().filter(|c| c.paused) {
                     cur.paused = false;
                     let id = cur.id;
@@ -774,15 +813,28 @@ impl Playback {
                     self.discard_audio();
                 }
                 if let Some(cur) = self.current.as_mut() {
-                    let next = cur.cur + 1;
-                    if next < cur.sentences.len() {
-                        cur.goto(next);
-                    } else {
-                        // Next sentence not synthesized yet: drop the rest of this one.
-                        let s = &cur.sentences[cur.cur];
-                        cur.skip_below = s.number + 1;
-                        cur.offset = s.audio.len();
-                        cur.marker = s.markers.len();
+                    if cur.sentences.is_empty() {
+                        // Nothing synthesized yet: skip sentences as they arrive.
+                        cur.pending_skips += 1;
+                    } else if let Some(num) = cur.sentences.get(cur.cur).map(|s| s.number) {
+                        // A skip still waiting for its sentence moves one further.
+                        let target = if cur.skip_below > num {
+                            cur.skip_below + 1
+                        } else {
+                            num + 1
+                        };
+                        cur.skip_below = target;
+                        match cur.sentences.iter().position(|s| s.number >= target) {
+                            Some(i) => cur.goto(i),
+                            None => {
+                                // Not synthesized yet: drop the rest of this sentence
+                                // and wait for the target.
+                                cur.sentences.truncate(cur.cur + 1);
+                                let s = &cur.sentences[cur.cur];
+                                cur.offset = s.audio.len();
+                                cur.marker = s.markers.len();
+                            }
+                        }
                     }
                 }
             }
@@ -791,9 +843,12 @@ impl Playback {
                     self.discard_audio();
                 }
                 if let Some(cur) = self.current.as_mut() {
-                    let to = cur.cur.saturating_sub(1);
-                    cur.skip_below = 0;
-                    cur.goto(to);
+                    if cur.pending_skips > 0 {
+                        cur.pending_skips -= 1;
+                    } else {
+                        let to = cur.cur.saturating_sub(1);
+                        cur.goto(to);
+                    }
                 }
             }
         }
