@@ -394,11 +394,9 @@ impl Checkpoint {
         })
     }
 
-    fn load(
-        &mut self,
-        t: &TensorRef,
-        storages: &mut HashMap<String, Vec<f32>>,
-    ) -> Result<F32Tensor> {
+    /// Materialize a tensor. Storages are read per tensor and not cached, so converting holds
+    /// about one copy of the weights.
+    fn load(&mut self, t: &TensorRef) -> Result<F32Tensor> {
         if t.dtype != "FloatStorage" {
             return Err(Error::convert(
                 &self.file,
@@ -408,16 +406,13 @@ impl Checkpoint {
                 ),
             ));
         }
-        if !storages.contains_key(&t.storage) {
-            let name = format!("{}data/{}", self.root, t.storage);
-            let raw = read_entry(&mut self.zip, &name, &self.file)?;
-            let v = raw
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            storages.insert(t.storage.clone(), v);
-        }
-        let s = &storages[&t.storage];
+        let name = format!("{}data/{}", self.root, t.storage);
+        let raw = read_entry(&mut self.zip, &name, &self.file)?;
+        let s: Vec<f32> = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        drop(raw);
         if t.size.len() != t.stride.len() {
             return Err(Error::convert(
                 &self.file,
@@ -509,7 +504,6 @@ fn collect_checkpoint(pth: &Path) -> Result<TensorSet> {
             flat.push((format!("{part}.{key}"), t));
         }
     }
-    let mut storages = HashMap::new();
     let mut set = TensorSet::default();
     let mut pending_g: HashMap<String, F32Tensor> = HashMap::new();
     let mut pending_v: HashMap<String, F32Tensor> = HashMap::new();
@@ -517,7 +511,7 @@ fn collect_checkpoint(pth: &Path) -> Result<TensorSet> {
         if name.starts_with("bert.pooler.") || name.ends_with("position_ids") {
             continue;
         }
-        let tensor = ck.load(t, &mut storages)?;
+        let tensor = ck.load(t)?;
         if let Some(base) = name.strip_suffix(".weight_g") {
             pending_g.insert(base.to_string(), tensor);
         } else if let Some(base) = name.strip_suffix(".weight_v") {
@@ -577,7 +571,7 @@ pub fn convert_voice(pt: &Path, out_bin: &Path) -> Result<()> {
             ),
         ));
     }
-    let tensor = ck.load(&t, &mut HashMap::new())?;
+    let tensor = ck.load(&t)?;
     let bytes: Vec<u8> = tensor.data.iter().flat_map(|v| v.to_le_bytes()).collect();
     util::write_atomic(out_bin, &bytes)
 }
