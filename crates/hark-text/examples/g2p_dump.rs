@@ -1,7 +1,7 @@
 //! Development helper: reads JSONL `{"id","text",...}` (the golden format) on stdin and writes
 //! `{"id","phonemes","tokens":[[text,phonemes],...]}` per line on stdout.
 //!
-//! `cargo run -p hark-text --example g2p_dump -- <lexicon dir> <en-us|en-gb> < cases.jsonl`
+//! `cargo run -p hark-text --example g2p_dump -- <lexicon dir> <en-us|en-gb> [no-espeak] < cases.jsonl`
 
 use std::io::{BufRead, Write};
 
@@ -9,7 +9,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let dir = args.get(1).map(String::as_str).unwrap_or("/tmp/dev-assets/lexicons");
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
-    let g2p = hark_text::G2p::new(hark_text::Lexicon::load(std::path::Path::new(dir), lang)?);
+    let espeak = args.get(3).map(String::as_str) != Some("no-espeak");
+    let g2p = hark_text::G2p::new(hark_text::Lexicon::load(std::path::Path::new(dir), lang)?)
+        .with_espeak(espeak);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {

@@ -10,8 +10,8 @@ use crate::g2p::{G2p, Token};
 pub struct ChunkOptions {
     /// Maximum phoneme characters per chunk (Kokoro: 510).
     pub max_phonemes: usize,
-    /// Cut the first chunk early, at the first soft break after about 8–12 words, so the
-    /// first audio can start sooner.
+    /// Cut the first chunk early, at the first soft break (`, ; : — . ! ? …`) after 8 words
+    /// (hard cut after 16 words when there is none), so the first audio can start sooner.
     pub first_chunk: bool,
 }
 
@@ -45,7 +45,7 @@ pub struct WordSpan {
 }
 
 const FIRST_MIN_WORDS: usize = 8;
-const FIRST_MAX_WORDS: usize = 12;
+const FIRST_MAX_WORDS: usize = 16;
 
 fn clen(s: &str) -> usize {
     s.chars().count()

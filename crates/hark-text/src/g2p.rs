@@ -94,6 +94,15 @@ impl OffsetMap {
             None => p,
         }
     }
+
+    /// Maps an exclusive end offset: the byte before it decides the segment.
+    fn map_end(&self, p: usize) -> usize {
+        if p == 0 {
+            self.map(0)
+        } else {
+            self.map(p - 1) + 1
+        }
+    }
 }
 
 fn is_junk(s: &str) -> bool {
@@ -564,8 +573,8 @@ fn fold_left(tokens: Vec<MToken>) -> Vec<MToken> {
 struct FallbackSink<'a> {
     cache: &'a HashMap<String, String>,
     missing: Vec<String>,
-    lang: Lang,
     final_pass: bool,
+    g2p: &'a G2p,
 }
 
 impl FallbackSink<'_> {
@@ -575,10 +584,10 @@ impl FallbackSink<'_> {
         }
         if !self.final_pass {
             self.missing.push(text.to_string());
-        } else {
-            tracing::debug!(word = text, "no lexicon entry; using the built-in letter-to-sound fallback");
+            return (String::new(), 1);
         }
-        (fallback::builtin_lts(text, self.lang), 1)
+        tracing::debug!(word = text, "no lexicon entry; using the built-in fallback");
+        (self.g2p.builtin(text), 1)
     }
 }
 
@@ -647,8 +656,8 @@ impl G2p {
             let mut sink = FallbackSink {
                 cache: &cache,
                 missing: Vec::new(),
-                lang: self.lang(),
                 final_pass: false,
+                g2p: self,
             };
             for words in &prepared {
                 let mut words = clone_words(words);
@@ -674,8 +683,8 @@ impl G2p {
         let mut sink = FallbackSink {
             cache: &cache,
             missing: Vec::new(),
-            lang: self.lang(),
             final_pass: true,
+            g2p: self,
         };
         prepared
             .into_iter()
@@ -688,19 +697,23 @@ impl G2p {
 
     fn prepare(&self, text: &str, offset: usize) -> Vec<Word> {
         let (proc, map, feats) = preprocess(text, offset);
-        let mut tokens = tokenize(&proc, &|p| map.map(p), &|w| self.lex.knows(w));
+        let mut tokens = tokenize(
+            &proc,
+            &|p, end| if end { map.map_end(p) } else { map.map(p) },
+            &|w| self.lex.knows(w),
+        );
         if !feats.is_empty() {
             // map feature ranges to input ranges
             let feats: Vec<(Range<usize>, Feature)> = feats
                 .into_iter()
-                .map(|(r, f)| (map.map(r.start)..map.map(r.start) + r.len(), f))
+                .map(|(r, f)| (map.map(r.start)..map.map_end(r.end), f))
                 .collect();
             for (r, f) in &feats {
                 let mut first = true;
                 let mut k = 0;
                 while k < tokens.len() {
                     let t = &tokens[k];
-                    if t.src.start >= r.start && t.src.end <= r.end && t.tag != "_SP" {
+                    if t.src.start >= r.start && t.src.start < r.end && t.tag != "_SP" {
                         match f {
                             Feature::Stress(s) => tokens[k].stress = Some(*s),
                             Feature::Flags(fl) => tokens[k].num_flags = fl.clone(),
@@ -728,6 +741,96 @@ impl G2p {
             }
         }
         retokenize(fold_left(tokens))
+    }
+
+    /// Built-in fallback: reads digit runs as numbers and letter runs through the lexicon,
+    /// spelling short all-caps runs and guessing the rest with letter-to-sound rules.
+    /// Symbols it cannot name (emoji, pictographs) are skipped.
+    fn builtin(&self, text: &str) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let cs: Vec<(usize, char)> = text.char_indices().collect();
+        let mut k = 0;
+        let lookup = |w: &str| {
+            if self.lex.has_word(w) {
+                self.lex.lookup(w, "", None, None).map(|r| r.0)
+            } else {
+                None
+            }
+        };
+        // two known halves ("stardate" → star + date)
+        let compound = |w: &str| -> Option<String> {
+            let lw = w.to_lowercase();
+            if !lw.is_ascii() || lw.len() < 6 {
+                return None;
+            }
+            (3..=lw.len() - 3).find_map(|i| {
+                let (a, b) = lw.split_at(i);
+                Some(format!("{}{}", lookup(a)?, apply_stress(&lookup(b)?, Some(-0.5))))
+            })
+        };
+        while k < cs.len() {
+            let c = cs[k].1;
+            let start = cs[k].0;
+            let class = |c: char| {
+                if c.is_alphabetic() || c == '\'' || c == '’' {
+                    0
+                } else if c.is_ascii_digit() {
+                    1
+                } else {
+                    2
+                }
+            };
+            let cl = class(c);
+            let mut e = k + 1;
+            while e < cs.len() && cl != 2 && class(cs[e].1) == cl {
+                e += 1;
+            }
+            let end = if e < cs.len() { cs[e].0 } else { text.len() };
+            let run = &text[start..end];
+            match cl {
+                0 => {
+                    let w = run.replace('’', "'");
+                    let caps = w.chars().all(|c| !c.is_lowercase());
+                    let vowelless = !w.chars().any(|c| "aeiouyAEIOUY".contains(c));
+                    let ps = if (caps || vowelless) && w.chars().count() <= 5 {
+                        self.lex.get_nnp(&w).map(|r| r.0)
+                    } else {
+                        None
+                    }
+                    .or_else(|| lookup(&w))
+                    .or_else(|| lookup(&w.to_lowercase()))
+                    .or_else(|| compound(&w))
+                    .unwrap_or_else(|| fallback::builtin_lts(&w, self.lang()));
+                    parts.push(ps);
+                }
+                1 => {
+                    let words = crate::numbers::cardinal_str(run);
+                    for w in crate::numbers::words(&words).filter(|w| *w != "and") {
+                        if let Some(p) = lookup(w) {
+                            parts.push(p);
+                        }
+                    }
+                }
+                _ => {
+                    let name = match c {
+                        '%' => Some("percent"),
+                        '&' => Some("and"),
+                        '+' => Some("plus"),
+                        '@' => Some("at"),
+                        '=' => Some("equals"),
+                        '#' => Some("hash"),
+                        '*' => Some("star"),
+                        _ => None,
+                    };
+                    if let Some(p) = name.and_then(lookup) {
+                        parts.push(p);
+                    }
+                }
+            }
+            k = e;
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ")
     }
 
     fn lex_word(&self, tk: &MToken, ctx: Ctx) -> Option<Rated> {

@@ -797,8 +797,201 @@ pub(crate) fn is_number(word: &str, is_head: bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::tokenize::MToken;
+
+    /// A small in-memory lexicon for rule tests.
+    pub(crate) fn tiny(lang: Lang) -> Lexicon {
+        let mut golds: HashMap<Box<str>, Entry> = HashMap::new();
+        let plain = [
+            ("walk", "wˈɔk"),
+            ("jump", "ʤˈʌmp"),
+            ("kiss", "kˈɪs"),
+            ("wait", "wˈAt"),
+            ("rent", "ɹˈɛnt"),
+            ("need", "nˈid"),
+            ("play", "plˈA"),
+            ("try", "tɹˈI"),
+            ("make", "mˈAk"),
+            ("run", "ɹˈʌn"),
+            ("fix", "fˈɪks"),
+            ("A", "ˈA"),
+            ("B", "bˈi"),
+            ("C", "sˈi"),
+            ("O", "ˈO"),
+            ("one", "wˈʌn"),
+            ("two", "tˈu"),
+            ("three", "θɹˈi"),
+            ("five", "fˈIv"),
+            ("nine", "nˈIn"),
+            ("nineteen", "nˌIntˈin"),
+            ("ninety", "nˈIndi"),
+            ("eighty", "ˈAɾi"),
+            ("four", "fˈɔɹ"),
+            ("hundred", "hˈʌndɹəd"),
+            ("thousand", "θˈWzᵊnd"),
+            ("twenty", "twˈɛnti"),
+            ("and", "ænd"),
+            ("point", "pˈYnt"),
+            ("dollar", "dˈɑləɹ"),
+            ("cent", "sˈɛnt"),
+            ("minus", "mˈInəs"),
+            ("percent", "pəɹsˈɛnt"),
+            ("third", "θˈɜɹd"),
+            ("the", "ði"),
+            ("to", "tu"),
+            ("am", "æm"),
+            ("versus", "vˈɜɹsəs"),
+        ];
+        for (k, v) in plain {
+            golds.insert(k.into(), Entry::Plain(v.into()));
+        }
+        let tagged = |pairs: &[(&str, Option<&str>)]| {
+            Entry::Tagged(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (Box::<str>::from(*k), v.map(Box::<str>::from)))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            )
+        };
+        golds.insert(
+            "read".into(),
+            tagged(&[("DEFAULT", Some("ɹˈid")), ("VBD", Some("ɹˈɛd")), ("VBN", Some("ɹˈɛd"))]),
+        );
+        golds.insert("live".into(), tagged(&[("DEFAULT", Some("lˈIv")), ("VERB", Some("lˈɪv"))]));
+        golds.insert("be".into(), tagged(&[("DEFAULT", Some("bi")), ("None", Some("bˈi"))]));
+        golds.insert(
+            "used".into(),
+            tagged(&[("DEFAULT", Some("jˈuzd")), ("VBD", Some("jˈust"))]),
+        );
+        grow_dictionary(&mut golds);
+        Lexicon {
+            lang,
+            golds,
+            silvers: HashMap::new(),
+        }
+    }
+
+    fn word(lex: &Lexicon, w: &str, tag: &'static str, ctx: Ctx) -> Option<String> {
+        let tk = MToken::new(w, tag, false, 0..w.len());
+        lex.word(&tk, ctx).map(|r| r.0)
+    }
+
+    fn us(w: &str) -> Option<String> {
+        word(&tiny(Lang::EnUs), w, "NN", Ctx::default())
+    }
+    fn gb(w: &str) -> Option<String> {
+        word(&tiny(Lang::EnGb), w, "NN", Ctx::default())
+    }
+
+    #[test]
+    fn suffix_s() {
+        assert_eq!(us("walks").as_deref(), Some("wˈɔks"));
+        assert_eq!(us("kisses").as_deref(), Some("kˈɪsᵻz"));
+        assert_eq!(gb("kisses").as_deref(), Some("kˈɪsɪz"));
+        assert_eq!(us("plays").as_deref(), Some("plˈAz"));
+        assert_eq!(us("tries").as_deref(), Some("tɹˈIz"));
+        assert_eq!(us("walk's").as_deref(), Some("wˈɔks"));
+    }
+
+    #[test]
+    fn suffix_ed() {
+        assert_eq!(us("walked").as_deref(), Some("wˈɔkt"));
+        assert_eq!(us("fixed").as_deref(), Some("fˈɪkst"));
+        assert_eq!(us("played").as_deref(), Some("plˈAd"));
+        assert_eq!(us("needed").as_deref(), Some("nˈidᵻd"));
+        assert_eq!(gb("needed").as_deref(), Some("nˈidɪd"));
+        // US flap after a vowel, plain ᵻd after a consonant; GB always ɪd
+        assert_eq!(us("waited").as_deref(), Some("wˈAɾᵻd"));
+        assert_eq!(us("rented").as_deref(), Some("ɹˈɛntᵻd"));
+        assert_eq!(gb("waited").as_deref(), Some("wˈAtɪd"));
+    }
+
+    #[test]
+    fn suffix_ing() {
+        assert_eq!(us("walking").as_deref(), Some("wˈɔkɪŋ"));
+        assert_eq!(us("making").as_deref(), Some("mˈAkɪŋ"));
+        assert_eq!(us("running").as_deref(), Some("ɹˈʌnɪŋ"));
+        assert_eq!(us("waiting").as_deref(), Some("wˈAɾɪŋ"));
+        assert_eq!(gb("waiting").as_deref(), Some("wˈAtɪŋ"));
+    }
+
+    #[test]
+    fn unknown_is_none() {
+        assert_eq!(us("zzxq"), None);
+    }
+
+    #[test]
+    fn proper_noun_spelling() {
+        let lex = tiny(Lang::EnUs);
+        assert_eq!(lex.get_nnp("ABC").map(|r| r.0).as_deref(), Some("ˌAbˌisˈi"));
+        // all-caps unknown word tagged NNP is spelled
+        assert_eq!(word(&lex, "ABC", "NNP", Ctx::default()).as_deref(), Some("ˌAbˌisˈi"));
+        // dotted initials
+        assert_eq!(word(&lex, "A.B.", "NNP", Ctx::default()).as_deref(), Some("ˌAbˈi"));
+    }
+
+    #[test]
+    fn capitalization_stress() {
+        // Capitalized: secondary stress added to an unstressed entry; known words keep theirs
+        assert_eq!(us("Walk").as_deref(), Some("wˈɔk"));
+        let lex = tiny(Lang::EnUs);
+        let be = word(&lex, "Be", "VB", Ctx { future_vowel: Some(false), future_to: false });
+        assert_eq!(be.as_deref(), Some("bˌi"));
+    }
+
+    #[test]
+    fn heteronyms_by_tag() {
+        let lex = tiny(Lang::EnUs);
+        let c = Ctx { future_vowel: Some(false), future_to: false };
+        assert_eq!(word(&lex, "read", "VBD", c).as_deref(), Some("ɹˈɛd"));
+        assert_eq!(word(&lex, "read", "VB", c).as_deref(), Some("ɹˈid"));
+        assert_eq!(word(&lex, "live", "VBP", c).as_deref(), Some("lˈɪv"));
+        assert_eq!(word(&lex, "live", "JJ", c).as_deref(), Some("lˈIv"));
+        // phrase-final key
+        assert_eq!(word(&lex, "be", "VB", Ctx::default()).as_deref(), Some("bˈi"));
+        assert_eq!(word(&lex, "be", "VB", c).as_deref(), Some("bi"));
+    }
+
+    #[test]
+    fn special_cases() {
+        let lex = tiny(Lang::EnUs);
+        let vowel = Ctx { future_vowel: Some(true), future_to: false };
+        let cons = Ctx { future_vowel: Some(false), future_to: false };
+        assert_eq!(word(&lex, "a", "DT", cons).as_deref(), Some("ɐ"));
+        assert_eq!(word(&lex, "the", "DT", vowel).as_deref(), Some("ði"));
+        assert_eq!(word(&lex, "the", "DT", cons).as_deref(), Some("ðə"));
+        assert_eq!(word(&lex, "to", "TO", vowel).as_deref(), Some("tʊ"));
+        assert_eq!(word(&lex, "to", "TO", cons).as_deref(), Some("tə"));
+        assert_eq!(word(&lex, "to", "TO", Ctx::default()).as_deref(), Some("tu"));
+        assert_eq!(word(&lex, "I", "PRP", cons).as_deref(), Some("ˌI"));
+        assert_eq!(word(&lex, "am", "VBP", cons).as_deref(), Some("ɐm"));
+        assert_eq!(word(&lex, "vs.", "IN", cons).as_deref(), Some("vˈɜɹsəs"));
+        let to = Ctx { future_vowel: Some(false), future_to: true };
+        assert_eq!(word(&lex, "used", "VBD", to).as_deref(), Some("jˈust"));
+        assert_eq!(word(&lex, "used", "VBN", cons).as_deref(), Some("jˈuzd"));
+    }
+
+    #[test]
+    fn numbers_read() {
+        let lex = tiny(Lang::EnUs);
+        let n = |w: &str, head: bool, cur: Option<char>| {
+            let mut tk = MToken::new(w, "CD", false, 0..w.len());
+            tk.is_head = head;
+            tk.currency = cur;
+            lex.word(&tk, Ctx::default()).map(|r| r.0)
+        };
+        assert_eq!(n("1984", true, None).as_deref(), Some("nˌIntˈin ˈAɾi fˈɔɹ"));
+        assert_eq!(n("1990s", true, None).as_deref(), Some("nˌIntˈin nˈIndiz"));
+        assert_eq!(n("3rd", true, None).as_deref(), Some("θˈɜɹd"));
+        assert_eq!(n("-5", true, None).as_deref(), Some("mˈInəs fˈIv"));
+        assert_eq!(n("3.5", true, None).as_deref(), Some("θɹˈi pYnt fˈIv"));
+        assert_eq!(n("5.5.9", true, None).as_deref(), Some("fˈIv fˈIv nˈIn"));
+        assert_eq!(n("1.01", true, Some('$')).as_deref(), Some("wˈʌn dˈɑləɹ ænd wˈʌn sˈɛnt"));
+        assert_eq!(n("905", false, None).as_deref(), Some("nˈIn O fˈIv"));
+    }
 
     #[test]
     fn grow_adds_case_variants() {

@@ -210,14 +210,14 @@ fn split_chunk(s: &str, out: &mut Vec<Range<usize>>) {
 /// Tokenizes a paragraph. `map` turns an offset in `text` into an offset in the caller's input.
 pub(crate) fn tokenize(
     text: &str,
-    map: &dyn Fn(usize) -> usize,
+    map: &dyn Fn(usize, bool) -> usize,
     known: &dyn Fn(&str) -> bool,
 ) -> Vec<MToken> {
     let mut toks: Vec<MToken> = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    let src = |r: &Range<usize>| map(r.start)..map(r.end);
+    let src = |r: &Range<usize>| map(r.start, false)..map(r.end, true);
     while i < text.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
         if c.is_whitespace() {
@@ -497,7 +497,7 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<(String, &'static str, bool)> {
-        tokenize(s, &|x| x, &|_| false).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
+        tokenize(s, &|x, _| x, &|_| false).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
     }
 
     #[test]
