@@ -1,0 +1,120 @@
+//! Real cpal playback on the ALSA `null` device (no sound card needed).
+//!
+//! The null device has no clock (the callback runs as fast as it can), so these
+//! tests count frames the callback played, never time.
+
+mod common;
+
+use common::*;
+use hark_engine::device::{checksum_step, CHECKSUM_SEED};
+use hark_engine::{audio, Event, Output, SpeakOptions};
+use std::sync::Once;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(180);
+
+fn alsa_null() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let dir = std::env::temp_dir().join(format!("hark-engine-alsa-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("null.conf");
+        std::fs::write(&conf, "pcm.!default { type null }\n").unwrap();
+        // Before any cpal / ALSA call in this process.
+        std::env::set_var("ALSA_CONFIG_PATH", &conf);
+    });
+}
+
+fn checksum(samples: &[f32]) -> u64 {
+    samples.iter().fold(CHECKSUM_SEED, |h, &s| checksum_step(h, s))
+}
+
+#[test]
+fn plays_every_sample_once_and_finishes_after_playing() {
+    alsa_null();
+    let engine = tiny(Output::Device);
+    let mut rx = engine.subscribe();
+    let text = "Hello from the null device. It counts every frame.";
+    let id = engine.speak(text, SpeakOptions::default());
+    let evs = collect(&mut rx, id, T);
+    assert_eq!(evs.last(), Some(&Event::Finished { id }), "{evs:?}");
+    let expect: Vec<f32> = engine
+        .synthesize_to_vec(text, SpeakOptions::default())
+        .unwrap()
+        .iter()
+        .map(|&x| audio::clip(x))
+        .collect();
+    let st = engine.device_stats();
+    // The null device accepts 24 kHz, so no resampling: frames are samples.
+    assert_eq!(st.frames_played, expect.len() as u64);
+    assert_eq!(st.checksum, checksum(&expect));
+}
+
+#[test]
+fn pause_and_resume_keep_position() {
+    alsa_null();
+    let engine = tiny(Output::Device);
+    let mut rx = engine.subscribe();
+    let id = engine.speak(TEXT, SpeakOptions::default());
+    engine.pause();
+    wait_for(&mut rx, id, T, |e| matches!(e, Event::Paused { .. }));
+    let before = engine.device_stats().frames_played;
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        engine.device_stats().frames_played,
+        before,
+        "nothing plays while paused"
+    );
+    engine.resume();
+    // Pause again mid-way once audio flows, then resume.
+    wait_for(&mut rx, id, T, |e| matches!(e, Event::Sentence { .. }));
+    engine.pause();
+    std::thread::sleep(Duration::from_millis(100));
+    let mid = engine.device_stats().frames_played;
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(engine.device_stats().frames_played, mid);
+    engine.resume();
+    let evs = collect(&mut rx, id, T);
+    assert_eq!(evs.last(), Some(&Event::Finished { id }), "{evs:?}");
+    let expect: Vec<f32> = engine
+        .synthesize_to_vec(TEXT, SpeakOptions::default())
+        .unwrap()
+        .iter()
+        .map(|&x| audio::clip(x))
+        .collect();
+    let st = engine.device_stats();
+    assert_eq!(st.frames_played, expect.len() as u64, "no frame lost or repeated");
+    assert_eq!(st.checksum, checksum(&expect), "same frames, same order");
+    assert_eq!(st.frames_dropped, 0);
+}
+
+#[test]
+fn stop_silences_within_50_ms_of_frames() {
+    alsa_null();
+    let engine = tiny(Output::Device);
+    let mut rx = engine.subscribe();
+    let long = TEXT.repeat(30);
+    let id = engine.speak(&long, SpeakOptions::default());
+    wait_for(&mut rx, id, T, |e| matches!(e, Event::Sentence { .. }));
+    // Let some audio through first.
+    while engine.device_stats().frames_played < 24_000 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    engine.stop();
+    let at_stop = engine.device_stats().frames_played;
+    let evs = collect(&mut rx, id, T);
+    assert_eq!(evs.last(), Some(&Event::Cancelled { id }));
+    std::thread::sleep(Duration::from_millis(300));
+    let after = engine.device_stats().frames_played;
+    let whole = engine
+        .synthesize_to_vec(&long, SpeakOptions::default())
+        .unwrap()
+        .len() as u64;
+    assert!(at_stop < whole / 2, "stopped early in a long utterance");
+    // 50 ms at the device rate (24 kHz here).
+    assert!(
+        after - at_stop <= 1_200,
+        "{} frames played after stop",
+        after - at_stop
+    );
+}
