@@ -469,7 +469,8 @@ pub(crate) fn fold_weight_norm(g: &F32Tensor, v: &F32Tensor) -> Option<F32Tensor
             .map(|&x| f64::from(x) * f64::from(x))
             .sum::<f64>()
             .sqrt() as f32;
-        let k = g.data[r] / norm;
+        // an all-zero row folds to zeros (0/0 would give NaN)
+        let k = if norm == 0.0 { 0.0 } else { g.data[r] / norm };
         data.extend(chunk.iter().map(|&x| x * k));
     }
     Some(F32Tensor {

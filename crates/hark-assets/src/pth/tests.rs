@@ -230,6 +230,28 @@ fn checkpoint_folds_weight_norm_and_strips_module() {
 }
 
 #[test]
+fn zero_rows_fold_to_zero_not_nan() {
+    let g = F32Tensor {
+        shape: vec![2, 1, 1],
+        data: vec![0.0, 2.0],
+    };
+    let v = F32Tensor {
+        shape: vec![2, 1, 2],
+        data: vec![0.0, 0.0, 3.0, 4.0],
+    };
+    let w = fold_weight_norm(&g, &v).unwrap();
+    assert_eq!(w.data, vec![0.0, 0.0, 1.2, 1.6]);
+    assert!(fold_weight_norm(
+        &F32Tensor {
+            shape: vec![3],
+            data: vec![1.0; 3]
+        },
+        &v
+    )
+    .is_none());
+}
+
+#[test]
 fn unpaired_weight_norm_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let pth = tmp.path().join("bad.pth");
