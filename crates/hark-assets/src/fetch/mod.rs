@@ -59,7 +59,8 @@ impl std::fmt::Display for Source {
 pub struct FetchOptions {
     /// Sources in the order they are tried.
     pub sources: Vec<Source>,
-    /// Re-install even what is installed and verified.
+    /// Re-install even what is installed and verified. Downloads cached in `.downloads/` that
+    /// pass their checksums are still reused.
     pub force: bool,
     /// Only these voices; `None` = all 54.
     pub voices: Option<Vec<String>>,
@@ -146,7 +147,7 @@ pub(crate) struct Ctx<'a> {
     pub progress: &'a mut dyn FnMut(Progress),
     /// The voices requested (explicit list, or all known ones).
     pub voices: Vec<String>,
-    /// Whether the voices were listed explicitly (a source may offer voices beyond the known 54).
+    /// Hugging Face listings already fetched in this call.
     pub hf: hf::HfState,
 }
 
