@@ -1,0 +1,191 @@
+//! Model assets: are they installed, and downloading them with progress, cancel and resume.
+//!
+//! The download runs in a child process (this same binary with `--fetch-assets`) that prints
+//! one JSON progress line per step on stdout; cancelling kills the child. Resuming is running
+//! it again: `hark_assets::fetch` skips files that are already installed and verified.
+
+use crate::speech::{self, ModelChoice};
+use crate::state::{lock, AppState, EngineStatus, TrayState};
+use crate::tray;
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use tauri::{AppHandle, Manager};
+
+/// The flag that runs this binary as the download child.
+pub const FETCH_FLAG: &str = "--fetch-assets";
+
+fn asset_dir() -> Result<hark_assets::AssetDir, String> {
+    hark_assets::AssetDir::resolve(None).map_err(|e| format!("no asset directory: {e}"))
+}
+
+/// The installed assets, or why they can't be used (→ download needed).
+pub fn installed() -> Result<ModelChoice, String> {
+    let dir = asset_dir()?;
+    let choice = ModelChoice::Assets {
+        weights: dir.weights_path(),
+        config: dir.config_path(),
+        voices: dir.voices_dir(),
+        lexicons: dir.lexicons_dir(),
+    };
+    if let ModelChoice::Assets { weights, config, voices, lexicons } = &choice {
+        for p in [weights, config, voices, lexicons] {
+            if !p.exists() {
+                return Err(format!("{} is missing", p.display()));
+            }
+        }
+    }
+    Ok(choice)
+}
+
+/// The installed lexicons dir, if there is one (the tiny test model uses the real lexicons).
+pub fn lexicons_if_installed() -> Option<std::path::PathBuf> {
+    let d = asset_dir().ok()?.lexicons_dir();
+    d.exists().then_some(d)
+}
+
+/// Child-process entry point: fetch everything, print progress as JSON lines. Returns the exit code.
+pub fn fetch_child() -> i32 {
+    use std::io::Write;
+    let dir = match asset_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            println!("{}", serde_json::json!({"type": "error", "message": e}));
+            return 1;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut progress = |p: hark_assets::Progress| {
+        let line = match p {
+            hark_assets::Progress::Start { what, total_bytes } => {
+                serde_json::json!({"type": "start", "what": what, "total": total_bytes})
+            }
+            hark_assets::Progress::Advance { what, bytes } => {
+                serde_json::json!({"type": "advance", "what": what, "bytes": bytes})
+            }
+            hark_assets::Progress::Done { what } => serde_json::json!({"type": "done", "what": what}),
+            hark_assets::Progress::Note(n) => serde_json::json!({"type": "note", "message": n}),
+        };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    match hark_assets::fetch(&dir, &hark_assets::FetchOptions::default(), &mut progress) {
+        Ok(_) => 0,
+        Err(e) => {
+            println!("{}", serde_json::json!({"type": "error", "message": e.to_string()}));
+            1
+        }
+    }
+}
+
+/// Starts the download (no-op if one runs). Progress goes to the status, the tray tooltip and the
+/// window; on success the engine is started.
+pub fn start_download(app: &AppHandle) -> Result<(), String> {
+    let st = app.state::<AppState>();
+    if lock(&st.status).engine == EngineStatus::Downloading {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg(FETCH_FLAG)
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start the download: {e}"))?;
+    st.cancel_download.store(false, Ordering::SeqCst);
+    st.update_status(app, |s| {
+        s.engine = EngineStatus::Downloading;
+        s.download = Default::default();
+    });
+    tray::set_state(app, TrayState::Loading, Some("hark: downloading the voice model…"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let cancel = st.cancel_download.clone();
+    let app2 = app.clone();
+    // Watchdog: kills the child when cancel is set.
+    let child = std::sync::Arc::new(std::sync::Mutex::new(child));
+    let killer = child.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut c = lock(&killer);
+        if matches!(c.try_wait(), Ok(Some(_))) {
+            break;
+        }
+        if cancel.load(Ordering::SeqCst) {
+            let _ = c.kill();
+            break;
+        }
+    });
+    std::thread::spawn(move || {
+        let app = app2;
+        let st = app.state::<AppState>();
+        let mut totals = std::collections::HashMap::<String, u64>::new();
+        let mut last_error = None;
+        let mut last_tip = std::time::Instant::now();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let what = v["what"].as_str().unwrap_or_default().to_string();
+            match v["type"].as_str() {
+                Some("start") => {
+                    totals.insert(what.clone(), v["total"].as_u64().unwrap_or(0));
+                    let total = totals.values().sum();
+                    st.update_status(&app, |s| {
+                        s.download.total = total;
+                        s.download.current = what;
+                    });
+                }
+                Some("advance") => {
+                    let b = v["bytes"].as_u64().unwrap_or(0);
+                    st.update_status(&app, |s| s.download.done += b);
+                    if last_tip.elapsed().as_millis() > 500 {
+                        last_tip = std::time::Instant::now();
+                        let d = lock(&st.status).download.clone();
+                        let tip = if d.total > 0 {
+                            format!("hark: downloading the voice model, {}%", d.done * 100 / d.total.max(1))
+                        } else {
+                            format!("hark: downloading the voice model, {} MB", d.done / 1_000_000)
+                        };
+                        tray::set_tooltip(&app, &tip);
+                    }
+                }
+                Some("note") => {
+                    let m = v["message"].as_str().unwrap_or_default().to_string();
+                    st.update_status(&app, |s| s.download.message = Some(m));
+                }
+                Some("error") => last_error = v["message"].as_str().map(str::to_string),
+                _ => {}
+            }
+        }
+        let ok = lock(&child).wait().map(|s| s.success()).unwrap_or(false);
+        let cancelled = st.cancel_download.load(Ordering::SeqCst);
+        if ok {
+            match installed() {
+                Ok(choice) => speech::start_engine(app.clone(), choice),
+                Err(e) => fail(&app, format!("download finished but {e}")),
+            }
+        } else if cancelled {
+            st.update_status(&app, |s| {
+                s.engine = EngineStatus::NeedsModel;
+                s.download.message = Some("Download cancelled; start it again to resume.".into());
+            });
+            tray::set_state(&app, TrayState::Idle, Some("hark: voice model not installed"));
+        } else {
+            fail(&app, last_error.unwrap_or_else(|| "the download failed".into()));
+        }
+    });
+    Ok(())
+}
+
+fn fail(app: &AppHandle, msg: String) {
+    let st = app.state::<AppState>();
+    st.update_status(app, |s| {
+        s.engine = EngineStatus::NeedsModel;
+        s.download.message = Some(msg.clone());
+    });
+    st.notice(app, format!("Model download failed: {msg}"));
+    tray::set_state(app, TrayState::Idle, Some("hark: voice model not installed"));
+}
+
+/// Asks a running download to stop.
+pub fn cancel_download(app: &AppHandle) {
+    app.state::<AppState>().cancel_download.store(true, Ordering::SeqCst);
+}

@@ -1,0 +1,202 @@
+//! The app's shared state (`app.manage(AppState)`) and the status the settings window shows.
+
+use crate::settings::{Settings, Store};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tauri::{AppHandle, Emitter};
+
+/// Engine + bridge readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineStatus {
+    /// Model assets are missing; a download is needed.
+    NeedsModel,
+    /// Assets are being downloaded.
+    Downloading,
+    /// The model is loading.
+    Loading,
+    /// Ready to speak.
+    Ready,
+    /// Loading failed (see `engine_error`).
+    Failed,
+}
+
+/// What the tray icon shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrayState {
+    /// Nothing playing.
+    Idle,
+    /// Speaking.
+    Speaking,
+    /// Paused.
+    Paused,
+    /// Model loading or downloading.
+    Loading,
+}
+
+/// One global hotkey's registration result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HotkeyStatus {
+    /// `speak`, `pause` or `skip`.
+    pub action: String,
+    /// The accelerator as configured.
+    pub accelerator: String,
+    /// Registered and active.
+    pub ok: bool,
+    /// Why not (conflict, parse error), if not.
+    pub error: Option<String>,
+}
+
+/// Model download progress.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Download {
+    /// Bytes done across all files.
+    pub done: u64,
+    /// Total bytes, when known.
+    pub total: u64,
+    /// The file being fetched.
+    pub current: String,
+    /// Last message (note, error or "cancelled").
+    pub message: Option<String>,
+}
+
+/// Bridge status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BridgeStatus {
+    /// Listening.
+    pub running: bool,
+    /// The address it listens on.
+    pub addr: Option<String>,
+    /// Why it is not running.
+    pub error: Option<String>,
+    /// The pairing token for the extension.
+    pub token: Option<String>,
+}
+
+/// Everything the settings window shows besides the settings themselves.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// Engine readiness.
+    pub engine: EngineStatus,
+    /// Why loading failed.
+    pub engine_error: Option<String>,
+    /// What the tray shows.
+    pub tray: TrayState,
+    /// Download progress.
+    pub download: Download,
+    /// Hotkey registrations.
+    pub hotkeys: Vec<HotkeyStatus>,
+    /// The bridge.
+    pub bridge: BridgeStatus,
+    /// Messages for the user (corrupt settings, missing audio device, …).
+    pub notices: Vec<String>,
+    /// The config dir in use.
+    pub config_dir: String,
+    /// The tiny random test model is in use (`HARK_TINY_MODEL=1`).
+    pub tiny_model: bool,
+}
+
+/// Shared state of the running app.
+pub struct AppState {
+    /// Settings file access.
+    pub store: Store,
+    /// Settings in force.
+    pub settings: Mutex<Settings>,
+    /// The engine, once loaded.
+    pub engine: RwLock<Option<hark_engine::Engine>>,
+    /// The bridge, once started.
+    pub bridge: Mutex<Option<hark_bridge::BridgeHandle>>,
+    /// Status for the window.
+    pub status: Mutex<Status>,
+    /// Set to cancel a running download.
+    pub cancel_download: Arc<AtomicBool>,
+    /// `HARK_EVENT_LOG` file (JSON lines), for tests and debugging.
+    event_log: Option<Mutex<std::fs::File>>,
+}
+
+/// Locks a mutex, recovering from poisoning (a panicked holder leaves usable data here).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AppState {
+    /// New state; `event_log` is opened for appending.
+    pub fn new(store: Store, settings: Settings, notices: Vec<String>, tiny: bool) -> Self {
+        let event_log = std::env::var_os("HARK_EVENT_LOG").and_then(|p| {
+            let p = PathBuf::from(p);
+            match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+                Ok(f) => Some(Mutex::new(f)),
+                Err(e) => {
+                    tracing::warn!("HARK_EVENT_LOG {}: {e}", p.display());
+                    None
+                }
+            }
+        });
+        let status = Status {
+            engine: EngineStatus::Loading,
+            engine_error: None,
+            tray: TrayState::Loading,
+            download: Download::default(),
+            hotkeys: Vec::new(),
+            bridge: BridgeStatus::default(),
+            notices,
+            config_dir: store.dir().display().to_string(),
+            tiny_model: tiny,
+        };
+        AppState {
+            store,
+            settings: Mutex::new(settings),
+            engine: RwLock::new(None),
+            bridge: Mutex::new(None),
+            status: Mutex::new(status),
+            cancel_download: Arc::new(AtomicBool::new(false)),
+            event_log,
+        }
+    }
+
+    /// The engine, if loaded.
+    pub fn engine(&self) -> Option<hark_engine::Engine> {
+        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A copy of the settings.
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Appends one JSON line to the event log, if enabled.
+    pub fn log_event(&self, value: serde_json::Value) {
+        if let Some(f) = &self.event_log {
+            let mut f = lock(f);
+            let _ = writeln!(f, "{value}");
+            let _ = f.flush();
+        }
+    }
+
+    /// Changes the status and sends it to the window (`status` event).
+    pub fn update_status(&self, app: &AppHandle, f: impl FnOnce(&mut Status)) {
+        let snapshot = {
+            let mut s = lock(&self.status);
+            f(&mut s);
+            s.clone()
+        };
+        let _ = app.emit("status", snapshot);
+    }
+
+    /// Adds a user-visible notice (and logs it).
+    pub fn notice(&self, app: &AppHandle, msg: impl Into<String>) {
+        let msg = msg.into();
+        tracing::warn!("{msg}");
+        self.log_event(serde_json::json!({"type": "notice", "message": msg}));
+        self.update_status(app, |s| {
+            s.notices.push(msg);
+            if s.notices.len() > 20 {
+                s.notices.remove(0);
+            }
+        });
+    }
+}
