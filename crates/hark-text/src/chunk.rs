@@ -130,6 +130,7 @@ fn build(tks: &[Token], max: usize, out: &mut Vec<Chunk>) {
     // Still too long (a single huge token): split at char boundaries, preferring spaces,
     // instead of truncating. Each piece keeps the words that start inside it.
     let mut start = 0;
+    let mut prev_end = src.start;
     while start < ps.len() {
         let rest = &ps[start..];
         let mut end = if clen(rest) <= max {
@@ -154,9 +155,10 @@ fn build(tks: &[Token], max: usize, out: &mut Vec<Chunk>) {
             })
             .collect();
         let psrc = match (pw.first(), pw.last()) {
-            (Some(f), Some(l)) => f.src.start..l.src.end,
-            _ => src.clone(),
+            (Some(f), Some(l)) => f.src.start.max(prev_end)..l.src.end.max(prev_end),
+            _ => prev_end..prev_end,
         };
+        prev_end = psrc.end;
         let trimmed_lead = piece.len() - piece.trim_start().len();
         let piece_t = piece.trim().to_string();
         if !piece_t.is_empty() {

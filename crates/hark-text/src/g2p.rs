@@ -365,6 +365,7 @@ fn merge_tokens(tokens: &[MToken], unk: Option<&str>) -> MToken {
         ws: last.ws,
         phonemes,
         src: first.src.start..last.src.end.max(first.src.start),
+        pstart: first.pstart,
         is_head: first.is_head,
         alias: None,
         stress: if stresses.len() == 1 { Some(stresses[0]) } else { None },
@@ -459,7 +460,7 @@ fn resolve_tokens(tokens: &mut [MToken]) {
 /// Cap on sub-tokens in one glued group (the group search is quadratic).
 const MAX_GROUP: usize = 24;
 
-fn retokenize(tokens: Vec<MToken>) -> Vec<Word> {
+fn retokenize(tokens: Vec<MToken>, map: &dyn Fn(usize, bool) -> usize) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut currency: Option<char> = None;
     let n = tokens.len();
@@ -467,17 +468,15 @@ fn retokenize(tokens: Vec<MToken>) -> Vec<Word> {
     for (i, token) in tokens.into_iter().enumerate() {
         let ws = token.ws;
         let mut tks: Vec<MToken> = if token.alias.is_none() && token.phonemes.is_none() {
-            let base = token.src.start;
-            let end = token.src.end;
+            let base = token.pstart;
+            let (lo, hi) = (token.src.start, token.src.end);
             subtokenize(&token.text)
                 .into_iter()
                 .map(|r| {
-                    let mut t = MToken::new(
-                        &token.text[r.clone()],
-                        token.tag,
-                        false,
-                        (base + r.start).min(end)..(base + r.end).min(end),
-                    );
+                    let a = map(base + r.start, false).clamp(lo, hi);
+                    let b = map(base + r.end, true).clamp(a, hi);
+                    let mut t = MToken::new(&token.text[r.clone()], token.tag, false, a..b);
+                    t.pstart = base + r.start;
                     t.num_flags = token.num_flags.clone();
                     t.stress = token.stress;
                     t
@@ -644,54 +643,82 @@ impl G2p {
     /// Phonemizes several independent pieces (each `(offset, text)`; offsets are added to the
     /// token ranges), sharing one espeak-ng run for all unknown words.
     pub(crate) fn phonemize_many(&self, pieces: &[(usize, &str)]) -> Vec<Vec<Token>> {
-        let prepared: Vec<Vec<Word>> = pieces.iter().map(|&(off, t)| self.prepare(t, off)).collect();
-        let snapshot: HashMap<String, String> = if self.espeak.is_some() {
+        let cache: HashMap<String, String> = if self.espeak.is_some() {
             self.cache.lock().map(|c| c.clone()).unwrap_or_default()
         } else {
             HashMap::new()
         };
-        let mut cache = snapshot;
-        if let Some(exe) = &self.espeak {
-            // Pass 1: find the words that need the fallback.
+        let Some(exe) = &self.espeak else {
             let mut sink = FallbackSink {
                 cache: &cache,
                 missing: Vec::new(),
-                final_pass: false,
+                final_pass: true,
                 g2p: self,
             };
-            for words in &prepared {
-                let mut words = clone_words(words);
-                self.resolve(&mut words, &mut sink);
-            }
-            let mut missing = sink.missing;
-            missing.sort();
-            missing.dedup();
-            if !missing.is_empty() {
-                tracing::debug!(count = missing.len(), "espeak-ng fallback");
-                let got = fallback::espeak_batch(exe, self.lang(), &missing);
-                if let Ok(mut shared) = self.cache.lock() {
-                    if shared.len() > CACHE_LIMIT {
-                        shared.clear();
-                    }
-                    for (k, v) in &got {
-                        shared.insert(k.clone(), v.clone());
-                    }
+            return pieces
+                .iter()
+                .map(|&(off, t)| {
+                    let mut words = self.prepare(t, off);
+                    self.resolve(&mut words, &mut sink);
+                    finish(words)
+                })
+                .collect();
+        };
+        // Pass 1 resolves every segment (the right-to-left context restarts after sentence
+        // punctuation, so segments are independent) and notes which ones need espeak-ng.
+        let mut sink = FallbackSink {
+            cache: &cache,
+            missing: Vec::new(),
+            final_pass: false,
+            g2p: self,
+        };
+        let mut done: Vec<Vec<Vec<Word>>> = Vec::with_capacity(pieces.len());
+        let mut pending: Vec<(usize, usize, Vec<Word>)> = Vec::new();
+        for (pi, &(off, t)) in pieces.iter().enumerate() {
+            let segs = split_segments(self.prepare(t, off));
+            let mut out = Vec::with_capacity(segs.len());
+            for (si, seg) in segs.into_iter().enumerate() {
+                let before = sink.missing.len();
+                let backup = clone_words(&seg);
+                let mut seg = seg;
+                self.resolve(&mut seg, &mut sink);
+                if sink.missing.len() > before {
+                    pending.push((pi, si, backup));
                 }
-                cache.extend(got);
+                out.push(seg);
             }
+            done.push(out);
         }
+        let mut missing = sink.missing;
+        missing.sort();
+        missing.dedup();
+        let mut cache = cache;
+        if !missing.is_empty() {
+            tracing::debug!(count = missing.len(), "espeak-ng fallback");
+            let got = fallback::espeak_batch(exe, self.lang(), &missing);
+            if let Ok(mut shared) = self.cache.lock() {
+                if shared.len() > CACHE_LIMIT {
+                    shared.clear();
+                }
+                for (k, v) in &got {
+                    shared.insert(k.clone(), v.clone());
+                }
+            }
+            cache.extend(got);
+        }
+        // Pass 2 re-resolves only the segments that needed the fallback.
         let mut sink = FallbackSink {
             cache: &cache,
             missing: Vec::new(),
             final_pass: true,
             g2p: self,
         };
-        prepared
-            .into_iter()
-            .map(|mut words| {
-                self.resolve(&mut words, &mut sink);
-                finish(words)
-            })
+        for (pi, si, mut seg) in pending {
+            self.resolve(&mut seg, &mut sink);
+            done[pi][si] = seg;
+        }
+        done.into_iter()
+            .map(|segs| finish(segs.into_iter().flatten().collect()))
             .collect()
     }
 
@@ -740,7 +767,7 @@ impl G2p {
                 }
             }
         }
-        retokenize(fold_left(tokens))
+        retokenize(fold_left(tokens), &|p, end| if end { map.map_end(p) } else { map.map(p) })
     }
 
     /// Built-in fallback: reads digit runs as numbers and letter runs through the lexicon,
@@ -913,6 +940,31 @@ impl G2p {
             }
         }
     }
+}
+
+/// Splits a word list before every token whose phonemes reset the right-to-left context
+/// (sentence punctuation and dashes), so each part can be resolved on its own.
+fn split_segments(words: Vec<Word>) -> Vec<Vec<Word>> {
+    let mut segs: Vec<Vec<Word>> = Vec::new();
+    let mut cur: Vec<Word> = Vec::new();
+    for w in words {
+        let boundary = match &w {
+            Word::One(t) => t.phonemes.as_deref().is_some_and(|p| {
+                p.chars()
+                    .find(|&c| is_vowel(c) || is_consonant(c) || is_non_quote_punct(c))
+                    .is_some_and(is_non_quote_punct)
+            }),
+            Word::Group(_) => false,
+        };
+        if boundary && !cur.is_empty() {
+            segs.push(std::mem::take(&mut cur));
+        }
+        cur.push(w);
+    }
+    if !cur.is_empty() {
+        segs.push(cur);
+    }
+    segs
 }
 
 fn normalize_key(s: &str) -> String {

@@ -108,43 +108,65 @@ fn parent_tag(tag: &str) -> &str {
     }
 }
 
+/// Streaming deserialization straight into [`Entry`] values (no intermediate JSON tree).
+struct LexFile(HashMap<Box<str>, Entry>);
+
+impl<'de> serde::Deserialize<'de> for Entry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a phoneme string or a map of tag to phoneme string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Entry, E> {
+                Ok(Entry::Plain(v.into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<Entry, A::Error> {
+                let mut items: Vec<(Box<str>, Option<Box<str>>)> = Vec::new();
+                while let Some((k, v)) = m.next_entry::<std::borrow::Cow<'de, str>, Option<String>>()? {
+                    items.push((k.as_ref().into(), v.map(String::into_boxed_str)));
+                }
+                if !items.iter().any(|(k, _)| &**k == "DEFAULT") {
+                    return Err(serde::de::Error::custom("tagged entry without DEFAULT"));
+                }
+                Ok(Entry::Tagged(items.into_boxed_slice()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LexFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LexFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object of word to pronunciation")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<LexFile, A::Error> {
+                let mut out: HashMap<Box<str>, Entry> =
+                    HashMap::with_capacity(m.size_hint().unwrap_or(100_000) * 2);
+                while let Some((k, v)) = m.next_entry::<std::borrow::Cow<'de, str>, Entry>()? {
+                    out.insert(k.as_ref().into(), v);
+                }
+                Ok(LexFile(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 fn parse_file(path: &Path) -> Result<HashMap<Box<str>, Entry>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let raw: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|e| Error::Format {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })?;
-    let bad = |msg: String| Error::Format {
+    let LexFile(mut out) = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
         path: path.to_path_buf(),
-        msg,
-    };
-    let mut out: HashMap<Box<str>, Entry> = HashMap::with_capacity(raw.len() * 3 / 2);
-    for (k, v) in raw {
-        let e = match v {
-            serde_json::Value::String(s) => Entry::Plain(s.into()),
-            serde_json::Value::Object(m) => {
-                if !m.contains_key("DEFAULT") {
-                    return Err(bad(format!("entry {k:?} has no DEFAULT")));
-                }
-                let mut items = Vec::with_capacity(m.len());
-                for (tk, tv) in m {
-                    let p = match tv {
-                        serde_json::Value::String(s) => Some(s.into_boxed_str()),
-                        serde_json::Value::Null => None,
-                        other => return Err(bad(format!("entry {k:?}/{tk}: {other}"))),
-                    };
-                    items.push((tk.into_boxed_str(), p));
-                }
-                Entry::Tagged(items.into_boxed_slice())
-            }
-            other => return Err(bad(format!("entry {k:?}: unexpected {other}"))),
-        };
-        out.insert(k.into_boxed_str(), e);
-    }
+        msg: e.to_string(),
+    })?;
     grow_dictionary(&mut out);
     Ok(out)
 }

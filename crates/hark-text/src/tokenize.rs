@@ -17,6 +17,8 @@ pub(crate) struct MToken {
     pub phonemes: Option<String>,
     /// Byte range in the caller's original text.
     pub src: Range<usize>,
+    /// Start offset in the pipeline's processed text (link syntax removed).
+    pub pstart: usize,
     pub is_head: bool,
     pub alias: Option<String>,
     pub stress: Option<f64>,
@@ -34,6 +36,7 @@ impl MToken {
             ws,
             phonemes: None,
             src,
+            pstart: 0,
             is_head: true,
             alias: None,
             stress: None,
@@ -230,7 +233,9 @@ pub(crate) fn tokenize(
                 j += d.len_utf8();
             }
             let r = i..j;
-            toks.push(MToken::new(&text[i..j], "_SP", false, src(&r)));
+            let mut t = MToken::new(&text[i..j], "_SP", false, src(&r));
+            t.pstart = i;
+            toks.push(t);
             i = j;
             continue;
         }
@@ -248,6 +253,7 @@ pub(crate) fn tokenize(
         for (k, r) in ranges.iter().enumerate() {
             let r = i + r.start..i + r.end;
             let mut t = MToken::new(&text[r.clone()], "", false, src(&r));
+            t.pstart = r.start;
             if k + 1 == n && j < text.len() && bytes[j] == b' ' {
                 t.ws = true;
             }
