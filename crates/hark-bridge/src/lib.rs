@@ -1,0 +1,332 @@
+//! hark-bridge: the small, hardened HTTP server on 127.0.0.1 through which the
+//! browser extension, scripts and OpenAI-compatible clients use a running
+//! [`hark_engine::Engine`].
+//!
+//! What it is for:
+//! - hark's own API under `/v1`: `GET health`, `GET version`, `GET voices`,
+//!   `GET state`, `POST speak` (plays on the app's output, returns an utterance
+//!   id), `POST stop|pause|resume|skip|previous`, `GET events` (Server-Sent
+//!   Events: state, sentence and word boundaries with source byte offsets, the
+//!   text of each utterance) and `POST synthesize` (binary audio streamed back
+//!   as WAV or raw s16le/f32le PCM, chunk by chunk — never base64);
+//! - the OpenAI speech API: `POST /v1/audio/speech` (wav / pcm) and
+//!   `GET /v1/models`;
+//! - security as tower layers: loopback `Host` only (DNS rebinding), browser
+//!   Origins only from allowlisted extensions (CORS and Private Network Access
+//!   preflights for those only), a bearer token for Origin-less clients
+//!   ([`load_or_create_token`]), a 1 MB body limit, a 100,000-character text
+//!   limit, a per-client rate limit, JSON errors ([`ApiError`]) for every refusal.
+//!
+//! What it is not: a general web server, reachable from other machines, a TLS
+//! endpoint, or a place for synthesis logic (that is `hark-engine`).
+//!
+//! Shells start it with [`serve`] (async, inside their runtime) or [`spawn`]
+//! (its own runtime thread, for synchronous callers).
+
+mod api;
+mod audio;
+mod error;
+mod openai;
+mod security;
+mod token;
+
+pub use api::{MAX_TEXT_CHARS, SPEED_RANGE};
+pub use audio::streaming_wav_header;
+pub use error::{ApiError, Error, Result};
+pub use hark_engine::SAMPLE_RATE;
+pub use security::{is_extension_id, MAX_BODY_BYTES};
+pub use token::{load_or_create_token, TOKEN_FILE};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use hark_engine::Engine;
+use security::RateLimiter;
+use serde::Serialize;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+/// Default TCP port of the bridge on 127.0.0.1.
+pub const DEFAULT_PORT: u16 = 7723;
+
+/// Default per-client rate limit (requests per minute, with the same burst).
+pub const DEFAULT_RATE_LIMIT_PER_MIN: u32 = 1200;
+
+/// Version of the HTTP API (the `/v1` prefix).
+pub const API_VERSION: u32 = 1;
+
+/// The stable id of hark's browser extension, derived from the public key in
+/// `extension/manifest.json` (`key`): the first 32 hex digits of the SHA-256 of
+/// the DER public key, with 0-f mapped to a-p. Always allowlisted.
+pub const EXTENSION_ID: &str = "cnbidgmpdgfdipmfnnbliajmnbjeljgp";
+
+/// How the bridge listens and whom it lets in.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// Port on 127.0.0.1 (0 = any free port; see [`BridgeHandle::addr`]).
+    pub port: u16,
+    /// Extension ids allowed as browser Origins besides [`EXTENSION_ID`].
+    pub allowed_extension_ids: Vec<String>,
+    /// Bearer token required from clients without an Origin (see [`load_or_create_token`]).
+    pub token: String,
+    /// Requests per minute per client (0 = unlimited).
+    pub rate_limit_per_min: u32,
+}
+
+impl BridgeConfig {
+    /// Default port and rate limit, only hark's own extension allowlisted.
+    pub fn new(token: String) -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            allowed_extension_ids: Vec::new(),
+            token,
+            rate_limit_per_min: DEFAULT_RATE_LIMIT_PER_MIN,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.token.trim().len() < 16 {
+            return Err(Error::Config(
+                "the bearer token must have at least 16 characters".into(),
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_extension_ids
+            .iter()
+            .find(|id| !is_extension_id(id))
+        {
+            return Err(Error::Config(format!(
+                "'{bad}' is not an extension id (32 letters a-p)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Events the bridge adds to the engine's on `/v1/events`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BridgeEvent {
+    /// A `speak` request was accepted: its id and exactly the text queued.
+    Utterance {
+        id: u64,
+        text: String,
+        voice: Option<String>,
+        speed: Option<f32>,
+    },
+}
+
+/// Shared state of the handlers and layers.
+pub(crate) struct AppState {
+    engine: Engine,
+    cfg: BridgeConfig,
+    /// The port actually listened on (for the Host check).
+    port: u16,
+    allowed_origins: Vec<String>,
+    voice_names: Vec<String>,
+    limiter: RateLimiter,
+    bridge_events: tokio::sync::broadcast::Sender<BridgeEvent>,
+    active_streams: AtomicUsize,
+    /// Becomes true when the server shuts down (ends open event streams).
+    closing: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    fn new(
+        engine: Engine,
+        cfg: BridgeConfig,
+        port: u16,
+        closing: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        let allowed_origins = std::iter::once(EXTENSION_ID.to_string())
+            .chain(cfg.allowed_extension_ids.iter().cloned())
+            .map(|id| format!("chrome-extension://{id}"))
+            .collect();
+        let voice_names = engine.voices().into_iter().map(|v| v.name).collect();
+        Self {
+            limiter: RateLimiter::new(cfg.rate_limit_per_min),
+            engine,
+            cfg,
+            port,
+            allowed_origins,
+            voice_names,
+            bridge_events: tokio::sync::broadcast::channel(256).0,
+            active_streams: AtomicUsize::new(0),
+            closing,
+        }
+    }
+
+    fn origin_allowlisted(&self, origin: &str) -> bool {
+        let o = origin.trim_end_matches('/');
+        self.allowed_origins.iter().any(|a| a == o)
+    }
+}
+
+/// The whole HTTP surface: routes, then the layers (outermost last).
+fn router(state: Arc<AppState>) -> Router {
+    use api::Control;
+    use axum::middleware::{from_fn, from_fn_with_state};
+    let control = |what: Control| move |State(st): State<Arc<AppState>>| api::control(st, what);
+    let v1 = Router::new()
+        .route("/health", get(api::health))
+        .route("/version", get(api::version))
+        .route("/voices", get(api::voices))
+        .route("/state", get(api::state))
+        .route("/speak", post(api::speak))
+        .route("/stop", post(control(Control::Stop)))
+        .route("/pause", post(control(Control::Pause)))
+        .route("/resume", post(control(Control::Resume)))
+        .route("/skip", post(control(Control::Skip)))
+        .route("/previous", post(control(Control::Previous)))
+        .route("/events", get(api::events))
+        .route("/synthesize", post(api::synthesize))
+        .route("/audio/speech", post(openai::speech))
+        .route("/models", get(openai::models));
+    Router::new()
+        .nest("/v1", v1)
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(security::body_limit))
+        .layer(from_fn_with_state(state.clone(), security::rate_limit))
+        .layer(from_fn_with_state(state.clone(), security::origin_guard))
+        .layer(from_fn_with_state(state.clone(), security::host_guard))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request handler panicked");
+    ApiError::internal("internal error").into_response()
+}
+
+/// Serves the bridge on 127.0.0.1:`cfg.port` until `shutdown` completes.
+pub async fn serve(
+    engine: Engine,
+    cfg: BridgeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    cfg.validate()?;
+    let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, cfg.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind {
+            port: cfg.port,
+            source,
+        })?;
+    serve_listener(engine, cfg, listener, shutdown).await
+}
+
+async fn serve_listener(
+    engine: Engine,
+    cfg: BridgeConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() {
+        return Err(Error::Config(format!(
+            "refusing to serve on non-loopback {local}"
+        )));
+    }
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let state = Arc::new(AppState::new(engine, cfg, local.port(), closing_rx));
+    tracing::info!(addr = %local, "hark bridge listening");
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("hark bridge shutting down");
+        // Event streams never end on their own: tell them to, so the graceful
+        // shutdown does not wait for them forever.
+        let _ = closing_tx.send(true);
+    };
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| Error::Server(e.to_string()))
+}
+
+/// A bridge running on its own thread and tokio runtime (see [`spawn`]).
+pub struct BridgeHandle {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl BridgeHandle {
+    /// The address actually listened on (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets open requests end and joins the thread.
+    /// Open event streams are cut.
+    pub fn shutdown(mut self) -> Result<()> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| Error::Server("bridge thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for BridgeHandle {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_and_join() {
+            tracing::warn!(error = %e, "bridge ended with an error");
+        }
+    }
+}
+
+/// Binds 127.0.0.1:`cfg.port` now (so a busy port is reported here) and serves
+/// on a new thread with its own tokio runtime. For synchronous callers (the
+/// tray app); async callers use [`serve`].
+pub fn spawn(engine: Engine, cfg: BridgeConfig) -> Result<BridgeHandle> {
+    cfg.validate()?;
+    let std_listener =
+        std::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, cfg.port)).map_err(
+            |source| Error::Bind {
+                port: cfg.port,
+                source,
+            },
+        )?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("hark-bridge")
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name("hark-bridge".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                let shutdown = async move {
+                    let _ = stop_rx.await;
+                };
+                serve_listener(engine, cfg, listener, shutdown).await
+            })
+        })?;
+    Ok(BridgeHandle {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
