@@ -1,1 +1,83 @@
-fn main() {}
+//! `hark`: headless access to the whole reader — synthesis, the front end, assets and benchmarks.
+//!
+//! Everything the tray app does goes through the same library crates; this binary is a thin shell.
+//! Only payloads go to stdout (WAV with `--out -`, phonemes, JSON); logs and progress go to stderr.
+
+mod bench;
+mod fetch;
+mod phonemize;
+mod say;
+mod util;
+mod voices;
+mod wav;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hark",
+    version,
+    about = "Local Kokoro-82M text-to-speech reader"
+)]
+struct Cli {
+    /// Asset directory (weights, voices, lexicons). Default: $HARK_ASSETS, else the user data dir.
+    #[arg(long, global = true, env = "HARK_ASSETS", value_name = "DIR")]
+    assets: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Speak text (or phonemes): play it, or write a WAV file with --out.
+    Say(say::SayArgs),
+    /// Print the phoneme string the front end makes of a text.
+    Phonemize(phonemize::PhonemizeArgs),
+    /// List the installed voices.
+    Voices(voices::VoicesArgs),
+    /// Download and install the model, voices and lexicons (sha256-checked).
+    Fetch(fetch::FetchArgs),
+    /// Measure model load time, real-time factor and peak memory.
+    Bench(bench::BenchArgs),
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let assets = cli.assets.as_deref();
+    let result = match cli.cmd {
+        Cmd::Say(a) => say::run(assets, a),
+        Cmd::Phonemize(a) => phonemize::run(assets, a),
+        Cmd::Voices(a) => voices::run(assets, a),
+        Cmd::Fetch(a) => fetch::run(assets, a),
+        Cmd::Bench(a) => bench::run(assets, a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hark: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

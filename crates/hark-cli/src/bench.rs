@@ -1,0 +1,162 @@
+//! `hark bench`: model load time, real-time factor of the forward pass over the public reference cases,
+//! and peak memory. `--json` prints one JSON object on stdout.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use hark_kokoro::{Config, ForwardOptions, Kokoro, SAMPLE_RATE};
+use serde::{Deserialize, Serialize};
+
+use crate::say::load_voice;
+use crate::util::{asset_dir, peak_rss_mb};
+
+/// The public reference texts with their phonemes, voice and speed (from tests/reference).
+const CASES: &str = include_str!("../../../assets/bench-cases.json");
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the first N cases (default: all 14).
+    #[arg(long)]
+    pub cases: Option<usize>,
+    /// Compute device: auto, cpu or metal.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    case: String,
+    phonemes: String,
+    voice: String,
+    speed: f32,
+    frames: u64,
+}
+
+#[derive(Serialize)]
+struct CaseResult {
+    case: String,
+    tokens: usize,
+    audio_s: f64,
+    compute_s: f64,
+    rtf: f64,
+    frames_match_reference: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    rtf: f64,
+    load_s: f64,
+    warmup_s: f64,
+    audio_s: f64,
+    compute_s: f64,
+    peak_rss_mb: Option<f64>,
+    threads: usize,
+    cases: Vec<CaseResult>,
+}
+
+pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
+    let dir = asset_dir(assets)?;
+    let mut cases: Vec<Case> = serde_json::from_str(CASES).context("embedded bench cases")?;
+    if let Some(n) = args.cases {
+        cases.truncate(n.max(1));
+    }
+    let t0 = Instant::now();
+    let cfg = Config::from_file(&dir.config_path())
+        .context("reading the model config; run `hark fetch`")?;
+    let model = Kokoro::load(
+        &dir.weights_path(),
+        &cfg,
+        &hark_kokoro::select_device(&args.device),
+    )
+    .context("loading the model; run `hark fetch`")?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let opts = ForwardOptions {
+        deterministic: true,
+        seed: 0,
+        trace: false,
+    };
+
+    // One untimed pass so thread pools and page faults of the mapped weights don't count as compute.
+    let t = Instant::now();
+    let warm_voice = load_voice(&dir, &cases[0].voice)?;
+    model.synthesize(&cases[0].phonemes, &warm_voice, cases[0].speed, &opts)?;
+    let warmup_s = t.elapsed().as_secs_f64();
+
+    let mut results = Vec::new();
+    for c in &cases {
+        let voice = load_voice(&dir, &c.voice)?;
+        let t = Instant::now();
+        let s = model.synthesize(&c.phonemes, &voice, c.speed, &opts)?;
+        let compute_s = t.elapsed().as_secs_f64();
+        let audio_s = s.audio.len() as f64 / SAMPLE_RATE as f64;
+        let frames: u64 = s.durations.iter().map(|&d| d as u64).sum();
+        results.push(CaseResult {
+            case: c.case.clone(),
+            tokens: s.durations.len(),
+            audio_s,
+            compute_s,
+            rtf: audio_s / compute_s,
+            frames_match_reference: frames == c.frames,
+        });
+        if !args.json {
+            eprintln!(
+                "  {} {:>4} tokens {:>7.3} s audio in {:>7.3} s",
+                c.case,
+                s.durations.len(),
+                audio_s,
+                compute_s
+            );
+        }
+    }
+    let audio_s: f64 = results.iter().map(|r| r.audio_s).sum();
+    let compute_s: f64 = results.iter().map(|r| r.compute_s).sum();
+    if compute_s <= 0.0 {
+        bail!("no compute time measured");
+    }
+    let report = Report {
+        rtf: audio_s / compute_s,
+        load_s,
+        warmup_s,
+        audio_s,
+        compute_s,
+        peak_rss_mb: peak_rss_mb(),
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        cases: results,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("model load      {:>8.3} s", report.load_s);
+        println!("warm-up pass    {:>8.3} s", report.warmup_s);
+        println!(
+            "audio           {:>8.3} s over {} cases",
+            report.audio_s,
+            report.cases.len()
+        );
+        println!("compute         {:>8.3} s", report.compute_s);
+        println!("RTF (forward)   {:>8.2}x real time", report.rtf);
+        if let Some(m) = report.peak_rss_mb {
+            println!("peak RSS        {m:>8.1} MB");
+        }
+        let mismatched: Vec<&str> = report
+            .cases
+            .iter()
+            .filter(|c| !c.frames_match_reference)
+            .map(|c| c.case.as_str())
+            .collect();
+        if !mismatched.is_empty() {
+            println!(
+                "durations differ from the reference in: {}",
+                mismatched.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! `hark say`: text or phonemes → audio, written to a WAV file / stdout, or played.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use hark_assets::AssetDir;
+use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack, MAX_PHONEMES, SAMPLE_RATE};
+use hark_text::{ChunkOptions, G2p, Lang, Lexicon};
+
+use crate::util::{asset_dir, text_arg};
+use crate::wav::write_wav;
+
+#[derive(Args, Debug)]
+pub struct SayArgs {
+    /// Text to speak (`-` or nothing: read stdin).
+    pub text: Option<String>,
+    /// Speak this phoneme string (misaki alphabet) instead of text.
+    #[arg(long, conflicts_with = "text")]
+    pub phonemes: Option<String>,
+    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
+    #[arg(long, default_value = "af_heart")]
+    pub voice: String,
+    /// Speaking rate (0.5–2.0 typical).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f32,
+    /// Language of the text: en-us or en-gb (default: from the voice, `b…` voices are British).
+    #[arg(long)]
+    pub lang: Option<Lang>,
+    /// Write a 24 kHz 16-bit WAV here instead of playing (`-` = stdout, nothing else is written there).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Zero the generator's random excitation (bit-reproducible output, as in the parity tests).
+    #[arg(long)]
+    pub deterministic: bool,
+    /// Seed of the generator's noise when not deterministic.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Compute device: auto, cpu or metal.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
+    let dir = asset_dir(assets)?;
+    let Some(out) = args.out.clone() else {
+        bail!("playback needs the speech engine, which this build does not include yet; use --out FILE.wav or --out -");
+    };
+    let audio = synthesize(&dir, &args)?;
+    if out.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        write_wav(&mut lock, &audio, SAMPLE_RATE).context("writing WAV to stdout")?;
+        lock.flush()?;
+    } else {
+        let f =
+            std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+        write_wav(std::io::BufWriter::new(f), &audio, SAMPLE_RATE)
+            .with_context(|| format!("writing {}", out.display()))?;
+        tracing::info!(path = %out.display(), seconds = audio.len() as f64 / SAMPLE_RATE as f64, "wrote WAV");
+    }
+    Ok(())
+}
+
+/// The whole direct pipeline: front end → chunks → model, concatenated.
+pub fn synthesize(dir: &AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
+    let cfg = Config::from_file(&dir.config_path()).with_context(|| {
+        format!(
+            "reading the model config; run `hark fetch` (assets: {})",
+            dir.root().display()
+        )
+    })?;
+    let device = hark_kokoro::select_device(&args.device);
+    let model = Kokoro::load(&dir.weights_path(), &cfg, &device).with_context(|| {
+        format!(
+            "loading the model; run `hark fetch` (assets: {})",
+            dir.root().display()
+        )
+    })?;
+    let voice = load_voice(dir, &args.voice)?;
+    let opts = ForwardOptions {
+        deterministic: args.deterministic,
+        seed: args.seed,
+        trace: false,
+    };
+    if let Some(ps) = &args.phonemes {
+        return Ok(model.synthesize(ps, &voice, args.speed, &opts)?.audio);
+    }
+    let text = text_arg(args.text.clone())?;
+    let lang = args.lang.unwrap_or_else(|| lang_for_voice(&args.voice));
+    let lexicon = Lexicon::load(&dir.lexicons_dir(), lang).with_context(|| {
+        format!(
+            "loading lexicons; run `hark fetch` (assets: {})",
+            dir.root().display()
+        )
+    })?;
+    let g2p = G2p::new(lexicon);
+    let chunks = hark_text::chunk(
+        &text,
+        &g2p,
+        &ChunkOptions {
+            max_phonemes: MAX_PHONEMES,
+            first_chunk: false,
+        },
+    );
+    if chunks.is_empty() {
+        bail!("nothing to say: the text has no speakable words");
+    }
+    let mut audio = Vec::new();
+    for c in &chunks {
+        let s = model
+            .synthesize(&c.phonemes, &voice, args.speed, &opts)
+            .with_context(|| {
+                format!(
+                    "synthesizing the chunk at bytes {}..{}",
+                    c.src.start, c.src.end
+                )
+            })?;
+        audio.extend_from_slice(&s.audio);
+    }
+    Ok(audio)
+}
+
+/// `b…` voices expect British phonemes; everything else American.
+pub fn lang_for_voice(spec: &str) -> Lang {
+    if spec.trim_start().starts_with('b') {
+        Lang::EnGb
+    } else {
+        Lang::EnUs
+    }
+}
+
+/// Load a voice or a blend (`a:0.6+b:0.4`, or `a,b` for an equal mix).
+pub fn load_voice(dir: &AssetDir, spec: &str) -> Result<VoicePack> {
+    let parts = parse_voice_spec(spec)?;
+    let mut packs = Vec::with_capacity(parts.len());
+    for (name, _) in &parts {
+        let path = dir.voice_path(name);
+        if !path.exists() {
+            let have = dir.list_voices().unwrap_or_default();
+            if have.is_empty() {
+                bail!("voice `{name}` is not installed and no voices are; run `hark fetch`");
+            }
+            bail!(
+                "unknown voice `{name}`; installed voices: {}",
+                have.join(", ")
+            );
+        }
+        packs.push(VoicePack::load(&path).with_context(|| format!("loading voice `{name}`"))?);
+    }
+    if packs.len() == 1 {
+        return Ok(packs.pop().expect("one pack"));
+    }
+    let weighted: Vec<(&VoicePack, f32)> = packs.iter().zip(parts.iter().map(|p| p.1)).collect();
+    Ok(VoicePack::blend(&weighted)?)
+}
+
+/// Parse `a:0.6+b:0.4` / `a,b` / `a` into (name, weight) pairs.
+pub fn parse_voice_spec(spec: &str) -> Result<Vec<(String, f32)>> {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        bail!("empty voice name");
+    }
+    let sep = if spec.contains('+') { '+' } else { ',' };
+    let mut out = Vec::new();
+    for part in spec.split(sep) {
+        let part = part.trim();
+        let (name, w) = match part.split_once(':') {
+            Some((n, w)) => {
+                let w: f32 = w
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("bad weight in voice spec `{part}`"))?;
+                (n.trim(), w)
+            }
+            None => (part, 1.0),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("bad voice name `{name}` in `{spec}`");
+        }
+        if !(w.is_finite() && w > 0.0) {
+            bail!("voice weights must be positive numbers (`{part}`)");
+        }
+        out.push((name.to_string(), w));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voice_specs() {
+        assert_eq!(
+            parse_voice_spec("af_heart").unwrap(),
+            vec![("af_heart".into(), 1.0)]
+        );
+        assert_eq!(
+            parse_voice_spec("af_heart:0.6+af_bella:0.4").unwrap(),
+            vec![("af_heart".into(), 0.6), ("af_bella".into(), 0.4)]
+        );
+        assert_eq!(parse_voice_spec("a,b").unwrap().len(), 2);
+        assert!(parse_voice_spec("").is_err());
+        assert!(parse_voice_spec("af_heart:-1").is_err());
+        assert!(parse_voice_spec("../etc/passwd").is_err());
+        assert!(parse_voice_spec("a:x").is_err());
+    }
+
+    #[test]
+    fn british_voices_pick_british_english() {
+        assert_eq!(lang_for_voice("bf_emma"), Lang::EnGb);
+        assert_eq!(lang_for_voice("af_heart"), Lang::EnUs);
+    }
+}
