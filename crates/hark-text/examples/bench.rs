@@ -12,7 +12,12 @@ fn cpu() -> (f64, f64) {
     let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
         return (0.0, 0.0);
     };
-    let f: Vec<&str> = s.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let f: Vec<&str> = s
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let n = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
     // fields after the command: state=0, utime=11, stime=12, cutime=13, cstime=14
     (n(11) + n(12), n(13) + n(14))
@@ -20,7 +25,10 @@ fn cpu() -> (f64, f64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args.get(1).map(String::as_str).unwrap_or("/tmp/dev-assets/lexicons");
+    let dir = args
+        .get(1)
+        .map(String::as_str)
+        .unwrap_or("/tmp/dev-assets/lexicons");
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
     let mb: f64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let espeak = args.get(4).map(String::as_str) != Some("no-espeak");
@@ -29,11 +37,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lex = hark_text::Lexicon::load(std::path::Path::new(dir), lang)?;
     let load = t.elapsed();
     let (g, s) = lex.len();
-    eprintln!("lexicon load: {:.0} ms ({g} gold + {s} silver entries)", load.as_secs_f64() * 1e3);
+    eprintln!(
+        "lexicon load: {:.0} ms ({g} gold + {s} silver entries)",
+        load.as_secs_f64() * 1e3
+    );
     let g2p = hark_text::G2p::new(lex).with_espeak(espeak);
     eprintln!("espeak-ng fallback: {}", g2p.espeak_enabled());
 
-    let refs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/reference/g2p-en-us.jsonl");
+    let refs = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/reference/g2p-en-us.jsonl"
+    );
     let mut sentences: Vec<String> = Vec::new();
     for line in std::fs::read_to_string(refs)?.lines() {
         let v: serde_json::Value = serde_json::from_str(line)?;

@@ -7,7 +7,10 @@ use std::io::{BufRead, Write};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args.get(1).map(String::as_str).unwrap_or("/tmp/dev-assets/lexicons");
+    let dir = args
+        .get(1)
+        .map(String::as_str)
+        .unwrap_or("/tmp/dev-assets/lexicons");
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
     let espeak = args.get(3).map(String::as_str) != Some("no-espeak");
     let g2p = hark_text::G2p::new(hark_text::Lexicon::load(std::path::Path::new(dir), lang)?)
@@ -19,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let v: serde_json::Value = serde_json::from_str(&line)?;
         let text = v["text"].as_str().unwrap_or("");
         let p = g2p.phonemize(text);
-        let toks: Vec<(String, String)> = p.tokens.iter().map(|t| (t.text.clone(), t.phonemes.clone())).collect();
+        let toks: Vec<(String, String)> = p
+            .tokens
+            .iter()
+            .map(|t| (t.text.clone(), t.phonemes.clone()))
+            .collect();
         let o = serde_json::json!({"id": v["id"], "phonemes": p.phonemes(), "tokens": toks});
         writeln!(out, "{o}")?;
     }

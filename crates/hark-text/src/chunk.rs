@@ -136,7 +136,12 @@ fn build(tks: &[Token], max: usize, out: &mut Vec<Chunk>) {
         let mut end = if clen(rest) <= max {
             ps.len()
         } else {
-            let hard = start + rest.char_indices().nth(max).map(|(i, _)| i).unwrap_or(rest.len());
+            let hard = start
+                + rest
+                    .char_indices()
+                    .nth(max)
+                    .map(|(i, _)| i)
+                    .unwrap_or(rest.len());
             match ps[start..hard].rfind(' ') {
                 Some(sp) if sp > 0 => start + sp,
                 _ => hard,
@@ -188,7 +193,10 @@ pub fn chunk(text: &str, g2p: &G2p, opts: &ChunkOptions) -> Vec<Chunk> {
     let max = opts.max_phonemes.max(1);
     let mut pieces: Vec<(usize, &str)> = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), '\n')))
+    {
         if c == '\n' {
             let p = &text[start..i];
             let lead = p.len() - p.trim_start().len();

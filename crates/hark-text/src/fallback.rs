@@ -72,7 +72,10 @@ pub fn espeak_to_misaki(ipa: &str, lang: Lang) -> String {
         ps = out;
     }
     if lang == Lang::EnGb {
-        ps = ps.replace("e^ə", "ɛː").replace("iə", "ɪə").replace("ə^ʊ", "Q");
+        ps = ps
+            .replace("e^ə", "ɛː")
+            .replace("iə", "ɪə")
+            .replace("ə^ʊ", "Q");
     } else {
         ps = ps
             .replace("o^ʊ", "O")
@@ -387,7 +390,9 @@ mod tests {
     fn builtin_is_pronounceable() {
         let p = builtin_lts("Kgnghtbrd", Lang::EnUs);
         assert!(!p.is_empty());
-        assert!(p.chars().all(|c| !c.is_ascii_uppercase() || "AIOWY".contains(c)));
+        assert!(p
+            .chars()
+            .all(|c| !c.is_ascii_uppercase() || "AIOWY".contains(c)));
         assert_eq!(builtin_lts("shop", Lang::EnUs), "ʃˈɑp");
     }
 }

@@ -12,7 +12,6 @@ use crate::stress::{apply_stress, is_consonant, is_vowel, stress_weight, PRIMARY
 use crate::tokenize::{tokenize, MToken};
 use crate::Lang;
 
-
 /// One output token: a word (or word group such as `don't`, `80-column`), a number, or a
 /// punctuation mark, with its phonemes and the byte range of the caller's text it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +113,9 @@ fn is_non_quote_punct(c: char) -> bool {
 fn is_punct(c: char) -> bool {
     ";:,.!?—…\"“”".contains(c)
 }
-const PUNCT_TAGS: [&str; 11] = [".", ",", "-LRB-", "-RRB-", "``", "\"\"", "''", ":", "$", "#", "NFP"];
+const PUNCT_TAGS: [&str; 11] = [
+    ".", ",", "-LRB-", "-RRB-", "``", "\"\"", "''", ":", "$", "#", "NFP",
+];
 
 /// Parses misaki's `[text](feature)` links. Returns processed text, offset map (relative to
 /// `base`) and features keyed by the link text's processed range.
@@ -188,7 +189,9 @@ pub(crate) fn subtokenize(w: &str) -> Vec<Range<usize>> {
     let is_l = |c: Option<char>| c.is_some_and(char::is_alphabetic);
     let is_lu = |c: Option<char>| c.is_some_and(char::is_uppercase);
     let is_ll = |c: Option<char>| c.is_some_and(char::is_lowercase);
-    let is_d = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || (c.is_numeric() && !c.is_alphabetic()));
+    let is_d = |c: Option<char>| {
+        c.is_some_and(|c| c.is_ascii_digit() || (c.is_numeric() && !c.is_alphabetic()))
+    };
     let mut out = Vec::new();
     let mut k = 0;
     while k < n {
@@ -334,13 +337,28 @@ fn merge_tokens(tokens: &[MToken], unk: Option<&str>) -> MToken {
     text.push_str(&last.text);
     let tag = tokens
         .iter()
-        .max_by_key(|t| t.text.chars().map(|c| if c.is_lowercase() || !c.is_uppercase() { 1 } else { 2 }).sum::<usize>())
+        .max_by_key(|t| {
+            t.text
+                .chars()
+                .map(|c| {
+                    if c.is_lowercase() || !c.is_uppercase() {
+                        1
+                    } else {
+                        2
+                    }
+                })
+                .sum::<usize>()
+        })
         .map(|t| t.tag)
         .unwrap_or("");
     let phonemes = unk.map(|unk| {
         let mut p = String::new();
         for t in tokens {
-            if t.prespace && !p.is_empty() && !p.ends_with(char::is_whitespace) && t.phonemes.as_deref().is_some_and(|x| !x.is_empty()) {
+            if t.prespace
+                && !p.is_empty()
+                && !p.ends_with(char::is_whitespace)
+                && t.phonemes.as_deref().is_some_and(|x| !x.is_empty())
+            {
                 p.push(' ');
             }
             p.push_str(t.phonemes.as_deref().unwrap_or(unk));
@@ -368,7 +386,11 @@ fn merge_tokens(tokens: &[MToken], unk: Option<&str>) -> MToken {
         pstart: first.pstart,
         is_head: first.is_head,
         alias: None,
-        stress: if stresses.len() == 1 { Some(stresses[0]) } else { None },
+        stress: if stresses.len() == 1 {
+            Some(stresses[0])
+        } else {
+            None
+        },
         currency: tokens.iter().filter_map(|t| t.currency).max(),
         num_flags: flags.into_iter().collect(),
         prespace: first.prespace,
@@ -381,7 +403,11 @@ fn token_context(ctx: Ctx, ps: Option<&str>, token: &MToken) -> Ctx {
     if let Some(ps) = ps {
         for c in ps.chars() {
             if is_vowel(c) || is_consonant(c) || is_non_quote_punct(c) {
-                vowel = if is_non_quote_punct(c) { None } else { Some(is_vowel(c)) };
+                vowel = if is_non_quote_punct(c) {
+                    None
+                } else {
+                    Some(is_vowel(c))
+                };
                 break;
             }
         }
@@ -389,7 +415,9 @@ fn token_context(ctx: Ctx, ps: Option<&str>, token: &MToken) -> Ctx {
     let t = token.text.as_str();
     Ctx {
         future_vowel: vowel,
-        future_to: t == "to" || t == "To" || (t == "TO" && (token.tag == "TO" || token.tag == "IN")),
+        future_to: t == "to"
+            || t == "To"
+            || (t == "TO" && (token.tag == "TO" || token.tag == "IN")),
     }
 }
 
@@ -405,7 +433,8 @@ fn resolve_tokens(tokens: &mut [MToken]) {
             2
         }] = true;
     }
-    let prespace = merged.contains(' ') || merged.contains('/') || classes.iter().filter(|b| **b).count() > 1;
+    let prespace =
+        merged.contains(' ') || merged.contains('/') || classes.iter().filter(|b| **b).count() > 1;
     let n = tokens.len();
     for (i, tk) in tokens.iter_mut().enumerate() {
         if tk.phonemes.is_none() {
@@ -490,19 +519,32 @@ fn retokenize(tokens: Vec<MToken>, map: &dyn Fn(usize, bool) -> usize) -> Vec<Wo
         let len = tks.len();
         for j in 0..len {
             let (prev_last, next_first) = (
-                if j > 0 { tks[j - 1].text.chars().last() } else { None },
-                if j + 1 < len { tks[j + 1].text.chars().next() } else { None },
+                if j > 0 {
+                    tks[j - 1].text.chars().last()
+                } else {
+                    None
+                },
+                if j + 1 < len {
+                    tks[j + 1].text.chars().next()
+                } else {
+                    None
+                },
             );
             let tk = &mut tks[j];
             if tk.alias.is_some() || tk.phonemes.is_some() {
-            } else if tk.tag == "$" && tk.text.chars().count() == 1 && currency_units(tk.text.chars().next().unwrap_or(' ')).is_some() {
+            } else if tk.tag == "$"
+                && tk.text.chars().count() == 1
+                && currency_units(tk.text.chars().next().unwrap_or(' ')).is_some()
+            {
                 currency = tk.text.chars().next();
                 tk.phonemes = Some(String::new());
                 tk.rating = Some(4);
             } else if tk.tag == ":" && (tk.text == "-" || tk.text == "–") {
                 tk.phonemes = Some("—".into());
                 tk.rating = Some(3);
-            } else if PUNCT_TAGS.contains(&tk.tag) && !tk.text.chars().all(|c| c.is_ascii_alphabetic()) {
+            } else if PUNCT_TAGS.contains(&tk.tag)
+                && !tk.text.chars().all(|c| c.is_ascii_alphabetic())
+            {
                 tk.phonemes = Some(match tk.tag {
                     "-LRB-" => "(".into(),
                     "-RRB-" => ")".into(),
@@ -616,7 +658,11 @@ impl G2p {
 
     /// Enables or disables the espeak-ng fallback (enabling only works when it is on PATH).
     pub fn with_espeak(mut self, enabled: bool) -> Self {
-        self.espeak = if enabled { fallback::find_espeak() } else { None };
+        self.espeak = if enabled {
+            fallback::find_espeak()
+        } else {
+            None
+        };
         self
     }
 
@@ -767,7 +813,13 @@ impl G2p {
                 }
             }
         }
-        retokenize(fold_left(tokens), &|p, end| if end { map.map_end(p) } else { map.map(p) })
+        retokenize(fold_left(tokens), &|p, end| {
+            if end {
+                map.map_end(p)
+            } else {
+                map.map(p)
+            }
+        })
     }
 
     /// Built-in fallback: reads digit runs as numbers and letter runs through the lexicon,
@@ -792,7 +844,11 @@ impl G2p {
             }
             (3..=lw.len() - 3).find_map(|i| {
                 let (a, b) = lw.split_at(i);
-                Some(format!("{}{}", lookup(a)?, apply_stress(&lookup(b)?, Some(-0.5))))
+                Some(format!(
+                    "{}{}",
+                    lookup(a)?,
+                    apply_stress(&lookup(b)?, Some(-0.5))
+                ))
             })
         };
         while k < cs.len() {
@@ -862,7 +918,10 @@ impl G2p {
 
     fn lex_word(&self, tk: &MToken, ctx: Ctx) -> Option<Rated> {
         if !self.user.is_empty() {
-            if let Some(p) = self.user.get(&normalize_key(tk.alias.as_deref().unwrap_or(&tk.text))) {
+            if let Some(p) = self
+                .user
+                .get(&normalize_key(tk.alias.as_deref().unwrap_or(&tk.text)))
+            {
                 return Some((p.clone(), 5));
             }
         }
@@ -891,7 +950,10 @@ impl G2p {
                     let (mut left, mut right) = (0usize, g.len());
                     let mut should_fallback = false;
                     while left < right {
-                        let res = if g[left..right].iter().any(|t| t.alias.is_some() || t.phonemes.is_some()) {
+                        let res = if g[left..right]
+                            .iter()
+                            .any(|t| t.alias.is_some() || t.phonemes.is_some())
+                        {
                             None
                         } else {
                             let tk = merge_tokens(&g[left..right], None);

@@ -11,11 +11,14 @@ use crate::numbers;
 use crate::stress::{apply_stress, PRIMARY, SECONDARY};
 use crate::{Error, Lang, Result};
 
+/// A (tag, phonemes) pair of a heteronym entry; `None` phonemes mean "spell it".
+type TagPair = (Box<str>, Option<Box<str>>);
+
 /// One lexicon value: plain phonemes, or phonemes keyed by part-of-speech tag.
 #[derive(Debug, Clone)]
 enum Entry {
     Plain(Box<str>),
-    Tagged(Box<[(Box<str>, Option<Box<str>>)]>),
+    Tagged(Box<[TagPair]>),
 }
 
 impl Entry {
@@ -89,7 +92,10 @@ pub(crate) fn is_digits(s: &str) -> bool {
 fn capitalize(s: &str) -> String {
     let mut cs = s.chars();
     match cs.next() {
-        Some(f) => f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect(),
+        Some(f) => f
+            .to_uppercase()
+            .chain(cs.flat_map(char::to_lowercase))
+            .collect(),
         None => String::new(),
     }
 }
@@ -122,9 +128,14 @@ impl<'de> serde::Deserialize<'de> for Entry {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Entry, E> {
                 Ok(Entry::Plain(v.into()))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<Entry, A::Error> {
-                let mut items: Vec<(Box<str>, Option<Box<str>>)> = Vec::new();
-                while let Some((k, v)) = m.next_entry::<std::borrow::Cow<'de, str>, Option<String>>()? {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Entry, A::Error> {
+                let mut items: Vec<TagPair> = Vec::new();
+                while let Some((k, v)) =
+                    m.next_entry::<std::borrow::Cow<'de, str>, Option<String>>()?
+                {
                     items.push((k.as_ref().into(), v.map(String::into_boxed_str)));
                 }
                 if !items.iter().any(|(k, _)| &**k == "DEFAULT") {
@@ -145,7 +156,10 @@ impl<'de> serde::Deserialize<'de> for LexFile {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object of word to pronunciation")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<LexFile, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<LexFile, A::Error> {
                 let mut out: HashMap<Box<str>, Entry> =
                     HashMap::with_capacity(m.size_hint().unwrap_or(100_000) * 2);
                 while let Some((k, v)) = m.next_entry::<std::borrow::Cow<'de, str>, Entry>()? {
@@ -304,7 +318,12 @@ impl Lexicon {
         let stripped = word.trim_matches('.');
         if stripped.contains('.')
             && is_alpha(&word.replace('.', ""))
-            && word.split('.').map(|p| p.chars().count()).max().unwrap_or(0) < 3
+            && word
+                .split('.')
+                .map(|p| p.chars().count())
+                .max()
+                .unwrap_or(0)
+                < 3
         {
             return self.get_nnp(word);
         }
@@ -375,7 +394,13 @@ impl Lexicon {
     }
 
     /// Dictionary lookup (gold, then silver) with tag selection and capitalization stress.
-    pub(crate) fn lookup(&self, word: &str, tag: &str, stress: Option<f64>, ctx: Option<Ctx>) -> Option<Rated> {
+    pub(crate) fn lookup(
+        &self,
+        word: &str,
+        tag: &str,
+        stress: Option<f64>,
+        ctx: Option<Ctx>,
+    ) -> Option<Rated> {
         let mut word: std::borrow::Cow<str> = word.into();
         let mut is_nnp = false;
         if is_upper(&word) && !self.golds.contains_key(&*word) {
@@ -443,14 +468,21 @@ impl Lexicon {
         })
     }
 
-    fn stem_s(&self, word: &str, tag: &str, stress: Option<f64>, ctx: Option<Ctx>) -> Option<Rated> {
+    fn stem_s(
+        &self,
+        word: &str,
+        tag: &str,
+        stress: Option<f64>,
+        ctx: Option<Ctx>,
+    ) -> Option<Rated> {
         if word.len() < 3 || !word.ends_with('s') {
             return None;
         }
         let n = word.len();
         let stem = if !word.ends_with("ss") && self.is_known(&word[..n - 1]) {
             word[..n - 1].to_string()
-        } else if (word.ends_with("'s") || (n > 4 && word.ends_with("es") && !word.ends_with("ies")))
+        } else if (word.ends_with("'s")
+            || (n > 4 && word.ends_with("es") && !word.ends_with("ies")))
             && self.is_known(&word[..n - 2])
         {
             word[..n - 2].to_string()
@@ -485,7 +517,13 @@ impl Lexicon {
         })
     }
 
-    fn stem_ed(&self, word: &str, tag: &str, stress: Option<f64>, ctx: Option<Ctx>) -> Option<Rated> {
+    fn stem_ed(
+        &self,
+        word: &str,
+        tag: &str,
+        stress: Option<f64>,
+        ctx: Option<Ctx>,
+    ) -> Option<Rated> {
         if word.len() < 4 || !word.ends_with('d') {
             return None;
         }
@@ -513,7 +551,10 @@ impl Lexicon {
             if last == 'ə' || last == 'ː' {
                 return None;
             }
-        } else if chars.len() > 1 && last == 't' && "AIOWYiuæɑəɛɪɹʊʌ".contains(chars[chars.len() - 2]) {
+        } else if chars.len() > 1
+            && last == 't'
+            && "AIOWYiuæɑəɛɪɹʊʌ".contains(chars[chars.len() - 2])
+        {
             let mut s: String = chars[..chars.len() - 1].iter().collect();
             s.push_str("ɾɪŋ");
             return Some(s);
@@ -521,7 +562,13 @@ impl Lexicon {
         Some(stem + "ɪŋ")
     }
 
-    fn stem_ing(&self, word: &str, tag: &str, stress: Option<f64>, ctx: Option<Ctx>) -> Option<Rated> {
+    fn stem_ing(
+        &self,
+        word: &str,
+        tag: &str,
+        stress: Option<f64>,
+        ctx: Option<Ctx>,
+    ) -> Option<Rated> {
         if word.len() < 5 || !word.ends_with("ing") {
             return None;
         }
@@ -592,7 +639,13 @@ impl Lexicon {
         }
     }
 
-    fn get_number(&self, word: &str, currency: Option<char>, is_head: bool, flags: &str) -> Option<Rated> {
+    fn get_number(
+        &self,
+        word: &str,
+        currency: Option<char>,
+        is_head: bool,
+        flags: &str,
+    ) -> Option<Rated> {
         let suffix_len = word
             .chars()
             .rev()
@@ -758,7 +811,13 @@ impl Lexicon {
         let raw = tk.alias.as_deref().unwrap_or(&tk.text);
         let word: String = raw
             .chars()
-            .map(|c| if c == '\u{2018}' || c == '\u{2019}' { '\'' } else { c })
+            .map(|c| {
+                if c == '\u{2018}' || c == '\u{2019}' {
+                    '\''
+                } else {
+                    c
+                }
+            })
             .nfkc()
             .collect();
         let stress = if is_lower(&word) {
@@ -880,10 +939,20 @@ pub(crate) mod tests {
         };
         golds.insert(
             "read".into(),
-            tagged(&[("DEFAULT", Some("ɹˈid")), ("VBD", Some("ɹˈɛd")), ("VBN", Some("ɹˈɛd"))]),
+            tagged(&[
+                ("DEFAULT", Some("ɹˈid")),
+                ("VBD", Some("ɹˈɛd")),
+                ("VBN", Some("ɹˈɛd")),
+            ]),
         );
-        golds.insert("live".into(), tagged(&[("DEFAULT", Some("lˈIv")), ("VERB", Some("lˈɪv"))]));
-        golds.insert("be".into(), tagged(&[("DEFAULT", Some("bi")), ("None", Some("bˈi"))]));
+        golds.insert(
+            "live".into(),
+            tagged(&[("DEFAULT", Some("lˈIv")), ("VERB", Some("lˈɪv"))]),
+        );
+        golds.insert(
+            "be".into(),
+            tagged(&[("DEFAULT", Some("bi")), ("None", Some("bˈi"))]),
+        );
         golds.insert(
             "used".into(),
             tagged(&[("DEFAULT", Some("jˈuzd")), ("VBD", Some("jˈust"))]),
@@ -950,9 +1019,15 @@ pub(crate) mod tests {
         let lex = tiny(Lang::EnUs);
         assert_eq!(lex.get_nnp("ABC").map(|r| r.0).as_deref(), Some("ˌAbˌisˈi"));
         // all-caps unknown word tagged NNP is spelled
-        assert_eq!(word(&lex, "ABC", "NNP", Ctx::default()).as_deref(), Some("ˌAbˌisˈi"));
+        assert_eq!(
+            word(&lex, "ABC", "NNP", Ctx::default()).as_deref(),
+            Some("ˌAbˌisˈi")
+        );
         // dotted initials
-        assert_eq!(word(&lex, "A.B.", "NNP", Ctx::default()).as_deref(), Some("ˌAbˈi"));
+        assert_eq!(
+            word(&lex, "A.B.", "NNP", Ctx::default()).as_deref(),
+            Some("ˌAbˈi")
+        );
     }
 
     #[test]
@@ -960,38 +1035,64 @@ pub(crate) mod tests {
         // Capitalized: secondary stress added to an unstressed entry; known words keep theirs
         assert_eq!(us("Walk").as_deref(), Some("wˈɔk"));
         let lex = tiny(Lang::EnUs);
-        let be = word(&lex, "Be", "VB", Ctx { future_vowel: Some(false), future_to: false });
+        let be = word(
+            &lex,
+            "Be",
+            "VB",
+            Ctx {
+                future_vowel: Some(false),
+                future_to: false,
+            },
+        );
         assert_eq!(be.as_deref(), Some("bˌi"));
     }
 
     #[test]
     fn heteronyms_by_tag() {
         let lex = tiny(Lang::EnUs);
-        let c = Ctx { future_vowel: Some(false), future_to: false };
+        let c = Ctx {
+            future_vowel: Some(false),
+            future_to: false,
+        };
         assert_eq!(word(&lex, "read", "VBD", c).as_deref(), Some("ɹˈɛd"));
         assert_eq!(word(&lex, "read", "VB", c).as_deref(), Some("ɹˈid"));
         assert_eq!(word(&lex, "live", "VBP", c).as_deref(), Some("lˈɪv"));
         assert_eq!(word(&lex, "live", "JJ", c).as_deref(), Some("lˈIv"));
         // phrase-final key
-        assert_eq!(word(&lex, "be", "VB", Ctx::default()).as_deref(), Some("bˈi"));
+        assert_eq!(
+            word(&lex, "be", "VB", Ctx::default()).as_deref(),
+            Some("bˈi")
+        );
         assert_eq!(word(&lex, "be", "VB", c).as_deref(), Some("bi"));
     }
 
     #[test]
     fn special_cases() {
         let lex = tiny(Lang::EnUs);
-        let vowel = Ctx { future_vowel: Some(true), future_to: false };
-        let cons = Ctx { future_vowel: Some(false), future_to: false };
+        let vowel = Ctx {
+            future_vowel: Some(true),
+            future_to: false,
+        };
+        let cons = Ctx {
+            future_vowel: Some(false),
+            future_to: false,
+        };
         assert_eq!(word(&lex, "a", "DT", cons).as_deref(), Some("ɐ"));
         assert_eq!(word(&lex, "the", "DT", vowel).as_deref(), Some("ði"));
         assert_eq!(word(&lex, "the", "DT", cons).as_deref(), Some("ðə"));
         assert_eq!(word(&lex, "to", "TO", vowel).as_deref(), Some("tʊ"));
         assert_eq!(word(&lex, "to", "TO", cons).as_deref(), Some("tə"));
-        assert_eq!(word(&lex, "to", "TO", Ctx::default()).as_deref(), Some("tu"));
+        assert_eq!(
+            word(&lex, "to", "TO", Ctx::default()).as_deref(),
+            Some("tu")
+        );
         assert_eq!(word(&lex, "I", "PRP", cons).as_deref(), Some("ˌI"));
         assert_eq!(word(&lex, "am", "VBP", cons).as_deref(), Some("ɐm"));
         assert_eq!(word(&lex, "vs.", "IN", cons).as_deref(), Some("vˈɜɹsəs"));
-        let to = Ctx { future_vowel: Some(false), future_to: true };
+        let to = Ctx {
+            future_vowel: Some(false),
+            future_to: true,
+        };
         assert_eq!(word(&lex, "used", "VBD", to).as_deref(), Some("jˈust"));
         assert_eq!(word(&lex, "used", "VBN", cons).as_deref(), Some("jˈuzd"));
     }
@@ -1011,7 +1112,10 @@ pub(crate) mod tests {
         assert_eq!(n("-5", true, None).as_deref(), Some("mˈInəs fˈIv"));
         assert_eq!(n("3.5", true, None).as_deref(), Some("θɹˈi pYnt fˈIv"));
         assert_eq!(n("5.5.9", true, None).as_deref(), Some("fˈIv fˈIv nˈIn"));
-        assert_eq!(n("1.01", true, Some('$')).as_deref(), Some("wˈʌn dˈɑləɹ ænd wˈʌn sˈɛnt"));
+        assert_eq!(
+            n("1.01", true, Some('$')).as_deref(),
+            Some("wˈʌn dˈɑləɹ ænd wˈʌn sˈɛnt")
+        );
         assert_eq!(n("905", false, None).as_deref(), Some("nˈIn O fˈIv"));
     }
 

@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(cardinal(0), "zero");
         assert_eq!(cardinal(21), "twenty-one");
         assert_eq!(cardinal(100), "one hundred");
-        assert_eq!(cardinal(2353), "two thousand, three hundred and fifty-three");
+        assert_eq!(
+            cardinal(2353),
+            "two thousand, three hundred and fifty-three"
+        );
         assert_eq!(cardinal(1001), "one thousand and one");
         assert_eq!(
             cardinal(8_558_596),

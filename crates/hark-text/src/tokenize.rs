@@ -57,8 +57,8 @@ const EXCEPTIONS: &[&str] = &[
 ];
 
 const EMOTICONS: &[&str] = &[
-    ":)", ":-)", ":(", ":-(", ";)", ";-)", ":P", ":-P", ":p", ":-p", ":D", ":-D", "=)", "(:",
-    "):", ":'(", "<3", ":/", ":-/", ":o", ":O", "^_^", "^^", "-_-", ":]", "=]", "xD", "XD",
+    ":)", ":-)", ":(", ":-(", ";)", ";-)", ":P", ":-P", ":p", ":-p", ":D", ":-D", "=)", "(:", "):",
+    ":'(", "<3", ":/", ":-/", ":o", ":O", "^_^", "^^", "-_-", ":]", "=]", "xD", "XD",
 ];
 
 /// Words spaCy keeps whole although they start or end with an apostrophe.
@@ -68,8 +68,19 @@ fn apostrophe_word(s: &str) -> bool {
         let lw = t.to_lowercase();
         return matches!(
             lw.as_str(),
-            "em" | "n" | "til" | "cause" | "bout" | "round" | "tis" | "twas" | "s" | "d" | "ll"
-                | "re" | "ve" | "m"
+            "em" | "n"
+                | "til"
+                | "cause"
+                | "bout"
+                | "round"
+                | "tis"
+                | "twas"
+                | "s"
+                | "d"
+                | "ll"
+                | "re"
+                | "ve"
+                | "m"
         ) || (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
             || (t.len() == 3 && t.ends_with('s') && t[..2].bytes().all(|b| b.is_ascii_digit()));
     }
@@ -103,7 +114,10 @@ pub(crate) fn is_icon(c: char) -> bool {
 }
 
 fn is_quote(c: char) -> bool {
-    matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’' | '`' | '«' | '»' | '„' | '‚')
+    matches!(
+        c,
+        '"' | '\'' | '“' | '”' | '‘' | '’' | '`' | '«' | '»' | '„' | '‚'
+    )
 }
 
 fn prefix_len(s: &str) -> Option<usize> {
@@ -119,8 +133,31 @@ fn prefix_len(s: &str) -> Option<usize> {
     }
     let split = matches!(
         c,
-        '…' | '§' | '%' | '=' | '—' | '–' | '(' | '[' | '{' | '~' | '#' | '&' | ',' | ':'
-            | ';' | '!' | '?' | '¿' | '¡' | '$' | '£' | '€' | '¥' | '₹' | '₩' | '¢'
+        '…' | '§'
+            | '%'
+            | '='
+            | '—'
+            | '–'
+            | '('
+            | '['
+            | '{'
+            | '~'
+            | '#'
+            | '&'
+            | ','
+            | ':'
+            | ';'
+            | '!'
+            | '?'
+            | '¿'
+            | '¡'
+            | '$'
+            | '£'
+            | '€'
+            | '¥'
+            | '₹'
+            | '₩'
+            | '¢'
     ) || is_quote(c)
         || is_icon(c);
     split.then(|| c.len_utf8())
@@ -175,7 +212,8 @@ fn split_chunk(s: &str, out: &mut Vec<Range<usize>>) {
             break;
         }
         let pre = prefix_len(cur);
-        let suf = suffix_len(&cur[pre.unwrap_or(0)..]).filter(|&n| n < cur.len() - pre.unwrap_or(0) || pre.is_none());
+        let suf = suffix_len(&cur[pre.unwrap_or(0)..])
+            .filter(|&n| n < cur.len() - pre.unwrap_or(0) || pre.is_none());
         if pre.is_none() && suf.is_none() {
             break;
         }
@@ -259,7 +297,11 @@ pub(crate) fn tokenize(
             }
             toks.push(t);
         }
-        i = if j < text.len() && bytes[j] == b' ' { j + 1 } else { j };
+        i = if j < text.len() && bytes[j] == b' ' {
+            j + 1
+        } else {
+            j
+        };
     }
     tag(&mut toks, known);
     toks
@@ -270,15 +312,16 @@ fn closed_class(w: &str) -> Option<&'static str> {
         "the" | "a" | "an" | "this" | "these" | "those" | "every" | "each" | "another" | "no"
         | "some" | "any" | "all" | "both" | "either" | "neither" => "DT",
         "i" | "you" | "he" | "she" | "it" | "we" | "they" | "me" | "him" | "us" | "them"
-        | "myself" | "yourself" | "himself" | "herself" | "itself" | "ourselves"
-        | "themselves" => "PRP",
+        | "myself" | "yourself" | "himself" | "herself" | "itself" | "ourselves" | "themselves" => {
+            "PRP"
+        }
         "my" | "your" | "his" | "its" | "our" | "their" | "her" => "PRP$",
         "of" | "in" | "on" | "at" | "by" | "for" | "with" | "from" | "about" | "into" | "onto"
         | "upon" | "over" | "under" | "between" | "through" | "during" | "before" | "after"
         | "above" | "below" | "since" | "until" | "than" | "like" | "via" | "per" | "without"
-        | "within" | "along" | "across" | "against" | "among" | "toward" | "towards"
-        | "around" | "behind" | "beyond" | "despite" | "except" | "if" | "because" | "while"
-        | "although" | "though" | "whether" | "unless" | "as" | "vs" | "vs." => "IN",
+        | "within" | "along" | "across" | "against" | "among" | "toward" | "towards" | "around"
+        | "behind" | "beyond" | "despite" | "except" | "if" | "because" | "while" | "although"
+        | "though" | "whether" | "unless" | "as" | "vs" | "vs." => "IN",
         "to" => "TO",
         "can" | "could" | "will" | "would" | "shall" | "should" | "may" | "might" | "must"
         | "ca" | "wo" => "MD",
@@ -288,9 +331,7 @@ fn closed_class(w: &str) -> Option<&'static str> {
         "whose" => "WP$",
         "not" | "n't" | "never" | "always" | "often" | "also" | "very" | "too" | "just"
         | "only" | "even" | "still" | "already" | "really" | "quite" | "again" | "ever"
-        | "here" | "now" | "then" | "so" | "soon" | "once" | "twice" | "perhaps" | "maybe" => {
-            "RB"
-        }
+        | "here" | "now" | "then" | "so" | "soon" | "once" | "twice" | "perhaps" | "maybe" => "RB",
         "there" => "EX",
         "is" | "has" | "does" | "'s" => "VBZ",
         "am" | "are" | "'re" | "'m" | "'ve" => "VBP",
@@ -308,7 +349,12 @@ fn closed_class(w: &str) -> Option<&'static str> {
 
 fn punct_tag(t: &str, is_start: bool) -> Option<&'static str> {
     let c = t.chars().next()?;
-    if t.chars().all(|d| d == '.') || t == "…" || t == "!" || t == "?" || t.chars().all(|d| "!?".contains(d)) {
+    if t.chars().all(|d| d == '.')
+        || t == "…"
+        || t == "!"
+        || t == "?"
+        || t.chars().all(|d| "!?".contains(d))
+    {
         return Some(".");
     }
     Some(match t {
@@ -352,7 +398,10 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
         }
         let text = toks[i].text.clone();
         // A quote opens when it starts a chunk (nothing glued before it).
-        let glued_before = i > 0 && !toks[i - 1].ws && toks[i - 1].tag != "_SP" && toks[i - 1].src.end == toks[i].src.start;
+        let glued_before = i > 0
+            && !toks[i - 1].ws
+            && toks[i - 1].tag != "_SP"
+            && toks[i - 1].src.end == toks[i].src.start;
         let glued_after = i + 1 < n && !toks[i].ws && toks[i + 1].tag != "_SP";
         let opening = !glued_before || (glued_after && is_quote_start_ctx(&toks[i - 1].text));
         if is_emoticon(&text) {
@@ -373,32 +422,34 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
         let lw = text.to_lowercase();
         let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
         let all_caps = letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase());
-        let capitalized = letters.first().is_some_and(|c| c.is_uppercase()) && text.chars().next().is_some_and(char::is_uppercase);
-        toks[i].tag = if text.bytes().any(|b| b.is_ascii_digit()) && !text.chars().any(char::is_alphabetic) {
-            "CD"
-        } else if text.bytes().any(|b| b.is_ascii_digit()) {
-            if crate::lexicon::is_number(&text, true) {
+        let capitalized = letters.first().is_some_and(|c| c.is_uppercase())
+            && text.chars().next().is_some_and(char::is_uppercase);
+        toks[i].tag =
+            if text.bytes().any(|b| b.is_ascii_digit()) && !text.chars().any(char::is_alphabetic) {
                 "CD"
+            } else if text.bytes().any(|b| b.is_ascii_digit()) {
+                if crate::lexicon::is_number(&text, true) {
+                    "CD"
+                } else {
+                    "NN"
+                }
+            } else if letters.is_empty() {
+                match text.as_str() {
+                    "%" => "NN",
+                    "&" => "CC",
+                    "+" => "CC",
+                    "@" => "IN",
+                    _ => "NFP",
+                }
+            } else if all_caps && !known(&lw) {
+                "NNP"
+            } else if let Some(t) = closed_class(&lw) {
+                t
+            } else if capitalized && !all_caps && !sentence_start && text != "I" {
+                "NNP"
             } else {
-                "NN"
-            }
-        } else if letters.is_empty() {
-            match text.as_str() {
-                "%" => "NN",
-                "&" => "CC",
-                "+" => "CC",
-                "@" => "IN",
-                _ => "NFP",
-            }
-        } else if all_caps && !known(&lw) {
-            "NNP"
-        } else if let Some(t) = closed_class(&lw) {
-            t
-        } else if capitalized && !all_caps && !sentence_start && text != "I" {
-            "NNP"
-        } else {
-            ""
-        };
+                ""
+            };
         if text == "I" {
             toks[i].tag = "PRP";
         }
@@ -408,9 +459,16 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
     let words: Vec<usize> = (0..n).filter(|&i| toks[i].tag != "_SP").collect();
     for (k, &i) in words.iter().enumerate() {
         let prev = if k > 0 { toks[words[k - 1]].tag } else { "" };
-        let prev_text = if k > 0 { toks[words[k - 1]].text.to_lowercase() } else { String::new() };
+        let prev_text = if k > 0 {
+            toks[words[k - 1]].text.to_lowercase()
+        } else {
+            String::new()
+        };
         let next_tag = words.get(k + 1).map(|&j| toks[j].tag).unwrap_or("");
-        let next_text = words.get(k + 1).map(|&j| toks[j].text.to_lowercase()).unwrap_or_default();
+        let next_text = words
+            .get(k + 1)
+            .map(|&j| toks[j].text.to_lowercase())
+            .unwrap_or_default();
         let lw = toks[i].text.to_lowercase();
         if lw == "that" || lw == "that's" || lw == "that’s" {
             let (next_tag, next_text) = if lw == "that" {
@@ -422,14 +480,14 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
                 || matches!(next_text, "'s" | "is" | "was" | "'ll" | "'d")
                 || (next_tag.is_empty() && next_text.ends_with('s') && !next_text.ends_with("ss"));
             let next_nominal = matches!(next_tag, "PRP" | "DT" | "PRP$" | "NNP" | "CD" | "EX");
-            let prev_open = matches!(prev, "" | "CC" | "," | "." | ":" | "IN" | "``") || is_verbish(prev);
-            toks[i].tag = if k + 1 == words.len() || matches!(next_tag, "." | "''") {
-                "DT"
-            } else if prev == "IN" {
-                "DT"
-            } else if next_verbish && prev_open {
-                "DT"
-            } else if is_verbish(prev) && !next_nominal && next_tag != "," {
+            let prev_open =
+                matches!(prev, "" | "CC" | "," | "." | ":" | "IN" | "``") || is_verbish(prev);
+            let dt = k + 1 == words.len()
+                || matches!(next_tag, "." | "''")
+                || prev == "IN"
+                || (next_verbish && prev_open)
+                || (is_verbish(prev) && !next_nominal && next_tag != ",");
+            toks[i].tag = if dt {
                 "DT"
             } else if prev.starts_with("NN") || prev.starts_with("JJ") || prev == "DT" {
                 "WDT"
@@ -445,7 +503,10 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
         if !toks[i].tag.is_empty() {
             continue;
         }
-        let after_have = matches!(prev_text.as_str(), "have" | "has" | "had" | "'ve" | "having");
+        let after_have = matches!(
+            prev_text.as_str(),
+            "have" | "has" | "had" | "'ve" | "having"
+        );
         let after_be = matches!(
             prev_text.as_str(),
             "is" | "was" | "are" | "were" | "be" | "been" | "being" | "'s" | "'re" | "am" | "'m"
@@ -466,7 +527,13 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             } else {
                 "VBD"
             }
-        } else if prev == "MD" || prev == "TO" || matches!(prev_text.as_str(), "not" | "n't" | "never" | "cannot" | "do" | "don't" | "please") {
+        } else if prev == "MD"
+            || prev == "TO"
+            || matches!(
+                prev_text.as_str(),
+                "not" | "n't" | "never" | "cannot" | "do" | "don't" | "please"
+            )
+        {
             "VB"
         } else if matches!(prev, "WDT" | "WP") {
             if lw.ends_with('s') {
@@ -474,7 +541,13 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             } else {
                 "VBP"
             }
-        } else if matches!(prev, "NNP" | "PRP") && matches!(next_tag, "DT" | "PRP$") || (matches!(prev, "NNP") && matches!(next_text.as_str(), "it" | "them" | "him" | "her" | "me" | "us")) {
+        } else if matches!(prev, "NNP" | "PRP") && matches!(next_tag, "DT" | "PRP$")
+            || (matches!(prev, "NNP")
+                && matches!(
+                    next_text.as_str(),
+                    "it" | "them" | "him" | "her" | "me" | "us"
+                ))
+        {
             "VBD"
         } else if after_have || after_be {
             "VBN"
@@ -503,14 +576,20 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<(String, &'static str, bool)> {
-        tokenize(s, &|x, _| x, &|_| false).into_iter().map(|t| (t.text, t.tag, t.ws)).collect()
+        tokenize(s, &|x, _| x, &|_| false)
+            .into_iter()
+            .map(|t| (t.text, t.tag, t.ws))
+            .collect()
     }
 
     #[test]
     fn splits_punctuation_and_keeps_abbreviations() {
         let t = toks("\"Help Mr. Wizard!\" -- Tennessee");
         let texts: Vec<&str> = t.iter().map(|x| x.0.as_str()).collect();
-        assert_eq!(texts, ["\"", "Help", "Mr.", "Wizard", "!", "\"", "--", "Tennessee"]);
+        assert_eq!(
+            texts,
+            ["\"", "Help", "Mr.", "Wizard", "!", "\"", "--", "Tennessee"]
+        );
         assert_eq!(t[0].1, "``");
         assert_eq!(t[5].1, "''");
         assert_eq!(t[6].1, ":");

@@ -36,7 +36,8 @@ fn lex(lang: Lang) -> Option<Lexicon> {
 
 fn us() -> Option<&'static G2p> {
     static G: OnceLock<Option<G2p>> = OnceLock::new();
-    G.get_or_init(|| lex(Lang::EnUs).map(|l| G2p::new(l).with_espeak(false))).as_ref()
+    G.get_or_init(|| lex(Lang::EnUs).map(|l| G2p::new(l).with_espeak(false)))
+        .as_ref()
 }
 
 macro_rules! g2p_or_skip {
@@ -94,7 +95,10 @@ fn currency_with_cents() {
 #[test]
 fn years_decades_decimals_percentages() {
     g2p_or_skip!();
-    assert_eq!(ps("The 2020s were the decade of change."), "ðə twˈɛnti twˈɛntiz wɜɹ ðə dˈɛkˌAd ʌv ʧˈAnʤ.");
+    assert_eq!(
+        ps("The 2020s were the decade of change."),
+        "ðə twˈɛnti twˈɛntiz wɜɹ ðə dˈɛkˌAd ʌv ʧˈAnʤ."
+    );
     assert!(ps("in 1992").contains("nˌIntˈin nˈIndi tˈu"));
     assert!(ps("in 2005").contains("tˈu θˈWzᵊnd fˈIv"));
     assert_eq!(
@@ -136,7 +140,10 @@ fn abbreviations_and_acronyms() {
     assert!(ps("Help Mr. Wizard").contains("mˈɪstəɹ"));
     assert!(ps("The FBI team").contains("ˌɛfbˌiˈI"));
     assert!(ps("at 6:59 a.m.").contains("ˌAˈɛm"));
-    assert_eq!(ps("... I want a COLOR T.V. and a VIBRATING BED!!!"), "... ˌI wˈɑnt ɐ kˈʌləɹ tˌivˈi ænd ɐ vˈIbɹATɪŋ bˈɛd!!!");
+    assert_eq!(
+        ps("... I want a COLOR T.V. and a VIBRATING BED!!!"),
+        "... ˌI wˈɑnt ɐ kˈʌləɹ tˌivˈi ænd ɐ vˈIbɹATɪŋ bˈɛd!!!"
+    );
 }
 
 #[test]
@@ -158,7 +165,10 @@ fn hyphens_ellipses_dashes() {
         ps("The mother-in-law guest arrived — finally… or so we thought."),
         "ðə mˈʌðəɹənlˌɔ ɡˈɛst əɹˈIvd — fˈInᵊli… ɔɹ sˌO wi θˈɔt."
     );
-    assert_eq!(ps("One Bell System - it works"), "wˈʌn bˈɛl sˈɪstəm — ɪt wˈɜɹks");
+    assert_eq!(
+        ps("One Bell System - it works"),
+        "wˈʌn bˈɛl sˈɪstəm — ɪt wˈɜɹks"
+    );
     // "--" is silent but keeps its space
     assert_eq!(ps("liberty. -- Henry Ford"), "lˈɪbəɹTi.  hˈɛnɹi fˈɔɹd");
 }
@@ -166,7 +176,10 @@ fn hyphens_ellipses_dashes() {
 #[test]
 fn all_caps_and_code_like_tokens() {
     g2p_or_skip!();
-    assert_eq!(ps("Edwin Meese made me wear CORDOVANS!!"), "ˈɛdwɪn mˈis mˌAd mˌi wˈɛɹ kˈɔɹdəvᵊnz!!");
+    assert_eq!(
+        ps("Edwin Meese made me wear CORDOVANS!!"),
+        "ˈɛdwɪn mˈis mˌAd mˌi wˈɛɹ kˈɔɹdəvᵊnz!!"
+    );
     assert!(ps("I will _not_ condone it").contains("nˌɑt kəndˈOn"));
     let camel = ps("camelCase");
     assert!(!camel.is_empty());
@@ -203,7 +216,8 @@ fn overrides_user_dict_and_links() {
     assert_eq!(g.phonemize("KOKORO").phonemes(), "kˈOkəɹO");
     // misaki README example
     assert_eq!(
-        g.phonemize("[Misaki](/misˈɑki/) is a G2P engine designed for [Kokoro](/kˈOkəɹO/) models.").phonemes(),
+        g.phonemize("[Misaki](/misˈɑki/) is a G2P engine designed for [Kokoro](/kˈOkəɹO/) models.")
+            .phonemes(),
         "misˈɑki ɪz ə ʤˈitəpˈi ˈɛnʤən dəzˈInd fɔɹ kˈOkəɹO mˈɑdᵊlz."
             .replace("ə ʤ", "ɐ ʤ")
             .replace("ʤˈitəpˈi", &g.phonemize("G2P").phonemes())
@@ -212,11 +226,18 @@ fn overrides_user_dict_and_links() {
     assert_eq!(g.phonemize("[hello](-2)").phonemes(), "həlO");
     assert_eq!(g.phonemize("[you](2)").phonemes(), "jˈu");
     // number flag: "a" instead of "one"
-    assert!(g.phonemize("[100](#a#)").phonemes().starts_with("ə hˈʌndɹəd"));
+    assert!(g
+        .phonemize("[100](#a#)")
+        .phonemes()
+        .starts_with("ə hˈʌndɹəd"));
     // link ranges point into the original text
     let text = "say [tomato](/təmˈɑtO/) now";
     let p = g.phonemize(text);
-    let t = p.tokens.iter().find(|t| t.phonemes == "təmˈɑtO").expect("override token");
+    let t = p
+        .tokens
+        .iter()
+        .find(|t| t.phonemes == "təmˈɑtO")
+        .expect("override token");
     assert_eq!(&text[t.src.clone()], "tomato");
 }
 
@@ -229,14 +250,19 @@ fn emoji_with_espeak_are_named() {
         assert_eq!(g.phonemize("fixes 🎉.").phonemes(), "fˈɪksᵻz .");
         return;
     }
-    assert_eq!(g.phonemize("fixes 🎉.").phonemes(), "fˈɪksᵻz pˈɑɹTi pˈɑpəɹ.");
+    assert_eq!(
+        g.phonemize("fixes 🎉.").phonemes(),
+        "fˈɪksᵻz pˈɑɹTi pˈɑpəɹ."
+    );
 }
 
 #[test]
 fn british_lexicon() {
     let Some(l) = lex(Lang::EnGb) else { return };
     let g = G2p::new(l).with_espeak(false);
-    let p = g.phonemize("I have no idea what the weather will be like tomorrow.").phonemes();
+    let p = g
+        .phonemize("I have no idea what the weather will be like tomorrow.")
+        .phonemes();
     assert!(p.contains('ː') || p.contains('Q'), "{p}");
     assert!(!p.contains('T'), "no American flap: {p}");
 }
@@ -254,7 +280,11 @@ fn token_ranges_cover_source_in_order() {
         let piece = &text[t.src.clone()];
         assert_eq!(piece.trim(), t.text.trim(), "range text mismatch for {t:?}");
     }
-    let n = p.tokens.iter().find(|t| t.text == "13.99").expect("number token");
+    let n = p
+        .tokens
+        .iter()
+        .find(|t| t.text == "13.99")
+        .expect("number token");
     assert_eq!(&text[n.src.clone()], "13.99");
     assert!(n.phonemes.contains("dˈɑləɹz"));
 }
@@ -264,7 +294,11 @@ fn check_chunks(text: &str, chunks: &[hark_text::Chunk], max: usize) {
     let mut last_chunk_end = 0;
     for c in chunks {
         assert!(!c.phonemes.is_empty());
-        assert!(c.phonemes.chars().count() <= max, "chunk too long: {}", c.phonemes.chars().count());
+        assert!(
+            c.phonemes.chars().count() <= max,
+            "chunk too long: {}",
+            c.phonemes.chars().count()
+        );
         assert!(text.is_char_boundary(c.src.start) && text.is_char_boundary(c.src.end));
         assert!(c.src.start >= last_chunk_end);
         last_chunk_end = c.src.end;
@@ -273,7 +307,10 @@ fn check_chunks(text: &str, chunks: &[hark_text::Chunk], max: usize) {
             assert!(w.src.start >= last_word_end, "words out of order");
             assert!(w.src.start >= c.src.start && w.src.end <= c.src.end);
             last_word_end = w.src.end;
-            assert!(c.phonemes.is_char_boundary(w.phonemes.start) && c.phonemes.is_char_boundary(w.phonemes.end));
+            assert!(
+                c.phonemes.is_char_boundary(w.phonemes.start)
+                    && c.phonemes.is_char_boundary(w.phonemes.end)
+            );
             assert!(!c.phonemes[w.phonemes.clone()].trim().is_empty());
         }
     }
@@ -285,29 +322,55 @@ fn chunking_limits_waterfall_and_ranges() {
     assert!(chunk("", g, &ChunkOptions::default()).is_empty());
     assert!(chunk(" \n\n \t", g, &ChunkOptions::default()).is_empty());
     // paragraphs are never merged
-    let c = chunk("Hello there.\n\nGeneral Kenobi.", g, &ChunkOptions::default());
+    let c = chunk(
+        "Hello there.\n\nGeneral Kenobi.",
+        g,
+        &ChunkOptions::default(),
+    );
     assert_eq!(c.len(), 2);
     assert_eq!(c[1].phonemes, g.phonemize("General Kenobi.").phonemes());
     // a long paragraph: sentences split at sentence ends first
-    let sentence = "The quick brown fox jumps over the lazy dog, and then it runs away; nobody saw it. ";
+    let sentence =
+        "The quick brown fox jumps over the lazy dog, and then it runs away; nobody saw it. ";
     let text = sentence.repeat(20);
-    let opts = ChunkOptions { max_phonemes: 510, first_chunk: false };
+    let opts = ChunkOptions {
+        max_phonemes: 510,
+        first_chunk: false,
+    };
     let cs = chunk(&text, g, &opts);
     assert!(cs.len() > 1);
     check_chunks(&text, &cs, 510);
     for c in &cs[..cs.len() - 1] {
-        assert!(c.phonemes.ends_with('.'), "waterfall prefers sentence ends: {}", c.phonemes);
+        assert!(
+            c.phonemes.ends_with('.'),
+            "waterfall prefers sentence ends: {}",
+            c.phonemes
+        );
     }
     // no sentence end in reach: `;` wins over `,`
     let text2 = "one thing, another thing; ".repeat(60);
-    let cs2 = chunk(&text2, g, &ChunkOptions { max_phonemes: 100, first_chunk: false });
+    let cs2 = chunk(
+        &text2,
+        g,
+        &ChunkOptions {
+            max_phonemes: 100,
+            first_chunk: false,
+        },
+    );
     check_chunks(&text2, &cs2, 100);
     for c in &cs2[..cs2.len() - 1] {
         assert!(c.phonemes.ends_with(';'), "{}", c.phonemes);
     }
     // nothing to break at: hard limit still holds
     let text3 = "word ".repeat(400);
-    let cs3 = chunk(&text3, g, &ChunkOptions { max_phonemes: 50, first_chunk: false });
+    let cs3 = chunk(
+        &text3,
+        g,
+        &ChunkOptions {
+            max_phonemes: 50,
+            first_chunk: false,
+        },
+    );
     check_chunks(&text3, &cs3, 50);
     let words: usize = cs3.iter().map(|c| c.words.len()).sum();
     assert_eq!(words, 400, "every word lands in exactly one chunk");
@@ -317,12 +380,29 @@ fn chunking_limits_waterfall_and_ranges() {
 fn first_chunk_is_short() {
     let g = g2p_or_skip!();
     let text = "When I was young, I lived in a small house by the river, with my two brothers, my sister and our old dog, and we were happy there for many years.";
-    let normal = chunk(text, g, &ChunkOptions { max_phonemes: 510, first_chunk: false });
+    let normal = chunk(
+        text,
+        g,
+        &ChunkOptions {
+            max_phonemes: 510,
+            first_chunk: false,
+        },
+    );
     assert_eq!(normal.len(), 1);
-    let fast = chunk(text, g, &ChunkOptions { max_phonemes: 510, first_chunk: true });
+    let fast = chunk(
+        text,
+        g,
+        &ChunkOptions {
+            max_phonemes: 510,
+            first_chunk: true,
+        },
+    );
     assert!(fast.len() >= 2);
     let first_words = fast[0].words.len();
-    assert!((8..=16).contains(&first_words), "first chunk has {first_words} words");
+    assert!(
+        (8..=16).contains(&first_words),
+        "first chunk has {first_words} words"
+    );
     assert!(fast[0].phonemes.ends_with(','), "{}", fast[0].phonemes);
     check_chunks(text, &fast, 510);
     // the two chunkings speak the same words
@@ -335,6 +415,13 @@ fn number_words_map_to_digit_ranges() {
     let g = g2p_or_skip!();
     let text = "Pay 2,353 now.";
     let c = chunk(text, g, &ChunkOptions::default());
-    let w = c[0].words.iter().find(|w| &text[w.src.clone()] == "2,353").expect("number word span");
-    assert_eq!(&c[0].phonemes[w.phonemes.clone()], "tˈu θˈWzᵊnd θɹˈi hˈʌndɹəd fˈɪfti θɹˈi");
+    let w = c[0]
+        .words
+        .iter()
+        .find(|w| &text[w.src.clone()] == "2,353")
+        .expect("number word span");
+    assert_eq!(
+        &c[0].phonemes[w.phonemes.clone()],
+        "tˈu θˈWzᵊnd θɹˈi hˈʌndɹəd fˈɪfti θɹˈi"
+    );
 }

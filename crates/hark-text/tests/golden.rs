@@ -31,9 +31,15 @@ fn lexicon_dir() -> Option<PathBuf> {
     if dir.join("us_gold.json").is_file() {
         Some(dir)
     } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-        panic!("lexicons not found in {} (set HARK_LEXICON_DIR)", dir.display());
+        panic!(
+            "lexicons not found in {} (set HARK_LEXICON_DIR)",
+            dir.display()
+        );
     } else {
-        eprintln!("skipping: misaki lexicons not found in {} (set HARK_LEXICON_DIR)", dir.display());
+        eprintln!(
+            "skipping: misaki lexicons not found in {} (set HARK_LEXICON_DIR)",
+            dir.display()
+        );
         None
     }
 }
@@ -45,8 +51,8 @@ fn matched_words(r: &[&str], h: &[&str]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {
@@ -81,12 +87,27 @@ fn score(lang: Lang, file: &str) -> Option<Score> {
     let lex_dir = lexicon_dir()?;
     let t = std::time::Instant::now();
     let lex = Lexicon::load(&lex_dir, lang).expect("lexicon loads");
-    eprintln!("[{lang}] lexicon load: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "[{lang}] lexicon load: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let g2p = G2p::new(lex);
-    eprintln!("[{lang}] espeak-ng fallback: {}", if g2p.espeak_enabled() { "on" } else { "OFF (built-in)" });
+    eprintln!(
+        "[{lang}] espeak-ng fallback: {}",
+        if g2p.espeak_enabled() {
+            "on"
+        } else {
+            "OFF (built-in)"
+        }
+    );
     let path = reference_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut s = Score { lines: 0, exact: 0, words: 0, matched: 0 };
+    let mut s = Score {
+        lines: 0,
+        exact: 0,
+        words: 0,
+        matched: 0,
+    };
     let mut misses: std::collections::HashMap<(String, String), usize> = Default::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("valid JSON line");
@@ -106,7 +127,7 @@ fn score(lang: Lang, file: &str) -> Option<Score> {
         }
     }
     let mut m: Vec<_> = misses.into_iter().collect();
-    m.sort_by(|a, b| b.1.cmp(&a.1));
+    m.sort_by_key(|x| std::cmp::Reverse(x.1));
     eprintln!("[{lang}] first differing words (ref → ours), most frequent:");
     for ((a, b), n) in m.iter().take(10) {
         eprintln!("    {n:3}  {a} → {b}");
@@ -125,21 +146,39 @@ fn score(lang: Lang, file: &str) -> Option<Score> {
 
 #[test]
 fn golden_en_us() {
-    let Some(s) = score(Lang::EnUs, "g2p-en-us.jsonl") else { return };
+    let Some(s) = score(Lang::EnUs, "g2p-en-us.jsonl") else {
+        return;
+    };
     assert_eq!(s.lines, 1500);
     let word = s.matched as f64 / s.words as f64;
     // Goal ≥ 98 % word-level (reached with espeak-ng installed; ~97 % without).
-    let floor = if hark_text::find_espeak().is_some() { 0.98 } else { 0.96 };
-    assert!(word >= floor, "word-level agreement {word:.4} below {floor}");
+    let floor = if hark_text::find_espeak().is_some() {
+        0.98
+    } else {
+        0.96
+    };
+    assert!(
+        word >= floor,
+        "word-level agreement {word:.4} below {floor}"
+    );
     assert!(s.exact as f64 / s.lines as f64 >= if floor > 0.97 { 0.85 } else { 0.6 });
 }
 
 #[test]
 fn golden_en_gb() {
-    let Some(s) = score(Lang::EnGb, "g2p-en-gb.jsonl") else { return };
+    let Some(s) = score(Lang::EnGb, "g2p-en-gb.jsonl") else {
+        return;
+    };
     assert_eq!(s.lines, 300);
     let word = s.matched as f64 / s.words as f64;
     // Goal ≥ 96 % word-level.
-    let floor = if hark_text::find_espeak().is_some() { 0.96 } else { 0.94 };
-    assert!(word >= floor, "word-level agreement {word:.4} below {floor}");
+    let floor = if hark_text::find_espeak().is_some() {
+        0.96
+    } else {
+        0.94
+    };
+    assert!(
+        word >= floor,
+        "word-level agreement {word:.4} below {floor}"
+    );
 }

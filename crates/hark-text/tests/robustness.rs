@@ -20,7 +20,11 @@ fn tiny_dir() -> PathBuf {
         "dollar": "dˈɑləɹ", "cent": "sˈɛnt", "and": "ænd", "percent": "pəɹsˈɛnt",
         "read": {"DEFAULT": "ɹˈid", "VBD": "ɹˈɛd", "NOUN": null}}"#;
     std::fs::write(dir.join("us_gold.json"), gold).expect("write");
-    std::fs::write(dir.join("us_silver.json"), r#"{"cat": "kˈæt", "dog": "dˈɔɡ"}"#).expect("write");
+    std::fs::write(
+        dir.join("us_silver.json"),
+        r#"{"cat": "kˈæt", "dog": "dˈɔɡ"}"#,
+    )
+    .expect("write");
     dir
 }
 
@@ -40,16 +44,30 @@ fn check(text: &str, max: usize) {
     let mut last_start = 0;
     for t in &p.tokens {
         assert!(t.src.start <= t.src.end && t.src.end <= text.len(), "{t:?}");
-        assert!(text.is_char_boundary(t.src.start) && text.is_char_boundary(t.src.end), "{t:?}");
+        assert!(
+            text.is_char_boundary(t.src.start) && text.is_char_boundary(t.src.end),
+            "{t:?}"
+        );
         assert!(t.src.start >= last_start, "tokens out of order: {t:?}");
         last_start = t.src.start;
     }
     let _ = p.phonemes();
-    let chunks = chunk(text, g, &ChunkOptions { max_phonemes: max, first_chunk: max % 2 == 0 });
+    let chunks = chunk(
+        text,
+        g,
+        &ChunkOptions {
+            max_phonemes: max,
+            first_chunk: max % 2 == 0,
+        },
+    );
     let mut last = 0;
     for c in &chunks {
         assert!(!c.phonemes.is_empty());
-        assert!(c.phonemes.chars().count() <= max, "chunk of {} > {max}", c.phonemes.chars().count());
+        assert!(
+            c.phonemes.chars().count() <= max,
+            "chunk of {} > {max}",
+            c.phonemes.chars().count()
+        );
         assert!(text.is_char_boundary(c.src.start) && text.is_char_boundary(c.src.end));
         assert!(c.src.start >= last, "chunks out of order");
         last = c.src.start;
@@ -148,7 +166,11 @@ fn big_input(mb: usize) {
     let text = format!("{blob} {words}");
     let t = std::time::Instant::now();
     let chunks = chunk(&text, g2p(), &ChunkOptions::default());
-    eprintln!("{mb} MB: {} chunks in {:.1} s", chunks.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "{mb} MB: {} chunks in {:.1} s",
+        chunks.len(),
+        t.elapsed().as_secs_f64()
+    );
     assert!(chunks.iter().all(|c| c.phonemes.chars().count() <= 510));
     assert!(chunks.len() > 100 * mb);
 }
