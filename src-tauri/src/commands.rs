@@ -22,7 +22,10 @@ pub fn apply_settings(app: &AppHandle, new: Settings) -> Result<Settings, String
     *lock(&st.settings) = new.clone();
     st.log_event(serde_json::json!({"type": "settings", "voice": new.voice, "speed": new.speed}));
     if let Err(e) = speech::apply_to_engine(app, &new) {
-        st.notice(app, format!("The engine refused the new voice or speed: {e}"));
+        st.notice(
+            app,
+            format!("The engine refused the new voice or speed: {e}"),
+        );
     }
     if old.hotkeys != new.hotkeys {
         hotkeys::register_all(app, &new.hotkeys);
@@ -44,7 +47,8 @@ pub fn set_autostart(app: &AppHandle, on: bool) {
     let al = app.autolaunch();
     let res = if on { al.enable() } else { al.disable() };
     if let Err(e) = res {
-        app.state::<AppState>().notice(app, format!("Launch at login could not be changed: {e}"));
+        app.state::<AppState>()
+            .notice(app, format!("Launch at login could not be changed: {e}"));
     }
 }
 
@@ -83,7 +87,13 @@ pub fn preview_voice(app: AppHandle, voice: String) -> Result<(), String> {
     engine.stop();
     let speed = st.settings().speed;
     let text = "Hello! This is how I sound when I read to you.";
-    let id = engine.speak(text, hark_engine::SpeakOptions { voice: Some(voice.clone()), speed: Some(speed) });
+    let id = engine.speak(
+        text,
+        hark_engine::SpeakOptions {
+            voice: Some(voice.clone()),
+            speed: Some(speed),
+        },
+    );
     st.log_event(serde_json::json!({
         "type": "speak", "id": id, "source": "preview", "text": text, "spoken": text, "voice": voice, "speed": speed
     }));

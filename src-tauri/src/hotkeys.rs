@@ -14,7 +14,9 @@ pub struct Registered(Mutex<Vec<(u32, &'static str)>>);
 
 /// Parses an accelerator like `CommandOrControl+Alt+S`.
 pub fn parse(accel: &str) -> Result<Shortcut, String> {
-    accel.parse::<Shortcut>().map_err(|e| format!("'{accel}' is not a valid shortcut: {e}"))
+    accel
+        .parse::<Shortcut>()
+        .map_err(|e| format!("'{accel}' is not a valid shortcut: {e}"))
 }
 
 /// The plugin's handler: runs the action on key press.
@@ -27,8 +29,9 @@ pub fn on_shortcut(app: &AppHandle, shortcut: &Shortcut, state: ShortcutState) {
         .find(|(id, _)| *id == shortcut.id())
         .map(|(_, a)| *a);
     let Some(action) = action else { return };
-    app.state::<AppState>()
-        .log_event(serde_json::json!({"type": "hotkey", "action": action, "shortcut": shortcut.to_string()}));
+    app.state::<AppState>().log_event(
+        serde_json::json!({"type": "hotkey", "action": action, "shortcut": shortcut.to_string()}),
+    );
     match action {
         "speak" => speech::speak_selection_or_stop(app),
         "pause" => speech::toggle_pause(app),
@@ -37,17 +40,24 @@ pub fn on_shortcut(app: &AppHandle, shortcut: &Shortcut, state: ShortcutState) {
     }
 }
 
-/// Checks the configured hotkeys against each other: returns (action, accelerator, error) per hotkey.
-pub fn check(h: &Hotkeys) -> Vec<(&'static str, String, Result<Option<Shortcut>, String>)> {
+/// One configured hotkey after checking: (action, accelerator, parsed shortcut or `None` when
+/// disabled, or why it can't be used).
+pub type Checked = (&'static str, String, Result<Option<Shortcut>, String>);
+
+/// Checks the configured hotkeys against each other.
+pub fn check(h: &Hotkeys) -> Vec<Checked> {
     let list = [("speak", &h.speak), ("pause", &h.pause), ("skip", &h.skip)];
-    let mut out: Vec<(&'static str, String, Result<Option<Shortcut>, String>)> = Vec::new();
+    let mut out: Vec<Checked> = Vec::new();
     for (action, accel) in list {
         let accel = accel.trim().to_string();
         let res = if accel.is_empty() {
             Ok(None)
         } else {
             parse(&accel).and_then(|sc| {
-                match out.iter().find(|(_, _, r)| matches!(r, Ok(Some(o)) if o.id() == sc.id())) {
+                match out
+                    .iter()
+                    .find(|(_, _, r)| matches!(r, Ok(Some(o)) if o.id() == sc.id()))
+                {
                     Some((other, _, _)) => Err(format!("'{accel}' is already used for {other}")),
                     None => Ok(Some(sc)),
                 }
@@ -77,7 +87,9 @@ pub fn register_all(app: &AppHandle, h: &Hotkeys) -> Vec<HotkeyStatus> {
                 }
                 Err(e) => (
                     false,
-                    Some(format!("'{accel}' could not be registered (another app may use it): {e}")),
+                    Some(format!(
+                        "'{accel}' could not be registered (another app may use it): {e}"
+                    )),
                 ),
             },
             Err(e) => (false, Some(e)),
@@ -85,7 +97,12 @@ pub fn register_all(app: &AppHandle, h: &Hotkeys) -> Vec<HotkeyStatus> {
         if let Some(e) = &error {
             tracing::warn!("hotkey {action}: {e}");
         }
-        statuses.push(HotkeyStatus { action: action.to_string(), accelerator: accel, ok, error });
+        statuses.push(HotkeyStatus {
+            action: action.to_string(),
+            accelerator: accel,
+            ok,
+            error,
+        });
     }
     let st = app.state::<AppState>();
     st.log_event(serde_json::json!({"type": "hotkeys", "status": statuses}));
@@ -107,13 +124,24 @@ mod tests {
         };
         let r = check(&h);
         assert!(matches!(r[0].2, Ok(Some(_))));
-        assert!(r[1].2.as_ref().unwrap_err().contains("already used for speak"));
-        assert!(r[2].2.as_ref().unwrap_err().contains("not a valid shortcut"));
+        assert!(r[1]
+            .2
+            .as_ref()
+            .unwrap_err()
+            .contains("already used for speak"));
+        assert!(r[2]
+            .2
+            .as_ref()
+            .unwrap_err()
+            .contains("not a valid shortcut"));
     }
 
     #[test]
     fn empty_means_disabled() {
-        let h = Hotkeys { speak: String::new(), ..Hotkeys::default() };
+        let h = Hotkeys {
+            speak: String::new(),
+            ..Hotkeys::default()
+        };
         let r = check(&h);
         assert!(matches!(r[0].2, Ok(None)));
         assert!(matches!(r[1].2, Ok(Some(_))));

@@ -43,7 +43,9 @@ pub fn headless_reason() -> Option<String> {
     if cfg!(target_os = "linux") {
         let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
         if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
-            return Some(headless_message("no display (DISPLAY and WAYLAND_DISPLAY are unset)"));
+            return Some(headless_message(
+                "no display (DISPLAY and WAYLAND_DISPLAY are unset)",
+            ));
         }
     }
     None
@@ -69,7 +71,10 @@ pub fn show_settings(app: &AppHandle) {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HARK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs the app. Returns only on failure to start (or from the download child).
@@ -91,7 +96,12 @@ pub fn run() -> ExitCode {
     let loaded = store.load();
     let tiny = std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1");
     let initial = loaded.settings.clone();
-    let state = state::AppState::new(store, loaded.settings, loaded.notice.into_iter().collect(), tiny);
+    let state = state::AppState::new(
+        store,
+        loaded.settings,
+        loaded.notice.into_iter().collect(),
+        tiny,
+    );
     let open_settings = args.iter().any(|a| a == SETTINGS_FLAG);
 
     let builder = tauri::Builder::default()
@@ -176,7 +186,9 @@ pub fn run() -> ExitCode {
         }
     };
     app.run(|app, ev| match ev {
-        RunEvent::ExitRequested { api, code: None, .. } => api.prevent_exit(),
+        RunEvent::ExitRequested {
+            api, code: None, ..
+        } => api.prevent_exit(),
         RunEvent::Exit => {
             if let Some(b) = state::lock(&app.state::<state::AppState>().bridge).take() {
                 let _ = b.shutdown();

@@ -28,7 +28,13 @@ pub fn installed() -> Result<ModelChoice, String> {
         voices: dir.voices_dir(),
         lexicons: dir.lexicons_dir(),
     };
-    if let ModelChoice::Assets { weights, config, voices, lexicons } = &choice {
+    if let ModelChoice::Assets {
+        weights,
+        config,
+        voices,
+        lexicons,
+    } = &choice
+    {
         for p in [weights, config, voices, lexicons] {
             if !p.exists() {
                 return Err(format!("{} is missing", p.display()));
@@ -63,7 +69,9 @@ pub fn fetch_child() -> i32 {
             hark_assets::Progress::Advance { what, bytes } => {
                 serde_json::json!({"type": "advance", "what": what, "bytes": bytes})
             }
-            hark_assets::Progress::Done { what } => serde_json::json!({"type": "done", "what": what}),
+            hark_assets::Progress::Done { what } => {
+                serde_json::json!({"type": "done", "what": what})
+            }
             hark_assets::Progress::Note(n) => serde_json::json!({"type": "note", "message": n}),
         };
         let _ = writeln!(out, "{line}");
@@ -72,7 +80,10 @@ pub fn fetch_child() -> i32 {
     match hark_assets::fetch(&dir, &hark_assets::FetchOptions::default(), &mut progress) {
         Ok(_) => 0,
         Err(e) => {
-            println!("{}", serde_json::json!({"type": "error", "message": e.to_string()}));
+            println!(
+                "{}",
+                serde_json::json!({"type": "error", "message": e.to_string()})
+            );
             1
         }
     }
@@ -97,7 +108,11 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         s.engine = EngineStatus::Downloading;
         s.download = Default::default();
     });
-    tray::set_state(app, TrayState::Loading, Some("hark: downloading the voice model…"));
+    tray::set_state(
+        app,
+        TrayState::Loading,
+        Some("hark: downloading the voice model…"),
+    );
     let stdout = child.stdout.take().expect("piped stdout");
     let cancel = st.cancel_download.clone();
     let app2 = app.clone();
@@ -121,8 +136,13 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         let mut totals = std::collections::HashMap::<String, u64>::new();
         let mut last_error = None;
         let mut last_tip = std::time::Instant::now();
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
             let what = v["what"].as_str().unwrap_or_default().to_string();
             match v["type"].as_str() {
                 Some("start") => {
@@ -140,9 +160,15 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
                         last_tip = std::time::Instant::now();
                         let d = lock(&st.status).download.clone();
                         let tip = if d.total > 0 {
-                            format!("hark: downloading the voice model, {}%", d.done * 100 / d.total.max(1))
+                            format!(
+                                "hark: downloading the voice model, {}%",
+                                d.done * 100 / d.total.max(1)
+                            )
                         } else {
-                            format!("hark: downloading the voice model, {} MB", d.done / 1_000_000)
+                            format!(
+                                "hark: downloading the voice model, {} MB",
+                                d.done / 1_000_000
+                            )
                         };
                         tray::set_tooltip(&app, &tip);
                     }
@@ -167,9 +193,16 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
                 s.engine = EngineStatus::NeedsModel;
                 s.download.message = Some("Download cancelled; start it again to resume.".into());
             });
-            tray::set_state(&app, TrayState::Idle, Some("hark: voice model not installed"));
+            tray::set_state(
+                &app,
+                TrayState::Idle,
+                Some("hark: voice model not installed"),
+            );
         } else {
-            fail(&app, last_error.unwrap_or_else(|| "the download failed".into()));
+            fail(
+                &app,
+                last_error.unwrap_or_else(|| "the download failed".into()),
+            );
         }
     });
     Ok(())
@@ -182,10 +215,16 @@ fn fail(app: &AppHandle, msg: String) {
         s.download.message = Some(msg.clone());
     });
     st.notice(app, format!("Model download failed: {msg}"));
-    tray::set_state(app, TrayState::Idle, Some("hark: voice model not installed"));
+    tray::set_state(
+        app,
+        TrayState::Idle,
+        Some("hark: voice model not installed"),
+    );
 }
 
 /// Asks a running download to stop.
 pub fn cancel_download(app: &AppHandle) {
-    app.state::<AppState>().cancel_download.store(true, Ordering::SeqCst);
+    app.state::<AppState>()
+        .cancel_download
+        .store(true, Ordering::SeqCst);
 }

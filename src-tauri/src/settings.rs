@@ -76,7 +76,11 @@ pub struct BridgeSettings {
 
 impl Default for BridgeSettings {
     fn default() -> Self {
-        BridgeSettings { enabled: true, port: DEFAULT_BRIDGE_PORT, allowed_extension_ids: Vec::new() }
+        BridgeSettings {
+            enabled: true,
+            port: DEFAULT_BRIDGE_PORT,
+            allowed_extension_ids: Vec::new(),
+        }
     }
 }
 
@@ -121,10 +125,16 @@ impl Settings {
     /// Checks ranges; returns a message naming the bad field.
     pub fn validate(&self) -> Result<(), SettingsError> {
         if !(0.5..=2.0).contains(&self.speed) || !self.speed.is_finite() {
-            return Err(SettingsError::Invalid(format!("speed {} is outside 0.5–2.0", self.speed)));
+            return Err(SettingsError::Invalid(format!(
+                "speed {} is outside 0.5–2.0",
+                self.speed
+            )));
         }
         if !(0.0..=1.0).contains(&self.volume) || !self.volume.is_finite() {
-            return Err(SettingsError::Invalid(format!("volume {} is outside 0–1", self.volume)));
+            return Err(SettingsError::Invalid(format!(
+                "volume {} is outside 0–1",
+                self.volume
+            )));
         }
         if self.voice.trim().is_empty() {
             return Err(SettingsError::Invalid("voice is empty".into()));
@@ -191,7 +201,10 @@ impl Store {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Loaded { settings: Settings::default(), notice: None }
+                return Loaded {
+                    settings: Settings::default(),
+                    notice: None,
+                }
             }
             Err(e) => return self.replace_corrupt(&format!("could not be read ({e})")),
         };
@@ -238,7 +251,10 @@ impl Store {
             ),
         };
         tracing::warn!("{notice}");
-        Loaded { settings: Settings::default(), notice: Some(notice) }
+        Loaded {
+            settings: Settings::default(),
+            notice: Some(notice),
+        }
     }
 
     /// Validates and writes the settings atomically (temp file + rename).
@@ -274,7 +290,10 @@ pub fn apply_dictionary(text: &str, dict: &[DictEntry]) -> String {
         rest = &rest[start..];
         let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
         let word = &rest[..end];
-        match dict.iter().find(|e| e.word.trim().to_lowercase() == word.to_lowercase()) {
+        match dict
+            .iter()
+            .find(|e| e.word.trim().to_lowercase() == word.to_lowercase())
+        {
             Some(e) => out.push_str(e.say.trim()),
             None => out.push_str(word),
         }
@@ -299,8 +318,15 @@ mod tests {
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("nested"));
-        let mut s = Settings { voice: "bm_george".into(), speed: 1.5, ..Settings::default() };
-        s.dictionary.push(DictEntry { word: "Tauri".into(), say: "tow ree".into() });
+        let mut s = Settings {
+            voice: "bm_george".into(),
+            speed: 1.5,
+            ..Settings::default()
+        };
+        s.dictionary.push(DictEntry {
+            word: "Tauri".into(),
+            say: "tow ree".into(),
+        });
         s.hotkeys.skip = String::new();
         store.save(&s).unwrap();
         let text = std::fs::read_to_string(store.path()).unwrap();
@@ -346,7 +372,11 @@ mod tests {
         let store = Store::new(dir.path());
         std::fs::write(store.path(), br#"{"voice":"af_bella"}"#).unwrap();
         assert_eq!(store.load().settings.voice, "af_heart");
-        std::fs::write(store.path(), br#"{"version":7,"voice":"af_bella","new_thing":1}"#).unwrap();
+        std::fs::write(
+            store.path(),
+            br#"{"version":7,"voice":"af_bella","new_thing":1}"#,
+        )
+        .unwrap();
         let loaded = store.load();
         assert_eq!(loaded.settings.voice, "af_bella");
         assert!(loaded.notice.unwrap().contains("newer"));
@@ -356,19 +386,32 @@ mod tests {
     fn save_rejects_bad_values() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let bad = Settings { speed: 0.1, ..Settings::default() };
+        let bad = Settings {
+            speed: 0.1,
+            ..Settings::default()
+        };
         assert!(matches!(store.save(&bad), Err(SettingsError::Invalid(_))));
         let mut bad = Settings::default();
         bad.bridge.allowed_extension_ids.push("not-an-id".into());
-        assert!(store.save(&bad).unwrap_err().to_string().contains("not-an-id"));
+        assert!(store
+            .save(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("not-an-id"));
         assert!(!store.path().exists());
     }
 
     #[test]
     fn dictionary_replaces_whole_words_only() {
         let dict = vec![
-            DictEntry { word: "tauri".into(), say: "tow ree".into() },
-            DictEntry { word: "GIF".into(), say: "jiff".into() },
+            DictEntry {
+                word: "tauri".into(),
+                say: "tow ree".into(),
+            },
+            DictEntry {
+                word: "GIF".into(),
+                say: "jiff".into(),
+            },
         ];
         assert_eq!(
             apply_dictionary("Tauri apps, a gif, Tauris and gifts.", &dict),

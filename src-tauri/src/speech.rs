@@ -46,9 +46,21 @@ fn output() -> Output {
 
 fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfig {
     let (model, lexicons, voices_dir) = match choice {
-        ModelChoice::Tiny(seed) => (ModelSource::Tiny { seed: *seed }, model::lexicons_if_installed(), None),
-        ModelChoice::Assets { weights, config, voices, lexicons } => (
-            ModelSource::Files { weights: weights.clone(), config: config.clone() },
+        ModelChoice::Tiny(seed) => (
+            ModelSource::Tiny { seed: *seed },
+            model::lexicons_if_installed(),
+            None,
+        ),
+        ModelChoice::Assets {
+            weights,
+            config,
+            voices,
+            lexicons,
+        } => (
+            ModelSource::Files {
+                weights: weights.clone(),
+                config: config.clone(),
+            },
             Some(lexicons.clone()),
             Some(voices.clone()),
         ),
@@ -76,13 +88,20 @@ pub fn start_engine(app: AppHandle, choice: ModelChoice) {
                 s.engine = EngineStatus::Loading;
                 s.engine_error = None;
             });
-            tray::set_state(&app, TrayState::Loading, Some("hark: loading the voice model…"));
+            tray::set_state(
+                &app,
+                TrayState::Loading,
+                Some("hark: loading the voice model…"),
+            );
             let settings = st.settings();
             let t0 = std::time::Instant::now();
             let mut started = Engine::start(engine_config(&choice, &settings, output()));
             if let Err(e) = &started {
                 if matches!(output(), Output::Device) {
-                    st.notice(&app, format!("No sound device could be opened ({e}); speech is silent."));
+                    st.notice(
+                        &app,
+                        format!("No sound device could be opened ({e}); speech is silent."),
+                    );
                     started = Engine::start(engine_config(&choice, &settings, Output::Null));
                 }
             }
@@ -172,7 +191,10 @@ pub fn restart_bridge(app: &AppHandle) {
     };
     if !s.bridge.enabled {
         st.update_status(app, |x| {
-            x.bridge = crate::state::BridgeStatus { token: Some(token), ..Default::default() }
+            x.bridge = crate::state::BridgeStatus {
+                token: Some(token),
+                ..Default::default()
+            }
         });
         return;
     }
@@ -197,7 +219,10 @@ pub fn restart_bridge(app: &AppHandle) {
             });
         }
         Err(e) => {
-            let msg = format!("The browser bridge could not start on port {}: {e}", s.bridge.port);
+            let msg = format!(
+                "The browser bridge could not start on port {}: {e}",
+                s.bridge.port
+            );
             st.update_status(app, |x| {
                 x.bridge = crate::state::BridgeStatus {
                     error: Some(msg.clone()),
@@ -215,7 +240,11 @@ pub fn voice_entries(app: &AppHandle) -> Vec<VoiceEntry> {
     let st = app.state::<AppState>();
     match st.engine() {
         Some(e) => voices::entries(e.voices().into_iter().map(|v| {
-            let grade = if v.grade == "?" { String::new() } else { v.grade };
+            let grade = if v.grade == "?" {
+                String::new()
+            } else {
+                v.grade
+            };
             (v.name, v.lang, v.gender, grade)
         })),
         None => Vec::new(),
@@ -244,7 +273,10 @@ pub fn speak_text(app: &AppHandle, text: &str, source: &str) {
     let spoken = apply_dictionary(text, &s.dictionary);
     let id = engine.speak(
         &spoken,
-        SpeakOptions { voice: Some(s.voice.clone()), speed: Some(s.speed) },
+        SpeakOptions {
+            voice: Some(s.voice.clone()),
+            speed: Some(s.speed),
+        },
     );
     st.log_event(serde_json::json!({
         "type": "speak", "id": id, "source": source, "text": text, "spoken": spoken,
@@ -254,7 +286,9 @@ pub fn speak_text(app: &AppHandle, text: &str, source: &str) {
 
 fn model_not_ready(st: &AppState) -> String {
     match lock(&st.status).engine {
-        EngineStatus::NeedsModel => "The voice model isn't installed yet: open Settings to download it.".into(),
+        EngineStatus::NeedsModel => {
+            "The voice model isn't installed yet: open Settings to download it.".into()
+        }
         EngineStatus::Downloading => "The voice model is still downloading.".into(),
         EngineStatus::Failed => "The voice model failed to load: see Settings.".into(),
         _ => "The voice model is still loading.".into(),
@@ -281,7 +315,10 @@ pub fn speak_selection_or_stop(app: &AppHandle) {
             };
             speak_text(&app, &text, src)
         }
-        None => notify(&app, "Nothing to read: select some text (or copy it) first."),
+        None => notify(
+            &app,
+            "Nothing to read: select some text (or copy it) first.",
+        ),
     });
 }
 
@@ -333,7 +370,10 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> Result<(), String> {
 /// Decides which model to load: the tiny test model, installed assets, or none yet.
 pub fn choose_model() -> Result<ModelChoice, String> {
     if std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1") {
-        let seed = std::env::var("HARK_TINY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+        let seed = std::env::var("HARK_TINY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7);
         return Ok(ModelChoice::Tiny(seed));
     }
     model::installed()

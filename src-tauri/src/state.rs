@@ -128,7 +128,11 @@ impl AppState {
     pub fn new(store: Store, settings: Settings, notices: Vec<String>, tiny: bool) -> Self {
         let event_log = std::env::var_os("HARK_EVENT_LOG").and_then(|p| {
             let p = PathBuf::from(p);
-            match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&p)
+            {
                 Ok(f) => Some(Mutex::new(f)),
                 Err(e) => {
                     tracing::warn!("HARK_EVENT_LOG {}: {e}", p.display());
@@ -160,7 +164,10 @@ impl AppState {
 
     /// The engine, if loaded.
     pub fn engine(&self) -> Option<hark_engine::Engine> {
-        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// A copy of the settings.

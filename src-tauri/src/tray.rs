@@ -105,7 +105,10 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
             None::<&str>,
         )?);
     }
-    let refs: Vec<&dyn IsMenuItem<Wry>> = speed_items.iter().map(|b| b as &dyn IsMenuItem<Wry>).collect();
+    let refs: Vec<&dyn IsMenuItem<Wry>> = speed_items
+        .iter()
+        .map(|b| b as &dyn IsMenuItem<Wry>)
+        .collect();
     let speed_menu = Submenu::with_id_and_items(app, "speed", "Speed", true, &refs)?;
 
     let sep = || PredefinedMenuItem::separator(app);
@@ -140,7 +143,9 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
 pub fn rebuild_menu(app: &AppHandle) {
     let a = app.clone();
     let _ = app.run_on_main_thread(move || {
-        let Some(tray) = a.tray_by_id(TRAY_ID) else { return };
+        let Some(tray) = a.tray_by_id(TRAY_ID) else {
+            return;
+        };
         match build_menu(&a) {
             Ok(m) => {
                 if let Err(e) = tray.set_menu(Some(m)) {
@@ -192,7 +197,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             let mut s = st.settings();
             if let Some(v) = id.strip_prefix("voice:") {
                 s.voice = v.to_string();
-            } else if let Some(sp) = id.strip_prefix("speed:").and_then(|x| x.parse::<f32>().ok()) {
+            } else if let Some(sp) = id
+                .strip_prefix("speed:")
+                .and_then(|x| x.parse::<f32>().ok())
+            {
                 s.speed = sp;
             } else {
                 return;

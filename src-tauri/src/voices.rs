@@ -16,8 +16,13 @@ pub struct VoiceEntry {
 }
 
 /// Group order in menus.
-pub const GROUPS: [&str; 5] =
-    ["American · female", "American · male", "British · female", "British · male", "Other"];
+pub const GROUPS: [&str; 5] = [
+    "American · female",
+    "American · male",
+    "British · female",
+    "British · male",
+    "Other",
+];
 
 /// Group of a voice from its language and gender ("en-us"/"en-gb", "female"/"male").
 pub fn group_of(lang: &str, gender: &str) -> &'static str {
@@ -54,7 +59,9 @@ pub fn label_of(name: &str, grade: &str) -> String {
 }
 
 /// Builds entries and sorts them by group order, then by grade (best first), then name.
-pub fn entries(voices: impl IntoIterator<Item = (String, String, String, String)>) -> Vec<VoiceEntry> {
+pub fn entries(
+    voices: impl IntoIterator<Item = (String, String, String, String)>,
+) -> Vec<VoiceEntry> {
     let mut v: Vec<VoiceEntry> = voices
         .into_iter()
         .map(|(name, lang, gender, grade)| VoiceEntry {
@@ -67,7 +74,9 @@ pub fn entries(voices: impl IntoIterator<Item = (String, String, String, String)
     v.sort_by(|a, b| {
         let ga = GROUPS.iter().position(|g| *g == a.group);
         let gb = GROUPS.iter().position(|g| *g == b.group);
-        ga.cmp(&gb).then(grade_rank(&a.grade).cmp(&grade_rank(&b.grade))).then(a.name.cmp(&b.name))
+        ga.cmp(&gb)
+            .then(grade_rank(&a.grade).cmp(&grade_rank(&b.grade)))
+            .then(a.name.cmp(&b.name))
     });
     v
 }
@@ -107,7 +116,17 @@ mod tests {
             v("bf_emma", "en-gb", "female", "B-"),
         ]);
         let names: Vec<_> = e.iter().map(|x| x.name.as_str()).collect();
-        assert_eq!(names, ["af_heart", "af_bella", "am_adam", "bf_emma", "bm_george", "ff_siwis"]);
+        assert_eq!(
+            names,
+            [
+                "af_heart",
+                "af_bella",
+                "am_adam",
+                "bf_emma",
+                "bm_george",
+                "ff_siwis"
+            ]
+        );
         assert_eq!(e[0].label, "Heart (A)");
         assert_eq!(e[0].group, "American · female");
         assert_eq!(e[5].group, "Other");

@@ -1,0 +1,36 @@
+//! Without a display the app must not crash: a clear message pointing at `hark serve`, non-zero exit.
+
+use std::process::Command;
+
+#[test]
+fn no_display_exits_with_a_pointer_to_hark_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hark-app"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HARK_CONFIG_DIR", dir.path())
+        .env("HARK_TINY_MODEL", "1")
+        .output()
+        .expect("run hark-app");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("hark serve"), "stderr: {stderr}");
+    assert!(stderr.contains("no display"), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+#[test]
+fn unreachable_display_exits_cleanly_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hark-app"))
+        .env("DISPLAY", ":987")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HARK_CONFIG_DIR", dir.path())
+        .env("HARK_TINY_MODEL", "1")
+        .output()
+        .expect("run hark-app");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("hark serve"), "stderr: {stderr}");
+}
