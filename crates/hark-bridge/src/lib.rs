@@ -165,25 +165,29 @@ impl AppState {
 }
 
 /// The whole HTTP surface: routes, then the layers (outermost last).
+///
+/// Read-only endpoints answer POST as well as GET: Chrome sends no `Origin` on
+/// an extension's GET requests (only on POST), so the extension uses POST to be
+/// recognised by its origin instead of needing the token.
 fn router(state: Arc<AppState>) -> Router {
     use api::Control;
     use axum::middleware::{from_fn, from_fn_with_state};
     let control = |what: Control| move |State(st): State<Arc<AppState>>| api::control(st, what);
     let v1 = Router::new()
-        .route("/health", get(api::health))
-        .route("/version", get(api::version))
-        .route("/voices", get(api::voices))
-        .route("/state", get(api::state))
+        .route("/health", get(api::health).post(api::health))
+        .route("/version", get(api::version).post(api::version))
+        .route("/voices", get(api::voices).post(api::voices))
+        .route("/state", get(api::state).post(api::state))
         .route("/speak", post(api::speak))
         .route("/stop", post(control(Control::Stop)))
         .route("/pause", post(control(Control::Pause)))
         .route("/resume", post(control(Control::Resume)))
         .route("/skip", post(control(Control::Skip)))
         .route("/previous", post(control(Control::Previous)))
-        .route("/events", get(api::events))
+        .route("/events", get(api::events).post(api::events))
         .route("/synthesize", post(api::synthesize))
         .route("/audio/speech", post(openai::speech))
-        .route("/models", get(openai::models));
+        .route("/models", get(openai::models).post(openai::models));
     Router::new()
         .nest("/v1", v1)
         .fallback(api::not_found)

@@ -1,0 +1,261 @@
+// hark service worker: context menu, keyboard commands, popup actions and the
+// chrome.ttsEngine voices, all talking to the hark bridge on 127.0.0.1.
+import * as bridge from './bridge.js';
+
+const MENU_SELECTION = 'hark-read-selection';
+const MENU_PAGE = 'hark-read-page';
+
+// ---- bridge events (one SSE connection while something is being read) ----
+
+/** Utterance id → { onEvent(ev) }. */
+const listeners = new Map();
+/** Events that arrived before their utterance was registered (id → events). */
+const early = new Map();
+let events = null; // { ready: Promise, abort: AbortController }
+
+function ensureEvents() {
+  if (events) return events.ready;
+  const abort = new AbortController();
+  let opened;
+  let failed;
+  const ready = new Promise((res, rej) => ((opened = res), (failed = rej)));
+  events = { ready, abort };
+  bridge
+    .readEvents(dispatch, { signal: abort.signal, onOpen: opened })
+    .catch((e) => failed(e))
+    .finally(() => {
+      if (events && events.abort === abort) events = null;
+      failed(new bridge.BridgeError('event stream closed', 0, 'closed'));
+    });
+  return ready;
+}
+
+function dispatch(ev) {
+  if (ev.id === undefined || ev.id === null) return;
+  const l = listeners.get(ev.id);
+  if (l) {
+    l.onEvent(ev);
+  } else {
+    if (!early.has(ev.id)) early.set(ev.id, []);
+    early.get(ev.id).push(ev);
+    if (early.size > 64) early.delete(early.keys().next().value);
+  }
+  if (['finished', 'cancelled', 'error'].includes(ev.type)) {
+    listeners.delete(ev.id);
+    if (listeners.size === 0 && events) {
+      events.abort.abort();
+      events = null;
+    }
+  }
+}
+
+function listen(id, onEvent) {
+  listeners.set(id, { onEvent });
+  const queued = early.get(id) || [];
+  early.delete(id);
+  for (const ev of queued) dispatch(ev);
+}
+
+/** Queues `text` on the bridge; returns the utterance id. */
+async function speak(text, { voice, speed } = {}) {
+  const s = await bridge.settings();
+  const body = { text: bridge.wellFormed(text) };
+  const v = voice ?? s.voice;
+  if (v) body.voice = v;
+  const sp = speed ?? s.speed;
+  if (sp && sp !== 1) body.speed = Math.min(2, Math.max(0.5, Number(sp)));
+  await ensureEvents();
+  const { id } = await bridge.json('/v1/speak', { method: 'POST', body });
+  return id;
+}
+
+// ---- status ----
+
+async function setStatus(error) {
+  if (error) {
+    await chrome.action.setBadgeBackgroundColor({ color: '#b00020' });
+    await chrome.action.setBadgeText({ text: error.code === 'not_running' ? 'off' : '!' });
+    await chrome.action.setTitle({ title: `hark: ${error.message}` });
+  } else {
+    await chrome.action.setBadgeText({ text: '' });
+    await chrome.action.setTitle({ title: 'hark' });
+  }
+}
+
+// ---- reading in a tab, with word highlighting ----
+
+async function inject(tabId) {
+  await chrome.scripting.executeScript({ target: { tabId }, files: ['content.js'] });
+}
+
+function sendToTab(tabId, msg) {
+  return chrome.tabs.sendMessage(tabId, msg).catch(() => {});
+}
+
+/**
+ * Reads the selection (mode 'selection') or the main text (mode 'page') of a tab.
+ * `fallbackText` (the context menu's selectionText) is used when the page cannot
+ * be scripted (then there is no highlighting). Resolves to { id, text }.
+ */
+async function readInTab(tabId, mode, fallbackText) {
+  let text = '';
+  let injected = false;
+  try {
+    await inject(tabId);
+    injected = true;
+    const r = await chrome.tabs.sendMessage(tabId, { hark: 'collect', mode });
+    text = (r && r.text) || '';
+  } catch (e) {
+    console.info('hark: cannot script this tab, reading without highlighting', e && e.message);
+  }
+  if (!text.trim()) text = fallbackText || '';
+  if (!text.trim() && mode === 'selection' && injected) {
+    return readInTab(tabId, 'page');
+  }
+  if (!text.trim()) {
+    const err = new bridge.BridgeError('nothing to read here', 0, 'empty');
+    if (injected) sendToTab(tabId, { hark: 'status', message: err.message });
+    throw err;
+  }
+  try {
+    await bridge.call('/v1/stop', { method: 'POST' }).catch(() => {});
+    const id = await speak(text);
+    await setStatus(null);
+    if (injected) {
+      listen(id, (ev) => {
+        if (ev.type === 'word') sendToTab(tabId, { hark: 'word', start: ev.src.start, end: ev.src.end });
+        else if (['finished', 'cancelled', 'error'].includes(ev.type)) sendToTab(tabId, { hark: 'clear' });
+        if (ev.type === 'error') sendToTab(tabId, { hark: 'status', message: ev.message });
+      });
+    }
+    return { id, text };
+  } catch (e) {
+    await setStatus(e);
+    if (injected) sendToTab(tabId, { hark: 'status', message: e.message });
+    throw e;
+  }
+}
+
+async function onContextMenu(info, tab) {
+  if (!tab || tab.id === undefined) return null;
+  if (info.menuItemId === MENU_SELECTION) return readInTab(tab.id, 'selection', info.selectionText);
+  if (info.menuItemId === MENU_PAGE) return readInTab(tab.id, 'page');
+  return null;
+}
+
+async function activeTab() {
+  const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+  return tab;
+}
+
+async function control(what) {
+  try {
+    const r = await bridge.json(`/v1/${what}`, { method: 'POST' });
+    await setStatus(null);
+    return r;
+  } catch (e) {
+    await setStatus(e);
+    throw e;
+  }
+}
+
+chrome.runtime.onInstalled.addListener(() => {
+  chrome.contextMenus.removeAll(() => {
+    chrome.contextMenus.create({ id: MENU_SELECTION, title: 'Read with hark', contexts: ['selection'] });
+    chrome.contextMenus.create({ id: MENU_PAGE, title: 'Read this page with hark', contexts: ['page'] });
+  });
+});
+
+chrome.contextMenus.onClicked.addListener((info, tab) => {
+  onContextMenu(info, tab).catch((e) => console.warn('hark:', e.message));
+});
+
+chrome.commands.onCommand.addListener(async (command, tab) => {
+  tab = tab || (await activeTab());
+  try {
+    if (command === 'read-selection' && tab) await readInTab(tab.id, 'selection');
+    if (command === 'stop-reading') await control('stop');
+  } catch (e) {
+    console.warn('hark:', e.message);
+  }
+});
+
+// Popup actions that need the tab.
+chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
+  if (!msg || !msg.popup) return false;
+  (async () => {
+    const tab = await activeTab();
+    if (!tab) throw new Error('no active tab');
+    return readInTab(tab.id, msg.popup === 'read-page' ? 'page' : 'selection');
+  })().then(
+    (r) => reply({ ok: true, id: r.id }),
+    (e) => reply({ ok: false, error: e.message }),
+  );
+  return true;
+});
+
+// ---- chrome.ttsEngine: the hark voices for any page or extension using chrome.tts ----
+
+let ttsId = null;
+
+function voiceOf(voiceName) {
+  return voiceName && voiceName.startsWith('hark ') ? voiceName.slice(5) : undefined;
+}
+
+chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) => {
+  const text = bridge.wellFormed(utterance);
+  const map = bridge.byteToUtf16(text);
+  const at = (b) => map[Math.min(b, map.length - 1)];
+  const send = (ev) => {
+    try {
+      sendTtsEvent(ev);
+    } catch (e) {
+      console.warn('hark: tts event', ev.type, e.message);
+    }
+  };
+  try {
+    const rate = Number(options.rate ?? 1);
+    const id = await speak(text, { voice: voiceOf(options.voiceName), speed: Number.isFinite(rate) ? rate : 1 });
+    ttsId = id;
+    listen(id, (ev) => {
+      switch (ev.type) {
+        case 'started':
+          send({ type: 'start', charIndex: 0 });
+          break;
+        case 'sentence':
+          send({ type: 'sentence', charIndex: at(ev.src.start) });
+          break;
+        case 'word':
+          send({ type: 'word', charIndex: at(ev.src.start), length: at(ev.src.end) - at(ev.src.start) });
+          break;
+        case 'paused':
+          send({ type: 'pause' });
+          break;
+        case 'resumed':
+          send({ type: 'resume' });
+          break;
+        case 'finished':
+          send({ type: 'end', charIndex: text.length });
+          break;
+        case 'error':
+          send({ type: 'error', errorMessage: ev.message });
+          break;
+      }
+      if (['finished', 'cancelled', 'error'].includes(ev.type) && ttsId === id) ttsId = null;
+    });
+    await setStatus(null);
+  } catch (e) {
+    await setStatus(e);
+    send({ type: 'error', errorMessage: e.message });
+  }
+});
+
+chrome.ttsEngine.onStop.addListener(() => {
+  if (ttsId !== null) control('stop').catch(() => {});
+  ttsId = null;
+});
+chrome.ttsEngine.onPause.addListener(() => control('pause').catch(() => {}));
+chrome.ttsEngine.onResume.addListener(() => control('resume').catch(() => {}));
+
+// For the browser tests and debugging from the service worker console.
+globalThis.hark = { onContextMenu, readInTab, control, speak, MENU_SELECTION, MENU_PAGE };

@@ -1,0 +1,299 @@
+// The hark extension in real headless Chromium against a real hark bridge
+// (tiny random model, null audio output). Run with tests/extension/run.sh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const EXT = path.join(REPO, 'extension');
+const SERVER_BIN =
+  process.env.HARK_BRIDGE_TEST_SERVER ||
+  path.join(process.env.CARGO_TARGET_DIR || path.join(REPO, 'target'), 'debug/examples/bridge-test-server');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let server, bridge, pages, context, sw, userDir, events;
+const log = [];
+
+/** The extension id Chrome derives from the manifest key. */
+function idFromKey(keyB64) {
+  const hex = createHash('sha256').update(Buffer.from(keyB64, 'base64')).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode('a'.charCodeAt(0) + parseInt(c, 16))).join('');
+}
+
+/** Collects the bridge's Server-Sent Events (read with the token, like a script would). */
+function collectEvents(port, token) {
+  const abort = new AbortController();
+  const done = (async () => {
+    const resp = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    assert.equal(resp.status, 200);
+    let buf = '';
+    const dec = new TextDecoder();
+    for await (const chunk of resp.body) {
+      buf += dec.decode(chunk, { stream: true });
+      let end;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('');
+        if (data) log.push(JSON.parse(data));
+      }
+    }
+  })().catch((e) => {
+    if (e.name !== 'AbortError') throw e;
+  });
+  return { stop: () => abort.abort(), done };
+}
+
+async function waitFor(pred, what, ms = 60000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = pred();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const utterance = (id) => waitFor(() => log.find((e) => e.type === 'utterance' && e.id === id), `utterance ${id}`);
+const ended = (id) =>
+  waitFor(() => log.find((e) => e.id === id && ['finished', 'cancelled', 'error'].includes(e.type)), `end of ${id}`);
+/** Slice of `text` by UTF-8 byte offsets (the bridge's source ranges). */
+const bytes = (text, a, b) => Buffer.from(text, 'utf8').subarray(a, b).toString('utf8');
+
+before(async () => {
+  // The real bridge.
+  server = spawn(SERVER_BIN, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    server.on('error', (e) => reject(new Error(`cannot start ${SERVER_BIN}: ${e.message} (run tests/extension/run.sh)`)));
+    server.on('exit', (c) => reject(new Error(`bridge test server exited with ${c}`)));
+    createInterface({ input: server.stdout }).once('line', resolve);
+  });
+  bridge = JSON.parse(line);
+  events = collectEvents(bridge.port, bridge.token);
+
+  // Test pages, from 127.0.0.1 like the bridge.
+  pages = http.createServer((req, res) => {
+    try {
+      const body = readFileSync(path.join(HERE, 'fixtures', path.basename(req.url)));
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => pages.listen(0, '127.0.0.1', r));
+
+  userDir = mkdtempSync(path.join(tmpdir(), 'hark-ext-'));
+  context = await chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM,
+    headless: false,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      `--disable-extensions-except=${EXT}`,
+      `--load-extension=${EXT}`,
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 30000 }));
+  await sw.evaluate((port) => chrome.storage.local.set({ port }), bridge.port);
+});
+
+after(async () => {
+  await context?.close();
+  events?.stop();
+  pages?.close();
+  if (server) {
+    server.stdin.end();
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+  }
+  if (userDir) rmSync(userDir, { recursive: true, force: true });
+});
+
+const pageUrl = (name) => `http://127.0.0.1:${pages.address().port}/${name}`;
+
+async function openPage(name) {
+  const page = await context.newPage();
+  await page.goto(pageUrl(name));
+  return page;
+}
+
+/** Runs a context-menu click in the service worker for the tab showing `url`. */
+function clickMenu(url, menu, selectionText) {
+  return sw.evaluate(
+    async ({ url, menu, selectionText }) => {
+      const tabs = await chrome.tabs.query({});
+      const tab = tabs.find((t) => t.url === url);
+      const r = await hark.onContextMenu({ menuItemId: hark[menu], selectionText }, tab);
+      return r && { id: r.id, text: r.text };
+    },
+    { url, menu, selectionText },
+  );
+}
+
+test('the extension id comes from the manifest key and matches the bridge', async () => {
+  const manifest = JSON.parse(readFileSync(path.join(EXT, 'manifest.json'), 'utf8'));
+  const id = idFromKey(manifest.key);
+  assert.ok(sw.url().startsWith(`chrome-extension://${id}/`), sw.url());
+  const lib = readFileSync(path.join(REPO, 'crates/hark-bridge/src/lib.rs'), 'utf8');
+  assert.match(lib, new RegExp(`pub const EXTENSION_ID: &str = "${id}";`));
+});
+
+test('selection -> context menu -> the bridge gets exactly the selected text', async () => {
+  const page = await openPage('article.html');
+  const selected = await page.evaluate(() => {
+    const p = document.querySelector('#p3');
+    const r = document.createRange();
+    r.setStart(p.firstChild, 'Scientists '.length);
+    r.setEnd(p.querySelector('em').nextSibling, ' earlier'.length);
+    getSelection().removeAllRanges();
+    getSelection().addRange(r);
+    return getSelection().toString();
+  });
+  assert.equal(selected, 'measuring the flow have found that spring floods now come two weeks earlier');
+  const r = await clickMenu(page.url(), 'MENU_SELECTION', selected);
+  assert.equal(r.text, selected);
+  const u = await utterance(r.id);
+  assert.equal(u.text, selected);
+  await ended(r.id);
+  await page.close();
+});
+
+test('"Read this page" reads the article, not menus, banners, sidebars or footers', async () => {
+  const page = await openPage('article.html');
+  const r = await clickMenu(page.url(), 'MENU_PAGE');
+  const { text } = await utterance(r.id);
+  for (const p of ['p1', 'p2', 'p3', 'p4']) {
+    const want = (await page.textContent(`#${p}`)).trim();
+    assert.ok(text.includes(want), `missing ${p}: ${want}\nread: ${text}`);
+  }
+  assert.ok(text.includes('Quiet Rivers of the North'), 'the article title is read');
+  for (const junk of ['Home', 'About us', 'Daily Fixture', 'cookies', 'Trending', 'Sidebar headline', 'Related stories', 'Copyright']) {
+    assert.ok(!text.includes(junk), `read "${junk}": ${text}`);
+  }
+  await ended(r.id);
+  await page.close();
+});
+
+test('word highlights follow the bridge word events', async () => {
+  const page = await openPage('article.html');
+  const before = await page.evaluate(() => document.body.textContent);
+  // Record every highlight span the extension adds (observed from the page's own world).
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver((muts) => {
+      for (const m of muts)
+        for (const n of m.addedNodes)
+          if (n.nodeType === 1 && n.classList.contains('hark-word')) window.__seen.push(n.textContent);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  const r = await clickMenu(page.url(), 'MENU_PAGE');
+  const { text } = await utterance(r.id);
+  const end = await ended(r.id);
+  assert.equal(end.type, 'finished');
+  const words = log.filter((e) => e.type === 'word' && e.id === r.id).map((e) => bytes(text, e.src.start, e.src.end));
+  assert.ok(words.length >= 40, `only ${words.length} word events`);
+  // Word events are turned into highlights in order; one word may span two nodes ("two weeks").
+  await page.waitForFunction((n) => window.__seen.join(' ').split(/\s+/).length >= n, words.join(' ').split(/\s+/).length, { timeout: 30000 });
+  const highlighted = await page.evaluate(() => window.__seen.join(' '));
+  assert.equal(highlighted.split(/\s+/).join(' '), words.join(' ').split(/\s+/).join(' '));
+  // Once finished, the highlight is gone and the page text is intact.
+  await page.waitForFunction(() => document.querySelectorAll('.hark-word').length === 0, null, { timeout: 10000 });
+  assert.equal(await page.evaluate(() => document.body.textContent), before);
+  await page.close();
+});
+
+test('chrome.tts.speak with a hark voice reaches the bridge and gets events back', async () => {
+  const page = await context.newPage();
+  const id = sw.url().split('/')[2];
+  await page.goto(`chrome-extension://${id}/options.html`);
+  const voices = await page.evaluate(() => new Promise((r) => chrome.tts.getVoices(r)));
+  const ours = voices.filter((v) => v.voiceName.startsWith('hark '));
+  assert.ok(ours.length >= 20, JSON.stringify(voices));
+  assert.ok(ours.every((v) => v.extensionId === id));
+  const said = 'Speech from chrome.tts, through the hark engine.';
+  const ttsEvents = await page.evaluate(
+    (said) =>
+      new Promise((resolve) => {
+        const seen = [];
+        chrome.tts.speak(said, {
+          voiceName: 'hark bf_emma',
+          rate: 1.5,
+          onEvent: (e) => {
+            seen.push({ type: e.type, charIndex: e.charIndex, length: e.length });
+            if (['end', 'error', 'interrupted', 'cancelled'].includes(e.type)) resolve(seen);
+          },
+        });
+      }),
+    said,
+  );
+  const u = log.find((e) => e.type === 'utterance' && e.text === said);
+  assert.ok(u, 'the bridge got the chrome.tts utterance');
+  assert.equal(u.voice, 'bf_emma');
+  assert.equal(u.speed, 1.5);
+  const types = ttsEvents.map((e) => e.type);
+  assert.deepEqual([types[0], types.at(-1)], ['start', 'end'], JSON.stringify(ttsEvents));
+  const wordsAt = ttsEvents.filter((e) => e.type === 'word');
+  assert.ok(wordsAt.length >= 5, JSON.stringify(ttsEvents));
+  assert.ok(wordsAt.some((e) => said.slice(e.charIndex, e.charIndex + e.length) === 'Speech'));
+  // The options page's connection test reports the running app.
+  await page.click('#test');
+  await page.waitForSelector('#result.good', { timeout: 10000 });
+  assert.match(await page.textContent('#result'), /Connected to hark/);
+  await page.close();
+});
+
+test('a clear status when the app is not running', async () => {
+  const page = await openPage('article.html');
+  const closed = await new Promise((r) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => r(p));
+    });
+  });
+  const err = await sw.evaluate(
+    async ({ url, closed }) => {
+      await chrome.storage.local.set({ port: closed });
+      const tab = (await chrome.tabs.query({})).find((t) => t.url === url);
+      try {
+        await hark.onContextMenu({ menuItemId: hark.MENU_PAGE }, tab);
+        return null;
+      } catch (e) {
+        return { message: e.message, badge: await chrome.action.getBadgeText({}) };
+      }
+    },
+    { url: page.url(), closed },
+  );
+  assert.ok(err, 'reading fails');
+  assert.match(err.message, /not running/);
+  assert.equal(err.badge, 'off');
+  await page.waitForSelector('div[role=status]', { timeout: 5000 });
+  assert.match(await page.textContent('div[role=status]'), /not running/);
+  // Back to the running bridge: status clears.
+  const badge = await sw.evaluate(async (port) => {
+    await chrome.storage.local.set({ port });
+    await hark.control('stop');
+    return chrome.action.getBadgeText({});
+  }, bridge.port);
+  assert.equal(badge, '');
+  await page.close();
+});
