@@ -170,10 +170,14 @@ pub fn run() -> ExitCode {
             }
         });
 
-    // GTK panics when the display can't be opened: turn that into the headless message.
+    // GTK panics when the display can't be opened: turn that into the headless message
+    // (with the panic report silenced; it is restored right after).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| tracing::debug!("during start-up: {info}")));
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         builder.build(tauri::generate_context!())
     }));
+    std::panic::set_hook(default_hook);
     let app = match built {
         Ok(Ok(app)) => app,
         Ok(Err(e)) => {

@@ -1,0 +1,231 @@
+// The real tray app under Xvfb: hotkey + PRIMARY selection, tray menu, settings window.
+// Needs: Xvfb, dbus-launch, trayer, xdotool, xclip, xwininfo, ImageMagick (see run.sh).
+// The app runs with the tiny random model (HARK_TINY_MODEL=1), a temp config dir, the ALSA
+// null device, and an event log (HARK_EVENT_LOG) that the tests read; speech events are also
+// checked on the bridge's SSE stream with the pairing token from the config dir.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const APP = process.env.HARK_APP_BIN ||
+  path.join(process.env.CARGO_TARGET_DIR || path.join(repo, "target"), "debug", "hark-app");
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let tmp, cfgDir, logPath, display, env, port;
+const procs = [];
+
+function sh(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { env, encoding: "utf8", timeout: 20000, ...opts });
+}
+
+function events() {
+  if (!fs.existsSync(logPath)) return [];
+  return fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function waitFor(what, pred, ms = 30000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = pred();
+    if (v) return v;
+    if (Date.now() - t0 > ms) {
+      const tail = events().filter((e) => e.type !== "word").slice(-15).map((e) => JSON.stringify(e)).join("\n");
+      throw new Error(`timed out waiting for ${what}; last events:\n${tail}`);
+    }
+    await sleep(100);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on("error", reject);
+  });
+}
+
+function start(cmd, args, name) {
+  const out = fs.openSync(path.join(tmp, `${name}.log`), "a");
+  const p = spawn(cmd, args, { env, stdio: ["ignore", out, out] });
+  procs.push(p);
+  return p;
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(APP), `build the app first: ${APP} is missing`);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hark-gui-"));
+  cfgDir = path.join(tmp, "config");
+  logPath = path.join(tmp, "events.jsonl");
+  fs.mkdirSync(cfgDir);
+  port = await freePort();
+  fs.writeFileSync(path.join(cfgDir, "settings.json"), JSON.stringify({
+    version: 1, voice: "af_heart", speed: 1.0,
+    hotkeys: { speak: "Ctrl+Alt+S", pause: "Ctrl+Alt+P", skip: "Ctrl+Alt+N" },
+    bridge: { enabled: true, port, allowed_extension_ids: [] },
+  }));
+  fs.writeFileSync(path.join(tmp, "asound.conf"), "pcm.!default { type null }\nctl.!default { type hw card 0 }\n");
+  let n = 90 + (process.pid % 50);
+  while (fs.existsSync(`/tmp/.X11-unix/X${n}`) || fs.existsSync(`/tmp/.X${n}-lock`)) n++;
+  display = `:${n}`;
+  env = { ...process.env, DISPLAY: display, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, "xdg") };
+  delete env.WAYLAND_DISPLAY;
+  start("Xvfb", [display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], "xvfb");
+  await waitFor("Xvfb", () => fs.existsSync(`/tmp/.X11-unix/X${n}`), 10000);
+  // A private session bus (single-instance and notifications use D-Bus).
+  const dbus = sh("dbus-launch", ["--sh-syntax"]);
+  env.DBUS_SESSION_BUS_ADDRESS = /DBUS_SESSION_BUS_ADDRESS='([^']+)'/.exec(dbus)[1];
+  env.__DBUS_PID = /DBUS_SESSION_BUS_PID=(\d+)/.exec(dbus)[1];
+  // An XEmbed tray for the icon to dock in.
+  start("trayer", ["--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
+    "--height", "32", "--SetDockType", "false", "--transparent", "false"], "trayer");
+  await sleep(500);
+  const appEnv = {
+    HARK_TINY_MODEL: "1", HARK_CONFIG_DIR: cfgDir, HARK_EVENT_LOG: logPath,
+    ALSA_CONFIG_PATH: path.join(tmp, "asound.conf"), HARK_LOG: "info",
+  };
+  Object.assign(env, appEnv);
+  start(APP, [], "app");
+  await waitFor("the bridge to listen", () => events().find((e) => e.type === "bridge"), 120000);
+  const hk = events().find((e) => e.type === "hotkeys");
+  assert.ok(hk.status.every((h) => h.ok), JSON.stringify(hk.status));
+});
+
+after(async () => {
+  for (const p of procs.reverse()) { try { p.kill("SIGTERM"); } catch { /* gone */ } }
+  if (env?.__DBUS_PID) { try { process.kill(Number(env.__DBUS_PID)); } catch { /* gone */ } }
+  await sleep(300);
+  if (process.env.KEEP_TMP !== "1" && tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Opens the bridge's SSE stream; returns {events, close}. */
+async function sse() {
+  const token = fs.readFileSync(path.join(cfgDir, "bridge-token"), "utf8").trim();
+  const ac = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" }, signal: ac.signal,
+  });
+  assert.equal(res.status, 200);
+  const got = [];
+  (async () => {
+    const dec = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of res.body) {
+        buf += dec.decode(chunk, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+          if (data) { try { got.push(JSON.parse(data)); } catch { /* keep-alive */ } }
+        }
+      }
+    } catch { /* aborted */ }
+  })();
+  return { got, close: () => ac.abort() };
+}
+
+function setPrimary(text) {
+  const p = spawn("xclip", ["-selection", "primary", "-i"], { env, stdio: ["pipe", "ignore", "ignore"] });
+  p.stdin.end(text);
+  return new Promise((r) => p.on("close", r));
+}
+
+const speaks = () => events().filter((e) => e.type === "speak");
+
+test("hotkey reads the PRIMARY selection and the engine speaks exactly that", async () => {
+  const stream = await sse();
+  const text = `Primary selection check ${Date.now() % 100000}.`;
+  await setPrimary(text);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  assert.equal(sp.source, "selection");
+  assert.equal(sp.voice, "af_heart");
+  const id = sp.id;
+  await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === id));
+  const kinds = events().filter((e) => e.id === id && e.type !== "speak").map((e) => e.type);
+  assert.ok(kinds.indexOf("queued") < kinds.indexOf("started"), kinds.join());
+  assert.ok(kinds.includes("word"), kinds.join());
+  // The bridge's SSE stream saw the same utterance.
+  await waitFor("SSE events", () => stream.got.some((e) => e.type === "finished" && e.id === id), 10000);
+  assert.ok(stream.got.some((e) => e.type === "queued" && e.id === id));
+  stream.close();
+});
+
+test("pressing the hotkey again while speaking stops", async () => {
+  const text = Array.from({ length: 30 }, (_, i) => `Sentence ${i} keeps the engine busy for a while.`).join(" ");
+  await setPrimary(text);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  await waitFor("started", () => events().find((e) => e.type === "started" && e.id === sp.id));
+  await waitFor("tray speaking", () => events().findLast((e) => e.type === "tray")?.state === "speaking", 5000);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  await waitFor("cancelled", () => events().find((e) => e.type === "cancelled" && e.id === sp.id), 10000);
+  await waitFor("tray idle", () => events().findLast((e) => e.type === "tray")?.state === "idle", 5000);
+});
+
+function trayIconCenter() {
+  const tree = sh("xwininfo", ["-root", "-tree"]);
+  const line = tree.split("\n").find((l) => l.includes("tray-icon tray app hark"));
+  assert.ok(line, `no tray icon docked in trayer:\n${tree}`);
+  const m = /(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+(-?\d+)\+(-?\d+)/.exec(line);
+  const [w, h, x, y] = m.slice(1).map(Number);
+  return [x + Math.floor(w / 2), y + Math.floor(h / 2)];
+}
+
+async function menu(keys) {
+  const [x, y] = trayIconCenter();
+  sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
+  await sleep(700);
+  for (const k of keys) { sh("xdotool", ["key", k]); await sleep(250); }
+}
+
+const settingsFile = () => JSON.parse(fs.readFileSync(path.join(cfgDir, "settings.json"), "utf8"));
+
+test("tray menu: Voice and Speed change the settings file and the next utterance", async () => {
+  // Menu: Speak selection, Speak clipboard, Pause/Resume, Stop, Skip, Voice ▸, Speed ▸, …
+  // Voice ▸ American · female ▸ second voice (sorted by grade: af_heart A, then af_bella A-).
+  await menu([...Array(6).fill("Down"), "Right", "Right", "Down", "Return"]);
+  await waitFor("voice in settings.json", () => settingsFile().voice === "af_bella", 5000);
+  // Speed ▸ 0.5, 0.75, 1, 1.25, 1.5 → 1.5×
+  await menu([...Array(7).fill("Down"), "Right", ...Array(4).fill("Down"), "Return"]);
+  await waitFor("speed in settings.json", () => settingsFile().speed === 1.5, 5000);
+  assert.ok(events().some((e) => e.type === "menu" && e.id === "voice:af_bella"));
+  const text = `After the menu ${Date.now() % 100000}.`;
+  await setPrimary(text);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  assert.equal(sp.voice, "af_bella");
+  assert.equal(sp.speed, 1.5);
+  await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === sp.id));
+});
+
+test("settings window renders (second launch opens it in the running instance)", async () => {
+  const second = spawn(APP, ["--settings"], { env, stdio: "ignore" });
+  const code = await new Promise((r) => second.on("close", r));
+  assert.equal(code, 0, "the second instance hands over and exits");
+  let id = "";
+  const t0 = Date.now();
+  while (!id && Date.now() - t0 < 15000) {
+    try { id = sh("xdotool", ["search", "--onlyvisible", "--name", "^hark settings$"]).trim().split("\n")[0]; }
+    catch { await sleep(200); }
+  }
+  assert.ok(id, "settings window not visible");
+  await sleep(1500); // let WebKit paint
+  const png = path.join(tmp, "settings.png");
+  sh("import", ["-window", id, png]);
+  const colors = Number(sh("convert", [png, "-format", "%k", "info:"]));
+  const sd = Number(sh("convert", [png, "-colorspace", "Gray", "-format", "%[fx:standard_deviation]", "info:"]));
+  const [w, h] = sh("convert", [png, "-format", "%w %h", "info:"]).split(" ").map(Number);
+  if (process.env.HARK_SHOT) fs.copyFileSync(png, process.env.HARK_SHOT);
+  assert.ok(w >= 400 && h >= 400, `window ${w}x${h}`);
+  assert.ok(colors > 50, `only ${colors} colours: blank window?`);
+  assert.ok(sd > 0.05, `grey standard deviation ${sd}: blank window?`);
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Tray app tests: installs what they need (Debian packages, playwright-core), builds the app,
+# runs the GUI tests under Xvfb and the settings-window tests in headless Chromium.
+#   bash tests/app/run.sh            # everything
+# Env: CARGO_TARGET_DIR (where the app is built), HARK_ASSETS (lexicons for the tiny model,
+# optional), KEEP_TMP=1 (keep the GUI test's temp dir), HARK_SHOT=<png> (copy of the screenshot).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+pkgs=(xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium
+      libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
+      libasound2-dev libxdo-dev libssl-dev pkg-config)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "app tests: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+command -v node >/dev/null || { echo "app tests: node is required" >&2; exit 1; }
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+echo "== build hark-app" >&2
+cargo build -p hark-app
+export HARK_APP_BIN="$CARGO_TARGET_DIR/debug/hark-app"
+
+echo "== settings window tests (headless Chromium)" >&2
+(cd tests/app/ui && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && node --test)
+
+echo "== tray app tests (Xvfb)" >&2
+node --test tests/app/gui.test.mjs
