@@ -269,12 +269,20 @@ impl Lexicon {
         }
     }
 
-    /// Whether a lowercase word is a dictionary word (directly or through a suffix rule).
+    /// Whether a lowercase word is a gold dictionary word, directly or through a suffix
+    /// (used by the tagger to tell all-caps words from acronyms).
     pub(crate) fn knows(&self, w: &str) -> bool {
-        self.has_word(w)
-            || self.stem_s(w, "", None, None).is_some()
-            || self.stem_ed(w, "", None, None).is_some()
-            || self.stem_ing(w, "", None, None).is_some()
+        let g = |s: &str| self.golds.contains_key(s);
+        if g(w) {
+            return true;
+        }
+        let n = w.len();
+        let cut = |k: usize| (n > k && w.is_char_boundary(n - k)).then(|| &w[..n - k]);
+        (w.ends_with('s') && cut(1).is_some_and(g))
+            || ((w.ends_with("es") || w.ends_with("ed")) && cut(2).is_some_and(g))
+            || (w.ends_with("ies") && cut(3).is_some_and(|b| g(&format!("{b}y"))))
+            || (w.ends_with("ing") && cut(3).is_some_and(|b| g(b) || g(&format!("{b}e"))))
+            || (w.ends_with('d') && cut(1).is_some_and(g))
     }
 
     pub(crate) fn has_word(&self, w: &str) -> bool {

@@ -154,11 +154,12 @@ pub fn year(n: u64) -> String {
 }
 
 /// Decimal reading of `int.frac` like num2words on a float: "three point one four".
-/// Trailing zeros of the fraction are dropped (as a float would), keeping at least one digit.
+/// Trailing zeros of the fraction are dropped (as a float would); "1.0" reads "one".
 pub fn decimal(int_part: &str, frac: &str) -> String {
-    let mut frac = frac.trim_end_matches('0');
+    let frac = frac.trim_end_matches('0');
     if frac.is_empty() {
-        frac = "0";
+        // a whole number written with ".0": the converter reads just the integer
+        return cardinal_str(if int_part.is_empty() { "0" } else { int_part });
     }
     let mut out = cardinal_str(if int_part.is_empty() { "0" } else { int_part });
     out.push_str(" point");
@@ -218,6 +219,6 @@ mod tests {
     fn decimals() {
         assert_eq!(decimal("3", "14"), "three point one four");
         assert_eq!(decimal("80", "70"), "eighty point seven");
-        assert_eq!(decimal("1", "0"), "one point zero");
+        assert_eq!(decimal("1", "0"), "one");
     }
 }

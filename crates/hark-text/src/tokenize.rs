@@ -347,6 +347,34 @@ fn closed_class(w: &str) -> Option<&'static str> {
     })
 }
 
+/// Tags for pronoun/verb contractions kept as one token ("I'll", "it's", "don't").
+fn contraction_tag(w: &str) -> Option<&'static str> {
+    let w = w.replace('’', "'");
+    let (base, suffix) = w.split_at(w.find('\'')?);
+    Some(match suffix {
+        "'ll" | "'d" => "MD",
+        "'ve" | "'re" | "'m" => "VBP",
+        "'t" => "MD",
+        "'s" if matches!(
+            base,
+            "it" | "he"
+                | "she"
+                | "that"
+                | "what"
+                | "there"
+                | "here"
+                | "who"
+                | "where"
+                | "how"
+                | "let"
+        ) =>
+        {
+            "VBZ"
+        }
+        _ => return None,
+    })
+}
+
 fn punct_tag(t: &str, is_start: bool) -> Option<&'static str> {
     let c = t.chars().next()?;
     if t.chars().all(|d| d == '.')
@@ -392,6 +420,7 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
     // 1. punctuation and lexical tags
     let n = toks.len();
     let mut sentence_start = true;
+    let mut starts = vec![false; n];
     for i in 0..n {
         if toks[i].tag == "_SP" {
             continue;
@@ -420,6 +449,7 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             continue;
         }
         let lw = text.to_lowercase();
+        starts[i] = sentence_start;
         let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
         let all_caps = letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase());
         let capitalized = letters.first().is_some_and(|c| c.is_uppercase())
@@ -445,6 +475,8 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
                 "NNP"
             } else if let Some(t) = closed_class(&lw) {
                 t
+            } else if let Some(t) = contraction_tag(&lw) {
+                t
             } else if capitalized && !all_caps && !sentence_start && text != "I" {
                 "NNP"
             } else {
@@ -452,6 +484,16 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             };
         if text == "I" {
             toks[i].tag = "PRP";
+        }
+        if matches!(lw.as_str(), "am" | "pm" | "a.m." | "p.m.") && i > 0 {
+            let prev_cd = toks[..i]
+                .iter()
+                .rev()
+                .find(|t| t.tag != "_SP")
+                .is_some_and(|t| t.tag == "CD");
+            if prev_cd {
+                toks[i].tag = "NN";
+            }
         }
         sentence_start = false;
     }
@@ -482,11 +524,92 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             let next_nominal = matches!(next_tag, "PRP" | "DT" | "PRP$" | "NNP" | "CD" | "EX");
             let prev_open =
                 matches!(prev, "" | "CC" | "," | "." | ":" | "IN" | "``") || is_verbish(prev);
-            let dt = k + 1 == words.len()
-                || matches!(next_tag, "." | "''")
-                || prev == "IN"
-                || (next_verbish && prev_open)
-                || (is_verbish(prev) && !next_nominal && next_tag != ",");
+            let says = matches!(
+                prev_text.as_str(),
+                "think"
+                    | "thought"
+                    | "thinks"
+                    | "suppose"
+                    | "say"
+                    | "said"
+                    | "says"
+                    | "know"
+                    | "knew"
+                    | "knows"
+                    | "believe"
+                    | "believed"
+                    | "believes"
+                    | "determined"
+                    | "conceive"
+                    | "swear"
+                    | "hope"
+                    | "mean"
+                    | "means"
+                    | "meant"
+                    | "is"
+                    | "was"
+                    | "are"
+                    | "were"
+                    | "be"
+                    | "feel"
+                    | "felt"
+                    | "realize"
+                    | "realise"
+                    | "see"
+                    | "saw"
+                    | "show"
+                    | "shows"
+                    | "showed"
+                    | "claim"
+                    | "claims"
+                    | "find"
+                    | "found"
+                    | "understand"
+                    | "assume"
+                    | "guess"
+                    | "doubt"
+                    | "ensure"
+                    | "prove"
+                    | "argue"
+                    | "agree"
+                    | "decide"
+                    | "decided"
+                    | "fear"
+                    | "wish"
+                    | "notice"
+                    | "noticed"
+                    | "insist"
+                    | "admit"
+                    | "sure"
+                    | "told"
+                    | "tell"
+                    | "learn"
+                    | "learned"
+                    | "hear"
+                    | "heard"
+                    | "except"
+                    | "so"
+                    | "such"
+                    | "now"
+                    | "given"
+                    | "seems"
+                    | "seemed"
+                    | "certain"
+                    | "clear"
+                    | "true"
+                    | "fact"
+                    | "idea"
+                    | "reason"
+            );
+            let next_is_be = matches!(next_text, "is" | "was" | "'s");
+            let says = says && lw == "that" && !next_is_be;
+            let dt = (prev == "CC" && !next_nominal && !matches!(next_tag, "," | "."))
+                || !says
+                    && (k + 1 == words.len()
+                        || matches!(next_tag, "." | "''")
+                        || prev == "IN"
+                        || (next_verbish && prev_open)
+                        || (is_verbish(prev) && !next_nominal && next_tag != ","));
             toks[i].tag = if dt {
                 "DT"
             } else if prev.starts_with("NN") || prev.starts_with("JJ") || prev == "DT" {
@@ -513,6 +636,10 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
         );
         toks[i].tag = if lw.ends_with("ly") && lw.len() > 4 {
             "RB"
+        } else if lw.ends_with("thing") {
+            "NN"
+        } else if starts[i] && matches!(next_tag, "DT" | "PRP$") && !lw.ends_with('s') {
+            "VB"
         } else if lw.ends_with("ing") && lw.len() > 4 {
             if matches!(prev, "DT" | "PRP$" | "JJ") {
                 "NN"
@@ -549,8 +676,16 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
                 ))
         {
             "VBD"
-        } else if after_have || after_be {
+        } else if after_have && !lw.ends_with('s') {
             "VBN"
+        } else if after_be {
+            "JJ"
+        } else if matches!(prev, "NN" | "NNP")
+            && lw.ends_with('s')
+            && !lw.ends_with("ss")
+            && matches!(next_tag, "DT" | "IN" | "RB" | "PRP$" | "TO")
+        {
+            "VBZ"
         } else if prev == "PRP" && !matches!(prev_text.as_str(), "me" | "him" | "us" | "them") {
             if lw.ends_with('s') && matches!(prev_text.as_str(), "he" | "she" | "it") {
                 "VBZ"
