@@ -66,6 +66,11 @@ impl std::fmt::Debug for G2p {
 }
 
 const CACHE_LIMIT: usize = 50_000;
+/// Longer "words" (pathological input) skip espeak-ng and use the built-in fallback.
+const MAX_ESPEAK_WORD: usize = 200;
+/// At most this many fallback requests go to espeak-ng per call (~1.6 ms CPU each); the rest
+/// use the built-in fallback, so megabytes of garbage cannot stall the caller for minutes.
+const MAX_ESPEAK_WORDS: usize = 20_000;
 
 enum Word {
     One(MToken),
@@ -623,7 +628,10 @@ impl FallbackSink<'_> {
         if let Some(p) = self.cache.get(text) {
             return (p.clone(), 2);
         }
-        if !self.final_pass {
+        if !self.final_pass
+            && text.len() <= MAX_ESPEAK_WORD
+            && self.missing.len() < MAX_ESPEAK_WORDS
+        {
             self.missing.push(text.to_string());
             return (String::new(), 1);
         }
@@ -1070,6 +1078,13 @@ fn finish(words: Vec<Word>) -> Vec<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn g2p_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<G2p>();
+        assert_send_sync::<Lexicon>();
+    }
 
     fn sub(w: &str) -> Vec<&str> {
         subtokenize(w).into_iter().map(|r| &w[r]).collect()
