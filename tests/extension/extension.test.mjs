@@ -297,3 +297,30 @@ test('a clear status when the app is not running', async () => {
   assert.equal(badge, '');
   await page.close();
 });
+
+test('popup: status, voices from the bridge, saved speed and voice, controls', async () => {
+  const page = await context.newPage();
+  const id = sw.url().split('/')[2];
+  await page.goto(`chrome-extension://${id}/popup.html`);
+  await page.waitForSelector('#status.good', { timeout: 10000 });
+  assert.equal(await page.textContent('#status'), 'ready');
+  await page.waitForFunction(() => document.querySelectorAll('#voice option').length > 20, null, { timeout: 10000 });
+  await page.selectOption('#voice', 'am_michael');
+  await page.fill('#speed', '1.3');
+  await page.dispatchEvent('#speed', 'input');
+  const saved = await sw.evaluate(() => chrome.storage.local.get(['voice', 'speed']));
+  assert.deepEqual(saved, { voice: 'am_michael', speed: 1.3 });
+  // The saved voice and speed apply to the next reading.
+  const article = await openPage('article.html');
+  const r = await clickMenu(article.url(), 'MENU_PAGE');
+  const u = await utterance(r.id);
+  assert.equal(u.voice, 'am_michael');
+  assert.equal(u.speed, 1.3);
+  await page.bringToFront();
+  await page.click('#stop');
+  assert.equal((await ended(r.id)).type, 'cancelled');
+  await page.waitForSelector('#status.good', { timeout: 10000 });
+  await sw.evaluate(() => chrome.storage.local.set({ voice: '', speed: 1 }));
+  await article.close();
+  await page.close();
+});

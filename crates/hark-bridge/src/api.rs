@@ -73,9 +73,9 @@ pub fn check_text(text: String, field: &str) -> Result<String, ApiError> {
 }
 
 /// Checks an optional speed factor.
-pub fn check_speed(speed: Option<f32>) -> Result<Option<f32>, ApiError> {
+pub fn check_speed(speed: Option<f64>) -> Result<Option<f64>, ApiError> {
     match speed {
-        Some(s) if !s.is_finite() || !SPEED_RANGE.contains(&s) => {
+        Some(s) if !s.is_finite() || !SPEED_RANGE.contains(&(s as f32)) => {
             Err(ApiError::bad_request(format!(
                 "'speed' must be between {} and {}",
                 SPEED_RANGE.start(),
@@ -149,7 +149,7 @@ pub struct SpeakRequest {
     #[serde(default)]
     voice: Option<String>,
     #[serde(default)]
-    speed: Option<f32>,
+    speed: Option<f64>,
 }
 
 pub async fn speak(
@@ -161,7 +161,7 @@ pub async fn speak(
     let voice = check_voice(&st, req.voice)?;
     let opts = SpeakOptions {
         voice: voice.clone(),
-        speed,
+        speed: speed.map(|s| s as f32),
     };
     let id = st.engine.speak(&text, opts);
     tracing::info!(%id, chars = text.len(), "speak");
@@ -242,7 +242,7 @@ pub struct SynthesizeRequest {
     #[serde(default)]
     voice: Option<String>,
     #[serde(default)]
-    speed: Option<f32>,
+    speed: Option<f64>,
     #[serde(default)]
     format: Option<String>,
 }
@@ -264,6 +264,7 @@ pub async fn synthesize(
             )))
         }
     };
+    let speed = speed.map(|s| s as f32);
     stream_response(st, text, SpeakOptions { voice, speed }, format).await
 }
 

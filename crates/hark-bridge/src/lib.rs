@@ -114,7 +114,7 @@ enum BridgeEvent {
         id: u64,
         text: String,
         voice: Option<String>,
-        speed: Option<f32>,
+        speed: Option<f64>,
     },
 }
 

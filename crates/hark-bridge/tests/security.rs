@@ -58,6 +58,39 @@ async fn origins_and_cors() {
         );
         assert_eq!(resp.headers()["vary"], "Origin");
     }
+    // Chrome sends an extension's Origin on POST only, so read endpoints answer POST too.
+    let ours = format!("chrome-extension://{EXTENSION_ID}");
+    for path in [
+        "/v1/health",
+        "/v1/version",
+        "/v1/voices",
+        "/v1/state",
+        "/v1/models",
+    ] {
+        let resp = s
+            .client
+            .post(s.url(path))
+            .header("origin", &ours)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "POST {path}");
+        let v: Value = resp.json().await.unwrap();
+        assert!(v.is_object());
+    }
+    let resp = s
+        .client
+        .post(s.url("/v1/events"))
+        .header("origin", &ours)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    drop(resp);
     // Web pages, null, other extensions: 403, no CORS headers, even with the token.
     for origin in [
         "https://evil.example",
