@@ -414,3 +414,50 @@ async fn serve_on_fixed_port_and_busy_port_error() {
     bad.token = "short".into();
     assert!(hark_bridge::spawn(engine, bad).is_err());
 }
+
+/// A client that hangs up mid-stream ends the synthesis; the bridge keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_hanging_up_mid_stream_ends_the_synthesis() {
+    let s = start();
+    let text =
+        "A long text that the client will not wait for, sentence after sentence. ".repeat(30);
+    for _ in 0..3 {
+        let mut resp = s
+            .post("/v1/synthesize")
+            .json(&json!({"text": text, "format": "pcm_f32le"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.chunk().await.unwrap().is_some());
+        drop(resp);
+    }
+    let t = Instant::now();
+    loop {
+        let h: Value = s
+            .get("/v1/health")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if h["active_streams"] == 0 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "streams still active: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("abandoned streams released after {:?}", t.elapsed());
+    let resp = s
+        .post("/v1/synthesize")
+        .json(&json!({"text": "Still here."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_audible(&wav_samples(&resp.bytes().await.unwrap()));
+}
