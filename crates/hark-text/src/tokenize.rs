@@ -189,14 +189,18 @@ fn suffix_len(s: &str) -> Option<usize> {
         if body.is_empty() {
             return None;
         }
-        if (c == '\'' && body.ends_with(['s', 'S'])) || body.ends_with("in") {
+        let g_dropped = matches!(
+            body.to_lowercase().as_str(),
+            "lovin" | "havin" | "doin" | "goin" | "nothin" | "nuthin" | "somethin"
+        );
+        if (c == '\'' && body.ends_with(['s', 'S'])) || g_dropped {
             return None;
         }
         return Some(c.len_utf8());
     }
     let split = matches!(
         c,
-        '…' | '—' | '–' | ')' | ']' | '}' | ',' | ':' | ';' | '!' | '?' | '~'
+        '…' | '—' | '–' | ')' | ']' | '}' | ',' | ':' | ';' | '!' | '?' | '~' | '*'
     ) || is_quote(c)
         || is_icon(c);
     split.then(|| c.len_utf8())
@@ -243,9 +247,41 @@ fn split_chunk(s: &str, out: &mut Vec<Range<usize>>) {
         }
     }
     if start < end {
-        out.push(start..end);
+        split_infix_ellipsis(s, start..end, out);
     }
     out.extend(suffixes.into_iter().rev());
+}
+
+/// Splits `word...word` / `word…word` around the ellipsis (spaCy's ellipsis infix).
+fn split_infix_ellipsis(s: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let core = &s[r.clone()];
+    let mut last = 0;
+    let mut i = 0;
+    let b = core.as_bytes();
+    while i < b.len() {
+        let run = if b[i] == b'.' {
+            b[i..].iter().take_while(|&&x| x == b'.').count()
+        } else if core[i..].starts_with('…') {
+            '…'.len_utf8()
+        } else {
+            0
+        };
+        let is_ellipsis = run >= 2 || (run > 0 && b[i] != b'.');
+        if is_ellipsis && i > 0 && i + run < b.len() {
+            if i > last {
+                out.push(r.start + last..r.start + i);
+            }
+            out.push(r.start + i..r.start + i + run);
+            last = i + run;
+            i += run;
+            continue;
+        }
+        i += run.max(1);
+        while i < b.len() && !core.is_char_boundary(i) {
+            i += 1;
+        }
+    }
+    out.push(r.start + last..r.end);
 }
 
 /// Tokenizes a paragraph. `map` turns an offset in `text` into an offset in the caller's input.
@@ -626,6 +662,7 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
         if !toks[i].tag.is_empty() {
             continue;
         }
+        let prev2 = if k > 1 { toks[words[k - 2]].tag } else { "" };
         let after_have = matches!(
             prev_text.as_str(),
             "have" | "has" | "had" | "'ve" | "having"
@@ -654,6 +691,13 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
             } else {
                 "VBD"
             }
+        } else if prev_text == "it" && is_verbish(prev2) {
+            "NN"
+        } else if prev == "RB"
+            && matches!(prev2, "PRP" | "NNS" | "NNP" | "NN")
+            && !lw.ends_with('s')
+        {
+            "VBP"
         } else if prev == "MD"
             || prev == "TO"
             || matches!(
