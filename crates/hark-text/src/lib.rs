@@ -27,6 +27,20 @@
 //!   misaki/Kokoro's waterfall (sentence end, then `:;`, then `,—`), optionally a short first
 //!   chunk for fast first audio.
 //!
+//! ```no_run
+//! use hark_text::{chunk, ChunkOptions, G2p, Lang, Lexicon};
+//! # fn main() -> hark_text::Result<()> {
+//! let lex = Lexicon::load(std::path::Path::new("/path/to/lexicons"), Lang::EnUs)?;
+//! let g2p = G2p::new(lex); // Send + Sync: build once, share
+//! assert_eq!(g2p.phonemize("Hello, world!").phonemes(), "həlˈO, wˈɜɹld!");
+//! for c in chunk("Some long text…", &g2p, &ChunkOptions { max_phonemes: 510, first_chunk: true }) {
+//!     // c.phonemes: ≤ 510 chars; c.src / c.words[i].src: byte ranges of the input text
+//!     let _ = (c.phonemes, c.src, c.words);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! What it is not: it knows nothing of the model, vocabularies/token ids, audio or apps.
 //! Input is any `&str`; bad or odd input (control characters, combining marks, RTL, CJK, emoji
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
