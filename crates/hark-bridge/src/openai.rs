@@ -1,6 +1,11 @@
 //! OpenAI-compatible speech API: `POST /v1/audio/speech` and `GET /v1/models`,
 //! so clients written for OpenAI's TTS (the `openai` Python package, browser
 //! extensions with an "OpenAI TTS" option) work when pointed at the bridge.
+//!
+//! `response_format`: `wav` (streamed, sizes 0xFFFFFFFF) and `pcm` (s16le 24 kHz
+//! mono) as asked; `mp3`, `opus`, `aac` and `flac` are answered with WAV
+//! (`Content-Type: audio/wav`, `X-Hark-Format-Substituted: mp3->wav`) since no
+//! compressed encoder is built in — players that sniff the bytes (browsers) play it.
 
 use crate::api::{check_text, JsonBody, SPEED_RANGE};
 use crate::audio::{stream_response, AudioFormat};
@@ -72,9 +77,14 @@ pub async fn speech(
         None => None,
     };
     let voice = resolve_voice(&st, &req.voice)?;
-    let format = match req.response_format.as_deref().unwrap_or("wav") {
-        "wav" => AudioFormat::Wav,
-        "pcm" => AudioFormat::PcmS16le,
+    let requested = req.response_format.as_deref().unwrap_or("wav");
+    let (format, substituted) = match requested {
+        "wav" => (AudioFormat::Wav, false),
+        "pcm" => (AudioFormat::PcmS16le, false),
+        // No compressed encoders here: answer WAV, labelled as such. Clients that
+        // play what they get (browsers sniff the bytes; Read Aloud asks for mp3)
+        // keep working; the header tells the others.
+        "mp3" | "opus" | "aac" | "flac" => (AudioFormat::Wav, true),
         other => {
             return Err(ApiError::bad_request(format!(
                 "response_format '{other}' is not supported; use 'wav' or 'pcm' (24 kHz mono s16le)"
@@ -88,7 +98,14 @@ pub async fn speech(
             )));
         }
     }
-    stream_response(st, text, SpeakOptions { voice, speed }, format).await
+    let mut resp = stream_response(st, text, SpeakOptions { voice, speed }, format).await?;
+    if substituted {
+        tracing::debug!(requested, "answering WAV for a compressed response_format");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{requested}->wav")) {
+            resp.headers_mut().insert("x-hark-format-substituted", v);
+        }
+    }
+    Ok(resp)
 }
 
 /// A Kokoro voice (or blend) name as-is, an OpenAI voice name mapped to a Kokoro voice,

@@ -315,9 +315,20 @@ async fn openai_speech_endpoint() {
         .await
         .unwrap();
     assert_eq!(&resp.bytes().await.unwrap()[..4], b"RIFF");
+    // Compressed formats are answered with WAV, labelled as WAV (Read Aloud asks for mp3).
+    let resp = s
+        .post("/v1/audio/speech")
+        .json(&json!({"model": "tts-1", "input": "Asked for MP3.", "voice": "nova", "response_format": "mp3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "audio/wav");
+    assert_eq!(resp.headers()["x-hark-format-substituted"], "mp3->wav");
+    assert_audible(&wav_samples(&resp.bytes().await.unwrap()));
     for (body, code) in [
         (
-            json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "mp3"}),
+            json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "ogg"}),
             400,
         ),
         (

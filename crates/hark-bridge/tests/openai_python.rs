@@ -16,9 +16,12 @@ with client.audio.speech.with_streaming_response.create(
     resp.stream_to_file(sys.argv[3])
 pcm = client.audio.speech.create(model="kokoro", voice="af_heart", input="Raw PCM.", response_format="pcm")
 open(sys.argv[3] + ".pcm", "wb").write(pcm.content)
+mp3 = client.audio.speech.create(model="tts-1", voice="alloy", input="Asked for MP3.", response_format="mp3")
+assert mp3.response.headers["content-type"] == "audio/wav", mp3.response.headers
+open(sys.argv[3] + ".mp3.wav", "wb").write(mp3.content)
 try:
-    client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="mp3")
-    sys.exit("mp3 should be refused")
+    client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="ogg")
+    sys.exit("ogg should be refused")
 except openai.BadRequestError as e:
     print("refused:", e.message if hasattr(e, "message") else e)
 bad = openai.OpenAI(base_url=sys.argv[1], api_key="wrong")
@@ -65,10 +68,13 @@ fn openai_python_client_streams_wav() {
     );
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("response_format"),
-        "mp3 refusal names the field"
+        "the ogg refusal names the field"
     );
     let wav = std::fs::read(&out).unwrap();
     assert_audible(&wav_samples(&wav));
+    assert_audible(&wav_samples(
+        &std::fs::read(dir.path().join("speech.wav.mp3.wav")).unwrap(),
+    ));
     let pcm = std::fs::read(dir.path().join("speech.wav.pcm")).unwrap();
     assert!(pcm.len() > 4800 && pcm.len() % 2 == 0);
 }
