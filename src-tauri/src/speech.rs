@@ -96,7 +96,7 @@ pub fn start_engine(app: AppHandle, choice: ModelChoice) {
             let settings = st.settings();
             let t0 = std::time::Instant::now();
             let mut started = Engine::start(engine_config(&choice, &settings, output()));
-            if let Err(e) = &started {
+            if let Err(e @ hark_engine::Error::Device(_)) = &started {
                 if matches!(output(), Output::Device) {
                     st.notice(
                         &app,

@@ -74,7 +74,11 @@ before(async () => {
   let n = 90 + (process.pid % 50);
   while (fs.existsSync(`/tmp/.X11-unix/X${n}`) || fs.existsSync(`/tmp/.X${n}-lock`)) n++;
   display = `:${n}`;
-  env = { ...process.env, DISPLAY: display, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, "xdg") };
+  // The tiny model uses the real lexicons: same asset dir as scripts/test.sh (before HOME moves).
+  const assets = process.env.HARK_ASSETS ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "hark", "assets");
+  assert.ok(fs.existsSync(path.join(assets, "lexicons")), `no lexicons in ${assets}: run \`hark fetch\` (or set HARK_ASSETS)`);
+  env = { ...process.env, HARK_ASSETS: assets, DISPLAY: display, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, "xdg") };
   delete env.WAYLAND_DISPLAY;
   start("Xvfb", [display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], "xvfb");
   await waitFor("Xvfb", () => fs.existsSync(`/tmp/.X11-unix/X${n}`), 10000);
@@ -92,7 +96,11 @@ before(async () => {
   };
   Object.assign(env, appEnv);
   start(APP, [], "app");
-  await waitFor("the bridge to listen", () => events().find((e) => e.type === "bridge"), 120000);
+  await waitFor("the bridge to listen", () => {
+    const failed = events().find((e) => e.type === "notice" && /could not be loaded/.test(e.message));
+    if (failed) throw new Error(failed.message);
+    return events().find((e) => e.type === "bridge");
+  }, 120000);
   const hk = events().find((e) => e.type === "hotkeys");
   assert.ok(hk.status.every((h) => h.ok), JSON.stringify(hk.status));
 });

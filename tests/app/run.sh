@@ -2,8 +2,8 @@
 # Tray app tests: installs what they need (Debian packages, playwright-core), builds the app,
 # runs the GUI tests under Xvfb and the settings-window tests in headless Chromium.
 #   bash tests/app/run.sh            # everything
-# Env: CARGO_TARGET_DIR (where the app is built), HARK_ASSETS (lexicons for the tiny model,
-# optional), KEEP_TMP=1 (keep the GUI test's temp dir), HARK_SHOT=<png> (copy of the screenshot).
+# Env: CARGO_TARGET_DIR (where the app is built), HARK_ASSETS (asset dir; the tiny model uses its
+# lexicons; default and fetch as in scripts/test.sh), KEEP_TMP=1 (keep the GUI test's temp dir), HARK_SHOT=<png> (copy of the screenshot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,6 +23,12 @@ fi
 command -v node >/dev/null || { echo "app tests: node is required" >&2; exit 1; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# The tiny test model still needs the real lexicons (same asset cache as scripts/test.sh).
+export HARK_ASSETS="${HARK_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/hark/assets}"
+if [ ! -f "$HARK_ASSETS/lexicons/us_gold.json" ]; then
+  echo "== no lexicons in $HARK_ASSETS: fetching the model assets" >&2
+  cargo run -q -p hark-cli -- fetch
+fi
 echo "== build hark-app" >&2
 cargo build -p hark-app
 export HARK_APP_BIN="$CARGO_TARGET_DIR/debug/hark-app"
