@@ -50,7 +50,11 @@ pub fn fade_edges(samples: &mut [f32], n: usize) {
 
 /// Number of silent samples between two sentences at `speed`.
 pub fn sentence_gap(speed: f32) -> usize {
-    let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+    let speed = if speed.is_finite() && speed > 0.0 {
+        speed
+    } else {
+        1.0
+    };
     (SENTENCE_GAP_MS * 24.0 / speed).round() as usize
 }
 
@@ -124,7 +128,11 @@ mod tests {
     #[test]
     fn pcm_encoding_clips_before_converting() {
         let mut out = Vec::new();
-        encode_pcm(&[0.0, 1.0, -1.0, 2.5, -7.0, f32::NAN, 0.5], PcmFormat::S16le, &mut out);
+        encode_pcm(
+            &[0.0, 1.0, -1.0, 2.5, -7.0, f32::NAN, 0.5],
+            PcmFormat::S16le,
+            &mut out,
+        );
         let v: Vec<i16> = out
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))

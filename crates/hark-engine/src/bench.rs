@@ -1,1 +1,188 @@
-//! Latency benchmark (used by `hark bench`).
+//! Latency benchmark, as run by `hark bench`.
+//!
+//! Time to first audio (TTFA) is measured from `speak` to the
+//! [`Event::Started`] event, which the playback thread sends right after it
+//! handed the first sample to the sink. The output is forced to
+//! [`Output::Null`], so nothing waits for a sound card.
+
+use crate::error::{Error, Result};
+use crate::events::{Event, UtteranceId};
+use crate::{Engine, EngineConfig, ModelSource, Output, SpeakOptions};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::TryRecvError;
+
+/// What `hark bench` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyReport {
+    /// TTFA for one short sentence, ms.
+    pub ttfa_sentence_ms: f64,
+    /// TTFA for one ~90-word paragraph, ms.
+    pub ttfa_paragraph_ms: f64,
+    /// TTFA for a 5,000-word article, ms (the article is stopped after its first audio).
+    pub ttfa_article_ms: f64,
+    /// Wall time / audio time for the paragraph, `speak` to `Finished` (< 1 is faster than real time).
+    pub rtf_end_to_end: f64,
+    /// Peak resident memory of the process (VmHWM), MB.
+    pub peak_rss_mb: f64,
+    /// Resident memory (VmRSS) after 1,000 short utterances on the tiny model, MB.
+    pub rss_after_1000_mb: f64,
+    /// Resident memory after the first 100 of those utterances, MB (for comparison).
+    pub rss_after_100_mb: f64,
+    /// Seconds of audio in the paragraph.
+    pub paragraph_audio_s: f64,
+}
+
+/// The one-sentence selection.
+pub const SENTENCE: &str = "The meeting has been moved to Thursday afternoon.";
+
+/// The paragraph.
+pub const PARAGRAPH: &str = "Local text to speech has come a long way. A few years ago, \
+a natural voice needed a server farm and a network connection; today a model with \
+eighty-two million parameters runs on an ordinary laptop, faster than it speaks. \
+That changes what a reader can do. It can start talking the moment you select a \
+sentence, follow along word by word, and keep going through a long article while \
+you make a cup of tea. Nothing leaves the machine, and nothing has to be uploaded first.";
+
+/// A deterministic article of at least `words` words.
+pub fn article(words: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    let mut i = 0;
+    while n < words {
+        out.push_str(PARAGRAPH);
+        out.push_str(if i % 3 == 2 { "\n\n" } else { " " });
+        n += PARAGRAPH.split_whitespace().count();
+        i += 1;
+    }
+    out
+}
+
+/// Wait for `id`'s first event matching `pred`; error on its terminal event or timeout.
+fn wait(
+    rx: &mut tokio::sync::broadcast::Receiver<Event>,
+    id: UtteranceId,
+    timeout: Duration,
+    pred: impl Fn(&Event) -> bool,
+) -> Result<Event> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match rx.try_recv() {
+            Ok(ev) if ev.id() == Some(id) && pred(&ev) => return Ok(ev),
+            Ok(Event::Error {
+                id: Some(e),
+                message,
+            }) if e == id => return Err(Error::Model(message)),
+            Ok(ev) if ev.id() == Some(id) && ev.is_terminal() => {
+                return Err(Error::Model(format!("utterance ended early: {ev:?}")))
+            }
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty) => {
+                if Instant::now() > deadline {
+                    return Err(Error::Model("benchmark timed out".into()));
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(TryRecvError::Closed) => return Err(Error::Disconnected("engine gone".into())),
+        }
+    }
+}
+
+fn ttfa(
+    engine: &Engine,
+    text: &str,
+) -> Result<(f64, UtteranceId, tokio::sync::broadcast::Receiver<Event>)> {
+    let mut rx = engine.subscribe();
+    let t0 = Instant::now();
+    let id = engine.speak(text, SpeakOptions::default());
+    wait(&mut rx, id, Duration::from_secs(600), |e| {
+        matches!(e, Event::Started { .. })
+    })?;
+    Ok((t0.elapsed().as_secs_f64() * 1000.0, id, rx))
+}
+
+fn status_mb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Run the benchmark with `engine_cfg` (its output is replaced by [`Output::Null`]).
+/// The 1,000-utterance memory run uses the tiny model with the same lexicons.
+pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
+    let long = Duration::from_secs(3600);
+
+    // Memory over 1,000 utterances first, before the real model is resident.
+    let (rss_after_100_mb, rss_after_1000_mb) = {
+        let mut cfg = engine_cfg.clone();
+        cfg.model = ModelSource::Tiny { seed: 1 };
+        cfg.voices_dir = None;
+        cfg.voice = "af_heart".into();
+        cfg.output = Output::Null;
+        let engine = Engine::start(cfg)?;
+        let mut rx = engine.subscribe();
+        let mut after_100 = 0.0;
+        for i in 0..1000 {
+            let id = engine.speak(SENTENCE, SpeakOptions::default());
+            wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+            if i == 99 {
+                after_100 = status_mb("VmRSS:");
+            }
+        }
+        (after_100, status_mb("VmRSS:"))
+    };
+
+    let mut cfg = engine_cfg;
+    cfg.output = Output::Null;
+    let engine = Engine::start(cfg)?;
+    // Warm-up: first-call costs (allocator, caches) are not latency.
+    let (_, id, mut rx) = ttfa(&engine, "Warming up.")?;
+    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+
+    let (ttfa_sentence_ms, id, mut rx) = ttfa(&engine, SENTENCE)?;
+    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+
+    let before = engine.samples_written();
+    let t0 = Instant::now();
+    let (ttfa_paragraph_ms, id, mut rx) = ttfa(&engine, PARAGRAPH)?;
+    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+    let wall = t0.elapsed().as_secs_f64();
+    let paragraph_audio_s = (engine.samples_written() - before) as f64 / 24_000.0;
+    let rtf_end_to_end = if paragraph_audio_s > 0.0 {
+        wall / paragraph_audio_s
+    } else {
+        0.0
+    };
+
+    let text = article(5000);
+    let (ttfa_article_ms, id, mut rx) = ttfa(&engine, &text)?;
+    engine.stop();
+    wait(&mut rx, id, long, |e| matches!(e, Event::Cancelled { .. }))?;
+
+    Ok(LatencyReport {
+        ttfa_sentence_ms,
+        ttfa_paragraph_ms,
+        ttfa_article_ms,
+        rtf_end_to_end,
+        peak_rss_mb: status_mb("VmHWM:"),
+        rss_after_1000_mb,
+        rss_after_100_mb,
+        paragraph_audio_s,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn article_has_the_requested_length() {
+        let a = super::article(5000);
+        let n = a.split_whitespace().count();
+        assert!((5000..5100).contains(&n), "{n}");
+    }
+}

@@ -256,7 +256,11 @@ impl Engine {
 
     /// Playback volume, clamped to 0.0 ..= 2.0; applies from the next block of audio.
     pub fn set_volume(&self, v: f32) {
-        let v = if v.is_finite() { v.clamp(0.0, 2.0) } else { 1.0 };
+        let v = if v.is_finite() {
+            v.clamp(0.0, 2.0)
+        } else {
+            1.0
+        };
         self.inner.set_volume(v)
     }
 
@@ -291,6 +295,11 @@ impl Engine {
     /// same samples `speak` plays at volume 1.
     pub fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
         self.inner.synthesize_to_vec(text, opts)
+    }
+
+    /// Samples (24 kHz) handed to the output since the engine started.
+    pub fn samples_written(&self) -> u64 {
+        self.inner.samples_written()
     }
 
     /// Counters of the device output (all zero unless `Output::Device` played).

@@ -48,8 +48,7 @@ impl Model {
                 (kokoro, VoiceSource::Dir(dir))
             }
             ModelSource::Tiny { seed } => {
-                let kokoro =
-                    Kokoro::tiny_random(*seed).map_err(|e| Error::Model(e.to_string()))?;
+                let kokoro = Kokoro::tiny_random(*seed).map_err(|e| Error::Model(e.to_string()))?;
                 let width = kokoro.style_width();
                 let source = match &cfg.voices_dir {
                     Some(d) => VoiceSource::Dir(d.clone()),

@@ -12,10 +12,10 @@ use std::ops::Range;
 pub const MAX_SEGMENT_BYTES: usize = 1200;
 
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie",
-    "no", "fig", "inc", "ltd", "co", "mt", "approx", "dept", "est", "gen", "gov", "sgt", "capt",
-    "col", "lt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-    "nov", "dec", "u.s", "a.m", "p.m",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "no",
+    "fig", "inc", "ltd", "co", "mt", "approx", "dept", "est", "gen", "gov", "sgt", "capt", "col",
+    "lt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "u.s", "a.m", "p.m",
 ];
 
 /// Iterator over the sentences of a text, as trimmed, non-empty byte ranges.
@@ -138,11 +138,7 @@ impl Iterator for Sentences<'_> {
             end = floor_char_boundary(self.text, end);
             if end <= start {
                 // Never stall: advance by one character.
-                end = start
-                    + self.text[start..]
-                        .chars()
-                        .next()
-                        .map_or(1, char::len_utf8);
+                end = start + self.text[start..].chars().next().map_or(1, char::len_utf8);
             }
             self.pos = end;
             let piece = &self.text[start..end];
@@ -169,7 +165,13 @@ mod tests {
     fn splits_on_terminators_and_newlines() {
         assert_eq!(
             split("Hello there. How are you?  Fine!\nNext line\n\n  Last one…"),
-            vec!["Hello there.", "How are you?", "Fine!", "Next line", "Last one…"]
+            vec![
+                "Hello there.",
+                "How are you?",
+                "Fine!",
+                "Next line",
+                "Last one…"
+            ]
         );
     }
 

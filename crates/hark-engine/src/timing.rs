@@ -76,11 +76,7 @@ mod tests {
     fn words_map_to_token_durations_skipping_the_leading_pad() {
         // "ab cd" → tokens: pad, a, b, ' ', c, d, pad
         let durations = [3, 1, 2, 1, 4, 1, 5];
-        let w = word_timings(
-            "ab cd",
-            [(0..2, 0..2), (3..5, 3..5)],
-            &durations,
-        );
+        let w = word_timings("ab cd", [(0..2, 0..2), (3..5, 3..5)], &durations);
         assert_eq!(w[0].start, 3 * 600);
         assert_eq!(w[0].end, (3 + 1 + 2) * 600);
         assert_eq!(w[1].start, (3 + 1 + 2 + 1) * 600);

@@ -183,7 +183,12 @@ impl VoiceLibrary {
     }
 
     fn single(&self, name: &str) -> Result<Arc<VoicePack>> {
-        if let Some(p) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(p) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(p.clone());
         }
         let pack = match &self.source {
@@ -229,7 +234,12 @@ impl VoiceLibrary {
             .map(|(n, w)| format!("{n}:{w}"))
             .collect::<Vec<_>>()
             .join("+");
-        if let Some(p) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(p) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(p.clone());
         }
         let packs = parts
@@ -261,7 +271,10 @@ mod tests {
         assert!((p[0].1 - 0.75).abs() < 1e-6);
         let p = parse_blend("af_heart+af_bella").unwrap();
         assert!((p[1].1 - 0.5).abs() < 1e-6);
-        assert_eq!(parse_blend("af_heart").unwrap(), vec![("af_heart".into(), 1.0)]);
+        assert_eq!(
+            parse_blend("af_heart").unwrap(),
+            vec![("af_heart".into(), 1.0)]
+        );
         let p = parse_blend("af_heart:1+af_heart:1+af_sky:2").unwrap();
         assert_eq!(p.len(), 2);
         assert!((p[0].1 - 0.5).abs() < 1e-6);
@@ -269,7 +282,16 @@ mod tests {
 
     #[test]
     fn bad_blends_are_errors() {
-        for bad in ["", "  ", "af_heart:x", "af_heart:-1", "a:0+b:0", "+", "af heart", "a:inf"] {
+        for bad in [
+            "",
+            "  ",
+            "af_heart:x",
+            "af_heart:-1",
+            "a:0+b:0",
+            "+",
+            "af heart",
+            "a:inf",
+        ] {
             assert!(parse_blend(bad).is_err(), "{bad:?}");
         }
     }
@@ -277,8 +299,14 @@ mod tests {
     #[test]
     fn info_from_names() {
         let v = voice_info("bm_george");
-        assert_eq!((v.lang.as_str(), v.gender.as_str(), v.grade.as_str()), ("en-gb", "male", "C"));
+        assert_eq!(
+            (v.lang.as_str(), v.gender.as_str(), v.grade.as_str()),
+            ("en-gb", "male", "C")
+        );
         let v = voice_info("zf_xiaobei");
-        assert_eq!((v.lang.as_str(), v.gender.as_str(), v.grade.as_str()), ("other", "female", "?"));
+        assert_eq!(
+            (v.lang.as_str(), v.gender.as_str(), v.grade.as_str()),
+            ("other", "female", "?")
+        );
     }
 }

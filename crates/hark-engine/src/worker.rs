@@ -78,6 +78,8 @@ struct Core {
     model: Mutex<Option<Arc<Model>>>,
     /// Jobs accepted by `speak` and not yet handed to playback (or finished).
     queued: AtomicUsize,
+    /// Samples handed to the sink since start.
+    written: AtomicU64,
 }
 
 impl Core {
@@ -85,8 +87,7 @@ impl Core {
         tracing::trace!(?ev, "event");
         if ev.is_terminal() {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            if matches!(*st, State::Speaking { id } | State::Paused { id } if Some(id) == ev.id())
-            {
+            if matches!(*st, State::Speaking { id } | State::Paused { id } if Some(id) == ev.id()) {
                 *st = State::Idle;
             }
         }
@@ -170,6 +171,7 @@ impl Handle {
             audio: Arc::new(AudioControl::default()),
             model: Mutex::new(None),
             queued: AtomicUsize::new(0),
+            written: AtomicU64::new(0),
         });
         let sink = match &cfg.output {
             Output::Device => SinkKind::Device,
@@ -193,7 +195,10 @@ impl Handle {
                         return;
                     }
                 };
-                tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "model loaded");
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "model loaded"
+                );
                 if let Err(e) = model.voices.resolve(&cfg.voice) {
                     let _ = ready_tx.send(Err(e));
                     return;
@@ -209,9 +214,9 @@ impl Handle {
             .name("hark-playback".into())
             .spawn(move || {
                 let sink: Box<dyn Sink> = match sink {
-                    SinkKind::Device => Box::new(DeviceSink::new(DevicePlayer::new(
-                        play_core.audio.clone(),
-                    ))),
+                    SinkKind::Device => {
+                        Box::new(DeviceSink::new(DevicePlayer::new(play_core.audio.clone())))
+                    }
                     SinkKind::Null => Box::new(NullSink::new()),
                     SinkKind::Wav(w) => Box::new(w),
                 };
@@ -278,22 +283,14 @@ impl Handle {
     pub(crate) fn set_voice(&self, v: &str) -> Result<()> {
         let model = self.core.model()?;
         model.voices.resolve(v)?;
-        let mut s = self
-            .core
-            .settings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut s = self.core.settings.lock().unwrap_or_else(|e| e.into_inner());
         s.0.voice = v.trim().to_string();
         s.1 += 1;
         Ok(())
     }
 
     pub(crate) fn set_speed(&self, speed: f32) {
-        let mut s = self
-            .core
-            .settings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut s = self.core.settings.lock().unwrap_or_else(|e| e.into_inner());
         s.0.speed = speed;
         s.1 += 1;
     }
@@ -318,6 +315,11 @@ impl Handle {
             Ok(m) => m.voices.names().iter().map(|n| voice_info(n)).collect(),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// Samples handed to the sink since the engine started.
+    pub(crate) fn samples_written(&self) -> u64 {
+        self.core.written.load(Ordering::Relaxed)
     }
 
     pub(crate) fn device_stats(&self) -> DeviceStats {
@@ -630,7 +632,11 @@ impl Playback {
                 continue;
             }
             // Take pieces while the look-ahead is short.
-            while self.current.as_ref().is_some_and(|c| c.ahead() < LOOKAHEAD && c.ended.is_none()) {
+            while self
+                .current
+                .as_ref()
+                .is_some_and(|c| c.ahead() < LOOKAHEAD && c.ended.is_none())
+            {
                 match self.play.try_recv() {
                     Ok(m) => self.on_play(m),
                     Err(_) => break,
@@ -648,10 +654,7 @@ impl Playback {
                     }
                 }
                 Step::WaitData => {
-                    let want = self
-                        .current
-                        .as_ref()
-                        .is_some_and(|c| c.ended.is_none());
+                    let want = self.current.as_ref().is_some_and(|c| c.ended.is_none());
                     let t = if self.scheduled.is_empty() {
                         None
                     } else {
@@ -867,7 +870,11 @@ impl Playback {
 
     fn flush_events(&mut self) {
         let played = self.played();
-        while self.scheduled.front().is_some_and(|(pos, _)| *pos <= played) {
+        while self
+            .scheduled
+            .front()
+            .is_some_and(|(pos, _)| *pos <= played)
+        {
             if let Some((_, ev)) = self.scheduled.pop_front() {
                 self.core.emit(ev);
             }
@@ -916,8 +923,10 @@ impl Playback {
             if *off >= from + n && !(from + n == s.audio.len() && *off == from + n) {
                 break;
             }
-            self.scheduled
-                .push_back((self.written + (*off).saturating_sub(from) as u64, ev.clone()));
+            self.scheduled.push_back((
+                self.written + (*off).saturating_sub(from) as u64,
+                ev.clone(),
+            ));
             cur.marker += 1;
         }
         self.block.clear();
@@ -938,6 +947,7 @@ impl Playback {
             self.core.emit(Event::Started { id });
         }
         self.written += n as u64;
+        self.core.written.store(self.written, Ordering::Relaxed);
         self.flush_events();
         Step::Wrote
     }
@@ -980,7 +990,10 @@ impl Playback {
             if self.current.as_ref().is_some_and(|c| c.paused) {
                 continue;
             }
-            if self.current.as_ref().is_some_and(|c| c.cur + 1 < c.sentences.len() || c.offset < c.sentences.get(c.cur).map_or(0, |s| s.audio.len())) {
+            if self.current.as_ref().is_some_and(|c| {
+                c.cur + 1 < c.sentences.len()
+                    || c.offset < c.sentences.get(c.cur).map_or(0, |s| s.audio.len())
+            }) {
                 // Moved back (previous_sentence): continue writing.
                 return;
             }

@@ -26,7 +26,9 @@ fn alsa_null() {
 }
 
 fn checksum(samples: &[f32]) -> u64 {
-    samples.iter().fold(CHECKSUM_SEED, |h, &s| checksum_step(h, s))
+    samples
+        .iter()
+        .fold(CHECKSUM_SEED, |h, &s| checksum_step(h, s))
 }
 
 #[test]
@@ -83,7 +85,11 @@ fn pause_and_resume_keep_position() {
         .map(|&x| audio::clip(x))
         .collect();
     let st = engine.device_stats();
-    assert_eq!(st.frames_played, expect.len() as u64, "no frame lost or repeated");
+    assert_eq!(
+        st.frames_played,
+        expect.len() as u64,
+        "no frame lost or repeated"
+    );
     assert_eq!(st.checksum, checksum(&expect), "same frames, same order");
     assert_eq!(st.frames_dropped, 0);
 }

@@ -15,7 +15,11 @@ fn empty_text_is_a_no_op() {
     for text in ["", "   \n\t  "] {
         let id = engine.speak(text, SpeakOptions::default());
         let evs = collect(&mut rx, id, T);
-        assert_eq!(evs, vec![Event::Queued { id }, Event::Finished { id }], "{text:?}");
+        assert_eq!(
+            evs,
+            vec![Event::Queued { id }, Event::Finished { id }],
+            "{text:?}"
+        );
     }
     assert_eq!(engine.state(), State::Idle);
 }
@@ -26,13 +30,26 @@ fn word_events_cover_every_word_in_order() {
     let mut rx = engine.subscribe();
     let id = engine.speak(TEXT, SpeakOptions::default());
     let evs = collect(&mut rx, id, T);
-    assert!(matches!(evs.last(), Some(Event::Finished { .. })), "{evs:?}");
-    let started = evs.iter().position(|e| matches!(e, Event::Started { .. })).unwrap();
-    assert!(evs[..started].iter().all(|e| !matches!(e, Event::Word { .. })));
+    assert!(
+        matches!(evs.last(), Some(Event::Finished { .. })),
+        "{evs:?}"
+    );
+    let started = evs
+        .iter()
+        .position(|e| matches!(e, Event::Started { .. }))
+        .unwrap();
+    assert!(evs[..started]
+        .iter()
+        .all(|e| !matches!(e, Event::Word { .. })));
     let w: Vec<_> = evs
         .iter()
         .filter_map(|e| match e {
-            Event::Word { src, start_ms, end_ms, .. } => Some((src.clone(), *start_ms, *end_ms)),
+            Event::Word {
+                src,
+                start_ms,
+                end_ms,
+                ..
+            } => Some((src.clone(), *start_ms, *end_ms)),
             _ => None,
         })
         .collect();
@@ -44,7 +61,8 @@ fn word_events_cover_every_word_in_order() {
     // Every alphabetic word of the text lies inside some word event.
     for r in words(TEXT) {
         assert!(
-            w.iter().any(|(src, _, _)| src.start <= r.start && r.end <= src.end),
+            w.iter()
+                .any(|(src, _, _)| src.start <= r.start && r.end <= src.end),
             "word {:?} has no event",
             &TEXT[r]
         );
@@ -67,9 +85,14 @@ fn word_events_cover_every_word_in_order() {
         })
         .collect();
     assert_eq!(chunks, (0..chunks.len()).collect::<Vec<_>>());
-    assert!(chunks.len() >= 5, "short first chunk + one per other sentence: {chunks:?}");
+    assert!(
+        chunks.len() >= 5,
+        "short first chunk + one per other sentence: {chunks:?}"
+    );
     // The last word ends within the audio.
-    let audio = engine.synthesize_to_vec(TEXT, SpeakOptions::default()).unwrap();
+    let audio = engine
+        .synthesize_to_vec(TEXT, SpeakOptions::default())
+        .unwrap();
     let total_ms = audio.len() as u64 * 1000 / 24_000;
     assert!(w.last().unwrap().2 <= total_ms);
 }
@@ -77,7 +100,9 @@ fn word_events_cover_every_word_in_order() {
 #[test]
 fn stream_equals_whole_utterance() {
     let engine = tiny(Output::Null);
-    let whole = engine.synthesize_to_vec(TEXT, SpeakOptions::default()).unwrap();
+    let whole = engine
+        .synthesize_to_vec(TEXT, SpeakOptions::default())
+        .unwrap();
     assert!(whole.len() > 24_000);
     let rx = engine
         .synthesize_stream(TEXT, SpeakOptions::default(), PcmFormat::F32le)
@@ -157,7 +182,9 @@ fn skip_and_previous_move_by_sentence() {
     let sentence_starts = |evs: &[Event]| -> Vec<String> {
         evs.iter()
             .filter_map(|e| match e {
-                Event::Sentence { src, .. } => Some(TEXT[src.clone()].split(' ').next().unwrap().to_string()),
+                Event::Sentence { src, .. } => {
+                    Some(TEXT[src.clone()].split(' ').next().unwrap().to_string())
+                }
                 _ => None,
             })
             .collect()
@@ -173,7 +200,8 @@ fn skip_and_previous_move_by_sentence() {
     assert_eq!(sentence_starts(&evs), vec!["It", "Call", "Some"], "{evs:?}");
     let first_sentence_end = TEXT.find("It was").unwrap();
     assert!(
-        !evs.iter().any(|e| matches!(e, Event::Word { src, .. } if src.start < first_sentence_end)),
+        !evs.iter()
+            .any(|e| matches!(e, Event::Word { src, .. } if src.start < first_sentence_end)),
         "no word of the skipped sentence is played"
     );
 
@@ -193,7 +221,9 @@ fn skip_and_previous_move_by_sentence() {
 #[test]
 fn voice_blends_speed_and_settings() {
     let engine = tiny(Output::Null);
-    let a = engine.synthesize_to_vec("Hello there.", SpeakOptions::default()).unwrap();
+    let a = engine
+        .synthesize_to_vec("Hello there.", SpeakOptions::default())
+        .unwrap();
     let blend = SpeakOptions {
         voice: Some("af_heart:0.6+af_bella:0.4".into()),
         speed: None,
@@ -204,17 +234,26 @@ fn voice_blends_speed_and_settings() {
         voice: None,
         speed: Some(2.0),
     };
-    let f = engine.synthesize_to_vec("Hello there. General Kenobi.", fast).unwrap();
+    let f = engine
+        .synthesize_to_vec("Hello there. General Kenobi.", fast)
+        .unwrap();
     let n = engine
         .synthesize_to_vec("Hello there. General Kenobi.", SpeakOptions::default())
         .unwrap();
-    assert!(f.len() < n.len(), "speed 2 is shorter: {} vs {}", f.len(), n.len());
+    assert!(
+        f.len() < n.len(),
+        "speed 2 is shorter: {} vs {}",
+        f.len(),
+        n.len()
+    );
     assert!(engine.set_voice("no_such_voice").is_err());
     assert!(engine.set_voice("af_heart:x").is_err());
     assert!(engine.set_speed(0.1).is_err());
     assert!(engine.set_speed(f32::NAN).is_err());
     engine.set_voice("bf_emma").unwrap();
-    let e = engine.synthesize_to_vec("Hello there.", SpeakOptions::default()).unwrap();
+    let e = engine
+        .synthesize_to_vec("Hello there.", SpeakOptions::default())
+        .unwrap();
     assert_ne!(a, e);
     // A bad voice on speak is an error event, not a panic or a sound.
     let mut rx = engine.subscribe();
@@ -226,11 +265,15 @@ fn voice_blends_speed_and_settings() {
         },
     );
     let evs = collect(&mut rx, id, T);
-    assert!(matches!(evs.last(), Some(Event::Error { id: Some(_), message }) if message.contains("zz_nobody")));
+    assert!(
+        matches!(evs.last(), Some(Event::Error { id: Some(_), message }) if message.contains("zz_nobody"))
+    );
     assert!(!evs.iter().any(|e| matches!(e, Event::Started { .. })));
     let voices = engine.voices();
     assert_eq!(voices.len(), 28);
-    assert!(voices.iter().any(|v| v.name == "af_heart" && v.grade == "A" && v.lang == "en-us"));
+    assert!(voices
+        .iter()
+        .any(|v| v.name == "af_heart" && v.grade == "A" && v.lang == "en-us"));
 }
 
 #[test]
@@ -274,11 +317,22 @@ fn stop_cancels_current_and_queued() {
             break;
         }
     }
-    let terminal = |id| seen.iter().filter(|e| e.id() == Some(id) && e.is_terminal()).cloned().collect::<Vec<_>>();
+    let terminal = |id| {
+        seen.iter()
+            .filter(|e| e.id() == Some(id) && e.is_terminal())
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     assert_eq!(terminal(a), vec![Event::Cancelled { id: a }]);
     assert_eq!(terminal(b), vec![Event::Cancelled { id: b }]);
     assert_eq!(terminal(c), vec![Event::Finished { id: c }]);
-    assert!(!seen.contains(&Event::Started { id: b }), "queued utterance never sounds");
-    assert!(seen.contains(&Event::Started { id: c }), "the queue works after a stop");
+    assert!(
+        !seen.contains(&Event::Started { id: b }),
+        "queued utterance never sounds"
+    );
+    assert!(
+        seen.contains(&Event::Started { id: c }),
+        "the queue works after a stop"
+    );
     assert_eq!(engine.state(), State::Idle);
 }

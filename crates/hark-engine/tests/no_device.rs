@@ -20,7 +20,10 @@ fn missing_device_is_an_error_event_and_other_sinks_work() {
     let id = engine.speak("Is anybody there?", SpeakOptions::default());
     let evs = collect(&mut rx, id, T);
     match evs.last() {
-        Some(Event::Error { id: Some(e), message }) => {
+        Some(Event::Error {
+            id: Some(e),
+            message,
+        }) => {
             assert_eq!(*e, id);
             assert!(message.contains("audio device"), "{message}");
         }
@@ -30,12 +33,18 @@ fn missing_device_is_an_error_event_and_other_sinks_work() {
 
     // The stream path never touches the device.
     let items: Vec<_> = engine
-        .synthesize_stream("Still streaming.", SpeakOptions::default(), PcmFormat::S16le)
+        .synthesize_stream(
+            "Still streaming.",
+            SpeakOptions::default(),
+            PcmFormat::S16le,
+        )
         .unwrap()
         .into_iter()
         .collect();
     assert_eq!(items.last(), Some(&StreamItem::End));
-    assert!(items.iter().any(|i| matches!(i, StreamItem::Audio(b) if !b.is_empty())));
+    assert!(items
+        .iter()
+        .any(|i| matches!(i, StreamItem::Audio(b) if !b.is_empty())));
 
     // A WAV engine works on the same machine.
     let wav = dir.path().join("out.wav");

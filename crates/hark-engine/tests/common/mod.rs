@@ -90,7 +90,10 @@ Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.";
 pub fn words(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         match (c.is_alphabetic(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {

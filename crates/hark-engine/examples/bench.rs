@@ -1,0 +1,16 @@
+//! Print the latency report as JSON: `cargo run --release -p hark-engine --example bench -- [ASSET_DIR] [--tiny]`.
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| "/tmp/dev-assets".into());
+    let mut cfg = hark_engine::EngineConfig::from_assets(&dir);
+    if args.iter().any(|a| a == "--tiny") {
+        cfg = hark_engine::EngineConfig::tiny(1, std::path::Path::new(&dir).join("lexicons"));
+    }
+    let report = hark_engine::bench::latency(cfg)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
