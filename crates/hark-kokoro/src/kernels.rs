@@ -5,6 +5,8 @@
 //! function says `[T, C]`.
 
 use gemm::Parallelism;
+
+use crate::simd::{multiversion, sin_fast, SIN_FAST_LIMIT};
 use rayon::prelude::*;
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
@@ -178,24 +180,13 @@ impl Prologue<'_> {
     pub(crate) fn apply_row(&self, c: usize, src: &[f32], dst: &mut [f32]) {
         let (a, b) = (self.scale[c], self.shift[c]);
         match self.act {
-            Act::None => {
-                for (d, s) in dst.iter_mut().zip(src) {
-                    *d = a * s + b;
-                }
-            }
-            Act::Leaky(slope) => {
-                for (d, s) in dst.iter_mut().zip(src) {
-                    let v = a * s + b;
-                    *d = if v >= 0.0 { v } else { v * slope };
-                }
-            }
+            Act::None => affine_row(a, b, src, dst),
+            Act::Leaky(slope) => leaky_row(a, b, slope, src, dst),
             Act::Snake(alpha) => {
                 let al = alpha[c];
-                let inv = 1.0 / al;
-                for (d, s) in dst.iter_mut().zip(src) {
-                    let v = a * s + b;
-                    let sn = (al * v).sin();
-                    *d = v + inv * (sn * sn);
+                let max = snake_row(a, b, al, src, dst);
+                if !(max <= SIN_FAST_LIMIT) {
+                    snake_row_exact(a, b, al, src, dst);
                 }
             }
         }
@@ -207,18 +198,90 @@ impl Prologue<'_> {
             return;
         }
         x.par_chunks_mut(t).enumerate().for_each(|(c, row)| {
-            // apply_row reads src and writes dst element by element, so aliasing is fine here;
-            // go through a copy of the pointer to express it.
-            let p = row.as_mut_ptr();
-            // SAFETY: same buffer, same length; element i is read before it is written.
-            let (src, dst) = unsafe {
-                (
-                    std::slice::from_raw_parts(p as *const f32, t),
-                    std::slice::from_raw_parts_mut(p, t),
-                )
-            };
-            self.apply_row(c, src, dst);
+            let src = row.to_vec();
+            self.apply_row(c, &src, row);
         });
+    }
+}
+
+multiversion! {
+    fn affine_row(a: f32, b: f32, src: &[f32], dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = a * s + b;
+        }
+    }
+}
+
+multiversion! {
+    fn leaky_row(a: f32, b: f32, slope: f32, src: &[f32], dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            let v = a * s + b;
+            *d = if v >= 0.0 { v } else { v * slope };
+        }
+    }
+}
+
+multiversion! {
+    /// Snake after the affine map; returns max |α·v| so callers can detect the rare inputs
+    /// outside the fast sine's range.
+    fn snake_row(a: f32, b: f32, al: f32, src: &[f32], dst: &mut [f32]) -> f32 {
+        let inv = 1.0 / al;
+        let mut max = 0f32;
+        for (d, s) in dst.iter_mut().zip(src) {
+            let v = a * s + b;
+            let z = al * v;
+            max = max.max(z.abs());
+            let sn = sin_fast(z);
+            *d = v + inv * (sn * sn);
+        }
+        max
+    }
+}
+
+fn snake_row_exact(a: f32, b: f32, al: f32, src: &[f32], dst: &mut [f32]) {
+    let inv = 1.0 / al;
+    for (d, s) in dst.iter_mut().zip(src) {
+        let v = a * s + b;
+        let sn = (al * v).sin();
+        *d = v + inv * (sn * sn);
+    }
+}
+
+multiversion! {
+    /// Mean of a row, accumulated in f64 over 8 independent lanes.
+    fn row_mean(row: &[f32]) -> f64 {
+        let mut acc = [0f64; 8];
+        let mut it = row.chunks_exact(8);
+        for ch in &mut it {
+            for i in 0..8 {
+                acc[i] += ch[i] as f64;
+            }
+        }
+        let mut s: f64 = acc.iter().sum();
+        for v in it.remainder() {
+            s += *v as f64;
+        }
+        s / row.len().max(1) as f64
+    }
+}
+
+multiversion! {
+    /// Biased variance of a row about `mean`, in f64.
+    fn row_var(row: &[f32], mean: f64) -> f64 {
+        let mut acc = [0f64; 8];
+        let mut it = row.chunks_exact(8);
+        for ch in &mut it {
+            for i in 0..8 {
+                let d = ch[i] as f64 - mean;
+                acc[i] += d * d;
+            }
+        }
+        let mut s: f64 = acc.iter().sum();
+        for v in it.remainder() {
+            let d = *v as f64 - mean;
+            s += d * d;
+        }
+        s / row.len().max(1) as f64
     }
 }
 
@@ -226,16 +289,8 @@ impl Prologue<'_> {
 pub(crate) fn instance_stats(x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
     x.par_chunks(t)
         .map(|row| {
-            let n = row.len() as f64;
-            let mean = row.iter().map(|v| *v as f64).sum::<f64>() / n;
-            let var = row
-                .iter()
-                .map(|v| {
-                    let d = *v as f64 - mean;
-                    d * d
-                })
-                .sum::<f64>()
-                / n;
+            let mean = row_mean(row);
+            let var = row_var(row, mean);
             (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
         })
         .collect()

@@ -119,32 +119,17 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// `g += W_hhᵀ-rows · h`: for each j, `g += h[j] · w_t[j, :]`.
-#[inline(always)]
-fn recurrent_step_body(w_t: &[f32], h: &[f32], g: &mut [f32]) {
-    let n = g.len();
-    for (j, hv) in h.iter().enumerate() {
-        let row = &w_t[j * n..(j + 1) * n];
-        for (gv, w) in g.iter_mut().zip(row) {
-            *gv += hv * w;
+crate::simd::multiversion! {
+    /// `g += Σ_j h[j] · w_t[j, :]` (the recurrent mat-vec in axpy form, which vectorizes).
+    fn recurrent_step(w_t: &[f32], h: &[f32], g: &mut [f32]) {
+        let n = g.len();
+        for (j, hv) in h.iter().enumerate() {
+            let row = &w_t[j * n..(j + 1) * n];
+            for (gv, w) in g.iter_mut().zip(row) {
+                *gv += hv * w;
+            }
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn recurrent_step_avx2(w_t: &[f32], h: &[f32], g: &mut [f32]) {
-    recurrent_step_body(w_t, h, g)
-}
-
-fn recurrent_step(w_t: &[f32], h: &[f32], g: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
-        unsafe { recurrent_step_avx2(w_t, h, g) };
-        return;
-    }
-    recurrent_step_body(w_t, h, g)
 }
 
 #[cfg(test)]

@@ -106,18 +106,27 @@ pub(crate) fn stft_mag_phase(x: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, 
     let mag_ptr = crate::kernels::SendPtr(mag.as_mut_ptr());
     let ph_ptr = crate::kernels::SendPtr(ph.as_mut_ptr());
     (0..frames).into_par_iter().with_min_len(256).for_each(|f| {
+        let mut raw = [0f32; 64];
         let mut buf = [0f64; 64];
         let start = (f * hop) as isize - pad as isize;
-        for (j, b) in buf.iter_mut().take(n_fft).enumerate() {
-            *b = get(start + j as isize) as f64 * w[j];
+        for j in 0..n_fft {
+            raw[j] = get(start + j as isize);
+            buf[j] = raw[j] as f64 * w[j];
         }
+        // A constant frame (unvoiced excitation is exactly tanh(bias)) windowed by the symmetric
+        // periodic Hann window has an exactly real spectrum that is zero above bin 1. Use those
+        // exact values instead of round-off residues, whose arbitrary phases the network would
+        // amplify (their phase is an input feature regardless of magnitude).
+        let constant = raw[..n_fft].iter().all(|v| *v == raw[0]);
         for k in 0..bins {
             let (mut re, mut im) = (0f64, 0f64);
-            for j in 0..n_fft {
-                re += buf[j] * cos_t[k * n_fft + j];
-                im -= buf[j] * sin_t[k * n_fft + j];
+            if !(constant && k >= 2) {
+                for j in 0..n_fft {
+                    re += buf[j] * cos_t[k * n_fft + j];
+                    im -= buf[j] * sin_t[k * n_fft + j];
+                }
             }
-            if k == 0 || 2 * k == n_fft {
+            if constant || k == 0 || 2 * k == n_fft {
                 im = 0.0;
             }
             let (re, im) = (re as f32, im as f32);
