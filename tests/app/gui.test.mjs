@@ -179,6 +179,26 @@ test("pressing the hotkey again while speaking stops", async () => {
   await waitFor("tray idle", () => events().findLast((e) => e.type === "tray")?.state === "idle", 5000);
 });
 
+test("pause, resume and skip hotkeys drive the engine and the tray icon", async () => {
+  const text = Array.from({ length: 30 }, (_, i) => `Sentence ${i} is here to be skipped or paused.`).join(" ");
+  await setPrimary(text);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  const mine = (type) => events().filter((e) => e.type === type && e.id === sp.id);
+  await waitFor("started", () => mine("started").length);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+p"]);
+  await waitFor("paused", () => mine("paused").length, 10000);
+  await waitFor("tray paused", () => events().findLast((e) => e.type === "tray")?.state === "paused", 5000);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+p"]);
+  await waitFor("resumed", () => mine("resumed").length, 10000);
+  const before = mine("sentence").length;
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+n"]);
+  await waitFor("the next sentence after skip", () => mine("sentence").length > before, 10000);
+  assert.ok(events().some((e) => e.type === "hotkey" && e.action === "skip"));
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  await waitFor("cancelled", () => mine("cancelled").length, 10000);
+});
+
 function trayIconCenter() {
   const tree = sh("xwininfo", ["-root", "-tree"]);
   const line = tree.split("\n").find((l) => l.includes("tray-icon tray app hark"));
@@ -236,4 +256,28 @@ test("settings window renders (second launch opens it in the running instance)",
   assert.ok(w >= 400 && h >= 400, `window ${w}x${h}`);
   assert.ok(colors > 50, `only ${colors} colours: blank window?`);
   assert.ok(sd > 0.05, `grey standard deviation ${sd}: blank window?`);
+});
+
+test("first run without model assets: no crash, a notice, the settings window offers the download", async () => {
+  const app = procs.find((p) => p.spawnargs[0] === APP);
+  app.kill("SIGTERM");
+  await new Promise((r) => (app.exitCode !== null ? r() : app.on("exit", r)));
+  const empty = fs.mkdtempSync(path.join(tmp, "no-assets-"));
+  fs.writeFileSync(logPath, "");
+  env = { ...env, HARK_ASSETS: empty };
+  delete env.HARK_TINY_MODEL;
+  start(APP, [], "app-first-run");
+  const notice = await waitFor("the missing-model notice", () =>
+    events().find((e) => e.type === "notice" && /not installed/.test(e.message)), 30000);
+  assert.match(notice.message, /Download it in Settings/);
+  assert.ok(events().some((e) => e.type === "tray" && e.state === "idle"));
+  const id = await waitFor("the settings window", () => {
+    try { return sh("xdotool", ["search", "--onlyvisible", "--name", "^hark settings$"]).trim(); } catch { return ""; }
+  }, 15000);
+  assert.ok(id);
+  // Speaking now explains instead of failing silently.
+  await setPrimary("anything");
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const n = await waitFor("a notification", () => events().find((e) => e.type === "notify"), 10000);
+  assert.match(n.message, /isn't installed yet/);
 });
