@@ -215,7 +215,15 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
   };
   try {
     const rate = Number(options.rate ?? 1);
-    const id = await speak(text, { voice: voiceOf(options.voiceName), speed: Number.isFinite(rate) ? rate : 1 });
+    const speed = Number.isFinite(rate) ? rate : 1;
+    let id;
+    try {
+      id = await speak(text, { voice: voiceOf(options.voiceName), speed });
+    } catch (e) {
+      // A voice the manifest lists but this app does not have: use the app's default voice.
+      if (!(e instanceof bridge.BridgeError && /unknown voice/.test(e.message))) throw e;
+      id = await speak(text, { voice: '', speed });
+    }
     ttsId = id;
     listen(id, (ev) => {
       switch (ev.type) {
