@@ -26,6 +26,9 @@ pub struct BenchArgs {
     /// Compute device: auto, cpu or metal.
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// Skip the speech-engine section (time to first audio, end-to-end RTF, memory over 1,000 utterances).
+    #[arg(long)]
+    pub no_latency: bool,
 }
 
 #[derive(Deserialize)]
@@ -54,8 +57,22 @@ struct Report {
     warmup_s: f64,
     audio_s: f64,
     compute_s: f64,
+    /// Peak RSS of the whole run (model section and, unless skipped, the engine section).
     peak_rss_mb: Option<f64>,
+    /// Peak RSS after the model section alone.
+    model_peak_rss_mb: Option<f64>,
     threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttfa_sentence_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttfa_paragraph_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttfa_article_ms: Option<f64>,
+    /// Audio seconds / wall seconds from `speak` to the end of a paragraph, through the whole engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rtf_end_to_end: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rss_after_1000_mb: Option<f64>,
     cases: Vec<CaseResult>,
 }
 
@@ -118,6 +135,18 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
     if compute_s <= 0.0 {
         bail!("no compute time measured");
     }
+    drop(model);
+    let model_peak_rss_mb = peak_rss_mb();
+    let latency = if args.no_latency {
+        None
+    } else {
+        if !args.json {
+            eprintln!("  engine: time to first audio, end-to-end RTF, 1,000 utterances…");
+        }
+        let mut ecfg = hark_engine::EngineConfig::from_assets(dir.root());
+        ecfg.deterministic = true;
+        Some(hark_engine::bench::latency(ecfg).context("engine latency benchmark")?)
+    };
     let report = Report {
         rtf: audio_s / compute_s,
         load_s,
@@ -125,6 +154,12 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         audio_s,
         compute_s,
         peak_rss_mb: peak_rss_mb(),
+        model_peak_rss_mb,
+        ttfa_sentence_ms: latency.as_ref().map(|l| l.ttfa_sentence_ms),
+        ttfa_paragraph_ms: latency.as_ref().map(|l| l.ttfa_paragraph_ms),
+        ttfa_article_ms: latency.as_ref().map(|l| l.ttfa_article_ms),
+        rtf_end_to_end: latency.as_ref().map(|l| l.rtf_end_to_end),
+        rss_after_1000_mb: latency.as_ref().map(|l| l.rss_after_1000_mb),
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
@@ -142,6 +177,22 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         );
         println!("compute         {:>8.3} s", report.compute_s);
         println!("RTF (forward)   {:>8.2}x real time", report.rtf);
+        if let Some(m) = report.model_peak_rss_mb {
+            println!("peak RSS (model){m:>8.1} MB");
+        }
+        if let (Some(s), Some(p), Some(a)) = (
+            report.ttfa_sentence_ms,
+            report.ttfa_paragraph_ms,
+            report.ttfa_article_ms,
+        ) {
+            println!("first audio     {s:>8.0} ms sentence, {p:.0} ms paragraph, {a:.0} ms 5,000-word article");
+        }
+        if let Some(r) = report.rtf_end_to_end {
+            println!("RTF (engine)    {r:>8.2}x real time, end to end");
+        }
+        if let Some(m) = report.rss_after_1000_mb {
+            println!("RSS after 1,000 utterances {m:.1} MB");
+        }
         if let Some(m) = report.peak_rss_mb {
             println!("peak RSS        {m:>8.1} MB");
         }

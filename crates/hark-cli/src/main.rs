@@ -6,7 +6,9 @@
 mod bench;
 mod fetch;
 mod phonemize;
+mod play;
 mod say;
+mod serve;
 mod util;
 mod voices;
 mod wav;
@@ -37,6 +39,10 @@ struct Cli {
 enum Cmd {
     /// Speak text (or phonemes): play it, or write a WAV file with --out.
     Say(say::SayArgs),
+    /// Read a text file aloud with live progress.
+    Read(play::ReadArgs),
+    /// Run the headless daemon: the warm engine plus the localhost bridge for the browser extension.
+    Serve(serve::ServeArgs),
     /// Print the phoneme string the front end makes of a text.
     Phonemize(phonemize::PhonemizeArgs),
     /// List the installed voices.
@@ -68,6 +74,8 @@ fn main() -> ExitCode {
     let assets = cli.assets.as_deref();
     let result = match cli.cmd {
         Cmd::Say(a) => say::run(assets, a),
+        Cmd::Read(a) => play::run_read(assets, a),
+        Cmd::Serve(a) => serve::run(assets, a),
         Cmd::Phonemize(a) => phonemize::run(assets, a),
         Cmd::Voices(a) => voices::run(assets, a),
         Cmd::Fetch(a) => fetch::run(assets, a),

@@ -45,7 +45,11 @@ pub struct SayArgs {
 pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let Some(out) = args.out.clone() else {
-        bail!("playback needs the speech engine, which this build does not include yet; use --out FILE.wav or --out -");
+        if args.phonemes.is_some() {
+            bail!("--phonemes needs --out (the engine speaks text)");
+        }
+        let text = text_arg(args.text.clone())?;
+        return crate::play::play(&dir, &text, &args.voice, args.speed, args.lang);
     };
     let audio = synthesize(&dir, &args)?;
     if out.as_os_str() == "-" {

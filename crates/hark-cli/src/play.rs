@@ -1,0 +1,119 @@
+//! Playback through the speech engine: `hark say` without `--out`, and `hark read FILE`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use hark_assets::AssetDir;
+use hark_engine::{Engine, EngineConfig, Event, Output, SpeakOptions};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::say::lang_for_voice;
+use crate::util::asset_dir;
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// UTF-8 text file to read aloud (`-` = stdin).
+    pub file: PathBuf,
+    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
+    #[arg(long, default_value = "af_heart")]
+    pub voice: String,
+    /// Speaking rate (0.5–2.0).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f32,
+    /// Language of the text: en-us or en-gb (default: from the voice).
+    #[arg(long)]
+    pub lang: Option<hark_text::Lang>,
+    /// Write everything spoken to this WAV file instead of the audio device.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// An engine on the real assets, playing to the default device (or a WAV file).
+pub fn engine_for(
+    dir: &AssetDir,
+    voice: &str,
+    speed: f32,
+    lang: hark_text::Lang,
+    out: Option<PathBuf>,
+) -> Result<Engine> {
+    let mut cfg = EngineConfig::from_assets(dir.root());
+    cfg.voice = voice.to_string();
+    cfg.speed = speed;
+    cfg.lang = lang;
+    cfg.output = match out {
+        Some(p) => Output::Wav(p),
+        None => Output::Device,
+    };
+    Engine::start(cfg).with_context(|| {
+        format!(
+            "starting the speech engine (assets: {}; run `hark fetch`)",
+            dir.root().display()
+        )
+    })
+}
+
+/// Speak `text` and wait for the end; `progress` shows the sentence being read on stderr.
+pub fn speak_and_wait(engine: &Engine, text: &str, progress: bool) -> Result<()> {
+    let mut rx = engine.subscribe();
+    let id = engine.speak(text, SpeakOptions::default());
+    let total = text.len().max(1);
+    loop {
+        let ev = match rx.blocking_recv() {
+            Ok(ev) => ev,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => bail!("the speech engine stopped"),
+        };
+        if ev.id() != Some(id) && !matches!(ev, Event::Error { id: None, .. }) {
+            continue;
+        }
+        match ev {
+            Event::Sentence { src, .. } if progress => {
+                let pct = 100 * src.start / total;
+                let line: String = text[src].split_whitespace().collect::<Vec<_>>().join(" ");
+                let short: String = line.chars().take(70).collect();
+                eprintln!("[{pct:>3}%] {short}");
+            }
+            Event::Error { message, .. } => bail!("{message}"),
+            Event::Cancelled { .. } => bail!("cancelled"),
+            Event::Finished { .. } => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+pub fn play(
+    dir: &AssetDir,
+    text: &str,
+    voice: &str,
+    speed: f32,
+    lang: Option<hark_text::Lang>,
+) -> Result<()> {
+    let engine = engine_for(
+        dir,
+        voice,
+        speed,
+        lang.unwrap_or_else(|| lang_for_voice(voice)),
+        None,
+    )?;
+    speak_and_wait(&engine, text, false)
+}
+
+pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
+    let dir = asset_dir(assets)?;
+    let text = if args.file.as_os_str() == "-" {
+        crate::util::text_arg(None)?
+    } else {
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("reading {}", args.file.display()))?;
+        String::from_utf8(bytes)
+            .with_context(|| format!("{} is not UTF-8 text", args.file.display()))?
+    };
+    if text.trim().is_empty() {
+        eprintln!("hark: {} has nothing to read", args.file.display());
+        return Ok(());
+    }
+    let lang = args.lang.unwrap_or_else(|| lang_for_voice(&args.voice));
+    let engine = engine_for(&dir, &args.voice, args.speed, lang, args.out.clone())?;
+    speak_and_wait(&engine, &text, true)
+}
