@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 export HARK_ASSETS="${HARK_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/hark/assets}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Tests that need real assets fail (instead of skipping) when they are missing.
+export HARK_REQUIRE_ASSETS=1
+export HARK_LEXICON_DIR="$HARK_ASSETS/lexicons"
 echo "== fetch model assets into $HARK_ASSETS" >&2
 cargo run -q -p hark-cli -- fetch
 cargo run -q -p hark-cli -- fetch --verify
