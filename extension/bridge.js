@@ -65,7 +65,7 @@ export async function call(path, { method = 'POST', body, signal } = {}) {
       code = j.error.code;
     } catch {}
     if (resp.status === 403 && code === 'origin_not_allowed') {
-      message = `hark does not know this extension (${chrome.runtime.id}). Paste the token from "hark token" in the options, or allow this id in the app.`;
+      message = `hark does not know this extension (${chrome.runtime.id}). Paste the bridge token (the bridge-token file in hark's config folder) in the options, or allow this id in the app (hark serve --allow-extension ${chrome.runtime.id}).`;
     }
     throw new BridgeError(message, resp.status, code);
   }
