@@ -3,6 +3,7 @@
 //! The download runs in a child process (this same binary with `--fetch-assets`) that prints
 //! one JSON progress line per step on stdout; cancelling kills the child. Resuming is running
 //! it again: `hark_assets::fetch` skips files that are already installed and verified.
+//! `HARK_FETCH_SOURCES` (e.g. `local:/path/to/files`) overrides where the files come from.
 
 use crate::speech::{self, ModelChoice};
 use crate::state::{lock, AppState, EngineStatus, TrayState};
@@ -50,6 +51,29 @@ pub fn lexicons_if_installed() -> Option<std::path::PathBuf> {
     d.exists().then_some(d)
 }
 
+/// `HARK_FETCH_SOURCES`: comma-separated `hf`, `registry`, `local:DIR` (as `hark fetch --source`).
+pub fn parse_sources(list: &str) -> Result<Vec<hark_assets::Source>, String> {
+    let defaults = hark_assets::FetchOptions::default().sources;
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "hf" => defaults
+                .iter()
+                .find(|d| matches!(d, hark_assets::Source::HuggingFace { .. }))
+                .cloned()
+                .ok_or_else(|| "no default Hugging Face source".to_string()),
+            "registry" => Ok(hark_assets::Source::Registry),
+            _ => match s.strip_prefix("local:") {
+                Some(d) if !d.is_empty() => Ok(hark_assets::Source::LocalDir(d.into())),
+                _ => Err(format!(
+                    "unknown asset source '{s}' (hf, registry or local:DIR)"
+                )),
+            },
+        })
+        .collect()
+}
+
 /// Child-process entry point: fetch everything, print progress as JSON lines. Returns the exit code.
 pub fn fetch_child() -> i32 {
     use std::io::Write;
@@ -77,7 +101,17 @@ pub fn fetch_child() -> i32 {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     };
-    match hark_assets::fetch(&dir, &hark_assets::FetchOptions::default(), &mut progress) {
+    let mut opts = hark_assets::FetchOptions::default();
+    if let Ok(list) = std::env::var("HARK_FETCH_SOURCES") {
+        match parse_sources(&list) {
+            Ok(s) => opts.sources = s,
+            Err(e) => {
+                println!("{}", serde_json::json!({"type": "error", "message": e}));
+                return 1;
+            }
+        }
+    }
+    match hark_assets::fetch(&dir, &opts, &mut progress) {
         Ok(_) => 0,
         Err(e) => {
             println!(
@@ -104,6 +138,7 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("could not start the download: {e}"))?;
     st.cancel_download.store(false, Ordering::SeqCst);
+    st.log_event(serde_json::json!({"type": "download", "state": "started"}));
     st.update_status(app, |s| {
         s.engine = EngineStatus::Downloading;
         s.download = Default::default();
@@ -183,6 +218,12 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         }
         let ok = lock(&child).wait().map(|s| s.success()).unwrap_or(false);
         let cancelled = st.cancel_download.load(Ordering::SeqCst);
+        let d = lock(&st.status).download.clone();
+        st.log_event(serde_json::json!({
+            "type": "download",
+            "state": if ok { "done" } else if cancelled { "cancelled" } else { "failed" },
+            "done": d.done, "total": d.total, "error": last_error,
+        }));
         if ok {
             match installed() {
                 Ok(choice) => speech::start_engine(app.clone(), choice),
@@ -227,4 +268,16 @@ pub fn cancel_download(app: &AppHandle) {
     app.state::<AppState>()
         .cancel_download
         .store(true, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_sources() {
+        let s = super::parse_sources("local:/x, registry").unwrap();
+        assert!(matches!(&s[0], hark_assets::Source::LocalDir(p) if p.as_os_str() == "/x"));
+        assert!(matches!(s[1], hark_assets::Source::Registry));
+        assert!(super::parse_sources("ftp").unwrap_err().contains("ftp"));
+        assert!(super::parse_sources("local:").is_err());
+    }
 }

@@ -258,13 +258,15 @@ test("settings window renders (second launch opens it in the running instance)",
   assert.ok(sd > 0.05, `grey standard deviation ${sd}: blank window?`);
 });
 
+let firstRunWindow = "";
 test("first run without model assets: no crash, a notice, the settings window offers the download", async () => {
   const app = procs.find((p) => p.spawnargs[0] === APP);
   app.kill("SIGTERM");
   await new Promise((r) => (app.exitCode !== null ? r() : app.on("exit", r)));
   const empty = fs.mkdtempSync(path.join(tmp, "no-assets-"));
   fs.writeFileSync(logPath, "");
-  env = { ...env, HARK_ASSETS: empty };
+  // The download button fetches from the test's own asset dir (local source) into the empty one.
+  env = { ...env, HARK_FETCH_SOURCES: `local:${env.HARK_ASSETS}`, HARK_ASSETS: empty };
   delete env.HARK_TINY_MODEL;
   start(APP, [], "app-first-run");
   const notice = await waitFor("the missing-model notice", () =>
@@ -275,9 +277,30 @@ test("first run without model assets: no crash, a notice, the settings window of
     try { return sh("xdotool", ["search", "--onlyvisible", "--name", "^hark settings$"]).trim(); } catch { return ""; }
   }, 15000);
   assert.ok(id);
+  firstRunWindow = id.split("\n")[0];
   // Speaking now explains instead of failing silently.
   await setPrimary("anything");
   sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
   const n = await waitFor("a notification", () => events().find((e) => e.type === "notify"), 10000);
   assert.match(n.message, /isn't installed yet/);
+});
+
+test("first run: the window's download button installs the assets and the real model speaks", async () => {
+  assert.ok(firstRunWindow, "needs the previous test");
+  sh("xdotool", ["windowfocus", firstRunWindow]);
+  await sleep(300);
+  // The download button is the first focusable element of the page.
+  sh("xdotool", ["key", "Tab"]);
+  await sleep(200);
+  sh("xdotool", ["key", "Return"]);
+  await waitFor("download started", () => events().find((e) => e.type === "download" && e.state === "started"), 10000);
+  const done = await waitFor("download finished", () =>
+    events().find((e) => e.type === "download" && e.state !== "started"), 300000);
+  assert.equal(done.state, "done", JSON.stringify(done));
+  await waitFor("the real model loaded", () => events().find((e) => e.type === "engine_ready"), 120000);
+  const text = "Hello.";
+  await setPrimary(text);
+  sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === sp.id), 60000);
 });
