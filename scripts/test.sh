@@ -14,3 +14,5 @@ cargo run -q -p hark-cli -- fetch
 cargo run -q -p hark-cli -- fetch --verify
 echo "== cargo test --workspace" >&2
 cargo test --workspace --no-fail-fast -- --test-threads 2
+echo "== extension tests (headless Chromium against the real bridge)" >&2
+bash tests/extension/run.sh
