@@ -37,7 +37,6 @@ pub(crate) struct AdainResBlk1d {
     conv1x1: Option<Conv1d>,
     pool: Option<DepthwiseConvTranspose1d>,
     pub cin: usize,
-    pub cout: usize,
 }
 
 impl AdainResBlk1d {
@@ -80,7 +79,6 @@ impl AdainResBlk1d {
                 None
             },
             cin,
-            cout,
         })
     }
 

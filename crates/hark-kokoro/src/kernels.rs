@@ -159,6 +159,7 @@ impl Linear {
 /// Per-channel activation applied after the affine part of a [`Prologue`].
 #[derive(Clone, Copy)]
 pub(crate) enum Act<'a> {
+    #[cfg_attr(not(test), allow(dead_code))]
     None,
     Leaky(f32),
     /// Snake with per-channel alpha: `x + sin²(αx)/α`.

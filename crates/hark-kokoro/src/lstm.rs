@@ -41,10 +41,6 @@ impl BiLstm {
         })
     }
 
-    pub(crate) fn hidden(&self) -> usize {
-        self.h
-    }
-
     /// `x [t, d_in]` → `[t, 2H]` (forward features first).
     pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
         assert_eq!(x.len(), t * self.d_in);

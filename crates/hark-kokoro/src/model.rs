@@ -110,7 +110,7 @@ impl Kokoro {
         Self::build(&mut src, &Config::tiny(), Device::Cpu)
     }
 
-    fn build(src: &mut dyn WeightSource, cfg: &Config, device: Device) -> Result<Self> {
+    pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config, device: Device) -> Result<Self> {
         let mut vb = Vb::new(src);
         let bert = Albert::new(&mut vb.pp("bert"), cfg)?;
         let bert_encoder = Linear::new(

@@ -9,15 +9,18 @@ use common::{compare, load_cases, real_model};
 use hark_kokoro::ForwardOptions;
 
 // Audio tolerances. The reference is chaotic with respect to float round-off at one place: the
-// phase of near-zero STFT bins of the harmonic source is an input feature of the generator, so
-// residues of ~1e-8 with arbitrary phase change the waveform. Perturbing the excitation of the
-// reference case-01 by one f32 ulp moves the output by corr 0.9926 / rel L2 0.124, so no
-// implementation that is not bit-identical to PyTorch+MKL can reach corr 0.999. The waveform
-// bounds below sit just outside what we measure; the spectral bound is the robust one (the
-// reference's own noisy-vs-deterministic runs differ by 0.05-0.08 on it).
-const AUDIO_MIN_CORR: f64 = 0.97;
-const AUDIO_MAX_REL_L2: f64 = 0.25;
-const AUDIO_MAX_SPECTRAL: f64 = 0.08;
+// phase of near-zero STFT bins of the harmonic source is an input feature of the generator
+// (whatever the bin's magnitude), so round-off residues with arbitrary phase change the
+// waveform. Perturbing the excitation of case-01 by one f32 ulp (1e-7 relative) moves the
+// output by corr 0.9926 / rel L2 0.124; perturbing only the voiced (non-constant) samples
+// changes nothing measurable. We compute the exact spectrum of constant (unvoiced) frames, but
+// PyTorch's FFT leaves its own residues there, so bit-level parity is out of reach: measured
+// worst over the 14 cases is corr 0.9945, rel L2 0.105, spectral convergence 0.040 (case-01;
+// the long cases reach corr 0.998-0.9995). For scale, the reference's own noisy vs
+// deterministic runs differ by corr 0.956-0.997 and spectral convergence ~0.05-0.08.
+const AUDIO_MIN_CORR: f64 = 0.99;
+const AUDIO_MAX_REL_L2: f64 = 0.15;
+const AUDIO_MAX_SPECTRAL: f64 = 0.06;
 
 #[test]
 fn parity_with_reference_cases() {
