@@ -294,7 +294,7 @@ fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
         .default_output_device()
         .ok_or_else(|| Error::Device("no default output device".into()))?;
     let (config, format) = choose_config(&device)?;
-    match build(&device, config.clone(), format, control.clone()) {
+    match build(&device, config, format, control.clone()) {
         Ok(s) => Ok(s),
         Err(e) if config.buffer_size != cpal::BufferSize::Default => {
             tracing::debug!("fixed buffer size refused ({e}); using the device default");

@@ -181,6 +181,12 @@ pub struct Engine {
     inner: Arc<worker::Handle>,
 }
 
+// The handle is shared across threads by the CLI, the bridge and the tray app.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+};
+
 /// Check a speed value.
 fn check_speed(s: f32) -> Result<f32> {
     if s.is_finite() && (0.5..=2.0).contains(&s) {

@@ -20,7 +20,6 @@ use crate::voice::{voice_info, VoiceInfo};
 use crate::{EngineConfig, Output, PcmFormat, SpeakOptions, StreamItem};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::collections::VecDeque;
-use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,7 +38,8 @@ const EVENT_CAPACITY: usize = 4096;
 /// Playback commands.
 #[derive(Debug)]
 pub(crate) enum Ctl {
-    Stop,
+    /// Cancel utterances begun before this stop epoch.
+    Stop(u64),
     Pause,
     Resume,
     Skip,
@@ -152,6 +152,15 @@ enum SinkKind {
     Wav(WavSink),
 }
 
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // Last engine handle gone: silence the device and let the threads wind down
+        // (they exit when their channels close).
+        self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        self.core.audio.request_discard();
+    }
+}
+
 impl Handle {
     pub(crate) fn start(cfg: EngineConfig) -> Result<Handle> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
@@ -259,11 +268,11 @@ impl Handle {
     }
 
     pub(crate) fn stop(&self) {
-        self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        let epoch = self.core.stop_epoch.fetch_add(1, Ordering::SeqCst) + 1;
         // Straight to the audio callback: drop what is buffered, no waiting on threads.
         self.core.audio.request_discard();
         self.core.audio.set_paused(false);
-        let _ = self.ctl.send(Ctl::Stop);
+        let _ = self.ctl.send(Ctl::Stop(epoch));
     }
 
     pub(crate) fn pause(&self) {
@@ -482,6 +491,8 @@ struct SentenceBuf {
 
 struct Current {
     id: UtteranceId,
+    /// Stop epoch the utterance was queued in.
+    epoch: u64,
     sentences: VecDeque<SentenceBuf>,
     /// Index into `sentences` of the sentence being written.
     cur: usize,
@@ -686,12 +697,13 @@ impl Playback {
         };
         let never = crossbeam_channel::never();
         let play = if data { &self.play } else { &never };
-        let deadline = timeout.map(|t| crossbeam_channel::after(t));
+        let deadline = timeout.map(crossbeam_channel::after);
         let tick = deadline.unwrap_or_else(crossbeam_channel::never);
         crossbeam_channel::select! {
             recv(self.ctl) -> m => match m {
                 Ok(c) => self.on_ctl(c),
-                Err(_) => return self.current.is_some() || !self.play.is_empty(),
+                // The engine was dropped.
+                Err(_) => return false,
             },
             recv(play) -> m => match m {
                 Ok(m) => self.on_play(m),
@@ -730,6 +742,7 @@ impl Playback {
                 }
                 self.current = Some(Current {
                     id,
+                    epoch,
                     sentences: VecDeque::new(),
                     cur: 0,
                     offset: 0,
@@ -772,9 +785,10 @@ impl Playback {
 
     fn on_ctl(&mut self, c: Ctl) {
         match c {
-            Ctl::Stop => {
+            Ctl::Stop(epoch) => {
                 self.pause_pending = false;
-                if let Some(cur) = self.current.take() {
+                // An utterance begun after this stop (the commands raced) keeps going.
+                if let Some(cur) = self.current.take_if(|c| c.epoch < epoch) {
                     self.sink.discard();
                     self.scheduled.clear();
                     if cur.ended.is_none() {
@@ -846,8 +860,17 @@ impl Playback {
                     self.discard_audio();
                 }
                 if let Some(cur) = self.current.as_mut() {
+                    let num = cur.sentences.get(cur.cur).map(|s| s.number);
                     if cur.pending_skips > 0 {
                         cur.pending_skips -= 1;
+                    } else if num.is_some_and(|n| cur.skip_below > n + 1) {
+                        // A skip is still waiting for its sentence: aim one lower.
+                        cur.skip_below -= 1;
+                    } else if num.is_some_and(|n| cur.skip_below == n + 1) {
+                        // Undo the pending skip: restart the current sentence.
+                        cur.skip_below -= 1;
+                        let here = cur.cur;
+                        cur.goto(here);
                     } else {
                         let to = cur.cur.saturating_sub(1);
                         cur.goto(to);
@@ -1018,11 +1041,4 @@ enum Step {
     Finished,
     WaitRoom,
     WaitData,
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn f<T: Send + Sync>() {}
-    f::<Handle>();
-    let _: Option<Range<usize>> = None;
 }

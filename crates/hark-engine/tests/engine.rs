@@ -86,8 +86,8 @@ fn word_events_cover_every_word_in_order() {
         .collect();
     assert_eq!(chunks, (0..chunks.len()).collect::<Vec<_>>());
     assert!(
-        chunks.len() >= 5,
-        "short first chunk + one per other sentence: {chunks:?}"
+        chunks.len() >= 4,
+        "at least one chunk per sentence: {chunks:?}"
     );
     // The last word ends within the audio.
     let audio = engine
@@ -123,7 +123,7 @@ fn stream_equals_whole_utterance() {
         }
     }
     assert!(ended);
-    assert!(audio_msgs >= 5, "delivered chunk by chunk");
+    assert!(audio_msgs >= 4, "delivered chunk by chunk");
     assert!(words >= common::words(TEXT).len() - 2);
     let streamed: Vec<f32> = bytes
         .chunks_exact(4)
