@@ -27,7 +27,10 @@ function sh(cmd, args, opts = {}) {
 
 function events() {
   if (!fs.existsSync(logPath)) return [];
-  return fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  // The last line may be half written: skip what doesn't parse.
+  return fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean).flatMap((l) => {
+    try { return [JSON.parse(l)]; } catch { return []; }
+  });
 }
 
 async function waitFor(what, pred, ms = 30000) {
@@ -193,8 +196,8 @@ test("pause, resume and skip hotkeys drive the engine and the tray icon", async 
   await waitFor("resumed", () => mine("resumed").length, 10000);
   const before = mine("sentence").length;
   sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+n"]);
+  await waitFor("the skip hotkey", () => events().some((e) => e.type === "hotkey" && e.action === "skip"), 5000);
   await waitFor("the next sentence after skip", () => mine("sentence").length > before, 10000);
-  assert.ok(events().some((e) => e.type === "hotkey" && e.action === "skip"));
   sh("xdotool", ["key", "--clearmodifiers", "ctrl+alt+s"]);
   await waitFor("cancelled", () => mine("cancelled").length, 10000);
 });
@@ -233,6 +236,20 @@ test("tray menu: Voice and Speed change the settings file and the next utterance
   assert.equal(sp.voice, "af_bella");
   assert.equal(sp.speed, 1.5);
   await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === sp.id));
+});
+
+test("tray menu: Launch at login writes the autostart entry and the setting", async () => {
+  // … Speed ▸, Settings…, Launch at login
+  await menu([...Array(9).fill("Down"), "Return"]);
+  await waitFor("launch_at_login in settings.json", () => settingsFile().launch_at_login === true, 5000);
+  // auto-launch writes under $HOME/.config (HOME is the test's temp dir).
+  const dir = path.join(env.HOME, ".config", "autostart");
+  const entry = await waitFor("an autostart entry", () =>
+    fs.existsSync(dir) && fs.readdirSync(dir).find((f) => f.endsWith(".desktop")), 5000);
+  assert.match(fs.readFileSync(path.join(dir, entry), "utf8"), /Exec=.*hark-app/);
+  await menu([...Array(9).fill("Down"), "Return"]);
+  await waitFor("launch_at_login off", () => settingsFile().launch_at_login === false, 5000);
+  await waitFor("autostart entry removed", () => !fs.readdirSync(dir).some((f) => f.endsWith(".desktop")), 5000);
 });
 
 test("settings window renders (second launch opens it in the running instance)", async () => {
@@ -287,13 +304,20 @@ test("first run without model assets: no crash, a notice, the settings window of
 
 test("first run: the window's download button installs the assets and the real model speaks", async () => {
   assert.ok(firstRunWindow, "needs the previous test");
-  sh("xdotool", ["windowfocus", firstRunWindow]);
-  await sleep(300);
-  // The download button is the first focusable element of the page.
-  sh("xdotool", ["key", "Tab"]);
-  await sleep(200);
-  sh("xdotool", ["key", "Return"]);
-  await waitFor("download started", () => events().find((e) => e.type === "download" && e.state === "started"), 10000);
+  // The download button is the first focusable element of the page: click the page header
+  // (focus, nothing focused), Tab to the button, press it. Retried: focus without a window
+  // manager can take a moment.
+  const started = () => events().find((e) => e.type === "download" && e.state === "started");
+  for (let i = 0; i < 5 && !started(); i++) {
+    sh("xdotool", ["windowfocus", firstRunWindow]);
+    sh("xdotool", ["mousemove", "--window", firstRunWindow, "300", "12", "click", "1"]);
+    await sleep(300);
+    sh("xdotool", ["key", "Tab"]);
+    await sleep(200);
+    sh("xdotool", ["key", "Return"]);
+    await sleep(1500);
+  }
+  await waitFor("download started", started, 5000);
   const done = await waitFor("download finished", () =>
     events().find((e) => e.type === "download" && e.state !== "started"), 300000);
   assert.equal(done.state, "done", JSON.stringify(done));
