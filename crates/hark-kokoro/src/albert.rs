@@ -4,25 +4,25 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::kernels::{gemm_raw, layer_norm_rows, Linear};
-use crate::weights::Vb;
+use crate::weights::{Vb, Weight};
 use crate::Result;
 
 const LN_EPS: f32 = 1e-12;
 
 pub(crate) struct Albert {
-    word: Vec<f32>,
-    pos: Vec<f32>,
+    word: Weight,
+    pos: Weight,
     type0: Vec<f32>,
-    emb_ln: (Vec<f32>, Vec<f32>),
+    emb_ln: (Weight, Weight),
     mapping_in: Linear,
     q: Linear,
     k: Linear,
     v: Linear,
     dense: Linear,
-    attn_ln: (Vec<f32>, Vec<f32>),
+    attn_ln: (Weight, Weight),
     ffn: Linear,
     ffn_out: Linear,
-    full_ln: (Vec<f32>, Vec<f32>),
+    full_ln: (Weight, Weight),
     e: usize,
     hidden: usize,
     heads: usize,
@@ -31,7 +31,7 @@ pub(crate) struct Albert {
     n_token: usize,
 }
 
-fn ln_params(vb: &mut Vb, c: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+fn ln_params(vb: &mut Vb, c: usize) -> Result<(Weight, Weight)> {
     Ok((vb.get("weight", &[c])?, vb.get("bias", &[c])?))
 }
 

@@ -3,7 +3,7 @@
 use crate::kernels::{
     adain_affine, instance_stats, Act, Conv1d, DepthwiseConvTranspose1d, Linear, Prologue,
 };
-use crate::weights::Vb;
+use crate::weights::{Vb, Weight};
 use crate::Result;
 
 pub(crate) const IN_EPS: f32 = 1e-5;
@@ -133,8 +133,8 @@ pub(crate) struct AdaInResBlock1 {
     convs2: Vec<Conv1d>,
     adain1: Vec<AdaIn>,
     adain2: Vec<AdaIn>,
-    alpha1: Vec<Vec<f32>>,
-    alpha2: Vec<Vec<f32>>,
+    alpha1: Vec<Weight>,
+    alpha2: Vec<Weight>,
 }
 
 impl AdaInResBlock1 {

@@ -4,7 +4,7 @@ use crate::blocks::{AdaInResBlock1, AdainResBlk1d};
 use crate::config::Config;
 use crate::kernels::{leaky_relu_inplace, Conv1d, ConvTranspose1d, Prologue};
 use crate::source;
-use crate::weights::Vb;
+use crate::weights::{Vb, Weight};
 use crate::Result;
 
 pub(crate) struct Decoder {
@@ -45,6 +45,7 @@ impl Decoder {
     }
 
     /// `asr [d, L]`, `f0, n [2L]`, decoder style → audio `[600·L]`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn forward(
         &self,
         asr: &[f32],
@@ -83,7 +84,7 @@ impl Decoder {
 }
 
 pub(crate) struct Generator {
-    l_w: Vec<f32>,
+    l_w: Weight,
     l_b: f32,
     ups: Vec<ConvTranspose1d>,
     noise_convs: Vec<Conv1d>,
@@ -226,20 +227,13 @@ impl Generator {
             let mut src = self.noise_convs[i].forward(&spec, frames, None);
             let t_src = self.noise_convs[i].out_len(frames);
             self.noise_res[i].forward_inplace(&mut src, t_src, s, &mut scratch);
-            let mut y = self.ups[i].forward(&x, t);
-            let mut ty = self.ups[i].out_len(t);
+            // free the resblock scratch before the big upsampled buffers exist
+            scratch = Vec::new();
+            // the last stage is followed by ReflectionPad1d((1, 0)), fused into the conv
+            let left = usize::from(i + 1 == self.ups.len());
+            let mut y = self.ups[i].forward(&x, t, left);
+            let ty = self.ups[i].out_len(t) + left;
             drop(x);
-            if i + 1 == self.ups.len() {
-                // reflection pad (1, 0): prepend y[1] to each channel
-                let c = self.ups[i].cout;
-                let mut p = Vec::with_capacity(c * (ty + 1));
-                for row in y.chunks_exact(ty) {
-                    p.push(row[1]);
-                    p.extend_from_slice(row);
-                }
-                y = p;
-                ty += 1;
-            }
             assert_eq!(
                 ty, t_src,
                 "generator stage {i}: trunk {ty} vs source {t_src}"

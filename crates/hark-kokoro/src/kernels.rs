@@ -7,6 +7,7 @@
 use gemm::Parallelism;
 
 use crate::simd::{multiversion, sin_fast, SIN_FAST_LIMIT};
+use crate::weights::Weight;
 use rayon::prelude::*;
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
@@ -90,8 +91,8 @@ pub(crate) unsafe fn gemm_raw(
 
 /// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
 pub(crate) struct Linear {
-    pub w: Vec<f32>,
-    pub b: Option<Vec<f32>>,
+    pub w: Weight,
+    pub b: Option<Weight>,
     pub d_in: usize,
     pub d_out: usize,
 }
@@ -186,7 +187,7 @@ impl Prologue<'_> {
             Act::Snake(alpha) => {
                 let al = alpha[c];
                 let max = snake_row(a, b, al, src, dst);
-                if !(max <= SIN_FAST_LIMIT) {
+                if max.is_nan() || max > SIN_FAST_LIMIT {
                     snake_row_exact(a, b, al, src, dst);
                 }
             }
@@ -374,8 +375,8 @@ pub(crate) fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
 
 /// Conv1d (cross-correlation, zero padding), weights `[cout, cin, k]`.
 pub(crate) struct Conv1d {
-    pub w: Vec<f32>,
-    pub b: Option<Vec<f32>>,
+    pub w: Weight,
+    pub b: Option<Weight>,
     pub cin: usize,
     pub cout: usize,
     pub k: usize,
@@ -575,7 +576,7 @@ impl Conv1d {
 pub(crate) struct ConvTranspose1d {
     /// `[cout·k, cin]`: row `co·k + kk` holds `W[:, co, kk]`.
     wt: Vec<f32>,
-    b: Vec<f32>,
+    b: Weight,
     pub cin: usize,
     pub cout: usize,
     pub k: usize,
@@ -614,14 +615,17 @@ impl ConvTranspose1d {
         ((t - 1) * self.stride + self.k + self.out_pad).saturating_sub(2 * self.pad)
     }
 
-    /// `x [cin, t]` → `[cout, out_len(t)]`.
-    pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
+    /// `x [cin, t]` → `[cout, left + out_len(t)]`; with `left > 0` each row starts with `left`
+    /// reflected samples (`ReflectionPad1d((left, 0))` fused, no second buffer).
+    pub(crate) fn forward(&self, x: &[f32], t: usize, left: usize) -> Vec<f32> {
         assert_eq!(x.len(), self.cin * t);
         let tout = self.out_len(t);
-        let mut out = vec![0f32; self.cout * tout];
-        out.par_chunks_mut(tout.max(1))
+        assert!(left < tout, "reflection pad wider than the signal");
+        let stride_out = tout + left;
+        let mut out = vec![0f32; self.cout * stride_out];
+        out.par_chunks_mut(stride_out.max(1))
             .zip(self.b.par_iter())
-            .for_each(|(row, b)| row.fill(*b));
+            .for_each(|(row, b)| row[left..].fill(*b));
         const TI: usize = 512;
         let rows = self.cout * self.k;
         let mut y = vec![0f32; rows * TI.min(t)];
@@ -647,9 +651,10 @@ impl ConvTranspose1d {
                 );
             }
             let y = &y;
-            out.par_chunks_mut(tout.max(1))
+            out.par_chunks_mut(stride_out.max(1))
                 .enumerate()
                 .for_each(|(co, orow)| {
+                    let orow = &mut orow[left..];
                     for kk in 0..self.k {
                         let yrow = &y[(co * self.k + kk) * ti..(co * self.k + kk + 1) * ti];
                         for (i, v) in yrow.iter().enumerate() {
@@ -661,14 +666,21 @@ impl ConvTranspose1d {
                     }
                 });
         }
+        if left > 0 {
+            out.par_chunks_mut(stride_out).for_each(|row| {
+                for i in 0..left {
+                    row[i] = row[2 * left - i];
+                }
+            });
+        }
         out
     }
 }
 
 /// Depthwise ConvTranspose1d (groups = channels), weights `[c, 1, k]`.
 pub(crate) struct DepthwiseConvTranspose1d {
-    w: Vec<f32>,
-    b: Vec<f32>,
+    w: Weight,
+    b: Weight,
     c: usize,
     k: usize,
     stride: usize,
@@ -775,8 +787,8 @@ mod tests {
             (1, 1, 3, 2, 1, 1, 9),
         ] {
             let c = Conv1d {
-                w: rnd(cout * cin * k, 1),
-                b: Some(rnd(cout, 2)),
+                w: rnd(cout * cin * k, 1).into(),
+                b: Some(rnd(cout, 2).into()),
                 cin,
                 cout,
                 k,
@@ -793,7 +805,7 @@ mod tests {
     fn conv1d_prologue_equals_transform_then_conv() {
         let (cin, cout, k, t) = (3, 2, 5, 600);
         let c = Conv1d {
-            w: rnd(cout * cin * k, 4),
+            w: rnd(cout * cin * k, 4).into(),
             b: None,
             cin,
             cout,
@@ -848,7 +860,14 @@ mod tests {
                 }
             }
             assert_eq!(tout, (t - 1) * s - 2 * p + k);
-            close(&ct.forward(&x, t), &want, 1e-4);
+            close(&ct.forward(&x, t, 0), &want, 1e-4);
+            // fused left reflection pad: [y1, y0, y1, y2, …]
+            let padded = ct.forward(&x, t, 1);
+            for co in 0..cout {
+                let row = &padded[co * (tout + 1)..(co + 1) * (tout + 1)];
+                assert_eq!(row[0], row[2]);
+                close(&row[1..], &want[co * tout..(co + 1) * tout], 1e-4);
+            }
         }
     }
 
@@ -856,8 +875,8 @@ mod tests {
     fn depthwise_pool_drops_first_sample() {
         // K=3, s=2, p=1, op=1: out[2j] = a[j]·w1 + b, out[2j+1] = a[j]·w2 + a[j+1]·w0 + b.
         let d = DepthwiseConvTranspose1d {
-            w: vec![1.0, 10.0, 100.0],
-            b: vec![0.5],
+            w: vec![1.0, 10.0, 100.0].into(),
+            b: vec![0.5].into(),
             c: 1,
             k: 3,
             stride: 2,

@@ -1,12 +1,12 @@
 //! Bidirectional single-layer LSTM (PyTorch semantics, gate order i, f, g, o; zero initial state).
 
 use crate::kernels::{gemm_raw, transpose};
-use crate::weights::Vb;
+use crate::weights::{Vb, Weight};
 use crate::Result;
 
 struct Direction {
     /// `[4H, in]`
-    w_ih: Vec<f32>,
+    w_ih: Weight,
     /// `[H, 4H]` (transposed recurrent weights: row j is the contribution of h[j]).
     w_hh_t: Vec<f32>,
     /// `b_ih + b_hh`, `[4H]`
@@ -29,7 +29,7 @@ impl BiLstm {
             Ok(Direction {
                 w_ih,
                 w_hh_t: transpose(&w_hh, 4 * h, h),
-                bias: b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect(),
+                bias: b_ih.iter().zip(b_hh.iter()).map(|(a, b)| a + b).collect(),
             })
         };
         let fwd = dir("")?;

@@ -90,8 +90,10 @@ impl std::fmt::Debug for Kokoro {
 }
 
 impl Kokoro {
-    /// Loads the canonical safetensors weights (memory-mapped, copied into the model).
-    /// The computation runs on the CPU; `device` is recorded (see [`crate::select_device`]).
+    /// Loads the canonical safetensors weights. The file is memory-mapped and the tensors are
+    /// used in place (zero-copy; only a few re-laid-out matrices are copied), so the weights are
+    /// resident once. The computation runs on the CPU; `device` is recorded
+    /// (see [`crate::select_device`]).
     pub fn load(weights: &Path, cfg: &Config, device: &Device) -> Result<Self> {
         let t = Instant::now();
         let mut src = FileSource::open(weights)?;

@@ -3,12 +3,12 @@
 use crate::config::Config;
 use crate::kernels::{layer_norm_rows, transpose, Conv1d};
 use crate::lstm::BiLstm;
-use crate::weights::Vb;
+use crate::weights::{Vb, Weight};
 use crate::Result;
 
 pub(crate) struct TextEncoder {
-    embedding: Vec<f32>,
-    cnn: Vec<(Conv1d, Vec<f32>, Vec<f32>)>,
+    embedding: Weight,
+    cnn: Vec<(Conv1d, Weight, Weight)>,
     lstm: BiLstm,
     c: usize,
     n_token: usize,

@@ -100,7 +100,7 @@ impl VoicePack {
             msg,
         };
         let total: f32 = parts.iter().map(|(_, w)| *w).sum();
-        if parts.iter().any(|(_, w)| !w.is_finite() || *w < 0.0) || !(total > 0.0) {
+        if parts.iter().any(|(_, w)| !w.is_finite() || *w < 0.0) || total.is_nan() || total <= 0.0 {
             return Err(err(
                 "weights must be finite, non-negative, with a positive sum".into(),
             ));

@@ -1,16 +1,59 @@
 //! Weight sources: the canonical safetensors file (memory-mapped through candle) or
 //! deterministic random values for the tiny test model.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use candle_core::safetensors::MmapedSafetensors;
-use candle_core::{DType, Device};
+use candle_core::DType;
 
 use crate::{Error, Result};
 
-/// Hands out named tensors as flat f32 vectors (PyTorch layout), checking their shapes.
+/// A weight tensor's values (PyTorch layout, flat): either owned, or borrowed zero-copy from the
+/// memory-mapped safetensors file (so the weights are resident once, as file pages).
+pub(crate) struct Weight(Repr);
+
+enum Repr {
+    Owned(Vec<f32>),
+    Mapped {
+        _file: Arc<MmapedSafetensors>,
+        ptr: *const f32,
+        len: usize,
+    },
+}
+
+// SAFETY: a mapped weight points into a read-only mapping kept alive by the Arc; nothing ever
+// writes through it.
+unsafe impl Send for Weight {}
+unsafe impl Sync for Weight {}
+
+impl Deref for Weight {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        match &self.0 {
+            Repr::Owned(v) => v,
+            // SAFETY: ptr/len describe an aligned, in-bounds f32 slice of the live mapping.
+            Repr::Mapped { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+}
+
+impl From<Vec<f32>> for Weight {
+    fn from(v: Vec<f32>) -> Self {
+        Weight(Repr::Owned(v))
+    }
+}
+
+impl std::fmt::Debug for Weight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Weight[{}]", self.len())
+    }
+}
+
+/// Hands out named tensors (PyTorch layout), checking their shapes.
 pub(crate) trait WeightSource {
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>>;
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight>;
 }
 
 /// Prefix helper so module constructors can mirror the checkpoint's name hierarchy.
@@ -40,7 +83,7 @@ impl<'a> Vb<'a> {
         }
     }
 
-    pub(crate) fn get(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    pub(crate) fn get(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
         let full = if self.prefix.is_empty() {
             name.to_string()
         } else {
@@ -53,8 +96,7 @@ impl<'a> Vb<'a> {
 /// The canonical safetensors file, memory-mapped.
 pub(crate) struct FileSource {
     path: PathBuf,
-    st: MmapedSafetensors,
-    device: Device,
+    st: Arc<MmapedSafetensors>,
 }
 
 impl FileSource {
@@ -77,14 +119,13 @@ impl FileSource {
         })?;
         Ok(Self {
             path: path.to_path_buf(),
-            st,
-            device: Device::Cpu,
+            st: Arc::new(st),
         })
     }
 }
 
 impl WeightSource for FileSource {
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
         let err = |msg: String| Error::Tensor {
             file: self.path.clone(),
             tensor: name.to_string(),
@@ -94,6 +135,10 @@ impl WeightSource for FileSource {
             .st
             .get(name)
             .map_err(|_| err("missing from the file".into()))?;
+        let dtype = DType::try_from(view.dtype());
+        if !matches!(dtype, Ok(DType::F32)) {
+            return Err(err(format!("dtype {:?}, expected F32", view.dtype())));
+        }
         if view.shape() != shape {
             return Err(err(format!(
                 "shape {:?}, expected {:?}",
@@ -101,19 +146,28 @@ impl WeightSource for FileSource {
                 shape
             )));
         }
-        let t = candle_core::safetensors::Load::load(&view, &self.device)
-            .map_err(|e| err(format!("cannot load: {e}")))?;
-        if t.dtype() != DType::F32 {
-            return Err(err(format!("dtype {:?}, expected F32", t.dtype())));
+        let data = view.data();
+        let len: usize = shape.iter().product();
+        if data.len() != 4 * len {
+            return Err(err(format!("{} data bytes for {len} floats", data.len())));
         }
-        let v = t
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| err(format!("cannot load: {e}")))?;
-        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        let w = if cfg!(target_endian = "little") && (data.as_ptr() as usize) % 4 == 0 {
+            Weight(Repr::Mapped {
+                _file: Arc::clone(&self.st),
+                ptr: data.as_ptr() as *const f32,
+                len,
+            })
+        } else {
+            let v: Vec<f32> = data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Weight::from(v)
+        };
+        if let Some(i) = w.iter().position(|x| !x.is_finite()) {
             return Err(err(format!("non-finite value at flat index {i}")));
         }
-        Ok(v)
+        Ok(w)
     }
 }
 
@@ -131,7 +185,13 @@ impl RandomSource {
 }
 
 impl WeightSource for RandomSource {
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
+        Ok(Weight::from(self.values(name, shape)))
+    }
+}
+
+impl RandomSource {
+    fn values(&mut self, name: &str, shape: &[usize]) -> Vec<f32> {
         let n: usize = shape.iter().product();
         self.counter += 1;
         let stream = crate::noise::splitmix64(self.seed ^ self.counter.wrapping_mul(0x5851_F42D));
@@ -139,15 +199,15 @@ impl WeightSource for RandomSource {
         let is_norm_scale = last == "gamma" || (name.contains("LayerNorm") && last == "weight");
         let is_norm_shift = last == "beta" || (name.contains("LayerNorm") && last == "bias");
         if is_norm_scale {
-            return Ok(vec![1.0; n]);
+            return vec![1.0; n];
         }
         if is_norm_shift {
-            return Ok(vec![0.0; n]);
+            return vec![0.0; n];
         }
         if name.contains(".alpha") {
-            return Ok((0..n)
+            return (0..n)
                 .map(|i| 1.0 + 0.2 * crate::noise::uniform_pm1(stream, i as u64))
-                .collect());
+                .collect();
         }
         let fan_in: usize = if shape.len() >= 2 {
             shape[1..].iter().product()
@@ -158,16 +218,16 @@ impl WeightSource for RandomSource {
         if name.contains("embeddings") || name.ends_with("embedding.weight") {
             scale = 0.5;
         }
-        Ok((0..n)
+        (0..n)
             .map(|i| scale * crate::noise::uniform_pm1(stream, i as u64))
-            .collect())
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, ForwardOptions, Kokoro, VoicePack};
+    use crate::{Config, Device, ForwardOptions, Kokoro, VoicePack};
 
     /// Records every tensor a model build asks for (name, shape, values).
     struct Recorder {
@@ -176,10 +236,10 @@ mod tests {
     }
 
     impl WeightSource for Recorder {
-        fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
             let v = self.inner.take(name, shape)?;
             self.seen
-                .push((name.to_string(), shape.to_vec(), v.clone()));
+                .push((name.to_string(), shape.to_vec(), v.to_vec()));
             Ok(v)
         }
     }

@@ -159,18 +159,18 @@ pub fn compare(got: &[f32], want: &[f32]) -> (f64, f64, f64) {
 }
 
 /// Spectral convergence ‖|S(got)| − |S(want)|‖ / ‖|S(want)|‖ over 1024-point Hann frames
-/// (hop 256): a waveform-phase-insensitive distance.
+/// (hop 512, every other DFT bin): a waveform-phase-insensitive distance.
 pub fn spectral_convergence(got: &[f32], want: &[f32]) -> f64 {
     const N: usize = 1024;
-    const HOP: usize = 256;
+    const HOP: usize = 512;
     if want.len() < N {
         return compare(got, want).0;
     }
     let w: Vec<f64> = (0..N)
         .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / N as f64).cos())
         .collect();
-    let bins = 257; // 0 .. 8 kHz at 24 kHz / 1024 · 2 … coarse but enough
-    let step = 2; // every other DFT bin up to bin 512
+    let bins = 257; // DFT bins 0, 2, …, 512 (0 – 12 kHz)
+    let step = 2;
     let (mut num, mut den) = (0f64, 0f64);
     let frames = (want.len() - N) / HOP + 1;
     let tw: Vec<(f64, f64)> = (0..N)
