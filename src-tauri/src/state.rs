@@ -116,6 +116,8 @@ pub struct AppState {
     pub cancel_download: Arc<AtomicBool>,
     /// `HARK_EVENT_LOG` file (JSON lines), for tests and debugging.
     event_log: Option<Mutex<std::fs::File>>,
+    /// When the state was made (for `t_ms` in the event log).
+    started: std::time::Instant,
 }
 
 /// Locks a mutex, recovering from poisoning (a panicked holder leaves usable data here).
@@ -159,6 +161,7 @@ impl AppState {
             status: Mutex::new(status),
             cancel_download: Arc::new(AtomicBool::new(false)),
             event_log,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -175,9 +178,12 @@ impl AppState {
         lock(&self.settings).clone()
     }
 
-    /// Appends one JSON line to the event log, if enabled.
-    pub fn log_event(&self, value: serde_json::Value) {
+    /// Appends one JSON line to the event log, if enabled, with `t_ms` (ms since start).
+    pub fn log_event(&self, mut value: serde_json::Value) {
         if let Some(f) = &self.event_log {
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("t_ms".into(), (self.started.elapsed().as_millis() as u64).into());
+            }
             let mut f = lock(f);
             let _ = writeln!(f, "{value}");
             let _ = f.flush();
