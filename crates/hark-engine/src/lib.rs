@@ -16,6 +16,18 @@
 //! HTTP, and it contains neither the model (`hark-kokoro`) nor the grapheme to
 //! phoneme rules (`hark-text`).
 //!
+//! Threads: `hark-synth` (model, front end, the utterance queue), `hark-playback`
+//! (owns the sink; `cpal` streams are opened there and closed after 3 s idle) and
+//! one `hark-stream` thread per [`Engine::synthesize_stream`] call. `stop` and
+//! `pause` reach the audio callback directly through atomics; synthesis notices a
+//! stop between chunks (the model has no mid-forward cancel hook).
+//!
+//! Tests: `cargo test -p hark-engine` needs the ALSA development files
+//! (`libasound2-dev`) and lexicons in `$HARK_ASSETS/lexicons` (or
+//! `/tmp/dev-assets/lexicons`); the device tests point `ALSA_CONFIG_PATH` at a
+//! `null` PCM and count frames, the real-weights test runs when `$HARK_ASSETS`
+//! holds the weights (and fails if `HARK_REQUIRE_ASSETS` is set and they are missing).
+//!
 //! ```no_run
 //! use hark_engine::{Engine, EngineConfig, Event, SpeakOptions};
 //! # fn main() -> hark_engine::Result<()> {

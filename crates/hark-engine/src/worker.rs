@@ -137,7 +137,6 @@ pub(crate) struct Handle {
     jobs: Sender<Job>,
     ctl: Sender<Ctl>,
     next_id: AtomicU64,
-    loading: AtomicBool,
 }
 
 impl std::fmt::Debug for Handle {
@@ -242,7 +241,6 @@ impl Handle {
             jobs: jobs_tx,
             ctl: ctl_tx,
             next_id: AtomicU64::new(1),
-            loading: AtomicBool::new(false),
         })
     }
 
@@ -309,9 +307,6 @@ impl Handle {
     }
 
     pub(crate) fn state(&self) -> State {
-        if self.loading.load(Ordering::SeqCst) {
-            return State::Loading;
-        }
         *self.core.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
