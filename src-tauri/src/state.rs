@@ -182,7 +182,10 @@ impl AppState {
     pub fn log_event(&self, mut value: serde_json::Value) {
         if let Some(f) = &self.event_log {
             if let Some(obj) = value.as_object_mut() {
-                obj.insert("t_ms".into(), (self.started.elapsed().as_millis() as u64).into());
+                obj.insert(
+                    "t_ms".into(),
+                    (self.started.elapsed().as_millis() as u64).into(),
+                );
             }
             let mut f = lock(f);
             let _ = writeln!(f, "{value}");
