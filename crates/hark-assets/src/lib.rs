@@ -37,12 +37,12 @@ pub mod onnx;
 pub mod pth;
 mod util;
 
-pub use canonical::{expected_tensors, ConvertReport, TENSOR_COUNT};
+pub use canonical::{check_canonical_file, expected_tensors, ConvertReport, TENSOR_COUNT};
 pub use error::{Error, Result};
 pub use fetch::{
     fetch, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT, ENV_HF_ENDPOINT,
 };
 pub use layout::{
     known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE,
-    EMBEDDED_CONFIG, ENV_ASSETS, LEXICON_FILES, VOICE_BYTES, WEIGHTS_FILE,
+    EMBEDDED_CONFIG, ENV_ASSETS, LEXICON_FILES, MANIFEST_FILE, VOICE_BYTES, WEIGHTS_FILE,
 };
