@@ -154,12 +154,6 @@ fn run_lines(exe: &PathBuf, lang: Lang, lines: &[String]) -> Vec<String> {
         if v.len() == lines.len() {
             return v;
         }
-        if std::env::var_os("HARK_DEBUG_ESPEAK").is_some() {
-            eprintln!("espeak mismatch: sent {} got {}", lines.len(), v.len());
-            for l in lines.iter().take(3000) {
-                eprintln!("L {l:?}");
-            }
-        }
         tracing::debug!(
             sent = lines.len(),
             got = v.len(),
