@@ -238,6 +238,17 @@ test("tray menu: Voice and Speed change the settings file and the next utterance
   await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === sp.id));
 });
 
+test("tray menu: Speak clipboard reads the CLIPBOARD", async () => {
+  const text = `From the clipboard ${Date.now() % 100000}.`;
+  const p = spawn("xclip", ["-selection", "clipboard", "-i"], { env, stdio: ["pipe", "ignore", "ignore"] });
+  p.stdin.end(text);
+  await new Promise((r) => p.on("close", r));
+  await menu(["Down", "Down", "Return"]);
+  const sp = await waitFor("a speak request", () => speaks().find((e) => e.text === text));
+  assert.equal(sp.source, "clipboard");
+  await waitFor("finished", () => events().find((e) => e.type === "finished" && e.id === sp.id));
+});
+
 test("tray menu: Launch at login writes the autostart entry and the setting", async () => {
   // … Speed ▸, Settings…, Launch at login
   await menu([...Array(9).fill("Down"), "Return"]);
