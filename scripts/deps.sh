@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Install the system packages hark needs to build and test on Debian/Ubuntu (idempotent; needs root or sudo).
 set -euo pipefail
-pkgs=(pkg-config libasound2-dev espeak-ng alsa-utils)
+pkgs=(
+  # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
+  pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev libxdo-dev libssl-dev
+  # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
+  espeak-ng
+  # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
+  xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
+)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
