@@ -215,3 +215,29 @@ fn vocab_and_voice_packs() {
     );
     assert!(VoicePack::from_f32_le_bytes("x", &bytes[..6], 2).is_err());
 }
+
+#[test]
+fn model_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Kokoro>();
+    assert_send_sync::<VoicePack>();
+    // and usable from another thread through a shared reference
+    let m = std::sync::Arc::new(model());
+    let v = voice(&m);
+    let m2 = std::sync::Arc::clone(&m);
+    let h = std::thread::spawn(move || {
+        m2.synthesize(
+            PS,
+            &v,
+            1.0,
+            &ForwardOptions {
+                deterministic: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .audio
+        .len()
+    });
+    assert!(h.join().unwrap() > 0);
+}
