@@ -21,7 +21,8 @@ pub struct LatencyReport {
     pub ttfa_paragraph_ms: f64,
     /// TTFA for a 5,000-word article, ms (the article is stopped after its first audio).
     pub ttfa_article_ms: f64,
-    /// Wall time / audio time for the paragraph, `speak` to `Finished` (< 1 is faster than real time).
+    /// Audio seconds / wall seconds for the paragraph, `speak` to `Finished` (> 1 is faster than
+    /// real time), the same direction as the model's `rtf`.
     pub rtf_end_to_end: f64,
     /// Peak resident memory of the process (VmHWM), MB.
     pub peak_rss_mb: f64,
@@ -154,8 +155,8 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
     let wall = t0.elapsed().as_secs_f64();
     let paragraph_audio_s = (engine.samples_written() - before) as f64 / 24_000.0;
-    let rtf_end_to_end = if paragraph_audio_s > 0.0 {
-        wall / paragraph_audio_s
+    let rtf_end_to_end = if wall > 0.0 {
+        paragraph_audio_s / wall
     } else {
         0.0
     };
