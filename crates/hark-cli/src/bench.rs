@@ -95,7 +95,7 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
     let opts = ForwardOptions {
         deterministic: true,
         seed: 0,
-        trace: false,
+        ..Default::default()
     };
 
     // One untimed pass so thread pools and page faults of the mapped weights don't count as compute.

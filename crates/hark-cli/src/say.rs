@@ -86,7 +86,7 @@ pub fn synthesize(dir: &AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
     let opts = ForwardOptions {
         deterministic: args.deterministic,
         seed: args.seed,
-        trace: false,
+        ..Default::default()
     };
     if let Some(ps) = &args.phonemes {
         return Ok(model.synthesize(ps, &voice, args.speed, &opts)?.audio);

@@ -12,18 +12,18 @@ use crate::util::asset_dir;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Port on 127.0.0.1.
-    #[arg(long, env = "HARK_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// Port on 127.0.0.1 (default: the app's settings, else 7723).
+    #[arg(long, env = "HARK_PORT")]
+    pub port: Option<u16>,
     /// Extension ids allowed as browser origins, besides hark's own extension (repeatable).
     #[arg(long = "allow-extension", value_name = "ID")]
     pub allow_extension: Vec<String>,
-    /// Default voice.
-    #[arg(long, default_value = "af_heart")]
-    pub voice: String,
-    /// Default speed (0.5–2.0).
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f32,
+    /// Default voice (default: the app's settings, else af_heart).
+    #[arg(long)]
+    pub voice: Option<String>,
+    /// Default speed, 0.5–2.0 (default: the app's settings, else 1.0).
+    #[arg(long)]
+    pub speed: Option<f32>,
     /// Don't open an audio device (spoken audio is counted and dropped; streaming endpoints still work).
     #[arg(long)]
     pub no_audio: bool,
@@ -44,9 +44,59 @@ pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
         .context("no user config directory; set HARK_CONFIG_DIR")
 }
 
+/// What `hark serve` takes from the tray app's `settings.json` (same file, same config dir).
+#[derive(Debug, Default, PartialEq)]
+struct AppSettings {
+    voice: Option<String>,
+    speed: Option<f32>,
+    volume: Option<f32>,
+    port: Option<u16>,
+    allowed_extension_ids: Vec<String>,
+}
+
+fn read_app_settings(cfg_dir: &Path) -> AppSettings {
+    let path = cfg_dir.join("settings.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return AppSettings::default();
+    };
+    let v: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "ignoring unreadable settings: {e}");
+            return AppSettings::default();
+        }
+    };
+    AppSettings {
+        voice: v.get("voice").and_then(|x| x.as_str()).map(str::to_string),
+        speed: v.get("speed").and_then(|x| x.as_f64()).map(|x| x as f32),
+        volume: v.get("volume").and_then(|x| x.as_f64()).map(|x| x as f32),
+        port: v
+            .pointer("/bridge/port")
+            .and_then(|x| x.as_u64())
+            .and_then(|p| u16::try_from(p).ok()),
+        allowed_extension_ids: v
+            .pointer("/bridge/allowed_extension_ids")
+            .and_then(|x| x.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
+    let app = read_app_settings(&cfg_dir);
+    let voice = args
+        .voice
+        .clone()
+        .or(app.voice)
+        .unwrap_or_else(|| "af_heart".to_string());
+    let speed = args.speed.or(app.speed).unwrap_or(1.0);
+    let port = args.port.or(app.port).unwrap_or(DEFAULT_PORT);
     let token = hark_bridge::load_or_create_token(&cfg_dir)
         .with_context(|| format!("reading the bridge token in {}", cfg_dir.display()))?;
     let mut ecfg = if args.tiny {
@@ -54,9 +104,15 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     } else {
         EngineConfig::from_assets(dir.root())
     };
-    ecfg.voice = args.voice.clone();
-    ecfg.speed = args.speed;
-    ecfg.lang = lang_for_voice(&args.voice);
+    ecfg.lang = lang_for_voice(&voice);
+    ecfg.voice = voice;
+    ecfg.speed = speed;
+    if let Some(v) = app
+        .volume
+        .filter(|v| v.is_finite() && (0.0..=2.0).contains(v))
+    {
+        ecfg.volume = v;
+    }
     ecfg.output = if args.no_audio {
         Output::Null
     } else {
@@ -69,8 +125,13 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
         )
     })?;
     let mut bcfg = BridgeConfig::new(token);
-    bcfg.port = args.port;
-    bcfg.allowed_extension_ids = args.allow_extension.clone();
+    bcfg.port = port;
+    bcfg.allowed_extension_ids = app.allowed_extension_ids;
+    for id in &args.allow_extension {
+        if !bcfg.allowed_extension_ids.contains(id) {
+            bcfg.allowed_extension_ids.push(id.clone());
+        }
+    }
     let bridge = hark_bridge::spawn(engine, bcfg).context("starting the bridge")?;
     eprintln!(
         "hark: serving on http://{} (token in {}); Ctrl-C to stop",
@@ -86,4 +147,32 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     eprintln!("hark: shutting down");
     bridge.shutdown().context("stopping the bridge")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_apps_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"version":1,"voice":"bf_emma","speed":1.25,"volume":0.5,
+               "bridge":{"enabled":true,"port":7800,"allowed_extension_ids":["abcdefghijklmnopabcdefghijklmnop"]}}"#,
+        )
+        .unwrap();
+        let s = read_app_settings(dir.path());
+        assert_eq!(s.voice.as_deref(), Some("bf_emma"));
+        assert_eq!(s.speed, Some(1.25));
+        assert_eq!(s.volume, Some(0.5));
+        assert_eq!(s.port, Some(7800));
+        assert_eq!(
+            s.allowed_extension_ids,
+            vec!["abcdefghijklmnopabcdefghijklmnop".to_string()]
+        );
+        std::fs::write(dir.path().join("settings.json"), "{not json").unwrap();
+        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
+    }
 }
