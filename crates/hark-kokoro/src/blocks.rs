@@ -184,15 +184,18 @@ impl AdaInResBlock1 {
         Ok(b)
     }
 
-    /// `x [c, t]` updated in place; `scratch` is reused between calls.
+    /// `x [c, t]` updated in place; `scratch` is reused between calls. On cancellation `x`
+    /// holds partial results.
     pub(crate) fn forward_inplace(
         &self,
         x: &mut [f32],
         t: usize,
         s: &[f32],
         scratch: &mut Vec<f32>,
-    ) {
+        cancel: crate::model::Cancel,
+    ) -> Result<()> {
         for j in 0..self.convs1.len() {
+            cancel.check()?;
             let (sc, sh) = self.adain1[j].affine(x, t, s);
             let p = Prologue {
                 scale: &sc,
@@ -200,14 +203,16 @@ impl AdaInResBlock1 {
                 act: Act::Snake(&self.alpha1[j]),
             };
             scratch.resize(x.len(), 0.0);
-            self.convs1[j].forward_into(x, t, Some(&p), scratch, false);
+            self.convs1[j].forward_into_cancellable(x, t, Some(&p), scratch, false, cancel);
+            cancel.check()?;
             let (sc, sh) = self.adain2[j].affine(scratch, t, s);
             let p = Prologue {
                 scale: &sc,
                 shift: &sh,
                 act: Act::Snake(&self.alpha2[j]),
             };
-            self.convs2[j].forward_into(scratch, t, Some(&p), x, true);
+            self.convs2[j].forward_into_cancellable(scratch, t, Some(&p), x, true, cancel);
         }
+        cancel.check()
     }
 }

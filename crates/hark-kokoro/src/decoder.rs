@@ -3,6 +3,7 @@
 use crate::blocks::{AdaInResBlock1, AdainResBlk1d};
 use crate::config::Config;
 use crate::kernels::{leaky_relu_inplace, Conv1d, ConvTranspose1d, Prologue};
+use crate::model::Cancel;
 use crate::source;
 use crate::weights::{Vb, Weight};
 use crate::Result;
@@ -17,7 +18,8 @@ pub(crate) struct Decoder {
 }
 
 impl Decoder {
-    pub(crate) fn new(vb: &mut Vb, cfg: &Config) -> Result<Self> {
+    /// Also returns the weight source's mapped-tensor count before the generator's tensors.
+    pub(crate) fn new(vb: &mut Vb, cfg: &Config) -> Result<(Self, usize)> {
         let d = cfg.hidden_dim;
         let dd = cfg.decoder_dim();
         let r = cfg.asr_res_dim();
@@ -34,28 +36,37 @@ impl Decoder {
                 last,
             )?);
         }
-        Ok(Self {
-            f0_conv: Conv1d::new(&mut vb.pp("F0_conv"), 1, 1, 3, 2, 1, 1, true)?,
-            n_conv: Conv1d::new(&mut vb.pp("N_conv"), 1, 1, 3, 2, 1, 1, true)?,
-            encode: AdainResBlk1d::new(&mut vb.pp("encode"), d + 2, dd, sty, false)?,
-            asr_res: Conv1d::new(&mut vb.pp("asr_res.0"), d, r, 1, 1, 0, 1, true)?,
-            decode,
-            generator: Generator::new(&mut vb.pp("generator"), cfg)?,
-        })
+        let f0_conv = Conv1d::new(&mut vb.pp("F0_conv"), 1, 1, 3, 2, 1, 1, true)?;
+        let n_conv = Conv1d::new(&mut vb.pp("N_conv"), 1, 1, 3, 2, 1, 1, true)?;
+        let encode = AdainResBlk1d::new(&mut vb.pp("encode"), d + 2, dd, sty, false)?;
+        let asr_res = Conv1d::new(&mut vb.pp("asr_res.0"), d, r, 1, 1, 0, 1, true)?;
+        let gen_mark = vb.mapped_count();
+        let generator = Generator::new(&mut vb.pp("generator"), cfg)?;
+        Ok((
+            Self {
+                f0_conv,
+                n_conv,
+                encode,
+                asr_res,
+                decode,
+                generator,
+            },
+            gen_mark,
+        ))
     }
 
-    /// `asr [d, L]`, `f0, n [2L]`, decoder style → audio `[600·L]`.
+    /// `asr [d, L]`, `f0, n [2L]`, decoder style → generator input `([uic, 2L], 2L)`.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn forward(
+    pub(crate) fn decode(
         &self,
         asr: &[f32],
         l: usize,
         f0: &[f32],
         n: &[f32],
         s: &[f32],
-        noise: Option<u64>,
         timings: &mut crate::model::Timings,
-    ) -> Vec<f32> {
+        cancel: Cancel,
+    ) -> Result<(Vec<f32>, usize)> {
         let t0 = std::time::Instant::now();
         let f0d = self.f0_conv.forward(f0, 2 * l, None);
         let nd = self.n_conv.forward(n, 2 * l, None);
@@ -67,6 +78,7 @@ impl Decoder {
         let (mut x, mut t) = self.encode.forward(&x, l, s);
         let r = self.asr_res.forward(asr, l, None);
         for blk in &self.decode {
+            cancel.check()?;
             // The residual features are concatenated before every block (the flag only turns
             // off after the upsampling block, which is the last one).
             let mut cat = Vec::with_capacity((blk.cin) * t);
@@ -79,7 +91,23 @@ impl Decoder {
             t = t2;
         }
         timings.decoder += t0.elapsed().as_secs_f64();
-        self.generator.forward(x, t, s, f0, noise, timings)
+        Ok((x, t))
+    }
+
+    /// Generator input from [`decode`](Self::decode), decoder style, raw F0 `[2L]` → audio
+    /// `[600·L]`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn generate(
+        &self,
+        x: Vec<f32>,
+        t: usize,
+        s: &[f32],
+        f0: &[f32],
+        noise: Option<u64>,
+        timings: &mut crate::model::Timings,
+        cancel: Cancel,
+    ) -> Result<Vec<f32>> {
+        self.generator.forward(x, t, s, f0, noise, timings, cancel)
     }
 }
 
@@ -198,6 +226,7 @@ impl Generator {
     }
 
     /// `x [uic, 2L]`, raw F0 `[2L]` → audio.
+    #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
         mut x: Vec<f32>,
@@ -206,7 +235,8 @@ impl Generator {
         f0: &[f32],
         noise: Option<u64>,
         timings: &mut crate::model::Timings,
-    ) -> Vec<f32> {
+        cancel: Cancel,
+    ) -> Result<Vec<f32>> {
         let t0 = std::time::Instant::now();
         let har = source::harmonic_source(
             f0,
@@ -218,15 +248,21 @@ impl Generator {
         );
         let (spec, frames) = source::stft_mag_phase(&har, self.n_fft, self.hop);
         drop(har);
+        let mut spec = Some(spec);
         timings.source += t0.elapsed().as_secs_f64();
         let mut t = t;
         let mut scratch = Vec::new();
         for i in 0..self.ups.len() {
+            cancel.check()?;
             let ts = std::time::Instant::now();
             leaky_relu_inplace(&mut x, 0.1);
-            let mut src = self.noise_convs[i].forward(&spec, frames, None);
+            let spec_ref = spec.as_deref().unwrap_or_default();
+            let mut src = self.noise_convs[i].forward(spec_ref, frames, None);
+            if i + 1 == self.ups.len() {
+                spec = None;
+            }
             let t_src = self.noise_convs[i].out_len(frames);
-            self.noise_res[i].forward_inplace(&mut src, t_src, s, &mut scratch);
+            self.noise_res[i].forward_inplace(&mut src, t_src, s, &mut scratch, cancel)?;
             // free the resblock scratch before the big upsampled buffers exist
             scratch = Vec::new();
             // the last stage is followed by ReflectionPad1d((1, 0)), fused into the conv
@@ -243,17 +279,29 @@ impl Generator {
             // Mean of the parallel resblocks.
             let nk = self.n_kernels;
             let mut acc = y.clone();
-            self.resblocks[i * nk].forward_inplace(&mut acc, ty, s, &mut scratch);
+            self.resblocks[i * nk].forward_inplace(&mut acc, ty, s, &mut scratch, cancel)?;
             if nk > 2 {
                 let mut xr = y.clone();
                 for j in 1..nk - 1 {
                     xr.copy_from_slice(&y);
-                    self.resblocks[i * nk + j].forward_inplace(&mut xr, ty, s, &mut scratch);
+                    self.resblocks[i * nk + j].forward_inplace(
+                        &mut xr,
+                        ty,
+                        s,
+                        &mut scratch,
+                        cancel,
+                    )?;
                     acc.iter_mut().zip(&xr).for_each(|(a, b)| *a += b);
                 }
             }
             if nk > 1 {
-                self.resblocks[i * nk + nk - 1].forward_inplace(&mut y, ty, s, &mut scratch);
+                self.resblocks[i * nk + nk - 1].forward_inplace(
+                    &mut y,
+                    ty,
+                    s,
+                    &mut scratch,
+                    cancel,
+                )?;
                 acc.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
             }
             drop(y);
@@ -263,6 +311,7 @@ impl Generator {
             t = ty;
             timings.generator_stage[i.min(1)] += ts.elapsed().as_secs_f64();
         }
+        cancel.check()?;
         let ts = std::time::Instant::now();
         let ones = vec![1f32; self.conv_post.cin];
         let zeros = vec![0f32; self.conv_post.cin];
@@ -275,6 +324,6 @@ impl Generator {
         drop(x);
         let audio = source::istft_from_post(&y, t, self.n_fft, self.hop);
         timings.post += ts.elapsed().as_secs_f64();
-        audio
+        Ok(audio)
     }
 }

@@ -42,6 +42,9 @@ pub enum Error {
     /// The model produced non-finite values.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// The caller set [`crate::ForwardOptions::cancel`]; the forward pass stopped early.
+    #[error("cancelled")]
+    Cancelled,
     /// An error from candle.
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),

@@ -448,6 +448,20 @@ impl Conv1d {
         out: &mut [f32],
         accumulate: bool,
     ) {
+        self.forward_into_cancellable(x, t, pro, out, accumulate, crate::model::Cancel::default());
+    }
+
+    /// [`forward_into`](Self::forward_into) that skips its remaining time tiles once `cancel`
+    /// is set (the output is then partial; the caller must check `cancel` afterwards).
+    pub(crate) fn forward_into_cancellable(
+        &self,
+        x: &[f32],
+        t: usize,
+        pro: Option<&Prologue>,
+        out: &mut [f32],
+        accumulate: bool,
+        cancel: crate::model::Cancel,
+    ) {
         assert_eq!(x.len(), self.cin * t, "conv input size");
         let tout = self.out_len(t);
         assert_eq!(out.len(), self.cout * tout, "conv output size");
@@ -491,6 +505,9 @@ impl Conv1d {
         let n_tiles = tout.div_ceil(CONV_TILE);
         let out_ptr = SendPtr(out.as_mut_ptr());
         let run_tile = |tile: usize, scratch: &mut ConvScratch, par: bool| {
+            if cancel.is_set() {
+                return;
+            }
             let t0 = tile * CONV_TILE;
             let tw = CONV_TILE.min(tout - t0);
             let win = (tw - 1) * self.stride + self.dil * (self.k - 1) + 1;

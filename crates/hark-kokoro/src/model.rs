@@ -1,6 +1,8 @@
 //! The full Kokoro forward pass.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::Device;
@@ -16,7 +18,7 @@ use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
 use crate::{Error, Result, MAX_PHONEMES};
 
 /// Options of one forward pass.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ForwardOptions {
     /// Zero the harmonic source's additive noise (the reference's deterministic mode).
     pub deterministic: bool,
@@ -24,6 +26,29 @@ pub struct ForwardOptions {
     pub seed: u64,
     /// Keep intermediate tensors in [`Synthesis::trace`].
     pub trace: bool,
+    /// Cooperative cancellation: when the flag becomes `true` (from any thread) the forward pass
+    /// returns [`Error::Cancelled`] at its next check. Checks run between modules, between
+    /// generator resblocks and between the time tiles of every generator convolution (a few
+    /// milliseconds of compute apart). `None` or a `false` flag changes nothing.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// Borrowed view of [`ForwardOptions::cancel`] handed down the forward pass.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Cancel<'a>(pub(crate) Option<&'a AtomicBool>);
+
+impl Cancel<'_> {
+    pub(crate) fn is_set(self) -> bool {
+        self.0.is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn check(self) -> Result<()> {
+        if self.is_set() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// A tensor snapshot: flat values and shape.
@@ -78,6 +103,10 @@ pub struct Kokoro {
     predictor: ProsodyPredictor,
     text_encoder: TextEncoder,
     decoder: Decoder,
+    /// Page-aligned ranges of the mapped weights only the text side reads.
+    text_pages: Vec<PageRange>,
+    /// Page-aligned ranges of the mapped weights only the decoder's residual stack reads.
+    decoder_pages: Vec<PageRange>,
 }
 
 impl std::fmt::Debug for Kokoro {
@@ -113,6 +142,7 @@ impl Kokoro {
     }
 
     pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config, device: Device) -> Result<Self> {
+        let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
         let bert = Albert::new(&mut vb.pp("bert"), cfg)?;
         let bert_encoder = Linear::new(
@@ -123,7 +153,13 @@ impl Kokoro {
         )?;
         let predictor = ProsodyPredictor::new(&mut vb.pp("predictor"), cfg)?;
         let text_encoder = TextEncoder::new(&mut vb.pp("text_encoder"), cfg)?;
-        let decoder = Decoder::new(&mut vb.pp("decoder"), cfg)?;
+        drop(vb);
+        let mark1 = src.mapped_count();
+        let mut vb = Vb::new(src);
+        let (decoder, gen_mark) = Decoder::new(&mut vb.pp("decoder"), cfg)?;
+        drop(vb);
+        let text_pages = page_ranges(src.mapped_ranges(mark0, mark1));
+        let decoder_pages = page_ranges(src.mapped_ranges(mark1, gen_mark));
         Ok(Self {
             cfg: cfg.clone(),
             vocab: Vocab::new(cfg),
@@ -133,7 +169,18 @@ impl Kokoro {
             predictor,
             text_encoder,
             decoder,
+            text_pages,
+            decoder_pages,
         })
+    }
+
+    /// Drops the given weight pages from this process's resident set. They stay in the page
+    /// cache, so the next forward pass maps them back with cheap minor faults; the values are
+    /// re-read from the read-only file mapping, so this cannot change any result.
+    fn release_pages(&self, pages: &[PageRange]) {
+        for &(start, len) in pages {
+            release(start, len);
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -229,12 +276,15 @@ impl Kokoro {
         let (s_dec, s_pro) = style.split_at(sd);
         let hd = self.cfg.hidden_dim;
         let mut timings = Timings::default();
+        let cancel = Cancel(opts.cancel.as_deref());
+        cancel.check()?;
 
         let t0 = Instant::now();
         let bert = self.bert.forward(ids); // [T, 768]
         let d_en_t = self.bert_encoder.forward(&bert, t); // [T, 512]
         let d_en = transpose(&d_en_t, t, hd); // [512, T]
         timings.bert = t0.elapsed().as_secs_f64();
+        cancel.check()?;
 
         let t0 = Instant::now();
         let d = self.predictor.encode(&d_en, t, s_pro); // [T, 640]
@@ -250,6 +300,7 @@ impl Kokoro {
             .collect();
         let l: usize = durations.iter().map(|&v| v as usize).sum();
         timings.predictor = t0.elapsed().as_secs_f64();
+        cancel.check()?;
 
         // en = dᵀ @ A as a repeat of token rows: [L, 640] (time-major).
         let t0 = Instant::now();
@@ -263,6 +314,7 @@ impl Kokoro {
         let (f0, n) = self.predictor.f0_n(&en, l, s_pro);
         drop(en);
         timings.f0n = t0.elapsed().as_secs_f64();
+        cancel.check()?;
 
         let t0 = Instant::now();
         let t_en = self.text_encoder.forward(ids); // [512, T]
@@ -277,16 +329,24 @@ impl Kokoro {
             }
         }
         timings.text_encoder = t0.elapsed().as_secs_f64();
+        cancel.check()?;
+        // The text side is done: let its weight pages go before the big decoder buffers exist.
+        self.release_pages(&self.text_pages);
 
         let noise = if opts.deterministic {
             None
         } else {
             Some(opts.seed)
         };
+        let (x, t_dec) = self
+            .decoder
+            .decode(&asr, l, &f0, &n, s_dec, &mut timings, cancel)?;
+        drop(asr);
+        // Same for the decoder's residual stack before the generator's 128-channel buffers.
+        self.release_pages(&self.decoder_pages);
         let audio = self
             .decoder
-            .forward(&asr, l, &f0, &n, s_dec, noise, &mut timings);
-        drop(asr);
+            .generate(x, t_dec, s_dec, &f0, noise, &mut timings, cancel)?;
         if let Some(i) = audio.iter().position(|v| !v.is_finite()) {
             return Err(Error::Numerical(format!("audio sample {i} is not finite")));
         }
@@ -317,3 +377,40 @@ fn check_speed(speed: f32) -> Result<()> {
     }
     Ok(())
 }
+
+/// `(start address, length)`, both multiples of the page size.
+type PageRange = (usize, usize);
+
+const PAGE: usize = 4096;
+
+/// The whole pages inside each byte range, merged where adjacent.
+fn page_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<PageRange> {
+    ranges.sort_unstable();
+    let mut out: Vec<PageRange> = Vec::new();
+    for (start, len) in ranges {
+        let lo = start.next_multiple_of(PAGE);
+        let hi = (start + len) / PAGE * PAGE;
+        if hi <= lo {
+            continue;
+        }
+        match out.last_mut() {
+            Some((s, l)) if *s + *l >= lo => *l = (*l).max(hi - *s),
+            _ => out.push((lo, hi - lo)),
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+fn release(start: usize, len: usize) {
+    // SAFETY: [start, start+len) lies inside the live read-only shared file mapping of the
+    // weights (the Arc in every mapped Weight keeps it alive as long as `self`). MADV_DONTNEED on
+    // such a mapping only unmaps the pages; later reads fault them back in from the file.
+    let rc = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+    if rc != 0 {
+        tracing::debug!(err = %std::io::Error::last_os_error(), "madvise(DONTNEED) failed");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release(_start: usize, _len: usize) {}

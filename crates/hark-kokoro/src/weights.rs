@@ -54,6 +54,17 @@ impl std::fmt::Debug for Weight {
 /// Hands out named tensors (PyTorch layout), checking their shapes.
 pub(crate) trait WeightSource {
     fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight>;
+
+    /// How many zero-copy (mapped) tensors were handed out so far.
+    fn mapped_count(&self) -> usize {
+        0
+    }
+
+    /// Byte ranges `(address, length)` of the mapped tensors handed out as numbers
+    /// `from..to` (see [`mapped_count`](Self::mapped_count)).
+    fn mapped_ranges(&self, _from: usize, _to: usize) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
 }
 
 /// Prefix helper so module constructors can mirror the checkpoint's name hierarchy.
@@ -83,6 +94,10 @@ impl<'a> Vb<'a> {
         }
     }
 
+    pub(crate) fn mapped_count(&self) -> usize {
+        self.src.mapped_count()
+    }
+
     pub(crate) fn get(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
         let full = if self.prefix.is_empty() {
             name.to_string()
@@ -97,6 +112,7 @@ impl<'a> Vb<'a> {
 pub(crate) struct FileSource {
     path: PathBuf,
     st: Arc<MmapedSafetensors>,
+    mapped: Vec<(usize, usize)>,
 }
 
 impl FileSource {
@@ -120,11 +136,20 @@ impl FileSource {
         Ok(Self {
             path: path.to_path_buf(),
             st: Arc::new(st),
+            mapped: Vec::new(),
         })
     }
 }
 
 impl WeightSource for FileSource {
+    fn mapped_count(&self) -> usize {
+        self.mapped.len()
+    }
+
+    fn mapped_ranges(&self, from: usize, to: usize) -> Vec<(usize, usize)> {
+        self.mapped[from..to].to_vec()
+    }
+
     fn take(&mut self, name: &str, shape: &[usize]) -> Result<Weight> {
         let err = |msg: String| Error::Tensor {
             file: self.path.clone(),
@@ -152,6 +177,7 @@ impl WeightSource for FileSource {
             return Err(err(format!("{} data bytes for {len} floats", data.len())));
         }
         let w = if cfg!(target_endian = "little") && (data.as_ptr() as usize) % 4 == 0 {
+            self.mapped.push((data.as_ptr() as usize, data.len()));
             Weight(Repr::Mapped {
                 _file: Arc::clone(&self.st),
                 ptr: data.as_ptr() as *const f32,

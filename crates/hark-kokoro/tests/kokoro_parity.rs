@@ -46,6 +46,7 @@ fn parity_with_reference_cases() {
             deterministic: true,
             seed: 0,
             trace: true,
+            ..Default::default()
         };
         let out = model
             .forward_ids(&case.input_ids, style, case.speed, &opts)

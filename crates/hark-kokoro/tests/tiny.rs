@@ -1,5 +1,9 @@
 //! Behaviour of the public API on the tiny random model (fast, no assets needed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use hark_kokoro::{Config, Error, ForwardOptions, Kokoro, VoicePack, MAX_PHONEMES, SAMPLE_RATE};
 
 fn model() -> Kokoro {
@@ -99,7 +103,7 @@ fn seeds_and_deterministic_mode() {
             &ForwardOptions {
                 deterministic,
                 seed,
-                trace: false,
+                ..Default::default()
             },
         )
         .unwrap()
@@ -240,4 +244,79 @@ fn model_is_send_and_sync() {
         .len()
     });
     assert!(h.join().unwrap() > 0);
+}
+
+#[test]
+fn cancel_flag_none_or_false_changes_nothing_and_true_cancels() {
+    let m = model();
+    let v = voice(&m);
+    let base = ForwardOptions {
+        deterministic: true,
+        ..Default::default()
+    };
+    let plain = m.synthesize(PS, &v, 1.0, &base).unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    let with_false = ForwardOptions {
+        cancel: Some(Arc::clone(&flag)),
+        ..base.clone()
+    };
+    let out = m.synthesize(PS, &v, 1.0, &with_false).unwrap();
+    assert_eq!(out.audio, plain.audio);
+    assert_eq!(out.durations, plain.durations);
+    flag.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        m.synthesize(PS, &v, 1.0, &with_false),
+        Err(Error::Cancelled)
+    ));
+    // the model is not poisoned by a cancelled pass
+    flag.store(false, Ordering::SeqCst);
+    assert_eq!(
+        m.synthesize(PS, &v, 1.0, &with_false).unwrap().audio,
+        plain.audio
+    );
+}
+
+#[test]
+fn cancel_from_another_thread_stops_a_long_pass_early() {
+    let m = model();
+    let v = voice(&m);
+    let ps: String = "ab ".repeat(170);
+    let opts = ForwardOptions {
+        deterministic: true,
+        ..Default::default()
+    };
+    // the longest input gives the longest generator run
+    let t = Instant::now();
+    m.synthesize(&ps, &v, 1.0, &opts).unwrap();
+    let full = t.elapsed();
+    let flag = Arc::new(AtomicBool::new(false));
+    let opts = ForwardOptions {
+        cancel: Some(Arc::clone(&flag)),
+        ..opts
+    };
+    let setter = {
+        let flag = Arc::clone(&flag);
+        let delay = full / 3;
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            flag.store(true, Ordering::SeqCst);
+            Instant::now()
+        })
+    };
+    let t = Instant::now();
+    let res = m.synthesize(&ps, &v, 1.0, &opts);
+    let done = Instant::now();
+    let set_at = setter.join().unwrap();
+    assert!(
+        matches!(res, Err(Error::Cancelled)),
+        "expected Cancelled after {:?} (full pass {full:?}), got {:?}",
+        t.elapsed(),
+        res.map(|s| s.audio.len())
+    );
+    let latency = done.saturating_duration_since(set_at);
+    eprintln!("full pass {full:?}, cancelled {latency:?} after the flag was set");
+    assert!(
+        latency < full.max(Duration::from_millis(50)) / 2,
+        "cancellation took {latency:?} (full pass {full:?})"
+    );
 }
