@@ -23,6 +23,10 @@ fn fetch_from_local_dir_installs_everything_and_reruns_as_a_no_op() {
         .map(PathBuf::from)
         .or(from_assets)
     else {
+        assert!(
+            std::env::var("HARK_REQUIRE_ASSETS").as_deref() != Ok("1"),
+            "HARK_REQUIRE_ASSETS=1 but there is no local download folder (HARK_TEST_LOCAL_DIR or $HARK_ASSETS/.downloads)"
+        );
         eprintln!("HARK_TEST_LOCAL_DIR not set: skipping");
         return;
     };

@@ -22,6 +22,10 @@ fn real_onnx_export_converts() {
         .map(PathBuf::from)
         .or(from_assets)
     else {
+        assert!(
+            std::env::var("HARK_REQUIRE_ASSETS").as_deref() != Ok("1"),
+            "HARK_REQUIRE_ASSETS=1 but the ONNX export is missing (HARK_TEST_ONNX or $HARK_ASSETS/.downloads)"
+        );
         eprintln!("HARK_TEST_ONNX not set: skipping the real-model conversion test");
         return;
     };
