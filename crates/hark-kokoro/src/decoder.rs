@@ -254,6 +254,9 @@ impl Generator {
         let mut scratch = Vec::new();
         for i in 0..self.ups.len() {
             cancel.check()?;
+            // The previous stage's (or the decoder's) buffers were freed into the allocator's
+            // heap; hand those pages back before this stage's bigger buffers are mapped.
+            crate::kernels::trim_heap();
             let ts = std::time::Instant::now();
             leaky_relu_inplace(&mut x, 0.1);
             let spec_ref = spec.as_deref().unwrap_or_default();
