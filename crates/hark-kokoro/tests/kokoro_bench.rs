@@ -4,7 +4,7 @@
 //! HARK_ASSETS=/path/to/assets cargo test --release -p hark-kokoro --test kokoro_bench -- --ignored --nocapture
 //! ```
 //! Prints per-module seconds, the real-time factor (audio seconds / forward seconds) per case
-//! and overall, and the process's peak RSS.
+//! and overall, and the process's peak RSS (VmHWM, asserted ≤ 500 MB).
 
 mod common;
 
@@ -105,6 +105,8 @@ fn forward_speed_on_reference_cases() {
     );
     if let Some(mb) = peak_rss_mb() {
         eprintln!("peak RSS {mb:.0} MB");
+        // budget: mapped weights (~325 MB) + generator buffers of a 25 s chunk
+        assert!(mb <= 500.0, "peak RSS {mb:.0} MB over the 500 MB budget");
     }
     assert!(fwd_total > 0.0);
 }
