@@ -135,9 +135,9 @@ pub fn lang_for_voice(spec: &str) -> Lang {
     }
 }
 
-/// Load a voice or a blend (`a:0.6+b:0.4`, or `a,b` for an equal mix).
+/// Load a voice or a blend (`a:0.6+b:0.4`).
 pub fn load_voice(dir: &AssetDir, spec: &str) -> Result<VoicePack> {
-    let parts = parse_voice_spec(spec)?;
+    let parts = hark_engine::parse_blend(spec)?;
     let mut packs = Vec::with_capacity(parts.len());
     for (name, _) in &parts {
         let path = dir.voice_path(name);
@@ -160,57 +160,9 @@ pub fn load_voice(dir: &AssetDir, spec: &str) -> Result<VoicePack> {
     Ok(VoicePack::blend(&weighted)?)
 }
 
-/// Parse `a:0.6+b:0.4` / `a,b` / `a` into (name, weight) pairs.
-pub fn parse_voice_spec(spec: &str) -> Result<Vec<(String, f32)>> {
-    let spec = spec.trim();
-    if spec.is_empty() {
-        bail!("empty voice name");
-    }
-    let sep = if spec.contains('+') { '+' } else { ',' };
-    let mut out = Vec::new();
-    for part in spec.split(sep) {
-        let part = part.trim();
-        let (name, w) = match part.split_once(':') {
-            Some((n, w)) => {
-                let w: f32 = w
-                    .trim()
-                    .parse()
-                    .with_context(|| format!("bad weight in voice spec `{part}`"))?;
-                (n.trim(), w)
-            }
-            None => (part, 1.0),
-        };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            bail!("bad voice name `{name}` in `{spec}`");
-        }
-        if !(w.is_finite() && w > 0.0) {
-            bail!("voice weights must be positive numbers (`{part}`)");
-        }
-        out.push((name.to_string(), w));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn voice_specs() {
-        assert_eq!(
-            parse_voice_spec("af_heart").unwrap(),
-            vec![("af_heart".into(), 1.0)]
-        );
-        assert_eq!(
-            parse_voice_spec("af_heart:0.6+af_bella:0.4").unwrap(),
-            vec![("af_heart".into(), 0.6), ("af_bella".into(), 0.4)]
-        );
-        assert_eq!(parse_voice_spec("a,b").unwrap().len(), 2);
-        assert!(parse_voice_spec("").is_err());
-        assert!(parse_voice_spec("af_heart:-1").is_err());
-        assert!(parse_voice_spec("../etc/passwd").is_err());
-        assert!(parse_voice_spec("a:x").is_err());
-    }
 
     #[test]
     fn british_voices_pick_british_english() {
