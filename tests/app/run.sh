@@ -7,19 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-pkgs=(xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium
-      libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
-      libasound2-dev libxdo-dev libssl-dev pkg-config)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "app tests: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+bash scripts/deps.sh   # Debian packages for the build, Xvfb, xdotool, trayer, chromium, …
 command -v node >/dev/null || { echo "app tests: node is required" >&2; exit 1; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"

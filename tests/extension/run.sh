@@ -5,12 +5,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-if [ ! -x /usr/bin/chromium ]; then
-  echo "== installing chromium" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+bash "$REPO/scripts/deps.sh"   # Debian packages, chromium among them
 command -v node >/dev/null || { echo "node (>= 20) is required" >&2; exit 1; }
 cd "$HERE"
 npm ci --no-audit --no-fund --loglevel=error
