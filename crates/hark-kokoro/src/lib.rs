@@ -7,7 +7,11 @@
 //! What it is for: turning a phoneme string (≤ 510 symbols of the model's vocabulary) plus a
 //! voice pack into audio, reproducibly (deterministic mode, or a seeded noise stream), on the CPU
 //! in f32 with hand-tiled convolution kernels. Weights are read from the canonical safetensors
-//! file (memory-mapped through candle).
+//! file (memory-mapped through candle, zero-copy). A forward pass can be cancelled from another
+//! thread through [`ForwardOptions::cancel`]. Memory: the mapped weights (~325 MB) plus the
+//! generator's buffers (~4 × 62 MB for a 25 s chunk); for long chunks the text-side and decoder
+//! weight pages are dropped from the resident set before the generator runs, so a process that
+//! runs 25 s chunks peaks at ~440 MB.
 //!
 //! What it is not: a text front end (graphemes → phonemes live in `hark-text`), an audio
 //! player, a chunker for long texts, or an asset downloader. It knows nothing of apps.
