@@ -13,6 +13,7 @@ use crate::{EngineConfig, ModelSource};
 use hark_kokoro::{ForwardOptions, Kokoro, VoicePack};
 use hark_text::{ChunkOptions, G2p};
 use std::ops::Range;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Model, front end and voices, loaded once.
@@ -118,6 +119,7 @@ pub(crate) fn synthesize(
     text: &str,
     mut settings: impl FnMut() -> Settings,
     cancelled: impl Fn() -> bool,
+    cancel_flag: Option<&Arc<AtomicBool>>,
     mut emit: impl FnMut(Piece) -> bool,
 ) -> Result<usize> {
     let mut index = 0usize;
@@ -153,12 +155,17 @@ pub(crate) fn synthesize(
             let fwd = ForwardOptions {
                 deterministic: model.deterministic,
                 seed: index as u64,
+                // Lets `stop` cut a long chunk short inside the model, not only between chunks.
+                cancel: cancel_flag.cloned(),
                 ..Default::default()
             };
             let out = model
                 .kokoro
                 .synthesize(&chunk.phonemes, &pack, s.speed, &fwd)
-                .map_err(|e| Error::Model(e.to_string()))?;
+                .map_err(|e| match e {
+                    hark_kokoro::Error::Cancelled => Error::Cancelled,
+                    e => Error::Model(e.to_string()),
+                })?;
             let gap = if first_in_sentence && sentence > 0 && index > 0 {
                 sentence_gap(s.speed)
             } else {

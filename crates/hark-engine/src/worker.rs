@@ -72,6 +72,9 @@ struct Core {
     stop_epoch: AtomicU64,
     /// An utterance whose synthesis must stop (its output failed).
     abort_id: AtomicU64,
+    /// The model run in progress: its utterance, stop epoch and cancel flag (checked inside the
+    /// forward pass, so a stop does not wait for a long chunk to finish).
+    synth_flag: Mutex<Option<(UtteranceId, u64, Arc<AtomicBool>)>>,
     settings: Mutex<(Settings, u64)>,
     volume: AtomicU32,
     audio: Arc<AudioControl>,
@@ -82,7 +85,21 @@ struct Core {
     written: AtomicU64,
 }
 
+/// Lock a mutex, carrying on with the data if a panicking thread poisoned it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Core {
+    /// Raise the cancel flag of the model run in progress if `which(utterance, epoch)` says so.
+    fn cancel_synthesis(&self, which: impl Fn(UtteranceId, u64) -> bool) {
+        if let Some((id, epoch, flag)) = &*lock(&self.synth_flag) {
+            if which(*id, *epoch) {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
     fn emit(&self, ev: Event) {
         tracing::trace!(?ev, "event");
         if ev.is_terminal() {
@@ -156,6 +173,7 @@ impl Drop for Handle {
         // Last engine handle gone: silence the device and let the threads wind down
         // (they exit when their channels close).
         self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        self.core.cancel_synthesis(|_, _| true);
         self.core.audio.request_discard();
     }
 }
@@ -168,6 +186,7 @@ impl Handle {
             state: Mutex::new(State::Loading),
             stop_epoch: AtomicU64::new(0),
             abort_id: AtomicU64::new(0),
+            synth_flag: Mutex::new(None),
             settings: Mutex::new((
                 Settings {
                     voice: cfg.voice.clone(),
@@ -267,6 +286,7 @@ impl Handle {
 
     pub(crate) fn stop(&self) {
         let epoch = self.core.stop_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.core.cancel_synthesis(|_, e| e < epoch);
         // Straight to the audio callback: drop what is buffered, no waiting on threads.
         self.core.audio.request_discard();
         self.core.audio.set_paused(false);
@@ -355,12 +375,13 @@ impl Handle {
             .name("hark-stream".into())
             .spawn(move || {
                 let mut sink = PcmStreamSink::new(format, tx.clone());
-                let gone = AtomicBool::new(false);
+                let gone = Arc::new(AtomicBool::new(false));
                 let res = pipeline::synthesize(
                     &model,
                     &text,
                     core.utterance_settings(&opts),
                     || gone.load(Ordering::Relaxed),
+                    Some(&gone),
                     |piece| {
                         for w in &piece.words {
                             let item = StreamItem::Word {
@@ -398,6 +419,7 @@ impl Handle {
             text,
             self.core.utterance_settings(&opts),
             || false,
+            None,
             |piece| {
                 out.extend_from_slice(&piece.audio);
                 true
@@ -448,13 +470,21 @@ fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender
             return;
         }
         drop(dequeued);
+        let flag = Arc::new(AtomicBool::new(false));
+        *lock(&core.synth_flag) = Some((id, job.epoch, flag.clone()));
+        if cancelled() {
+            // A stop that came before the flag was published.
+            flag.store(true, Ordering::SeqCst);
+        }
         let res = pipeline::synthesize(
             model,
             &job.text,
             core.utterance_settings(&job.opts),
             cancelled,
+            Some(&flag),
             |piece| play.send(PlayMsg::Piece { id, piece }).is_ok(),
         );
+        *lock(&core.synth_flag) = None;
         let outcome = match res {
             Ok(_) => Outcome::Done,
             Err(Error::Cancelled) => Outcome::Cancelled,
@@ -721,6 +751,7 @@ impl Playback {
                 if let Err(e) = self.sink.begin() {
                     self.ignore = Some(id);
                     self.core.abort_id.store(id.0, Ordering::SeqCst);
+                    self.core.cancel_synthesis(|u, _| u == id);
                     self.core.emit(Event::Error {
                         id: Some(id),
                         message: e.to_string(),
@@ -957,6 +988,7 @@ impl Playback {
         if let Err(e) = self.sink.write(&self.block) {
             tracing::warn!("sink write failed: {e}");
             self.core.abort_id.store(id.0, Ordering::SeqCst);
+            self.core.cancel_synthesis(|u, _| u == id);
             self.fail(id, e.to_string());
             return Step::Wrote;
         }
