@@ -3,7 +3,7 @@
 //!
 //! Prints one JSON line `{"port": P, "token": "..."}` on stdout once it
 //! listens, then serves until its standard input closes.
-//! Lexicons: `$HARK_ASSETS/lexicons`, else `/tmp/dev-assets/lexicons`.
+//! Lexicons: `$HARK_ASSETS/lexicons`, else `~/.cache/hark/assets/lexicons`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,7 +11,10 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lexicons = std::env::var_os("HARK_ASSETS")
         .map(|a| PathBuf::from(a).join("lexicons"))
-        .unwrap_or_else(|| PathBuf::from("/tmp/dev-assets/lexicons"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/hark/assets/lexicons")
+        });
     let engine = hark_engine::Engine::start(hark_engine::EngineConfig::tiny(7, lexicons))?;
     let dir = tempfile::tempdir()?;
     let token = hark_bridge::load_or_create_token(dir.path())?;

@@ -5,7 +5,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .find(|a| !a.starts_with("--"))
         .cloned()
-        .unwrap_or_else(|| "/tmp/dev-assets".into());
+        .unwrap_or_else(|| {
+            format!(
+                "{}/.cache/hark/assets",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        });
     let mut cfg = hark_engine::EngineConfig::from_assets(&dir);
     if args.iter().any(|a| a == "--tiny") {
         cfg = hark_engine::EngineConfig::tiny(1, std::path::Path::new(&dir).join("lexicons"));

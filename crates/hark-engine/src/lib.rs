@@ -24,14 +24,14 @@
 //!
 //! Tests: `cargo test -p hark-engine` needs the ALSA development files
 //! (`libasound2-dev`) and lexicons in `$HARK_ASSETS/lexicons` (or
-//! `/tmp/dev-assets/lexicons`); the device tests point `ALSA_CONFIG_PATH` at a
+//! `~/.cache/hark/assets/lexicons`); the device tests point `ALSA_CONFIG_PATH` at a
 //! `null` PCM and count frames, the real-weights test runs when `$HARK_ASSETS`
 //! holds the weights (and fails if `HARK_REQUIRE_ASSETS` is set and they are missing).
 //!
 //! ```no_run
 //! use hark_engine::{Engine, EngineConfig, Event, SpeakOptions};
 //! # fn main() -> hark_engine::Result<()> {
-//! let engine = Engine::start(EngineConfig::tiny(7, "/tmp/dev-assets/lexicons"))?;
+//! let engine = Engine::start(EngineConfig::tiny(7, "/path/to/assets/lexicons"))?;
 //! let mut events = engine.subscribe();
 //! let id = engine.speak("Hello there. How are you?", SpeakOptions::default());
 //! while let Ok(ev) = events.blocking_recv() {

@@ -25,10 +25,11 @@ fn cpu() -> (f64, f64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args
-        .get(1)
-        .map(String::as_str)
-        .unwrap_or("/tmp/dev-assets/lexicons");
+    let default_dir = format!(
+        "{}/.cache/hark/assets/lexicons",
+        std::env::var("HOME").unwrap_or_default()
+    );
+    let dir = args.get(1).map(String::as_str).unwrap_or(&default_dir);
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
     let mb: f64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let espeak = args.get(4).map(String::as_str) != Some("no-espeak");

@@ -7,10 +7,11 @@ use std::io::{BufRead, Write};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args
-        .get(1)
-        .map(String::as_str)
-        .unwrap_or("/tmp/dev-assets/lexicons");
+    let default_dir = format!(
+        "{}/.cache/hark/assets/lexicons",
+        std::env::var("HOME").unwrap_or_default()
+    );
+    let dir = args.get(1).map(String::as_str).unwrap_or(&default_dir);
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
     let espeak = args.get(3).map(String::as_str) != Some("no-espeak");
     let g2p = hark_text::G2p::new(hark_text::Lexicon::load(std::path::Path::new(dir), lang)?)

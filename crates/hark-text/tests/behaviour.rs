@@ -3,7 +3,7 @@
 //! golden set. espeak-ng is switched off here so results do not depend on it (one test checks
 //! the espeak path when the program is installed).
 //!
-//! Needs `HARK_LEXICON_DIR` (default `/tmp/dev-assets/lexicons`); skipped when absent unless
+//! Needs `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`); skipped when absent unless
 //! `HARK_REQUIRE_ASSETS=1`.
 
 use std::collections::HashMap;
@@ -15,7 +15,10 @@ use hark_text::{chunk, ChunkOptions, G2p, Lang, Lexicon};
 fn lexicon_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("HARK_LEXICON_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/dev-assets/lexicons"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/hark/assets/lexicons")
+        });
     if dir.join("us_gold.json").is_file() {
         Some(dir)
     } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {

@@ -1,6 +1,6 @@
 //! Agreement with misaki 0.9.4 on the golden G2P cases (`tests/reference/g2p-en-*.jsonl`).
 //!
-//! Needs the misaki lexicons: `HARK_LEXICON_DIR` (default `/tmp/dev-assets/lexicons`). Without
+//! Needs the misaki lexicons: `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`). Without
 //! them the tests are skipped with a message, unless `HARK_REQUIRE_ASSETS=1` makes that a
 //! failure. Results depend on espeak-ng (1.51, as used for the goldens) being on PATH for
 //! out-of-vocabulary words; the floors below were measured with it installed.
@@ -27,7 +27,10 @@ fn reference_dir() -> PathBuf {
 fn lexicon_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("HARK_LEXICON_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/dev-assets/lexicons"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/hark/assets/lexicons")
+        });
     if dir.join("us_gold.json").is_file() {
         Some(dir)
     } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {

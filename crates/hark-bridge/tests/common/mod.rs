@@ -11,7 +11,10 @@ use std::time::Duration;
 pub fn lexicons() -> PathBuf {
     let dir = std::env::var_os("HARK_ASSETS")
         .map(|a| PathBuf::from(a).join("lexicons"))
-        .unwrap_or_else(|| PathBuf::from("/tmp/dev-assets/lexicons"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/hark/assets/lexicons")
+        });
     assert!(
         dir.join("us_gold.json").is_file(),
         "lexicons not found in {} (set HARK_ASSETS to an asset dir with lexicons/, e.g. after `hark fetch`)",

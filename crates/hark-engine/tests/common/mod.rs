@@ -11,7 +11,9 @@ pub fn assets() -> PathBuf {
     std::env::var_os("HARK_ASSETS")
         .map(PathBuf::from)
         .filter(|p| p.join("lexicons").is_dir())
-        .unwrap_or_else(|| PathBuf::from("/tmp/dev-assets"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
+        })
 }
 
 pub fn lexicons() -> PathBuf {
