@@ -8,37 +8,16 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_version_voices_state_models() {
     let s = start();
-    let h: Value = s
-        .get("/v1/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["status"], "ok");
     assert_eq!(h["state"]["state"], "idle");
 
-    let v: Value = s
-        .get("/v1/version")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = s.get_json("/v1/version").await;
     assert_eq!(v["api"], 1);
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["extension_id"], hark_bridge::EXTENSION_ID);
 
-    let voices: Value = s
-        .get("/v1/voices")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let voices: Value = s.get_json("/v1/voices").await;
     let list = voices["voices"].as_array().unwrap();
     assert_eq!(list.len(), s.engine.voices().len());
     let heart = list
@@ -48,24 +27,10 @@ async fn health_version_voices_state_models() {
     assert_eq!(heart["lang"], "en-us");
     assert_eq!(heart["gender"], "female");
 
-    let st: Value = s
-        .get("/v1/state")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let st: Value = s.get_json("/v1/state").await;
     assert_eq!(st["state"]["state"], "idle");
 
-    let models: Value = s
-        .get("/v1/models")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = s.get_json("/v1/models").await;
     assert_eq!(models["object"], "list");
     let ids: Vec<&str> = models["data"]
         .as_array()
@@ -246,14 +211,7 @@ async fn synthesize_streams_first_bytes_early() {
     assert_eq!(resp.status(), 200);
     let first = resp.chunk().await.unwrap().expect("a first chunk");
     let t_first = t0.elapsed();
-    let h: Value = s
-        .get("/v1/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h: Value = s.get_json("/v1/health").await;
     assert_eq!(
         h["active_streams"], 1,
         "synthesis still running after the first bytes"
@@ -275,14 +233,7 @@ async fn synthesize_streams_first_bytes_early() {
         t_first * 3 < t_end,
         "first bytes {t_first:?} not well before the end {t_end:?}"
     );
-    let h: Value = s
-        .get("/v1/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["active_streams"], 0);
 }
 
@@ -445,14 +396,7 @@ async fn client_hanging_up_mid_stream_ends_the_synthesis() {
     }
     let t = Instant::now();
     loop {
-        let h: Value = s
-            .get("/v1/health")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let h: Value = s.get_json("/v1/health").await;
         if h["active_streams"] == 0 {
             break;
         }

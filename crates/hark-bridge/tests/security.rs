@@ -356,14 +356,7 @@ async fn malformed_and_oversize_requests_get_json_4xx() {
     assert_eq!(resp.status(), 404);
     assert_eq!(error_code(resp).await, "not_found");
     // Still alive.
-    let h: Value = s
-        .get("/v1/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["status"], "ok");
 }
 
@@ -419,14 +412,7 @@ async fn odd_unicode_is_spoken_not_crashed() {
         );
         let _ = resp.bytes().await.unwrap();
     }
-    let h: Value = s
-        .get("/v1/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["status"], "ok");
 }
 

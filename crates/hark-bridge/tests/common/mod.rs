@@ -78,6 +78,11 @@ impl Server {
         self.client.get(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// GET with the bearer token, answer parsed as JSON (panics on a transport or JSON error).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
     /// POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(&self.token)
