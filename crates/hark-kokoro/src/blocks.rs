@@ -1,7 +1,8 @@
 //! Residual blocks shared by the prosody predictor, the decoder and the generator.
 
 use crate::kernels::{
-    adain_affine, instance_stats, Act, Conv1d, DepthwiseConvTranspose1d, Linear, Prologue,
+    adain_affine, instance_moments, instance_stats, Act, Conv1d, DepthwiseConvTranspose1d, Linear,
+    Prologue,
 };
 use crate::weights::{Vb, Weight};
 use crate::Result;
@@ -21,10 +22,63 @@ impl AdaIn {
         })
     }
 
-    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`.
-    pub(crate) fn affine(&self, x: &[f32], t: usize, s: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let stats = instance_stats(x, t, IN_EPS);
+    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`. With `running`,
+    /// the statistics are those of every window seen so far including this one.
+    pub(crate) fn affine(
+        &self,
+        x: &[f32],
+        t: usize,
+        s: &[f32],
+        running: Option<&mut RunningNorms>,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let stats = match running {
+            Some(r) => r.next(x, t),
+            None => instance_stats(x, t, IN_EPS),
+        };
         adain_affine(&stats, &self.fc.forward_vec(s))
+    }
+}
+
+/// InstanceNorm statistics pooled over the windows of one [`crate::Stream`]: each AdaIN layer
+/// normalizes a window with the mean and variance of all its inputs so far (this window
+/// included), so later windows approach the whole chunk's statistics and neighbouring windows
+/// agree.
+#[derive(Debug, Default)]
+pub(crate) struct RunningNorms {
+    /// Per layer, in call order: (count, per-channel (mean, variance)).
+    layers: Vec<(f64, Vec<(f64, f64)>)>,
+    cursor: usize,
+}
+
+impl RunningNorms {
+    /// The next window starts at the first layer again.
+    pub(crate) fn begin_window(&mut self) {
+        self.cursor = 0;
+    }
+
+    fn next(&mut self, x: &[f32], t: usize) -> Vec<(f32, f32)> {
+        let cur = instance_moments(x, t);
+        if self.layers.len() <= self.cursor {
+            self.layers.push((0.0, Vec::new()));
+        }
+        let (n0, acc) = &mut self.layers[self.cursor];
+        self.cursor += 1;
+        let n1 = t as f64;
+        let n = *n0 + n1;
+        if acc.len() != cur.len() {
+            acc.clear();
+            acc.resize(cur.len(), (0.0, 0.0));
+        }
+        let mut out = Vec::with_capacity(cur.len());
+        for (a, &(m1, v1)) in acc.iter_mut().zip(&cur) {
+            let (m0, v0) = *a;
+            let mean = (*n0 * m0 + n1 * m1) / n;
+            let var = (*n0 * (v0 + (m0 - mean).powi(2)) + n1 * (v1 + (m1 - mean).powi(2))) / n;
+            *a = (mean, var);
+            out.push((mean as f32, (1.0 / (var + IN_EPS as f64).sqrt()) as f32));
+        }
+        *n0 = n;
+        out
     }
 }
 
@@ -83,8 +137,14 @@ impl AdainResBlk1d {
     }
 
     /// `x [cin, t]` → `([cout, t'], t')` with `t' = 2t` when upsampling.
-    pub(crate) fn forward(&self, x: &[f32], t: usize, s: &[f32]) -> (Vec<f32>, usize) {
-        let (sc1, sh1) = self.norm1.affine(x, t, s);
+    pub(crate) fn forward(
+        &self,
+        x: &[f32],
+        t: usize,
+        s: &[f32],
+        mut running: Option<&mut RunningNorms>,
+    ) -> (Vec<f32>, usize) {
+        let (sc1, sh1) = self.norm1.affine(x, t, s, running.as_deref_mut());
         let p1 = Prologue {
             scale: &sc1,
             shift: &sh1,
@@ -100,7 +160,7 @@ impl AdainResBlk1d {
             }
             None => (self.conv1.forward(x, t, Some(&p1)), t),
         };
-        let (sc2, sh2) = self.norm2.affine(&y1, t2, s);
+        let (sc2, sh2) = self.norm2.affine(&y1, t2, s, running);
         let p2 = Prologue {
             scale: &sc2,
             shift: &sh2,
@@ -192,11 +252,12 @@ impl AdaInResBlock1 {
         t: usize,
         s: &[f32],
         scratch: &mut Vec<f32>,
+        mut running: Option<&mut RunningNorms>,
         cancel: crate::model::Cancel,
     ) -> Result<()> {
         for j in 0..self.convs1.len() {
             cancel.check()?;
-            let (sc, sh) = self.adain1[j].affine(x, t, s);
+            let (sc, sh) = self.adain1[j].affine(x, t, s, running.as_deref_mut());
             let p = Prologue {
                 scale: &sc,
                 shift: &sh,
@@ -205,7 +266,7 @@ impl AdaInResBlock1 {
             scratch.resize(x.len(), 0.0);
             self.convs1[j].forward_into_cancellable(x, t, Some(&p), scratch, false, cancel);
             cancel.check()?;
-            let (sc, sh) = self.adain2[j].affine(scratch, t, s);
+            let (sc, sh) = self.adain2[j].affine(scratch, t, s, running.as_deref_mut());
             let p = Prologue {
                 scale: &sc,
                 shift: &sh,

@@ -196,6 +196,11 @@ impl Vocab {
         Ok(ids)
     }
 
+    /// Token id of one symbol.
+    pub fn id(&self, c: char) -> Option<u32> {
+        self.map.get(&c).copied()
+    }
+
     pub fn contains(&self, c: char) -> bool {
         self.map.contains_key(&c)
     }

@@ -1,6 +1,6 @@
 //! Decoder (AdaIN residual stack at the frame rate) and the iSTFTNet generator.
 
-use crate::blocks::{AdaInResBlock1, AdainResBlk1d};
+use crate::blocks::{AdaInResBlock1, AdainResBlk1d, RunningNorms};
 use crate::config::Config;
 use crate::kernels::{leaky_relu_inplace, Conv1d, ConvTranspose1d, Prologue};
 use crate::model::Cancel;
@@ -64,6 +64,7 @@ impl Decoder {
         f0: &[f32],
         n: &[f32],
         s: &[f32],
+        mut running: Option<&mut RunningNorms>,
         timings: &mut crate::model::Timings,
         cancel: Cancel,
     ) -> Result<(Vec<f32>, usize)> {
@@ -75,7 +76,7 @@ impl Decoder {
         x.extend_from_slice(asr);
         x.extend_from_slice(&f0d);
         x.extend_from_slice(&nd);
-        let (mut x, mut t) = self.encode.forward(&x, l, s);
+        let (mut x, mut t) = self.encode.forward(&x, l, s, running.as_deref_mut());
         let r = self.asr_res.forward(asr, l, None);
         for blk in &self.decode {
             cancel.check()?;
@@ -86,7 +87,7 @@ impl Decoder {
             cat.extend_from_slice(&r);
             cat.extend_from_slice(&f0d);
             cat.extend_from_slice(&nd);
-            let (y, t2) = blk.forward(&cat, t, s);
+            let (y, t2) = blk.forward(&cat, t, s, running.as_deref_mut());
             x = y;
             t = t2;
         }
@@ -94,8 +95,8 @@ impl Decoder {
         Ok((x, t))
     }
 
-    /// Generator input from [`decode`](Self::decode), decoder style, raw F0 `[2L]` → audio
-    /// `[600·L]`.
+    /// Generator input from [`decode`](Self::decode) for the F0-rate window `f0_range` of the
+    /// whole chunk's raw F0 `f0 [2L]`, decoder style → audio `[300·f0_range.len()]`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn generate(
         &self,
@@ -103,11 +104,15 @@ impl Decoder {
         t: usize,
         s: &[f32],
         f0: &[f32],
+        f0_range: std::ops::Range<usize>,
         noise: Option<u64>,
+        running: Option<&mut RunningNorms>,
         timings: &mut crate::model::Timings,
         cancel: Cancel,
     ) -> Result<Vec<f32>> {
-        self.generator.forward(x, t, s, f0, noise, timings, cancel)
+        debug_assert_eq!(t, f0_range.len());
+        self.generator
+            .forward(x, t, s, f0, f0_range, noise, running, timings, cancel)
     }
 }
 
@@ -225,7 +230,7 @@ impl Generator {
         })
     }
 
-    /// `x [uic, 2L]`, raw F0 `[2L]` → audio.
+    /// `x [uic, t]` for the window `f0_range` of the raw F0 `[2L]` → audio.
     #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
@@ -233,13 +238,16 @@ impl Generator {
         t: usize,
         s: &[f32],
         f0: &[f32],
+        f0_range: std::ops::Range<usize>,
         noise: Option<u64>,
+        mut running: Option<&mut RunningNorms>,
         timings: &mut crate::model::Timings,
         cancel: Cancel,
     ) -> Result<Vec<f32>> {
         let t0 = std::time::Instant::now();
         let har = source::harmonic_source(
             f0,
+            f0_range,
             self.up_total,
             crate::SAMPLE_RATE as f32,
             &self.l_w,
@@ -265,7 +273,14 @@ impl Generator {
                 spec = None;
             }
             let t_src = self.noise_convs[i].out_len(frames);
-            self.noise_res[i].forward_inplace(&mut src, t_src, s, &mut scratch, cancel)?;
+            self.noise_res[i].forward_inplace(
+                &mut src,
+                t_src,
+                s,
+                &mut scratch,
+                running.as_deref_mut(),
+                cancel,
+            )?;
             // free the resblock scratch before the big upsampled buffers exist
             scratch = Vec::new();
             // the last stage is followed by ReflectionPad1d((1, 0)), fused into the conv
@@ -282,7 +297,14 @@ impl Generator {
             // Mean of the parallel resblocks.
             let nk = self.n_kernels;
             let mut acc = y.clone();
-            self.resblocks[i * nk].forward_inplace(&mut acc, ty, s, &mut scratch, cancel)?;
+            self.resblocks[i * nk].forward_inplace(
+                &mut acc,
+                ty,
+                s,
+                &mut scratch,
+                running.as_deref_mut(),
+                cancel,
+            )?;
             if nk > 2 {
                 let mut xr = y.clone();
                 for j in 1..nk - 1 {
@@ -292,6 +314,7 @@ impl Generator {
                         ty,
                         s,
                         &mut scratch,
+                        running.as_deref_mut(),
                         cancel,
                     )?;
                     acc.iter_mut().zip(&xr).for_each(|(a, b)| *a += b);
@@ -303,6 +326,7 @@ impl Generator {
                     ty,
                     s,
                     &mut scratch,
+                    running.as_deref_mut(),
                     cancel,
                 )?;
                 acc.iter_mut().zip(&y).for_each(|(a, b)| *a += b);

@@ -11,6 +11,13 @@ pub enum Error {
     /// More phonemes than one forward pass accepts.
     #[error("input too long: {len} phoneme symbols, at most {max} per call")]
     TooLong { len: usize, max: usize },
+    /// A frame range outside a prepared chunk (or empty).
+    #[error("frame range {start}..{end} is empty or outside the chunk's {frames} frames")]
+    BadRange {
+        start: usize,
+        end: usize,
+        frames: usize,
+    },
     /// Symbols that are not in the model vocabulary (each listed once, in order of appearance).
     #[error("unknown phoneme symbols: {}", fmt_chars(.0))]
     UnknownSymbols(Vec<char>),

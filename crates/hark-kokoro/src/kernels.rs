@@ -308,6 +308,16 @@ pub(crate) fn instance_stats(x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
         .collect()
 }
 
+/// Per-channel mean and biased variance over time, in f64.
+pub(crate) fn instance_moments(x: &[f32], t: usize) -> Vec<(f64, f64)> {
+    x.par_chunks(t)
+        .map(|row| {
+            let mean = row_mean(row);
+            (mean, row_var(row, mean))
+        })
+        .collect()
+}
+
 /// AdaIN affine from statistics and a style projection `h = [γ | β]`:
 /// `out = (1 + γ)(x − μ)·rstd + β = scale·x + shift`.
 pub(crate) fn adain_affine(stats: &[(f32, f32)], gb: &[f32]) -> (Vec<f32>, Vec<f32>) {

@@ -39,6 +39,7 @@ mod noise;
 mod predictor;
 mod simd;
 mod source;
+mod stream;
 mod text_encoder;
 mod voice;
 mod weights;
@@ -46,7 +47,8 @@ mod weights;
 pub use candle_core::Device;
 pub use config::{Config, IstftnetConfig, PlbertConfig, Vocab};
 pub use error::{Error, Result};
-pub use model::{ForwardOptions, Kokoro, Synthesis, Timings, Trace, TraceTensor};
+pub use model::{ForwardOptions, Kokoro, Prepared, Synthesis, Timings, Trace, TraceTensor};
+pub use stream::{Stream, StreamPlan};
 pub use voice::VoicePack;
 
 /// Output sample rate (Hz).

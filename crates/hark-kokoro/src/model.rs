@@ -1,5 +1,6 @@
 //! The full Kokoro forward pass.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -8,10 +9,12 @@ use std::time::Instant;
 use candle_core::Device;
 
 use crate::albert::Albert;
+use crate::blocks::RunningNorms;
 use crate::config::{Config, Vocab};
 use crate::decoder::Decoder;
 use crate::kernels::{transpose, Linear};
 use crate::predictor::ProsodyPredictor;
+use crate::stream::{Stream, StreamPlan};
 use crate::text_encoder::TextEncoder;
 use crate::voice::VoicePack;
 use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
@@ -208,6 +211,20 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Synthesis> {
+        let p = self.prepare(phonemes, voice, speed, opts)?;
+        self.finish(p, opts)
+    }
+
+    /// The text side of [`synthesize`](Self::synthesize) (ALBERT, prosody predictor, F0/energy,
+    /// text encoder): everything before the decoder. Audio for any frame range of the result
+    /// comes from [`render`](Self::render) or, window by window, from [`stream`](Self::stream).
+    pub fn prepare(
+        &self,
+        phonemes: &str,
+        voice: &VoicePack,
+        speed: f32,
+        opts: &ForwardOptions,
+    ) -> Result<Prepared> {
         let n = phonemes.chars().count();
         if n == 0 {
             return Err(Error::Empty);
@@ -228,7 +245,7 @@ impl Kokoro {
                 self.style_width()
             )));
         }
-        self.forward_ids(&ids, voice.style_for(n), speed, opts)
+        self.prepare_ids(&ids, voice.style_for(n), speed, opts)
     }
 
     /// Runs the model on token ids that already include the leading/trailing 0 pads.
@@ -239,6 +256,40 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Synthesis> {
+        let p = self.prepare_ids(ids, style, speed, opts)?;
+        self.finish(p, opts)
+    }
+
+    /// Whole-chunk audio from a prepared text side.
+    fn finish(&self, mut p: Prepared, opts: &ForwardOptions) -> Result<Synthesis> {
+        let t_all = Instant::now();
+        let mut timings = p.timings;
+        let audio = self.render_inner(&p, 0..p.frames, opts, None, &mut timings)?;
+        p.timings = timings;
+        debug_assert_eq!(audio.len(), p.samples());
+        p.timings.total += t_all.elapsed().as_secs_f64();
+        tracing::debug!(
+            tokens = p.durations.len(),
+            frames = p.frames,
+            secs = p.timings.total,
+            "forward pass"
+        );
+        Ok(Synthesis {
+            audio,
+            durations: p.durations,
+            trace: p.trace,
+            timings: p.timings,
+        })
+    }
+
+    /// [`prepare`](Self::prepare) on token ids that already include the two 0 pads.
+    pub fn prepare_ids(
+        &self,
+        ids: &[u32],
+        style: &[f32],
+        speed: f32,
+        opts: &ForwardOptions,
+    ) -> Result<Prepared> {
         let t_all = Instant::now();
         let t = ids.len();
         if t <= 2 {
@@ -330,6 +381,82 @@ impl Kokoro {
         }
         timings.text_encoder = t0.elapsed().as_secs_f64();
         cancel.check()?;
+        let trace = opts.trace.then(|| Trace {
+            bert: (bert, vec![t, self.cfg.plbert.hidden_size]),
+            d_en: (d_en, vec![hd, t]),
+            d: (d, vec![t, w]),
+            duration: (duration, vec![t]),
+            f0: (f0.clone(), vec![2 * l]),
+            n: (n.clone(), vec![2 * l]),
+            t_en: (t_en, vec![hd, t]),
+        });
+        timings.total = t_all.elapsed().as_secs_f64();
+        Ok(Prepared {
+            ids: ids.to_vec(),
+            durations,
+            frames: l,
+            asr,
+            f0,
+            n,
+            s_dec: s_dec.to_vec(),
+            hidden: hd,
+            samples_per_frame: self.cfg.samples_per_frame(),
+            trace,
+            timings,
+        })
+    }
+
+    /// Audio of the frames `range` of a prepared chunk, computed from those frames alone:
+    /// `samples_per_frame · range.len()` samples. The decoder and generator see only the window
+    /// (their InstanceNorm statistics and convolution padding are the window's), while the
+    /// excitation keeps the whole chunk's phase and noise. `0..frames` is exactly the output of
+    /// [`synthesize`](Self::synthesize). To stitch windows smoothly use [`stream`](Self::stream).
+    pub fn render(
+        &self,
+        p: &Prepared,
+        range: Range<usize>,
+        opts: &ForwardOptions,
+    ) -> Result<Vec<f32>> {
+        let mut timings = Timings::default();
+        self.render_inner(p, range, opts, None, &mut timings)
+    }
+
+    pub(crate) fn render_inner(
+        &self,
+        p: &Prepared,
+        range: Range<usize>,
+        opts: &ForwardOptions,
+        mut running: Option<&mut RunningNorms>,
+        timings: &mut Timings,
+    ) -> Result<Vec<f32>> {
+        if range.start >= range.end || range.end > p.frames {
+            return Err(Error::BadRange {
+                start: range.start,
+                end: range.end,
+                frames: p.frames,
+            });
+        }
+        if p.hidden != self.cfg.hidden_dim || p.samples_per_frame != self.cfg.samples_per_frame() {
+            return Err(Error::BadStyle(
+                "prepared by a model of another configuration".into(),
+            ));
+        }
+        let cancel = Cancel(opts.cancel.as_deref());
+        cancel.check()?;
+        let l = range.len();
+        let whole = l == p.frames;
+        // The window's slice of the aligned text features [d, l].
+        let asr_w: std::borrow::Cow<[f32]> = if whole {
+            std::borrow::Cow::Borrowed(&p.asr)
+        } else {
+            let mut v = Vec::with_capacity(p.hidden * l);
+            for c in 0..p.hidden {
+                let row = &p.asr[c * p.frames..(c + 1) * p.frames];
+                v.extend_from_slice(&row[range.clone()]);
+            }
+            std::borrow::Cow::Owned(v)
+        };
+        let f0_range = 2 * range.start..2 * range.end;
         // Long chunks: the text side is done, let its weight pages go before the big decoder and
         // generator buffers exist (short chunks skip this: their buffers are small and re-faulting
         // the pages costs ~2-3 % of a short pass).
@@ -337,44 +464,95 @@ impl Kokoro {
         if release {
             self.release_pages(&self.text_pages);
         }
-
         let noise = if opts.deterministic {
             None
         } else {
             Some(opts.seed)
         };
-        let (x, t_dec) = self
-            .decoder
-            .decode(&asr, l, &f0, &n, s_dec, &mut timings, cancel)?;
-        drop(asr);
+        let (x, t_dec) = self.decoder.decode(
+            &asr_w,
+            l,
+            &p.f0[f0_range.clone()],
+            &p.n[f0_range.clone()],
+            &p.s_dec,
+            running.as_deref_mut(),
+            timings,
+            cancel,
+        )?;
+        drop(asr_w);
         // Same for the decoder's residual stack before the generator's 128-channel buffers.
         if release {
             self.release_pages(&self.decoder_pages);
         }
-        let audio = self
-            .decoder
-            .generate(x, t_dec, s_dec, &f0, noise, &mut timings, cancel)?;
+        let audio = self.decoder.generate(
+            x, t_dec, &p.s_dec, &p.f0, f0_range, noise, running, timings, cancel,
+        )?;
         if let Some(i) = audio.iter().position(|v| !v.is_finite()) {
             return Err(Error::Numerical(format!("audio sample {i} is not finite")));
         }
         debug_assert_eq!(audio.len(), l * self.cfg.samples_per_frame());
-        timings.total = t_all.elapsed().as_secs_f64();
-        let trace = opts.trace.then(|| Trace {
-            bert: (bert, vec![t, self.cfg.plbert.hidden_size]),
-            d_en: (d_en, vec![hd, t]),
-            d: (d, vec![t, w]),
-            duration: (duration, vec![t]),
-            f0: (f0, vec![2 * l]),
-            n: (n, vec![2 * l]),
-            t_en: (t_en, vec![hd, t]),
-        });
-        tracing::debug!(tokens = t, frames = l, secs = timings.total, "forward pass");
-        Ok(Synthesis {
-            audio,
-            durations,
-            trace,
-            timings,
-        })
+        Ok(audio)
+    }
+
+    /// Audio of a prepared chunk in growing windows, so the first sound is ready long before
+    /// the whole chunk is: see [`Stream`].
+    pub fn stream<'a>(
+        &'a self,
+        p: &'a Prepared,
+        plan: StreamPlan,
+        opts: &'a ForwardOptions,
+    ) -> Stream<'a> {
+        Stream::new(self, p, plan, opts)
+    }
+}
+
+/// The text side of one chunk, from [`Kokoro::prepare`]: durations, the aligned text features,
+/// F0 and energy curves and the style. About 2 KB per frame.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    ids: Vec<u32>,
+    durations: Vec<u32>,
+    frames: usize,
+    /// `[hidden, frames]`
+    asr: Vec<f32>,
+    /// `[2·frames]`
+    f0: Vec<f32>,
+    n: Vec<f32>,
+    s_dec: Vec<f32>,
+    hidden: usize,
+    samples_per_frame: usize,
+    trace: Option<Trace>,
+    timings: Timings,
+}
+
+impl Prepared {
+    /// Integer duration (frames) per token, including the two pads.
+    pub fn durations(&self) -> &[u32] {
+        &self.durations
+    }
+
+    /// Token ids, including the two pads.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Frames (Σ durations).
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Audio samples of the whole chunk.
+    pub fn samples(&self) -> usize {
+        self.frames * self.samples_per_frame
+    }
+
+    pub fn samples_per_frame(&self) -> usize {
+        self.samples_per_frame
+    }
+
+    /// Time spent preparing.
+    pub fn timings(&self) -> &Timings {
+        &self.timings
     }
 }
 

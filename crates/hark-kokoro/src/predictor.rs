@@ -133,7 +133,7 @@ impl ProsodyPredictor {
             let mut cur = x.clone();
             let mut t = l;
             for b in blocks {
-                let (y, t2) = b.forward(&cur, t, s);
+                let (y, t2) = b.forward(&cur, t, s, None);
                 cur = y;
                 t = t2;
             }

@@ -1,0 +1,250 @@
+//! `prepare` / `render` / `stream`: windowed rendering of one chunk.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use hark_kokoro::{Error, ForwardOptions, Kokoro, StreamPlan, VoicePack};
+
+const PS: &str = "ðə mˈiTɪŋ hæz bɪn mˈuvd tə θˈɜɹzdˌA ˌæftəɹnˈun, ænd ðə ɹˈum ɪz ðə sˈAm.";
+
+fn det() -> ForwardOptions {
+    ForwardOptions {
+        deterministic: true,
+        ..Default::default()
+    }
+}
+
+fn tiny() -> (Kokoro, VoicePack) {
+    let m = Kokoro::tiny_random(11).unwrap();
+    let v = VoicePack::random("tiny", 510, m.style_width(), 5);
+    (m, v)
+}
+
+#[test]
+fn prepare_then_render_everything_is_synthesize() {
+    let (m, v) = tiny();
+    for opts in [det(), ForwardOptions { seed: 9, ..det() }] {
+        let opts = ForwardOptions {
+            deterministic: opts.seed == 0,
+            ..opts
+        };
+        let whole = m.synthesize(PS, &v, 1.1, &opts).unwrap();
+        let p = m.prepare(PS, &v, 1.1, &opts).unwrap();
+        assert_eq!(p.durations(), &whole.durations[..]);
+        assert_eq!(p.samples(), whole.audio.len());
+        assert_eq!(m.render(&p, 0..p.frames(), &opts).unwrap(), whole.audio);
+        // one window = the plain pass, sample for sample
+        let one: Vec<Vec<f32>> = m
+            .stream(&p, StreamPlan::whole(), &opts)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(one, vec![whole.audio.clone()]);
+    }
+}
+
+#[test]
+fn render_checks_its_range() {
+    let (m, v) = tiny();
+    let p = m.prepare(PS, &v, 1.0, &det()).unwrap();
+    let f = p.frames();
+    for r in [0..0, 3..3, 0..f + 1, f..f + 2] {
+        assert!(
+            matches!(m.render(&p, r.clone(), &det()), Err(Error::BadRange { .. })),
+            "{r:?}"
+        );
+    }
+    let part = m.render(&p, 2..7, &det()).unwrap();
+    assert_eq!(part.len(), 5 * p.samples_per_frame());
+}
+
+#[test]
+fn windows_grow_and_cover_the_chunk_exactly() {
+    let (m, v) = tiny();
+    let ps = PS.repeat(3);
+    let p = m.prepare(&ps, &v, 1.0, &det()).unwrap();
+    let plan = StreamPlan {
+        first: 6,
+        growth: 2.0,
+        ..StreamPlan::default()
+    };
+    let opts = det();
+    let mut stream = m.stream(&p, plan, &opts);
+    let mut pieces = vec![];
+    while let Some(w) = stream.next() {
+        pieces.push(w.unwrap());
+        assert_eq!(
+            stream.is_done(),
+            pieces.iter().map(Vec::len).sum::<usize>() == p.samples()
+        );
+    }
+    assert!(pieces.len() >= 3, "{} windows", pieces.len());
+    let total: usize = pieces.iter().map(Vec::len).sum();
+    assert_eq!(total, p.samples());
+    let spf = p.samples_per_frame();
+    // the first window is about `first` frames (cut points snap by at most a third)
+    assert!(
+        pieces[0].len() <= 9 * spf && pieces[0].len() >= 3 * spf,
+        "first window {} samples",
+        pieces[0].len()
+    );
+    // later windows grow (the last one takes whatever is left)
+    for w in pieces[1..pieces.len() - 1].windows(2) {
+        assert!(
+            w[1].len() > w[0].len(),
+            "{} then {}",
+            w[0].len(),
+            w[1].len()
+        );
+    }
+    assert!(pieces.iter().flatten().all(|v| v.is_finite()));
+    // the same input gives the same windows
+    let again: Vec<Vec<f32>> = m
+        .stream(&p, plan, &det())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(again, pieces);
+}
+
+#[test]
+fn the_caller_can_size_the_next_window() {
+    let (m, v) = tiny();
+    let ps = PS.repeat(3);
+    let p = m.prepare(&ps, &v, 1.0, &det()).unwrap();
+    let spf = p.samples_per_frame();
+    let plan = StreamPlan {
+        first: 6,
+        growth: 1.0,
+        ..StreamPlan::default()
+    };
+    let opts = det();
+    let mut stream = m.stream(&p, plan, &opts);
+    let w0 = stream.next().unwrap().unwrap();
+    // windows hand over half a crossfade early, so lengths are frames·spf up to that shift
+    let near = |len: usize, frames: usize| len.abs_diff(frames * spf) <= spf / 2;
+    assert!(near(w0.len(), stream.position()));
+    // without growth the next window would be ~6 frames again; ask for 30
+    stream.set_next_window(30);
+    let at = stream.position();
+    let w1 = stream.next().unwrap().unwrap();
+    let frames = stream.position() - at;
+    assert!((20..=40).contains(&frames), "{frames} frames");
+    assert!(near(w1.len(), frames));
+    // and back down
+    stream.set_next_window(5);
+    let at = stream.position();
+    let w2 = stream.next().unwrap().unwrap();
+    assert!(
+        stream.position() - at <= 7,
+        "{} frames",
+        stream.position() - at
+    );
+    let rest: usize = stream.map(|w| w.unwrap().len()).sum();
+    assert_eq!(w0.len() + w1.len() + w2.len() + rest, p.samples());
+}
+
+#[test]
+fn a_cancelled_stream_yields_the_error_then_ends() {
+    let (m, v) = tiny();
+    let p = m.prepare(PS, &v, 1.0, &det()).unwrap();
+    let flag = Arc::new(AtomicBool::new(true));
+    let opts = ForwardOptions {
+        cancel: Some(flag),
+        ..det()
+    };
+    let mut s = m.stream(&p, StreamPlan::default(), &opts);
+    assert!(matches!(s.next(), Some(Err(Error::Cancelled))));
+    assert!(s.next().is_none());
+    assert!(s.is_done());
+}
+
+/// RMS level in dBFS of 50 ms blocks.
+fn levels(x: &[f32]) -> Vec<f64> {
+    x.chunks(1200)
+        .map(|c| {
+            let e = c.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / c.len() as f64;
+            10.0 * (e + 1e-12).log10()
+        })
+        .collect()
+}
+
+/// With the real weights: the windowed audio of a sentence stays close to the one-pass audio.
+/// Windows differ from the one pass only in InstanceNorm statistics (pooled over the windows so
+/// far) and convolution edges, so the level follows the one pass, silence stays silent and the
+/// seams make no clicks.
+#[test]
+fn windowed_audio_follows_the_one_pass_audio() {
+    let m = common::real_model();
+    let voice = common::assets_dir().join("voices/af_heart.bin");
+    let v = if voice.is_file() {
+        VoicePack::load(&voice).unwrap()
+    } else {
+        VoicePack::random("x", 510, m.style_width(), 1)
+    };
+    let opts = det();
+    let whole = m.synthesize(PS, &v, 1.0, &opts).unwrap().audio;
+    let p = m.prepare(PS, &v, 1.0, &opts).unwrap();
+    let pieces: Vec<Vec<f32>> = m
+        .stream(&p, StreamPlan::default(), &opts)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(pieces.len() >= 3, "{} windows", pieces.len());
+    let got: Vec<f32> = pieces.concat();
+    assert_eq!(got.len(), whole.len());
+
+    let (lw, lg) = (levels(&whole), levels(&got));
+    let mut diffs: Vec<f64> = lw
+        .iter()
+        .zip(&lg)
+        .filter(|(w, _)| **w > -35.0)
+        .map(|(w, g)| (g - w).abs())
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    let median = diffs[diffs.len() / 2];
+    let p90 = diffs[diffs.len() * 9 / 10];
+    let loud_w = lw.iter().filter(|l| **l > -35.0).count();
+    let mean_diff: f64 = lw
+        .iter()
+        .zip(&lg)
+        .filter(|(w, _)| **w > -35.0)
+        .map(|(w, g)| g - w)
+        .sum::<f64>()
+        / loud_w as f64;
+    let quiet_max = lw
+        .iter()
+        .zip(&lg)
+        .filter(|(w, _)| **w < -60.0)
+        .map(|(_, g)| *g)
+        .fold(f64::NEG_INFINITY, f64::max);
+    // sample-to-sample steps around the seams vs anywhere in the one pass
+    let step = |x: &[f32], i: usize| (x[i + 1] - x[i]).abs();
+    let max_step_whole = (0..whole.len() - 1)
+        .map(|i| step(&whole, i))
+        .fold(0f32, f32::max);
+    let mut seam = 0usize;
+    let mut max_step_seams = 0f32;
+    for w in &pieces[..pieces.len() - 1] {
+        seam += w.len();
+        for i in seam - 600..seam + 600 {
+            max_step_seams = max_step_seams.max(step(&got, i));
+        }
+    }
+    eprintln!(
+        "{} windows; level |diff| median {median:.2} dB, p90 {p90:.2} dB, mean diff \
+         {mean_diff:+.2} dB; loudest block where the one pass is silent {quiet_max:.1} dBFS; \
+         max step at seams {max_step_seams:.4} vs {max_step_whole:.4}",
+        pieces.len()
+    );
+    assert!(median <= 3.0, "level differs by a median {median:.2} dB");
+    assert!(
+        p90 <= 8.0,
+        "level differs by {p90:.2} dB in 10 % of the blocks"
+    );
+    assert!(mean_diff.abs() <= 3.0, "level offset {mean_diff:+.2} dB");
+    assert!(quiet_max <= -40.0, "silence became {quiet_max:.1} dBFS");
+    assert!(
+        max_step_seams <= max_step_whole,
+        "a seam steps by {max_step_seams} (the one pass never by more than {max_step_whole})"
+    );
+}
