@@ -44,6 +44,70 @@ pub struct WordSpan {
     pub phonemes: Range<usize>,
 }
 
+impl Chunk {
+    /// Splits the chunk in two so that the head has at most `max` phoneme characters, for a
+    /// caller that cannot afford the whole chunk at once (a real-time player running short of
+    /// audio). The cut is between words: preferably right after a clause mark
+    /// (`, ; : — . ! ? …`) when that keeps at least a third of `max`, otherwise after the last
+    /// word that fits; if not even the first word fits, after the first word. `None` when the
+    /// chunk already fits or has only one word. Head and tail together keep every word, with
+    /// byte ranges into their own phoneme strings.
+    pub fn split_at_most(&self, max: usize) -> Option<(Chunk, Chunk)> {
+        if clen(&self.phonemes) <= max || self.words.len() < 2 {
+            return None;
+        }
+        let ps = self.phonemes.as_str();
+        // Candidate cuts: the gap (a space) between two words; `k` words go to the head.
+        let mut best_word: Option<(usize, usize)> = None;
+        let mut best_clause: Option<(usize, usize)> = None;
+        let mut first: Option<(usize, usize)> = None;
+        for k in 1..self.words.len() {
+            let from = self.words[k - 1].phonemes.end;
+            let to = self.words[k].phonemes.start;
+            let Some(gap) = ps.get(from..to) else {
+                continue;
+            };
+            let Some(sp) = gap.rfind(' ') else {
+                continue;
+            };
+            let cut = from + sp;
+            let head = ps[..cut].trim_end();
+            if first.is_none() {
+                first = Some((cut, k));
+            }
+            if clen(head) > max {
+                break;
+            }
+            best_word = Some((cut, k));
+            if gap[..sp].chars().any(|c| ",;:—.!?…".contains(c)) && 3 * clen(head) >= max {
+                best_clause = Some((cut, k));
+            }
+        }
+        let (cut, k) = best_clause.or(best_word).or(first)?;
+        let head_ps = ps[..cut].trim_end().to_string();
+        let tail_start = cut + (ps[cut..].len() - ps[cut..].trim_start().len());
+        let tail_ps = ps[tail_start..].to_string();
+        let split = self.words[k].src.start;
+        let head = Chunk {
+            phonemes: head_ps,
+            src: self.src.start..split,
+            words: self.words[..k].to_vec(),
+        };
+        let tail = Chunk {
+            phonemes: tail_ps,
+            src: split..self.src.end,
+            words: self.words[k..]
+                .iter()
+                .map(|w| WordSpan {
+                    src: w.src.clone(),
+                    phonemes: w.phonemes.start - tail_start..w.phonemes.end - tail_start,
+                })
+                .collect(),
+        };
+        Some((head, tail))
+    }
+}
+
 const FIRST_MIN_WORDS: usize = 8;
 const FIRST_MAX_WORDS: usize = 16;
 

@@ -428,3 +428,67 @@ fn number_words_map_to_digit_ranges() {
         "tˈu θˈWzᵊnd θɹˈi hˈʌndɹəd fˈɪfti θɹˈi"
     );
 }
+
+#[test]
+fn split_at_most_cuts_between_words_preferring_clauses() {
+    let Some(g) = us() else { return };
+    let text = "A few years ago, a natural voice needed a server farm and a network \
+                connection; today a model runs on an ordinary laptop.";
+    let c = chunk(text, g, &ChunkOptions::default()).remove(0);
+    let n = c.phonemes.chars().count();
+    assert!(
+        c.split_at_most(n).is_none(),
+        "a chunk that fits is not split"
+    );
+    let words = |c: &hark_text::Chunk| -> Vec<String> {
+        c.words
+            .iter()
+            .map(|w| text[w.src.clone()].to_string())
+            .collect()
+    };
+    for max in [1, 10, 20, 40, 60, 80, n - 1] {
+        let (h, t) = c.split_at_most(max).expect("splits");
+        check_chunks(text, &[h.clone(), t.clone()], n);
+        // nothing lost, nothing repeated, same phonemes per word
+        let mut all = words(&h);
+        all.extend(words(&t));
+        assert_eq!(all, words(&c), "max {max}");
+        for (w, orig) in h.words.iter().chain(&t.words).zip(&c.words) {
+            let ps = if h.words.contains(w) {
+                &h.phonemes
+            } else {
+                &t.phonemes
+            };
+            assert_eq!(ps[w.phonemes.clone()], c.phonemes[orig.phonemes.clone()]);
+        }
+        assert_eq!(h.src.start, c.src.start);
+        assert_eq!((h.src.end, t.src.end), (t.src.start, c.src.end));
+        let hn = h.phonemes.chars().count();
+        if h.words.len() > 1 {
+            assert!(hn <= max, "head {hn} > {max}");
+        }
+        assert_eq!(h.phonemes, h.phonemes.trim());
+        assert_eq!(t.phonemes, t.phonemes.trim());
+    }
+    // Room for the clause "A few years ago," (and a bit more): the cut is at its comma.
+    let comma = c.phonemes.find(',').unwrap();
+    let (h, _) = c
+        .split_at_most(c.phonemes[..comma].chars().count() + 8)
+        .unwrap();
+    assert!(h.phonemes.ends_with(','), "{}", h.phonemes);
+    assert_eq!(words(&h).last().map(String::as_str), Some("ago"));
+    // Room for everything up to the semicolon: cut there, not at the comma.
+    let semi = c.phonemes.find(';').unwrap();
+    let (h, t) = c
+        .split_at_most(c.phonemes[..semi].chars().count() + 5)
+        .unwrap();
+    assert!(h.phonemes.ends_with(';'), "{}", h.phonemes);
+    assert_eq!(words(&t).first().map(String::as_str), Some("today"));
+    // Too little room for any word: one word goes first.
+    let (h, _) = c.split_at_most(1).unwrap();
+    assert_eq!(words(&h), ["A"]);
+    // The tail splits again.
+    let (_, t) = c.split_at_most(30).unwrap();
+    let (h2, t2) = t.split_at_most(30).unwrap();
+    assert_eq!(words(&h2).len() + words(&t2).len(), words(&t).len());
+}
