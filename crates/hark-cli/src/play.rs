@@ -27,6 +27,10 @@ pub struct ReadArgs {
     /// Write everything spoken to this WAV file instead of the audio device.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Start speaking sooner: the first sentence is computed in growing windows (first sound in
+    /// about 0.3 s instead of about 1.3 s; small level differences in that sentence).
+    #[arg(long)]
+    pub fast_start: bool,
 }
 
 /// An engine on the real assets, playing to the default device (or a WAV file).
@@ -36,8 +40,10 @@ pub fn engine_for(
     speed: f32,
     lang: hark_text::Lang,
     out: Option<PathBuf>,
+    fast_start: bool,
 ) -> Result<Engine> {
     let mut cfg = EngineConfig::from_assets(dir.root());
+    cfg.fast_start = fast_start;
     cfg.voice = voice.to_string();
     cfg.speed = speed;
     cfg.lang = lang;
@@ -88,6 +94,7 @@ pub fn play(
     voice: &str,
     speed: f32,
     lang: Option<hark_text::Lang>,
+    fast_start: bool,
 ) -> Result<()> {
     let engine = engine_for(
         dir,
@@ -95,6 +102,7 @@ pub fn play(
         speed,
         lang.unwrap_or_else(|| lang_for_voice(voice)),
         None,
+        fast_start,
     )?;
     speak_and_wait(&engine, text, false)
 }
@@ -114,6 +122,13 @@ pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
         return Ok(());
     }
     let lang = args.lang.unwrap_or_else(|| lang_for_voice(&args.voice));
-    let engine = engine_for(&dir, &args.voice, args.speed, lang, args.out.clone())?;
+    let engine = engine_for(
+        &dir,
+        &args.voice,
+        args.speed,
+        lang,
+        args.out.clone(),
+        args.fast_start,
+    )?;
     speak_and_wait(&engine, &text, true)
 }

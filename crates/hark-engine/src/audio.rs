@@ -48,6 +48,25 @@ pub fn fade_edges(samples: &mut [f32], n: usize) {
     }
 }
 
+/// Linear fade-in over the first `n` samples (clamped to the length); the first becomes 0.
+pub fn fade_in(samples: &mut [f32], n: usize) {
+    let n = n.min(samples.len());
+    let step = 1.0 / n.max(1) as f32;
+    for (i, v) in samples[..n].iter_mut().enumerate() {
+        *v *= i as f32 * step;
+    }
+}
+
+/// Linear fade-out over the last `n` samples (clamped to the length); the last becomes 0.
+pub fn fade_out(samples: &mut [f32], n: usize) {
+    let n = n.min(samples.len());
+    let len = samples.len();
+    let step = 1.0 / n.max(1) as f32;
+    for (i, v) in samples[len - n..].iter_mut().rev().enumerate() {
+        *v *= i as f32 * step;
+    }
+}
+
 /// Number of silent samples between two sentences at `speed`.
 pub fn sentence_gap(speed: f32) -> usize {
     let speed = if speed.is_finite() && speed > 0.0 {

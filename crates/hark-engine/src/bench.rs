@@ -21,6 +21,17 @@ pub struct LatencyReport {
     pub ttfa_paragraph_ms: f64,
     /// TTFA for a 5,000-word article, ms (the article is stopped after its first audio).
     pub ttfa_article_ms: f64,
+    /// TTFA for the sentence with [`crate::EngineConfig::fast_start`] on, ms.
+    pub ttfa_sentence_fast_ms: f64,
+    /// TTFA for the paragraph with fast start on, ms.
+    pub ttfa_paragraph_fast_ms: f64,
+    /// Silence a real-time device would have inserted after the first sample of the paragraph
+    /// because audio was not ready in time (see [`crate::Engine::late_audio`]), ms.
+    pub gap_paragraph_ms: f64,
+    /// The same for the sentence with fast start on, ms.
+    pub gap_sentence_fast_ms: f64,
+    /// The same for the paragraph with fast start on, ms.
+    pub gap_paragraph_fast_ms: f64,
     /// Audio seconds / wall seconds for the paragraph, `speak` to `Finished` (> 1 is faster than
     /// real time), the same direction as the model's `rtf`.
     pub rtf_end_to_end: f64,
@@ -141,6 +152,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
 
     let mut cfg = engine_cfg;
     cfg.output = Output::Null;
+    let fast_start = cfg.fast_start;
     let engine = Engine::start(cfg)?;
     // Warm-up: first-call costs (allocator, caches) are not latency.
     let (_, id, mut rx) = ttfa(&engine, "Warming up.")?;
@@ -150,16 +162,30 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
 
     let before = engine.samples_written();
+    let late = engine.late_audio();
     let t0 = Instant::now();
     let (ttfa_paragraph_ms, id, mut rx) = ttfa(&engine, PARAGRAPH)?;
     wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
     let wall = t0.elapsed().as_secs_f64();
+    let gap_paragraph_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
     let paragraph_audio_s = (engine.samples_written() - before) as f64 / 24_000.0;
     let rtf_end_to_end = if wall > 0.0 {
         paragraph_audio_s / wall
     } else {
         0.0
     };
+
+    // The same two with the first chunk computed in growing windows.
+    engine.set_fast_start(true);
+    let late = engine.late_audio();
+    let (ttfa_sentence_fast_ms, id, mut rx) = ttfa(&engine, SENTENCE)?;
+    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+    let gap_sentence_fast_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
+    let late = engine.late_audio();
+    let (ttfa_paragraph_fast_ms, id, mut rx) = ttfa(&engine, PARAGRAPH)?;
+    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
+    let gap_paragraph_fast_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
+    engine.set_fast_start(fast_start);
 
     let text = article(5000);
     let (ttfa_article_ms, id, mut rx) = ttfa(&engine, &text)?;
@@ -170,6 +196,11 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
         ttfa_sentence_ms,
         ttfa_paragraph_ms,
         ttfa_article_ms,
+        ttfa_sentence_fast_ms,
+        ttfa_paragraph_fast_ms,
+        gap_paragraph_ms,
+        gap_sentence_fast_ms,
+        gap_paragraph_fast_ms,
         rtf_end_to_end,
         peak_rss_mb: status_mb("VmHWM:"),
         rss_after_1000_mb,

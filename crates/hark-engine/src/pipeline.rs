@@ -4,17 +4,20 @@
 //! Every output path (device, WAV, null, PCM stream, `synthesize_to_vec`) is
 //! fed by [`synthesize`], so they all produce the same samples.
 
-use crate::audio::{fade_edges, sentence_gap, EDGE_FADE};
+use crate::audio::{fade_in, fade_out, sentence_gap, EDGE_FADE};
 use crate::error::{Error, Result};
 use crate::segment;
 use crate::timing::{word_timings, WordTiming};
 use crate::voice::{VoiceLibrary, VoiceSource};
 use crate::{EngineConfig, ModelSource};
+use hark_kokoro::StreamPlan;
 use hark_kokoro::{ForwardOptions, Kokoro, VoicePack};
 use hark_text::{ChunkOptions, G2p};
+use std::collections::VecDeque;
 use std::ops::Range;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Model, front end and voices, loaded once.
 pub(crate) struct Model {
@@ -22,6 +25,8 @@ pub(crate) struct Model {
     g2p: G2p,
     pub(crate) voices: VoiceLibrary,
     deterministic: bool,
+    /// Compute each utterance's first chunk in growing windows ([`EngineConfig::fast_start`]).
+    pub(crate) fast_start: AtomicBool,
 }
 
 impl std::fmt::Debug for Model {
@@ -68,6 +73,7 @@ impl Model {
             g2p,
             voices: VoiceLibrary::new(source),
             deterministic: cfg.deterministic,
+            fast_start: AtomicBool::new(cfg.fast_start),
         })
     }
 }
@@ -89,6 +95,8 @@ fn load_g2p(cfg: &EngineConfig) -> Result<G2p> {
 pub(crate) struct Piece {
     /// Chunk number within the utterance.
     pub index: usize,
+    /// A later window of the same chunk as the piece before (no chunk-start event).
+    pub continues: bool,
     /// Sentence number within the utterance.
     pub sentence: usize,
     /// Source range of the sentence.
@@ -99,7 +107,8 @@ pub(crate) struct Piece {
     pub start: u64,
     /// Samples.
     pub audio: Vec<f32>,
-    /// Words, in samples relative to `audio[0]`.
+    /// Words starting in this piece, in samples relative to `audio[0]` (a word's end may lie
+    /// in a later piece of the same chunk).
     pub words: Vec<WordTiming>,
 }
 
@@ -110,9 +119,103 @@ pub(crate) struct Settings {
     pub speed: f32,
 }
 
+/// Fraction of the audio in hand that the next piece of work may take (the rest is margin for
+/// estimation error and scheduling).
+const PACE_SHARE: f64 = 0.8;
+/// Seconds of audio in hand kept free on top of that.
+const PACE_MARGIN_S: f64 = 0.15;
+/// The same two for fast-start windows, whose cost is known better.
+const WINDOW_SHARE: f64 = 0.9;
+const WINDOW_MARGIN_S: f64 = 0.03;
+/// A chunk is not split into pieces shorter than this many phoneme characters (~3 words).
+const PACE_MIN_PHONEMES: usize = 24;
+
+/// Keeps a real-time player fed. It measures what the model costs on this machine (seconds per
+/// phoneme character for whole chunks, per frame for windows) and, from a playback clock, how
+/// much audio the player still has in hand; from those it says how large the next piece of work
+/// may be so that it is done before the player runs dry.
+pub(crate) struct Pacer<'a> {
+    clock: &'a dyn Fn() -> Duration,
+    /// Clock reading when the utterance's first audio was handed over.
+    origin: Option<Duration>,
+    chunk_s: f64,
+    chunk_phonemes: f64,
+    window_s: f64,
+    window_frames: f64,
+}
+
+impl<'a> Pacer<'a> {
+    pub(crate) fn new(clock: &'a dyn Fn() -> Duration) -> Self {
+        Self {
+            clock,
+            origin: None,
+            chunk_s: 0.0,
+            chunk_phonemes: 0.0,
+            window_s: 0.0,
+            window_frames: 0.0,
+        }
+    }
+
+    /// The first audio has been handed to the player.
+    fn started(&mut self) {
+        if self.origin.is_none() {
+            self.origin = Some((self.clock)());
+        }
+    }
+
+    /// Seconds of work the next piece may take, when `emitted` samples of the utterance have
+    /// been handed over: a share of the audio still in hand, less a margin. `None` before the
+    /// first audio (nothing to keep fed yet).
+    fn budget_s(&self, emitted: u64) -> Option<f64> {
+        Some(self.lead_s(emitted)? * PACE_SHARE - PACE_MARGIN_S)
+    }
+
+    /// Seconds of audio the player still has when `emitted` samples have been handed over.
+    fn lead_s(&self, emitted: u64) -> Option<f64> {
+        let origin = self.origin?;
+        let played = (self.clock)().saturating_sub(origin).as_secs_f64();
+        Some(emitted as f64 / f64::from(crate::SAMPLE_RATE) - played)
+    }
+
+    fn chunk_done(&mut self, secs: f64, phonemes: usize) {
+        self.chunk_s += secs;
+        self.chunk_phonemes += phonemes as f64;
+    }
+
+    fn window_done(&mut self, secs: f64, frames: usize) {
+        self.window_s += secs;
+        self.window_frames += frames as f64;
+    }
+
+    /// Most phoneme characters the next chunk may have (`None`: no limit known yet).
+    fn max_phonemes(&self, emitted: u64) -> Option<usize> {
+        if self.chunk_phonemes <= 0.0 || self.chunk_s <= 0.0 {
+            return None;
+        }
+        let per = self.chunk_s / self.chunk_phonemes;
+        let budget = self.budget_s(emitted)?;
+        Some(((budget / per).max(0.0) as usize).max(PACE_MIN_PHONEMES))
+    }
+
+    /// Most frames (context included) the next window may compute (`None`: not known yet).
+    fn max_frames(&self, emitted: u64) -> Option<usize> {
+        if self.window_frames <= 0.0 || self.window_s <= 0.0 {
+            return None;
+        }
+        let per = self.window_s / self.window_frames;
+        // The cost of a window is measured on the same chunk moments ago: a small margin will do.
+        let budget = self.lead_s(emitted)? * WINDOW_SHARE - WINDOW_MARGIN_S;
+        Some((budget / per).max(0.0) as usize)
+    }
+}
+
 /// Synthesize `text` chunk by chunk. `settings` is asked before every chunk
 /// (so voice/speed changes apply from the next chunk), `cancelled` before
 /// every chunk, and `emit` gets each piece; it returns `false` to stop.
+/// `pace`: a playback clock (wall time less pauses) when the pieces are played as they come;
+/// then chunks (and fast-start windows) are sized so each is ready before the audio before it
+/// has played: a long sentence may be said in two or more parts, cut preferably at a comma.
+/// Without it the chunks depend only on the text (files, `synthesize_to_vec`).
 /// Returns the number of pieces emitted.
 pub(crate) fn synthesize(
     model: &Model,
@@ -120,8 +223,10 @@ pub(crate) fn synthesize(
     mut settings: impl FnMut() -> Settings,
     cancelled: impl Fn() -> bool,
     cancel_flag: Option<&Arc<AtomicBool>>,
+    pace: Option<&dyn Fn() -> Duration>,
     mut emit: impl FnMut(Piece) -> bool,
 ) -> Result<usize> {
+    let mut pacer = pace.map(Pacer::new);
     let mut index = 0usize;
     let mut time = 0u64;
     let mut current_voice: Option<(String, Arc<VoicePack>)> = None;
@@ -134,12 +239,26 @@ pub(crate) fn synthesize(
             max_phonemes: hark_kokoro::MAX_PHONEMES,
             first_chunk: index == 0,
         };
-        let chunks = hark_text::chunk(piece_text, &model.g2p, &opts);
+        let mut chunks: VecDeque<_> = hark_text::chunk(piece_text, &model.g2p, &opts).into();
         let mut first_in_sentence = true;
-        for chunk in chunks {
+        while let Some(mut chunk) = chunks.pop_front() {
             if chunk.phonemes.trim().is_empty() {
                 continue;
             }
+            // Not enough audio in hand for the whole chunk: say it in parts.
+            if let Some(max) = pacer.as_ref().and_then(|p| p.max_phonemes(time)) {
+                if let Some((head, tail)) = chunk.split_at_most(max) {
+                    tracing::debug!(
+                        max,
+                        head = head.phonemes.chars().count(),
+                        tail = tail.phonemes.chars().count(),
+                        "chunk split to keep playback fed"
+                    );
+                    chunks.push_front(tail);
+                    chunk = head;
+                }
+            }
+            let work = Instant::now();
             if cancelled() {
                 return Err(Error::Cancelled);
             }
@@ -159,53 +278,236 @@ pub(crate) fn synthesize(
                 cancel: cancel_flag.cloned(),
                 ..Default::default()
             };
-            let out = model
+            let model_err = |e| match e {
+                hark_kokoro::Error::Cancelled => Error::Cancelled,
+                e => Error::Model(e.to_string()),
+            };
+            let prepared = model
                 .kokoro
-                .synthesize(&chunk.phonemes, &pack, s.speed, &fwd)
-                .map_err(|e| match e {
-                    hark_kokoro::Error::Cancelled => Error::Cancelled,
-                    e => Error::Model(e.to_string()),
-                })?;
+                .prepare(&chunk.phonemes, &pack, s.speed, &fwd)
+                .map_err(model_err)?;
+            let mut work_s = work.elapsed().as_secs_f64();
             let gap = if first_in_sentence && sentence > 0 && index > 0 {
                 sentence_gap(s.speed)
             } else {
                 0
             };
-            let mut audio = Vec::with_capacity(gap + out.audio.len());
-            audio.resize(gap, 0.0);
-            let body = audio.len();
-            audio.extend_from_slice(&out.audio);
-            fade_edges(&mut audio[body..], EDGE_FADE);
             let offset = range.start;
-            let mut words = word_timings(
+            let words = word_timings(
                 &chunk.phonemes,
                 chunk
                     .words
                     .iter()
                     .map(|w| (w.src.start + offset..w.src.end + offset, w.phonemes.clone())),
-                &out.durations,
+                prepared.durations(),
             );
-            for w in &mut words {
-                w.start += gap;
-                w.end += gap;
-            }
-            let len = audio.len() as u64;
-            let piece = Piece {
-                index,
-                sentence,
-                sentence_src: range.clone(),
-                src: chunk.src.start + offset..chunk.src.end + offset,
-                start: time,
-                audio,
-                words,
+            // The utterance's first chunk comes in growing windows, so its first sound is ready
+            // after a fraction of the chunk's compute; later chunks are computed while earlier
+            // ones play, in one pass.
+            let plan = if index == 0 && model.fast_start.load(Ordering::Relaxed) {
+                StreamPlan::default()
+            } else {
+                StreamPlan::whole()
             };
-            time += len;
+            let src = chunk.src.start + offset..chunk.src.end + offset;
+            let mut stream = model.kokoro.stream(&prepared, plan, &fwd);
+            // Chunk samples before the current window.
+            let mut done = 0usize;
+            let mut words = words.into_iter().peekable();
+            let mut first_window = true;
+            let context = stream.plan().context;
+            loop {
+                let t = Instant::now();
+                let at = stream.position();
+                let Some(window) = stream.next() else {
+                    break;
+                };
+                let window = window.map_err(model_err)?;
+                let last = stream.is_done();
+                let secs = t.elapsed().as_secs_f64();
+                work_s += secs;
+                if let Some(p) = pacer.as_mut() {
+                    let computed = stream.position() - at + context * if at == 0 { 1 } else { 2 };
+                    p.window_done(secs, computed);
+                    if last {
+                        p.chunk_done(work_s, chunk.phonemes.chars().count());
+                    }
+                }
+                let lead = if first_window { gap } else { 0 };
+                let mut audio = Vec::with_capacity(lead + window.len());
+                audio.resize(lead, 0.0);
+                audio.extend_from_slice(&window);
+                if first_window {
+                    fade_in(&mut audio[lead..], EDGE_FADE);
+                }
+                if last {
+                    fade_out(&mut audio[lead..], EDGE_FADE);
+                }
+                let end = done + window.len();
+                let mut piece_words = Vec::new();
+                while let Some(w) = words.next_if(|w| last || w.start < end) {
+                    piece_words.push(WordTiming {
+                        src: w.src,
+                        start: w.start + lead - done,
+                        end: w.end + lead - done,
+                    });
+                }
+                let len = audio.len() as u64;
+                let piece = Piece {
+                    index,
+                    continues: !first_window,
+                    sentence,
+                    sentence_src: range.clone(),
+                    src: src.clone(),
+                    start: time,
+                    audio,
+                    words: piece_words,
+                };
+                time += len;
+                done = end;
+                first_window = false;
+                if !emit(piece) {
+                    return Ok(index + 1);
+                }
+                if let Some(p) = pacer.as_mut() {
+                    p.started();
+                    // The planned next window unless the audio in hand cannot cover it: then
+                    // a smaller one (never below the first), growing again from there.
+                    if !last {
+                        if let Some(f) = p.max_frames(time) {
+                            let fits = f.saturating_sub(2 * context).max(stream.plan().first);
+                            if fits < stream.next_window() {
+                                stream.set_next_window(fits);
+                            }
+                        }
+                    }
+                }
+            }
             index += 1;
             first_in_sentence = false;
-            if !emit(piece) {
-                return Ok(index);
-            }
         }
     }
     Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    #[test]
+    fn pacer_budgets_from_the_audio_in_hand_and_the_measured_cost() {
+        let now = Cell::new(secs(10.0));
+        let clock = || now.get();
+        let mut p = Pacer::new(&clock);
+        // nothing handed over yet: no constraint
+        assert_eq!(p.budget_s(48_000), None);
+        p.chunk_done(1.0, 100);
+        assert_eq!(p.max_phonemes(48_000), None);
+        p.started();
+        now.set(secs(10.5));
+        // 2 s handed over, 0.5 s played: 1.5 s in hand
+        let b = p.budget_s(48_000).unwrap();
+        assert!((b - (1.5 * PACE_SHARE - PACE_MARGIN_S)).abs() < 1e-9, "{b}");
+        // 10 ms per phoneme character
+        assert_eq!(p.max_phonemes(48_000), Some((b / 0.01) as usize));
+        // a second start does not move the origin
+        p.started();
+        assert!((p.budget_s(48_000).unwrap() - b).abs() < 1e-9);
+        // the player has caught up: only the minimum
+        now.set(secs(12.5));
+        assert_eq!(p.max_phonemes(48_000), Some(PACE_MIN_PHONEMES));
+        // windows: 20 ms per frame, 1 s in hand
+        assert_eq!(p.max_frames(48_000 * 2), None);
+        p.window_done(0.2, 10);
+        now.set(secs(13.0));
+        let f = p.max_frames(48_000 * 2).unwrap();
+        assert_eq!(f, ((1.0 * WINDOW_SHARE - WINDOW_MARGIN_S) / 0.02) as usize);
+    }
+
+    fn lexicons() -> std::path::PathBuf {
+        std::env::var_os("HARK_ASSETS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/hark/assets")
+            })
+            .join("lexicons")
+    }
+
+    fn run(model: &Model, text: &str, pace: Option<&dyn Fn() -> Duration>) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let settings = || Settings {
+            voice: "af_heart".into(),
+            speed: 1.0,
+        };
+        synthesize(
+            model,
+            text,
+            settings,
+            || false,
+            None,
+            pace,
+            |p| {
+                pieces.push(p);
+                true
+            },
+        )
+        .unwrap();
+        pieces
+    }
+
+    /// A player that has always played everything already: every chunk is cut down to the
+    /// minimum, yet every word is said once, in order, in its sentence.
+    #[test]
+    fn a_starved_player_gets_long_sentences_in_parts_and_every_word() {
+        let lex = lexicons();
+        if !lex.join("us_gold.json").is_file() {
+            eprintln!("skipping: no lexicons in {}", lex.display());
+            return;
+        }
+        let mut cfg = EngineConfig::tiny(3, lex);
+        cfg.fast_start = false;
+        let model = Model::load(&cfg).unwrap();
+        let text = "A few years ago, a natural voice needed a server farm and a network \
+                    connection; today a model with eighty-two million parameters runs on an \
+                    ordinary laptop, faster than it speaks. That changes what a reader can do.";
+        let plain = run(&model, text, None);
+        // every reading of the clock is an hour later: nothing is ever in hand
+        let hours = Cell::new(0u64);
+        let clock = || {
+            hours.set(hours.get() + 1);
+            Duration::from_secs(3600 * hours.get())
+        };
+        let paced = run(&model, text, Some(&clock));
+        assert!(
+            paced.len() >= plain.len() + 3,
+            "{} pieces paced, {} plain",
+            paced.len(),
+            plain.len()
+        );
+        let words = |ps: &[Piece]| -> Vec<(usize, Range<usize>)> {
+            ps.iter()
+                .flat_map(|p| p.words.iter().map(move |w| (p.sentence, w.src.clone())))
+                .collect()
+        };
+        assert_eq!(words(&paced), words(&plain));
+        // (the first chunk is before any audio: never cut)
+        assert_eq!(paced[0].src, plain[0].src);
+        for p in &paced[1..] {
+            let said = &text[p.src.clone()];
+            assert!(!said.trim().is_empty());
+            assert!(p.audio.iter().all(|v| v.is_finite()) && !p.audio.is_empty());
+            // parts are at most the minimum, unless a single word is longer
+            assert!(p.words.len() <= 6, "{said:?} is more than the minimum");
+        }
+        // time runs on without holes or overlaps
+        for w in paced.windows(2) {
+            assert_eq!(w[1].start, w[0].start + w[0].audio.len() as u64);
+        }
+    }
 }

@@ -39,10 +39,14 @@ pub trait Sink: Send {
     fn idle(&mut self) {}
 }
 
-/// Counts samples, plays nothing.
+/// Counts samples, plays nothing. It also keeps a virtual 24 kHz clock per utterance,
+/// started at its first sample, and adds up how late later samples arrived against it: the
+/// time a real-time device fed the same way would have run dry (see [`NullSink::late`]).
 #[derive(Debug, Default, Clone)]
 pub struct NullSink {
     frames: Arc<AtomicU64>,
+    late_ns: Arc<AtomicU64>,
+    clock: Option<(std::time::Instant, u64, std::time::Duration)>,
 }
 
 impl NullSink {
@@ -50,16 +54,50 @@ impl NullSink {
     pub fn new() -> NullSink {
         NullSink::default()
     }
+    /// A counting sink that adds its lateness (nanoseconds) to `late_ns`.
+    pub fn with_late_counter(late_ns: Arc<AtomicU64>) -> NullSink {
+        NullSink {
+            late_ns,
+            ..NullSink::default()
+        }
+    }
     /// Shared counter of samples written so far.
     pub fn counter(&self) -> Arc<AtomicU64> {
         self.frames.clone()
+    }
+    /// Total time, over all utterances so far, that audio arrived after a real-time device
+    /// started at the utterance's first sample would have needed it.
+    pub fn late(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.late_ns.load(Ordering::Relaxed))
     }
 }
 
 impl Sink for NullSink {
     fn write(&mut self, samples: &[f32]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let (start, played, late) = self
+            .clock
+            .get_or_insert((now, 0, std::time::Duration::ZERO));
+        let due = *start
+            + std::time::Duration::from_nanos(*played * 1_000_000_000 / crate::SAMPLE_RATE as u64)
+            + *late;
+        if now > due {
+            let d = now - due;
+            *late += d;
+            self.late_ns
+                .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+        }
+        *played += samples.len() as u64;
         self.frames
             .fetch_add(samples.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.clock = None;
         Ok(())
     }
 }

@@ -83,6 +83,14 @@ struct Core {
     queued: AtomicUsize,
     /// Samples handed to the sink since start.
     written: AtomicU64,
+    /// Lateness of audio on the null output against a real-time clock (see [`NullSink`]).
+    null_late_ns: Arc<AtomicU64>,
+    /// Origin of the playback clock ([`Core::play_clock`]).
+    epoch: Instant,
+    /// Time spent paused so far, ns.
+    paused_ns: AtomicU64,
+    /// When the current pause began (ns since `epoch`, plus one), or 0 when not paused.
+    paused_at: AtomicU64,
 }
 
 /// Lock a mutex, carrying on with the data if a panicking thread poisoned it.
@@ -110,6 +118,33 @@ impl Core {
         }
         // No subscriber is not an error.
         let _ = self.events.send(ev);
+    }
+
+    /// Pause or resume the audio output (and the playback clock).
+    fn set_paused(&self, on: bool) {
+        self.audio.set_paused(on);
+        let now = self.epoch.elapsed().as_nanos() as u64 + 1;
+        if on {
+            let _ = self
+                .paused_at
+                .compare_exchange(0, now, Ordering::SeqCst, Ordering::SeqCst);
+        } else {
+            let at = self.paused_at.swap(0, Ordering::SeqCst);
+            if at > 0 {
+                self.paused_ns
+                    .fetch_add(now.saturating_sub(at), Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Time that playback could have used since the engine started: wall time less pauses.
+    /// The synthesis thread paces its work by it (see `pipeline::Pacer`).
+    fn play_clock(&self) -> Duration {
+        let now = self.epoch.elapsed().as_nanos() as u64 + 1;
+        let at = self.paused_at.load(Ordering::SeqCst);
+        let current = if at > 0 { now.saturating_sub(at) } else { 0 };
+        let paused = self.paused_ns.load(Ordering::SeqCst) + current;
+        Duration::from_nanos(now.saturating_sub(paused))
     }
 
     fn set_state(&self, s: State) {
@@ -199,7 +234,12 @@ impl Handle {
             model: Mutex::new(None),
             queued: AtomicUsize::new(0),
             written: AtomicU64::new(0),
+            null_late_ns: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+            paused_ns: AtomicU64::new(0),
+            paused_at: AtomicU64::new(0),
         });
+        let realtime = !matches!(cfg.output, Output::Wav(_));
         let sink = match &cfg.output {
             Output::Device => SinkKind::Device,
             Output::Null => SinkKind::Null,
@@ -233,7 +273,7 @@ impl Handle {
                 *synth_core.model.lock().unwrap_or_else(|e| e.into_inner()) = Some(model.clone());
                 synth_core.set_state(State::Idle);
                 let _ = ready_tx.send(Ok(()));
-                synth_loop(&synth_core, &model, jobs_rx, play_tx);
+                synth_loop(&synth_core, &model, jobs_rx, play_tx, realtime);
             })?;
 
         let play_core = core.clone();
@@ -244,7 +284,9 @@ impl Handle {
                     SinkKind::Device => {
                         Box::new(DeviceSink::new(DevicePlayer::new(play_core.audio.clone())))
                     }
-                    SinkKind::Null => Box::new(NullSink::new()),
+                    SinkKind::Null => {
+                        Box::new(NullSink::with_late_counter(play_core.null_late_ns.clone()))
+                    }
                     SinkKind::Wav(w) => Box::new(w),
                 };
                 Playback::new(play_core, sink, ctl_rx, play_rx).run();
@@ -289,17 +331,17 @@ impl Handle {
         self.core.cancel_synthesis(|_, e| e < epoch);
         // Straight to the audio callback: drop what is buffered, no waiting on threads.
         self.core.audio.request_discard();
-        self.core.audio.set_paused(false);
+        self.core.set_paused(false);
         let _ = self.ctl.send(Ctl::Stop(epoch));
     }
 
     pub(crate) fn pause(&self) {
-        self.core.audio.set_paused(true);
+        self.core.set_paused(true);
         let _ = self.ctl.send(Ctl::Pause);
     }
 
     pub(crate) fn resume(&self) {
-        self.core.audio.set_paused(false);
+        self.core.set_paused(false);
         let _ = self.ctl.send(Ctl::Resume);
     }
 
@@ -320,6 +362,12 @@ impl Handle {
         let mut s = self.core.settings.lock().unwrap_or_else(|e| e.into_inner());
         s.0.speed = speed;
         s.1 += 1;
+    }
+
+    pub(crate) fn set_fast_start(&self, on: bool) {
+        if let Ok(m) = self.core.model() {
+            m.fast_start.store(on, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn set_volume(&self, v: f32) {
@@ -344,6 +392,10 @@ impl Handle {
     /// Samples handed to the sink since the engine started.
     pub(crate) fn samples_written(&self) -> u64 {
         self.core.written.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn null_late(&self) -> Duration {
+        Duration::from_nanos(self.core.null_late_ns.load(Ordering::Relaxed))
     }
 
     pub(crate) fn device_stats(&self) -> DeviceStats {
@@ -376,12 +428,16 @@ impl Handle {
             .spawn(move || {
                 let mut sink = PcmStreamSink::new(format, tx.clone());
                 let gone = Arc::new(AtomicBool::new(false));
+                // The client plays the stream as it arrives: pace by the wall clock.
+                let started = Instant::now();
+                let clock = || started.elapsed();
                 let res = pipeline::synthesize(
                     &model,
                     &text,
                     core.utterance_settings(&opts),
                     || gone.load(Ordering::Relaxed),
                     Some(&gone),
+                    Some(&clock),
                     |piece| {
                         for w in &piece.words {
                             let item = StreamItem::Word {
@@ -420,6 +476,7 @@ impl Handle {
             self.core.utterance_settings(&opts),
             || false,
             None,
+            None,
             |piece| {
                 out.extend_from_slice(&piece.audio);
                 true
@@ -429,7 +486,15 @@ impl Handle {
     }
 }
 
-fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender<PlayMsg>) {
+/// `realtime`: the output plays as it goes (device, null), so synthesis is paced to keep it fed;
+/// a file output gets the same chunks whatever the timing.
+fn synth_loop(
+    core: &Arc<Core>,
+    model: &Model,
+    jobs: Receiver<Job>,
+    play: Sender<PlayMsg>,
+    realtime: bool,
+) {
     for job in jobs {
         // Handed over (Begin) or finished here, either way no longer queued.
         struct Dequeued<'a>(&'a AtomicUsize);
@@ -471,6 +536,7 @@ fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender
         }
         drop(dequeued);
         let flag = Arc::new(AtomicBool::new(false));
+        let clock = || core.play_clock();
         *lock(&core.synth_flag) = Some((id, job.epoch, flag.clone()));
         if cancelled() {
             // A stop that came before the flag was published.
@@ -482,6 +548,7 @@ fn synth_loop(core: &Arc<Core>, model: &Model, jobs: Receiver<Job>, play: Sender
             core.utterance_settings(&job.opts),
             cancelled,
             Some(&flag),
+            realtime.then_some(&clock as &dyn Fn() -> Duration),
             |piece| play.send(PlayMsg::Piece { id, piece }).is_ok(),
         );
         *lock(&core.synth_flag) = None;
@@ -577,14 +644,16 @@ impl Current {
             return;
         };
         let base = s.audio.len();
-        s.markers.push((
-            base,
-            Event::ChunkStarted {
-                id,
-                index: piece.index,
-                src: piece.src.clone(),
-            },
-        ));
+        if !piece.continues {
+            s.markers.push((
+                base,
+                Event::ChunkStarted {
+                    id,
+                    index: piece.index,
+                    src: piece.src.clone(),
+                },
+            ));
+        }
         for w in &piece.words {
             s.markers.push((
                 base + w.start,
@@ -747,7 +816,7 @@ impl Playback {
                     self.core.emit(Event::Cancelled { id });
                     return;
                 }
-                self.core.audio.set_paused(self.pause_pending);
+                self.core.set_paused(self.pause_pending);
                 if let Err(e) = self.sink.begin() {
                     self.ignore = Some(id);
                     self.core.abort_id.store(id.0, Ordering::SeqCst);
@@ -823,7 +892,7 @@ impl Playback {
                     self.idle_since = Some(Instant::now());
                     self.core.emit(Event::Cancelled { id: cur.id });
                 }
-                self.core.audio.set_paused(false);
+                self.core.set_paused(false);
             }
             Ctl::Pause => match self.current.as_mut() {
                 Some(cur) if !cur.paused => {
@@ -838,7 +907,7 @@ impl Playback {
                     // (`queued` drops only after Begin is sent, so check the channel too.)
                     self.pause_pending =
                         self.core.queued.load(Ordering::SeqCst) > 0 || !self.play.is_empty();
-                    self.core.audio.set_paused(self.pause_pending);
+                    self.core.set_paused(self.pause_pending);
                 }
             },
             Ctl::Resume => {
@@ -849,7 +918,7 @@ impl Playback {
                     self.core.set_state(State::Speaking { id });
                     self.core.emit(Event::Resumed { id });
                 }
-                self.core.audio.set_paused(false);
+                self.core.set_paused(false);
             }
             Ctl::Skip => {
                 if self.current.is_some() {
