@@ -122,6 +122,7 @@
     $("bridge-port").value = settings.bridge.port;
     $("bridge-ids").value = settings.bridge.allowed_extension_ids.join("\n");
     $("autostart").checked = settings.launch_at_login;
+    $("fast-start").checked = Boolean(settings.fast_start);
     renderVoices();
   }
 
@@ -195,6 +196,7 @@
     s.bridge.port = Number($("bridge-port").value);
     s.bridge.allowed_extension_ids = parseIds($("bridge-ids").value);
     s.launch_at_login = $("autostart").checked;
+    s.fast_start = $("fast-start").checked;
     return s;
   }
 

@@ -104,6 +104,9 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     /// Start at login.
     pub launch_at_login: bool,
+    /// Start speaking sooner: the first sentence is computed in growing windows (about 0.3 s to
+    /// the first sound instead of about 1.3 s, with small level differences in that sentence).
+    pub fast_start: bool,
 }
 
 impl Default for Settings {
@@ -117,6 +120,7 @@ impl Default for Settings {
             dictionary: Vec::new(),
             bridge: BridgeSettings::default(),
             launch_at_login: false,
+            fast_start: false,
         }
     }
 }

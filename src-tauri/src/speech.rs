@@ -75,6 +75,7 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         lang: lang_of(&s.voice),
         output: out,
         deterministic: false,
+        fast_start: s.fast_start,
     }
 }
 
@@ -363,6 +364,7 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> Result<(), String> {
         e.set_voice(&s.voice).map_err(|e| e.to_string())?;
         e.set_speed(s.speed).map_err(|e| e.to_string())?;
         e.set_volume(s.volume);
+        e.set_fast_start(s.fast_start);
     }
     Ok(())
 }
