@@ -301,10 +301,13 @@ pub(crate) fn synthesize(
                     .map(|w| (w.src.start + offset..w.src.end + offset, w.phonemes.clone())),
                 prepared.durations(),
             );
-            // The utterance's first chunk comes in growing windows, so its first sound is ready
-            // after a fraction of the chunk's compute; later chunks are computed while earlier
-            // ones play, in one pass.
-            let plan = if index == 0 && model.fast_start.load(Ordering::Relaxed) {
+            // With fast start the utterance's first chunk comes in growing windows, so its first
+            // sound is ready after a fraction of the chunk's compute; so does a later chunk that
+            // the audio in hand cannot cover in one pass. Otherwise a chunk is one exact pass.
+            let fast = model.fast_start.load(Ordering::Relaxed);
+            let fits = pacer.as_ref().and_then(|p| p.max_frames(time));
+            let windowed = fast && (index == 0 || fits.is_some_and(|f| f < prepared.frames()));
+            let plan = if windowed {
                 StreamPlan::default()
             } else {
                 StreamPlan::whole()
@@ -316,6 +319,9 @@ pub(crate) fn synthesize(
             let mut words = words.into_iter().peekable();
             let mut first_window = true;
             let context = stream.plan().context;
+            if let (true, Some(f)) = (windowed && index > 0, fits) {
+                stream.set_next_window(f.saturating_sub(2 * context).max(plan.first));
+            }
             loop {
                 let t = Instant::now();
                 let at = stream.position();
@@ -371,9 +377,12 @@ pub(crate) fn synthesize(
                 }
                 if let Some(p) = pacer.as_mut() {
                     p.started();
-                    // The planned next window unless the audio in hand cannot cover it: then
-                    // a smaller one (never below the first), growing again from there.
-                    if !last {
+                    // In the first chunk: the planned next window unless the audio in hand cannot
+                    // cover it, then a smaller one (never below the first), growing again from
+                    // there. Later windowed chunks start at what fits and keep doubling: small
+                    // windows barely beat real time, so shrinking them there could starve the
+                    // rest of the utterance.
+                    if !last && index == 0 {
                         if let Some(f) = p.max_frames(time) {
                             let fits = f.saturating_sub(2 * context).max(stream.plan().first);
                             if fits < stream.next_window() {
