@@ -1,8 +1,8 @@
 //! Residual blocks shared by the prosody predictor, the decoder and the generator.
 
 use crate::kernels::{
-    adain_affine, instance_moments, instance_stats, Act, Conv1d, DepthwiseConvTranspose1d, Linear,
-    Prologue,
+    adain_affine, instance_moments, instance_stats, norm_stat, Act, Conv1d,
+    DepthwiseConvTranspose1d, Linear, Prologue,
 };
 use crate::weights::{Vb, Weight};
 use crate::Result;
@@ -75,7 +75,7 @@ impl RunningNorms {
             let mean = (*n0 * m0 + n1 * m1) / n;
             let var = (*n0 * (v0 + (m0 - mean).powi(2)) + n1 * (v1 + (m1 - mean).powi(2))) / n;
             *a = (mean, var);
-            out.push((mean as f32, (1.0 / (var + IN_EPS as f64).sqrt()) as f32));
+            out.push(norm_stat(mean, var, IN_EPS));
         }
         *n0 = n;
         out

@@ -297,25 +297,30 @@ multiversion! {
     }
 }
 
+/// Mean and biased variance of a row, in f64.
+fn row_moments(row: &[f32]) -> (f64, f64) {
+    let mean = row_mean(row);
+    (mean, row_var(row, mean))
+}
+
+/// InstanceNorm statistics `(mean, 1/sqrt(var + eps))` from a mean and a biased variance.
+pub(crate) fn norm_stat(mean: f64, var: f64, eps: f32) -> (f32, f32) {
+    (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+}
+
 /// Per-channel mean and 1/sqrt(var + eps) over time (InstanceNorm statistics, biased variance).
 pub(crate) fn instance_stats(x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
     x.par_chunks(t)
         .map(|row| {
-            let mean = row_mean(row);
-            let var = row_var(row, mean);
-            (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+            let (mean, var) = row_moments(row);
+            norm_stat(mean, var, eps)
         })
         .collect()
 }
 
 /// Per-channel mean and biased variance over time, in f64.
 pub(crate) fn instance_moments(x: &[f32], t: usize) -> Vec<(f64, f64)> {
-    x.par_chunks(t)
-        .map(|row| {
-            let mean = row_mean(row);
-            (mean, row_var(row, mean))
-        })
-        .collect()
+    x.par_chunks(t).map(row_moments).collect()
 }
 
 /// AdaIN affine from statistics and a style projection `h = [γ | β]`:
