@@ -164,17 +164,21 @@ impl<'a> Pacer<'a> {
     }
 
     /// Seconds of work the next piece may take, when `emitted` samples of the utterance have
-    /// been handed over: a share of the audio still in hand, less a margin. `None` before the
+    /// been handed over: `share` of the audio still in hand, less `margin_s`. `None` before the
     /// first audio (nothing to keep fed yet).
-    fn budget_s(&self, emitted: u64) -> Option<f64> {
-        Some(self.lead_s(emitted)? * PACE_SHARE - PACE_MARGIN_S)
-    }
-
-    /// Seconds of audio the player still has when `emitted` samples have been handed over.
-    fn lead_s(&self, emitted: u64) -> Option<f64> {
+    fn budget_s(&self, emitted: u64, share: f64, margin_s: f64) -> Option<f64> {
         let origin = self.origin?;
         let played = (self.clock)().saturating_sub(origin).as_secs_f64();
-        Some(emitted as f64 / f64::from(crate::SAMPLE_RATE) - played)
+        let lead = emitted as f64 / f64::from(crate::SAMPLE_RATE) - played;
+        Some(lead * share - margin_s)
+    }
+
+    /// How many units costing `secs / units` each fit in `budget` (`None`: no cost known yet).
+    fn units_within(secs: f64, units: f64, budget: Option<f64>) -> Option<usize> {
+        if units <= 0.0 || secs <= 0.0 {
+            return None;
+        }
+        Some((budget? / (secs / units)).max(0.0) as usize)
     }
 
     fn chunk_done(&mut self, secs: f64, phonemes: usize) {
@@ -189,23 +193,16 @@ impl<'a> Pacer<'a> {
 
     /// Most phoneme characters the next chunk may have (`None`: no limit known yet).
     fn max_phonemes(&self, emitted: u64) -> Option<usize> {
-        if self.chunk_phonemes <= 0.0 || self.chunk_s <= 0.0 {
-            return None;
-        }
-        let per = self.chunk_s / self.chunk_phonemes;
-        let budget = self.budget_s(emitted)?;
-        Some(((budget / per).max(0.0) as usize).max(PACE_MIN_PHONEMES))
+        let budget = self.budget_s(emitted, PACE_SHARE, PACE_MARGIN_S);
+        Self::units_within(self.chunk_s, self.chunk_phonemes, budget)
+            .map(|n| n.max(PACE_MIN_PHONEMES))
     }
 
     /// Most frames (context included) the next window may compute (`None`: not known yet).
+    /// The cost of a window is measured on the same chunk moments ago: a small margin will do.
     fn max_frames(&self, emitted: u64) -> Option<usize> {
-        if self.window_frames <= 0.0 || self.window_s <= 0.0 {
-            return None;
-        }
-        let per = self.window_s / self.window_frames;
-        // The cost of a window is measured on the same chunk moments ago: a small margin will do.
-        let budget = self.lead_s(emitted)? * WINDOW_SHARE - WINDOW_MARGIN_S;
-        Some((budget / per).max(0.0) as usize)
+        let budget = self.budget_s(emitted, WINDOW_SHARE, WINDOW_MARGIN_S);
+        Self::units_within(self.window_s, self.window_frames, budget)
     }
 }
 
@@ -318,13 +315,12 @@ pub(crate) fn synthesize(
             let mut done = 0usize;
             let mut words = words.into_iter().peekable();
             let mut first_window = true;
-            let context = stream.plan().context;
             if let (true, Some(f)) = (windowed && index > 0, fits) {
-                stream.set_next_window(f.saturating_sub(2 * context).max(plan.first));
+                stream.set_next_window(stream.window_within(f));
             }
             loop {
                 let t = Instant::now();
-                let at = stream.position();
+                let computed = stream.computed_frames();
                 let Some(window) = stream.next() else {
                     break;
                 };
@@ -333,8 +329,7 @@ pub(crate) fn synthesize(
                 let secs = t.elapsed().as_secs_f64();
                 work_s += secs;
                 if let Some(p) = pacer.as_mut() {
-                    let computed = stream.position() - at + context * if at == 0 { 1 } else { 2 };
-                    p.window_done(secs, computed);
+                    p.window_done(secs, stream.computed_frames() - computed);
                     if last {
                         p.chunk_done(work_s, chunk.phonemes.chars().count());
                     }
@@ -384,7 +379,7 @@ pub(crate) fn synthesize(
                     // rest of the utterance.
                     if !last && index == 0 {
                         if let Some(f) = p.max_frames(time) {
-                            let fits = f.saturating_sub(2 * context).max(stream.plan().first);
+                            let fits = stream.window_within(f);
                             if fits < stream.next_window() {
                                 stream.set_next_window(fits);
                             }
@@ -414,19 +409,20 @@ mod tests {
         let clock = || now.get();
         let mut p = Pacer::new(&clock);
         // nothing handed over yet: no constraint
-        assert_eq!(p.budget_s(48_000), None);
+        let budget = |p: &Pacer, emitted| p.budget_s(emitted, PACE_SHARE, PACE_MARGIN_S);
+        assert_eq!(budget(&p, 48_000), None);
         p.chunk_done(1.0, 100);
         assert_eq!(p.max_phonemes(48_000), None);
         p.started();
         now.set(secs(10.5));
         // 2 s handed over, 0.5 s played: 1.5 s in hand
-        let b = p.budget_s(48_000).unwrap();
+        let b = budget(&p, 48_000).unwrap();
         assert!((b - (1.5 * PACE_SHARE - PACE_MARGIN_S)).abs() < 1e-9, "{b}");
         // 10 ms per phoneme character
         assert_eq!(p.max_phonemes(48_000), Some((b / 0.01) as usize));
         // a second start does not move the origin
         p.started();
-        assert!((p.budget_s(48_000).unwrap() - b).abs() < 1e-9);
+        assert!((budget(&p, 48_000).unwrap() - b).abs() < 1e-9);
         // the player has caught up: only the minimum
         now.set(secs(12.5));
         assert_eq!(p.max_phonemes(48_000), Some(PACE_MIN_PHONEMES));

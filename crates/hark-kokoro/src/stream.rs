@@ -77,6 +77,8 @@ pub struct Stream<'a> {
     cuts: Vec<(usize, bool)>,
     /// InstanceNorm statistics pooled over the windows so far.
     norms: RunningNorms,
+    /// Frames rendered so far, context included.
+    computed: usize,
     failed: bool,
 }
 
@@ -113,6 +115,7 @@ impl<'a> Stream<'a> {
             tail: Vec::new(),
             cuts,
             norms: RunningNorms::default(),
+            computed: 0,
             failed: false,
         }
     }
@@ -125,6 +128,19 @@ impl<'a> Stream<'a> {
     /// Frames yielded so far (the next window starts here).
     pub fn position(&self) -> usize {
         self.next
+    }
+
+    /// Frames rendered so far, context included: what the windows cost.
+    pub fn computed_frames(&self) -> usize {
+        self.computed
+    }
+
+    /// The longest next window whose rendering (context included) stays within `computed`
+    /// frames, but never shorter than the plan's first window.
+    pub fn window_within(&self, computed: usize) -> usize {
+        computed
+            .saturating_sub(2 * self.plan.context)
+            .max(self.plan.first)
     }
 
     /// Length in frames of the next window (before snapping to a cut point), overriding the
@@ -189,6 +205,7 @@ impl Iterator for Stream<'_> {
         let b = self.cut(a);
         let lo = a.saturating_sub(self.plan.context);
         let hi = (b + self.plan.context).min(frames);
+        self.computed += hi - lo;
         self.norms.begin_window();
         let mut timings = crate::Timings::default();
         let win = match self.model.render_inner(

@@ -124,6 +124,11 @@ fn the_caller_can_size_the_next_window() {
     // windows hand over half a crossfade early, so lengths are frames·spf up to that shift
     let near = |len: usize, frames: usize| len.abs_diff(frames * spf) <= spf / 2;
     assert!(near(w0.len(), stream.position()));
+    // the first window is rendered with context on its right only
+    assert_eq!(stream.computed_frames(), stream.position() + plan.context);
+    // what fits in a rendering budget: less context on both sides, never below the first
+    assert_eq!(stream.window_within(40), 40 - 2 * plan.context);
+    assert_eq!(stream.window_within(3), plan.first);
     // without growth the next window would be ~6 frames again; ask for 30
     stream.set_next_window(30);
     let at = stream.position();
