@@ -32,34 +32,19 @@ impl PcmFormat {
     }
 }
 
-/// Linear fade-in over the first `n` samples and fade-out over the last `n`
-/// (clamped to half the length). The outermost samples become exactly 0.
-pub fn fade_edges(samples: &mut [f32], n: usize) {
-    let n = n.min(samples.len() / 2);
-    if n == 0 {
-        return;
-    }
-    let len = samples.len();
-    let step = 1.0 / n as f32;
-    for i in 0..n {
-        let g = i as f32 * step;
-        samples[i] *= g;
-        samples[len - 1 - i] *= g;
-    }
-}
-
-/// Linear fade-in over the first `n` samples (clamped to the length); the first becomes 0.
+/// Linear fade-in over the first `n` samples (clamped to half the length, so a fade-out on the
+/// same slice never overlaps it); the first becomes 0.
 pub fn fade_in(samples: &mut [f32], n: usize) {
-    let n = n.min(samples.len());
+    let n = n.min(samples.len() / 2);
     let step = 1.0 / n.max(1) as f32;
     for (i, v) in samples[..n].iter_mut().enumerate() {
         *v *= i as f32 * step;
     }
 }
 
-/// Linear fade-out over the last `n` samples (clamped to the length); the last becomes 0.
+/// Linear fade-out over the last `n` samples (clamped to half the length); the last becomes 0.
 pub fn fade_out(samples: &mut [f32], n: usize) {
-    let n = n.min(samples.len());
+    let n = n.min(samples.len() / 2);
     let len = samples.len();
     let step = 1.0 / n.max(1) as f32;
     for (i, v) in samples[len - n..].iter_mut().rev().enumerate() {
@@ -124,14 +109,17 @@ mod tests {
     #[test]
     fn fades_zero_the_edges_and_keep_the_middle() {
         let mut x = vec![1.0f32; 1000];
-        fade_edges(&mut x, EDGE_FADE);
+        fade_in(&mut x, EDGE_FADE);
+        assert_eq!(x[999], 1.0, "a fade-in leaves the end alone");
+        fade_out(&mut x, EDGE_FADE);
         assert_eq!(x[0], 0.0);
         assert_eq!(x[999], 0.0);
         assert!(x[1] > 0.0 && x[1] < 0.05);
         assert_eq!(x[500], 1.0);
         assert!(x.windows(2).take(EDGE_FADE).all(|w| w[1] >= w[0]));
         let mut short = vec![1.0f32; 3];
-        fade_edges(&mut short, EDGE_FADE);
+        fade_in(&mut short, EDGE_FADE);
+        fade_out(&mut short, EDGE_FADE);
         assert_eq!(short[0], 0.0);
         assert_eq!(short[2], 0.0);
     }
