@@ -104,7 +104,7 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     /// Start at login.
     pub launch_at_login: bool,
-    /// Start speaking sooner: the first sentence is computed in growing windows (about 0.3 s to
+    /// Start speaking sooner: the first sentence is computed in growing windows (about 0.25 s to
     /// the first sound instead of about 1.3 s, with small level differences in that sentence).
     pub fast_start: bool,
 }

@@ -28,7 +28,7 @@ pub struct ReadArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Start speaking sooner: the first sentence is computed in growing windows (first sound in
-    /// about 0.3 s instead of about 1.3 s; small level differences in that sentence).
+    /// about 0.25 s instead of about 1.3 s; small level differences in that sentence).
     #[arg(long)]
     pub fast_start: bool,
 }

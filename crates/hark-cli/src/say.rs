@@ -38,7 +38,7 @@ pub struct SayArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// When playing: start speaking sooner: the first sentence is computed in growing windows (first sound in
-    /// about 0.3 s instead of about 1.3 s; small level differences in that sentence).
+    /// about 0.25 s instead of about 1.3 s; small level differences in that sentence).
     #[arg(long)]
     pub fast_start: bool,
     /// Compute device: auto, cpu or metal.

@@ -25,7 +25,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub speed: Option<f32>,
     /// Start speaking sooner: the first sentence is computed in growing windows (first sound in
-    /// about 0.3 s instead of about 1.3 s; small level differences in that sentence). Default: the app's settings, else off.
+    /// about 0.25 s instead of about 1.3 s; small level differences in that sentence). Default: the app's settings, else off.
     #[arg(long)]
     pub fast_start: bool,
     /// Don't open an audio device (spoken audio is counted and dropped; streaming endpoints still work).

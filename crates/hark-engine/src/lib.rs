@@ -118,11 +118,11 @@ pub struct EngineConfig {
     /// Fixed noise seeds, so the same text gives the same samples.
     pub deterministic: bool,
     /// Compute each utterance's first chunk in growing windows (see
-    /// [`hark_kokoro::Stream`]): the first sound comes after about 0.3 s instead of after the
+    /// [`hark_kokoro::Stream`]): the first sound comes after about 0.25 s instead of after the
     /// whole first chunk (about 1.3 s for an 8-word sentence on two cores), at the cost of level
-    /// differences of about 2 dB (median) in that chunk. The output stays a function of the text
-    /// (no timing decides anything). Off in [`EngineConfig::from_assets`], on in
-    /// [`EngineConfig::tiny`] (so tests cover both paths).
+    /// differences of about 1 dB (median) in that chunk. On outputs that play as they go, window
+    /// sizes also follow the audio in hand, so there the windows depend on timing. Off in
+    /// [`EngineConfig::from_assets`], on in [`EngineConfig::tiny`] (so tests cover both paths).
     pub fast_start: bool,
 }
 
@@ -281,12 +281,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Playback volume, clamped to 0.0 ..= 2.0; applies from the next block of audio.
     /// Turn [`EngineConfig::fast_start`] on or off, from the next utterance.
     pub fn set_fast_start(&self, on: bool) {
         self.inner.set_fast_start(on);
     }
 
+    /// Playback volume, clamped to 0.0 ..= 2.0; applies from the next block of audio.
     pub fn set_volume(&self, v: f32) {
         let v = if v.is_finite() {
             v.clamp(0.0, 2.0)
