@@ -113,6 +113,34 @@ fn ttfa(
     Ok((t0.elapsed().as_secs_f64() * 1000.0, id, rx))
 }
 
+/// One utterance spoken to the end through the engine's null output.
+struct Spoken {
+    /// Time to first audio, ms.
+    ttfa_ms: f64,
+    /// Silence a real-time player would have heard (see [`Engine::late_audio`]), ms.
+    gap_ms: f64,
+    /// `speak` to `Finished`, s.
+    wall_s: f64,
+    /// Audio handed to the output, s.
+    audio_s: f64,
+}
+
+fn spoken(engine: &Engine, text: &str) -> Result<Spoken> {
+    let before = engine.samples_written();
+    let late = engine.late_audio();
+    let t0 = Instant::now();
+    let (ttfa_ms, id, mut rx) = ttfa(engine, text)?;
+    wait(&mut rx, id, Duration::from_secs(3600), |e| {
+        matches!(e, Event::Finished { .. })
+    })?;
+    Ok(Spoken {
+        ttfa_ms,
+        gap_ms: (engine.late_audio() - late).as_secs_f64() * 1e3,
+        wall_s: t0.elapsed().as_secs_f64(),
+        audio_s: (engine.samples_written() - before) as f64 / f64::from(crate::SAMPLE_RATE),
+    })
+}
+
 fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -155,36 +183,19 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     let fast_start = cfg.fast_start;
     let engine = Engine::start(cfg)?;
     // Warm-up: first-call costs (allocator, caches) are not latency.
-    let (_, id, mut rx) = ttfa(&engine, "Warming up.")?;
-    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
-
-    let (ttfa_sentence_ms, id, mut rx) = ttfa(&engine, SENTENCE)?;
-    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
-
-    let before = engine.samples_written();
-    let late = engine.late_audio();
-    let t0 = Instant::now();
-    let (ttfa_paragraph_ms, id, mut rx) = ttfa(&engine, PARAGRAPH)?;
-    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
-    let wall = t0.elapsed().as_secs_f64();
-    let gap_paragraph_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
-    let paragraph_audio_s = (engine.samples_written() - before) as f64 / 24_000.0;
-    let rtf_end_to_end = if wall > 0.0 {
-        paragraph_audio_s / wall
+    spoken(&engine, "Warming up.")?;
+    let ttfa_sentence_ms = spoken(&engine, SENTENCE)?.ttfa_ms;
+    let paragraph = spoken(&engine, PARAGRAPH)?;
+    let rtf_end_to_end = if paragraph.wall_s > 0.0 {
+        paragraph.audio_s / paragraph.wall_s
     } else {
         0.0
     };
 
     // The same two with the first chunk computed in growing windows.
     engine.set_fast_start(true);
-    let late = engine.late_audio();
-    let (ttfa_sentence_fast_ms, id, mut rx) = ttfa(&engine, SENTENCE)?;
-    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
-    let gap_sentence_fast_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
-    let late = engine.late_audio();
-    let (ttfa_paragraph_fast_ms, id, mut rx) = ttfa(&engine, PARAGRAPH)?;
-    wait(&mut rx, id, long, |e| matches!(e, Event::Finished { .. }))?;
-    let gap_paragraph_fast_ms = (engine.late_audio() - late).as_secs_f64() * 1e3;
+    let sentence_fast = spoken(&engine, SENTENCE)?;
+    let paragraph_fast = spoken(&engine, PARAGRAPH)?;
     engine.set_fast_start(fast_start);
 
     let text = article(5000);
@@ -194,18 +205,18 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
 
     Ok(LatencyReport {
         ttfa_sentence_ms,
-        ttfa_paragraph_ms,
+        ttfa_paragraph_ms: paragraph.ttfa_ms,
         ttfa_article_ms,
-        ttfa_sentence_fast_ms,
-        ttfa_paragraph_fast_ms,
-        gap_paragraph_ms,
-        gap_sentence_fast_ms,
-        gap_paragraph_fast_ms,
+        ttfa_sentence_fast_ms: sentence_fast.ttfa_ms,
+        ttfa_paragraph_fast_ms: paragraph_fast.ttfa_ms,
+        gap_paragraph_ms: paragraph.gap_ms,
+        gap_sentence_fast_ms: sentence_fast.gap_ms,
+        gap_paragraph_fast_ms: paragraph_fast.gap_ms,
         rtf_end_to_end,
         peak_rss_mb: status_mb("VmHWM:"),
         rss_after_1000_mb,
         rss_after_100_mb,
-        paragraph_audio_s,
+        paragraph_audio_s: paragraph.audio_s,
     })
 }
 
