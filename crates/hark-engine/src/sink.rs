@@ -237,3 +237,37 @@ impl Sink for DeviceSink {
         self.player.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The null output's virtual clock: audio that arrives after what was written before it has
+    /// "played" counts as late, audio that arrives early does not, and each utterance starts a
+    /// new clock.
+    #[test]
+    fn null_sink_adds_up_how_late_audio_arrives() {
+        let counter = Arc::new(AtomicU64::new(0));
+        let mut sink = NullSink::with_late_counter(counter.clone());
+        let tenth = vec![0.0f32; crate::SAMPLE_RATE as usize / 10];
+        let ten_s = vec![0.0f32; crate::SAMPLE_RATE as usize * 10];
+        sink.begin().unwrap();
+        // 10 s in hand: the next write is early
+        sink.write(&ten_s).unwrap();
+        sink.write(&tenth).unwrap();
+        assert_eq!(sink.late(), Duration::ZERO);
+        // a new utterance: 0.1 s in hand, then 0.3 s without audio
+        sink.begin().unwrap();
+        sink.write(&tenth).unwrap();
+        assert_eq!(sink.late(), Duration::ZERO, "the first write is never late");
+        std::thread::sleep(Duration::from_millis(300));
+        sink.write(&tenth).unwrap();
+        let late = sink.late();
+        assert!(late >= Duration::from_millis(200), "{late:?}");
+        assert_eq!(Duration::from_nanos(counter.load(Ordering::Relaxed)), late);
+        // once late, the clock restarts from the late sample: no double counting
+        sink.write(&ten_s).unwrap();
+        assert_eq!(sink.late(), late);
+    }
+}
