@@ -115,7 +115,8 @@ pub struct EngineConfig {
     pub lang: hark_text::Lang,
     /// Output of `speak`.
     pub output: Output,
-    /// Fixed noise seeds, so the same text gives the same samples.
+    /// Fixed noise seeds and no pacing (chunks and fast-start windows never depend on timing),
+    /// so the same text gives the same samples on every output.
     pub deterministic: bool,
     /// Compute each utterance's first chunk in growing windows (see
     /// [`hark_kokoro::Stream`]): the first sound comes after about 0.25 s instead of after the

@@ -24,7 +24,8 @@ pub(crate) struct Model {
     kokoro: Kokoro,
     g2p: G2p,
     pub(crate) voices: VoiceLibrary,
-    deterministic: bool,
+    /// Same text, same samples: fixed noise seeds, and no pacing (see [`synthesize`]).
+    pub(crate) deterministic: bool,
     /// Compute each utterance's first chunk in growing windows ([`EngineConfig::fast_start`]).
     pub(crate) fast_start: AtomicBool,
 }
