@@ -187,8 +187,7 @@ impl Albert {
             LN_EPS,
         );
         let mut f = self.ffn.forward(&a, t);
-        f.par_chunks_mut(4096)
-            .for_each(|c| c.iter_mut().for_each(|x| *x = gelu_new(*x)));
+        f.par_chunks_mut(4096).for_each(gelu_new);
         let mut o = self.ffn_out.forward(&f, t);
         for (x, r) in o.iter_mut().zip(&a) {
             *x += r;
@@ -204,9 +203,13 @@ impl Albert {
     }
 }
 
-/// GELU, tanh approximation (`gelu_new`).
-#[inline]
-fn gelu_new(x: f32) -> f32 {
-    const C: f32 = 0.797_884_6; // sqrt(2/pi)
-    0.5 * x * (1.0 + (C * (x + 0.044_715 * x * x * x)).tanh())
+crate::simd::multiversion! {
+    /// GELU, tanh approximation (`gelu_new`), in place.
+    fn gelu_new(xs: &mut [f32]) {
+        const C: f32 = 0.797_884_6; // sqrt(2/pi)
+        for x in xs {
+            let v = *x;
+            *x = 0.5 * v * (1.0 + crate::simd::tanh_fast(C * (v + 0.044_715 * v * v * v)));
+        }
+    }
 }

@@ -196,8 +196,7 @@ impl Prologue<'_> {
             Act::Leaky(slope) => leaky_row(a, b, slope, src, dst),
             Act::Snake(alpha) => {
                 let al = alpha[c];
-                let max = snake_row(a, b, al, src, dst);
-                if max.is_nan() || max > SIN_FAST_LIMIT {
+                if !snake_row(a, b, al, src, dst) {
                     snake_row_exact(a, b, al, src, dst);
                 }
             }
@@ -234,19 +233,20 @@ multiversion! {
 }
 
 multiversion! {
-    /// Snake after the affine map; returns max |α·v| so callers can detect the rare inputs
-    /// outside the fast sine's range.
-    fn snake_row(a: f32, b: f32, al: f32, src: &[f32], dst: &mut [f32]) -> f32 {
+    /// Snake after the affine map; `false` if some α·v was outside the fast sine's range (or
+    /// NaN), so the caller redoes the row exactly. (A flag, not a float max: an integer OR
+    /// reduction vectorizes.)
+    fn snake_row(a: f32, b: f32, al: f32, src: &[f32], dst: &mut [f32]) -> bool {
         let inv = 1.0 / al;
-        let mut max = 0f32;
+        let mut out_of_range = 0u32;
         for (d, s) in dst.iter_mut().zip(src) {
             let v = a * s + b;
             let z = al * v;
-            max = max.max(z.abs());
+            out_of_range |= u32::from((z.abs() > SIN_FAST_LIMIT) | z.is_nan());
             let sn = sin_fast(z);
             *d = v + inv * (sn * sn);
         }
-        max
+        out_of_range == 0
     }
 }
 

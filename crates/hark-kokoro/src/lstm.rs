@@ -96,23 +96,27 @@ impl BiLstm {
             let s = if which == 0 { step } else { t - 1 - step };
             g.copy_from_slice(&gx[s * g4..(s + 1) * g4]);
             recurrent_step(&d.w_hh_t, &hs, &mut g);
-            for j in 0..h {
-                let i = sigmoid(g[j]);
-                let f = sigmoid(g[h + j]);
-                let gg = g[2 * h + j].tanh();
-                let o = sigmoid(g[3 * h + j]);
-                let c = f * cs[j] + i * gg;
-                cs[j] = c;
-                hs[j] = o * c.tanh();
-            }
+            cell_update(&g, &mut cs, &mut hs);
             out[s * h..(s + 1) * h].copy_from_slice(&hs);
         }
     }
 }
 
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+crate::simd::multiversion! {
+    /// One step of the cell from its gate pre-activations `g = [i, f, g, o]` (each `[H]`):
+    /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
+    fn cell_update(g: &[f32], cs: &mut [f32], hs: &mut [f32]) {
+        use crate::simd::{sigmoid_fast, tanh_fast};
+        let h = cs.len();
+        let (gi, rest) = g.split_at(h);
+        let (gf, rest) = rest.split_at(h);
+        let (gg, go) = rest.split_at(h);
+        for j in 0..h {
+            let c = sigmoid_fast(gf[j]) * cs[j] + sigmoid_fast(gi[j]) * tanh_fast(gg[j]);
+            cs[j] = c;
+            hs[j] = sigmoid_fast(go[j]) * tanh_fast(c);
+        }
+    }
 }
 
 crate::simd::multiversion! {

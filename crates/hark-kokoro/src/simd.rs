@@ -1,5 +1,5 @@
-//! Run-time CPU feature dispatch for the hand-written elementwise loops, and a vectorizable
-//! `sin` for the Snake activation.
+//! Run-time CPU feature dispatch for the hand-written elementwise loops, and vectorizable
+//! `sin` (Snake), `exp`, `tanh` and sigmoid (GELU, LSTM gates).
 
 /// 2 = AVX-512F (+AVX2/FMA), 1 = AVX2 + FMA, 0 = baseline.
 #[cfg(target_arch = "x86_64")]
@@ -56,24 +56,107 @@ pub(crate) fn sin_fast(x: f32) -> f32 {
     const P2: f32 = 4.837_513e-4;
     const P3: f32 = 7.549_79e-8;
     const ROUND: f32 = 12_582_912.0; // 1.5·2^23
-    let jf = (x * FRAC_2_PI + ROUND) - ROUND;
-    let q = jf as i32;
+                                     // The quadrant sits in the low mantissa bits of y (|y - ROUND| < 2^22): no float → int
+                                     // conversion, so loops vectorize.
+    let y = x * FRAC_2_PI + ROUND;
+    let q = y.to_bits();
+    let jf = y - ROUND;
     let r = ((x - jf * P1) - jf * P2) - jf * P3;
     let r2 = r * r;
     let s = r + r * r2 * (-1.666_665_5e-1 + r2 * (8.332_161e-3 + r2 * -1.951_529_6e-4));
     let c =
         1.0 - 0.5 * r2 + r2 * r2 * (4.166_664_6e-2 + r2 * (-1.388_731_6e-3 + r2 * 2.443_315_7e-5));
     let v = if q & 1 == 0 { s } else { c };
-    if q & 2 == 0 {
-        v
-    } else {
-        -v
-    }
+    // Quadrants 2 and 3 flip the sign.
+    f32::from_bits(v.to_bits() ^ ((q & 2) << 30))
+}
+
+/// `exp(x)` within ~2 ulp for x in [-87, 88] (clamped outside, so never inf or NaN for finite
+/// input); branch-free so loops vectorize.
+#[inline(always)]
+pub(crate) fn exp_fast(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split so that n·LN2_HI is exact for |n| < 2^9.
+    const LN2_HI: f32 = 0.693_359_4; // 355/512, exact
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0; // 1.5·2^23
+    let x = x.clamp(-87.0, 88.0);
+    let y = x * LOG2E + ROUND;
+    let nf = y - ROUND;
+    // n = round(x·log2 e) from y's low mantissa bits (no float → int conversion).
+    let n = y.to_bits().wrapping_sub(ROUND.to_bits());
+    let r = (x - nf * LN2_HI) - nf * LN2_LO;
+    // Taylor series of e^r on |r| ≤ ln2/2, to r^7 (truncation < 1e-8 relative).
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let scale = f32::from_bits(n.wrapping_add(127) << 23);
+    p * scale
+}
+
+/// `tanh(x)` within ~2e-7 absolute; branch-free.
+#[inline(always)]
+pub(crate) fn tanh_fast(x: f32) -> f32 {
+    // tanh|x| = 1 − 2/(e^{2|x|} + 1); saturates to exactly 1 from |x| ≈ 9.
+    let e = exp_fast(2.0 * x.abs());
+    (1.0 - 2.0 / (e + 1.0)).copysign(x)
+}
+
+/// `1 / (1 + e^{−x})` within ~1e-7 absolute; branch-free.
+#[inline(always)]
+pub(crate) fn sigmoid_fast(x: f32) -> f32 {
+    1.0 / (1.0 + exp_fast(-x))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Arguments from −span to span with an uneven step, plus the edges and zero.
+    fn sweep(span: f32) -> impl Iterator<Item = f32> {
+        let mut i = 0u64;
+        let mut x = -span;
+        std::iter::from_fn(move || {
+            if x > span {
+                return None;
+            }
+            let v = x;
+            i += 1;
+            x += 0.00137 + (i % 7) as f32 * 1e-5;
+            Some(v)
+        })
+        .chain([0.0, -0.0, 1e-30, -1e-30, span, -span])
+    }
+
+    #[test]
+    fn exp_fast_is_accurate() {
+        let mut worst = 0f64;
+        for x in sweep(87.0) {
+            let want = (x as f64).exp();
+            worst = worst.max(((exp_fast(x) as f64 - want) / want).abs());
+        }
+        assert!(worst < 3e-7, "max relative error {worst}");
+        assert_eq!(exp_fast(-1e4), (-87f64).exp() as f32);
+        assert!(exp_fast(1e4).is_finite() && exp_fast(1e4) > 1e38);
+    }
+
+    #[test]
+    fn tanh_and_sigmoid_fast_are_accurate() {
+        let (mut wt, mut ws) = (0f64, 0f64);
+        for x in sweep(30.0) {
+            let xd = x as f64;
+            wt = wt.max((tanh_fast(x) as f64 - xd.tanh()).abs());
+            ws = ws.max((sigmoid_fast(x) as f64 - 1.0 / (1.0 + (-xd).exp())).abs());
+        }
+        assert!(wt < 3e-7, "tanh max abs error {wt}");
+        assert!(ws < 2e-7, "sigmoid max abs error {ws}");
+        assert_eq!(tanh_fast(1e4), 1.0);
+        assert_eq!(tanh_fast(-1e4), -1.0);
+        assert!(sigmoid_fast(-1e4) < 1e-37 && sigmoid_fast(1e4) == 1.0);
+    }
 
     #[test]
     fn sin_fast_is_accurate() {
