@@ -37,9 +37,12 @@ pub struct SayArgs {
     /// Seed of the generator's noise when not deterministic.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// When playing: start speaking sooner: the first sentence is computed in growing windows (first sound in
-    /// about 0.25 s instead of about 1.3 s; small level differences in that sentence).
-    #[arg(long)]
+    /// Compute each first sentence whole before playing it: exact audio, but the first sound comes
+    /// after about 1 s on two cores instead of about 0.2 s (see "Fast start" in the README).
+    #[arg(long, conflicts_with = "fast_start")]
+    pub exact: bool,
+    /// The default (first sentence in growing windows); accepted for scripts written before.
+    #[arg(long, hide = true)]
     pub fast_start: bool,
     /// Compute device: auto, cpu or metal.
     #[arg(long, default_value = "auto")]
@@ -53,14 +56,7 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
             bail!("--phonemes needs --out (the engine speaks text)");
         }
         let text = text_arg(args.text.clone())?;
-        return crate::play::play(
-            &dir,
-            &text,
-            &args.voice,
-            args.speed,
-            args.lang,
-            args.fast_start,
-        );
+        return crate::play::play(&dir, &text, &args.voice, args.speed, args.lang, !args.exact);
     };
     let audio = synthesize(&dir, &args)?;
     if out.as_os_str() == "-" {

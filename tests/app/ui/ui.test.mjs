@@ -28,7 +28,7 @@ const SETTINGS = {
   dictionary: [{ word: "Tauri", say: "tow ree" }],
   bridge: { enabled: true, port: 7723, allowed_extension_ids: [] },
   launch_at_login: false,
-  fast_start: false,
+  fast_start: true,
 };
 const VOICES = [
   { name: "af_heart", group: "American · female", grade: "A", label: "Heart (A)" },
@@ -139,7 +139,7 @@ test("save sends exactly what the form shows", async () => {
   await page.fill("#bridge-ids", "abcdefghijklmnopabcdefghijklmnop\n  ");
   await page.fill("#bridge-port", "7800");
   await page.check("#autostart");
-  await page.check("#fast-start");
+  await page.uncheck("#fast-start");
   await page.click("#save");
   await page.waitForFunction(() => document.getElementById("save-result").textContent === "Saved.");
   const saved = (await calls()).filter((c) => c.cmd === "save_settings");
@@ -151,7 +151,7 @@ test("save sends exactly what the form shows", async () => {
     dictionary: [{ word: "GIF", say: "jiff" }],
     bridge: { enabled: true, port: 7800, allowed_extension_ids: ["abcdefghijklmnopabcdefghijklmnop"] },
     launch_at_login: true,
-    fast_start: true,
+    fast_start: false,
   });
   await page.close();
 });
