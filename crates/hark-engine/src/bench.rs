@@ -12,26 +12,29 @@ use serde::Serialize;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::TryRecvError;
 
-/// What `hark bench` prints.
+/// What `hark bench` prints. The main figures use the configuration as given (fast start on
+/// by default, see [`crate::EngineConfig::fast_start`]); the `_exact_` ones have it off.
 #[derive(Debug, Clone, Serialize)]
 pub struct LatencyReport {
+    /// Whether the main figures had fast start on.
+    pub fast_start: bool,
     /// TTFA for one short sentence, ms.
     pub ttfa_sentence_ms: f64,
     /// TTFA for one ~90-word paragraph, ms.
     pub ttfa_paragraph_ms: f64,
     /// TTFA for a 5,000-word article, ms (the article is stopped after its first audio).
     pub ttfa_article_ms: f64,
-    /// TTFA for the sentence with [`crate::EngineConfig::fast_start`] on, ms.
-    pub ttfa_sentence_fast_ms: f64,
-    /// TTFA for the paragraph with fast start on, ms.
-    pub ttfa_paragraph_fast_ms: f64,
-    /// Silence a real-time device would have inserted after the first sample of the paragraph
+    /// Silence a real-time device would have inserted after the first sample of the sentence
     /// because audio was not ready in time (see [`crate::Engine::late_audio`]), ms.
+    pub gap_sentence_ms: f64,
+    /// The same for the paragraph, ms.
     pub gap_paragraph_ms: f64,
-    /// The same for the sentence with fast start on, ms.
-    pub gap_sentence_fast_ms: f64,
-    /// The same for the paragraph with fast start on, ms.
-    pub gap_paragraph_fast_ms: f64,
+    /// TTFA for the sentence with fast start off (exact audio), ms.
+    pub ttfa_sentence_exact_ms: f64,
+    /// TTFA for the paragraph with fast start off, ms.
+    pub ttfa_paragraph_exact_ms: f64,
+    /// Late audio in the paragraph with fast start off, ms.
+    pub gap_paragraph_exact_ms: f64,
     /// Audio seconds / wall seconds for the paragraph, `speak` to `Finished` (> 1 is faster than
     /// real time), the same direction as the model's `rtf`.
     pub rtf_end_to_end: f64,
@@ -184,7 +187,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     let engine = Engine::start(cfg)?;
     // Warm-up: first-call costs (allocator, caches) are not latency.
     spoken(&engine, "Warming up.")?;
-    let ttfa_sentence_ms = spoken(&engine, SENTENCE)?.ttfa_ms;
+    let sentence = spoken(&engine, SENTENCE)?;
     let paragraph = spoken(&engine, PARAGRAPH)?;
     let rtf_end_to_end = if paragraph.wall_s > 0.0 {
         paragraph.audio_s / paragraph.wall_s
@@ -192,10 +195,10 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
         0.0
     };
 
-    // The same two with the first chunk computed in growing windows.
-    engine.set_fast_start(true);
-    let sentence_fast = spoken(&engine, SENTENCE)?;
-    let paragraph_fast = spoken(&engine, PARAGRAPH)?;
+    // The same two with each first chunk computed whole.
+    engine.set_fast_start(false);
+    let sentence_exact = spoken(&engine, SENTENCE)?;
+    let paragraph_exact = spoken(&engine, PARAGRAPH)?;
     engine.set_fast_start(fast_start);
 
     let text = article(5000);
@@ -204,14 +207,15 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     wait(&mut rx, id, long, |e| matches!(e, Event::Cancelled { .. }))?;
 
     Ok(LatencyReport {
-        ttfa_sentence_ms,
+        fast_start,
+        ttfa_sentence_ms: sentence.ttfa_ms,
         ttfa_paragraph_ms: paragraph.ttfa_ms,
         ttfa_article_ms,
-        ttfa_sentence_fast_ms: sentence_fast.ttfa_ms,
-        ttfa_paragraph_fast_ms: paragraph_fast.ttfa_ms,
+        gap_sentence_ms: sentence.gap_ms,
         gap_paragraph_ms: paragraph.gap_ms,
-        gap_sentence_fast_ms: sentence_fast.gap_ms,
-        gap_paragraph_fast_ms: paragraph_fast.gap_ms,
+        ttfa_sentence_exact_ms: sentence_exact.ttfa_ms,
+        ttfa_paragraph_exact_ms: paragraph_exact.ttfa_ms,
+        gap_paragraph_exact_ms: paragraph_exact.gap_ms,
         rtf_end_to_end,
         peak_rss_mb: status_mb("VmHWM:"),
         rss_after_1000_mb,

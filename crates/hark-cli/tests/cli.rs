@@ -1,0 +1,133 @@
+//! The `hark` binary as scripts use it: the `bench --json` contract and `say`'s flags, on the real
+//! assets when present (CI has them; `HARK_REQUIRE_ASSETS` makes their absence a failure).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn assets() -> Option<PathBuf> {
+    let dir = std::env::var_os("HARK_ASSETS")
+        .map(PathBuf::from)
+        .filter(|p| p.join("lexicons").is_dir())
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
+        });
+    if dir.join("kokoro-v1_0.safetensors").is_file() && dir.join("voices/af_heart.bin").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("HARK_REQUIRE_ASSETS").is_none(),
+        "HARK_REQUIRE_ASSETS is set but {} has no weights/voices",
+        dir.display()
+    );
+    eprintln!("skipped: no real weights in {}", dir.display());
+    None
+}
+
+fn hark(assets: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+        .arg("--assets")
+        .arg(assets)
+        .args(args)
+        // No sound card on CI: anything that would play goes to ALSA's null device.
+        .env("ALSA_CONFIG_PATH", null_alsa_conf())
+        .output()
+        .expect("hark runs")
+}
+
+fn null_alsa_conf() -> PathBuf {
+    let p = std::env::temp_dir().join(format!("hark-cli-test-alsa-{}.conf", std::process::id()));
+    std::fs::write(&p, "pcm.!default { type null }\n").unwrap();
+    p
+}
+
+#[test]
+fn bench_json_is_one_object_with_the_contract_keys() {
+    let Some(dir) = assets() else { return };
+    let out = hark(&dir, &["bench", "--json", "--cases", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "hark bench failed: {stderr}");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 stdout");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one line of JSON: {stdout}"
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
+    let num = |k: &str| -> f64 {
+        v.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or_else(|| panic!("{k} missing or not a number in {v}"))
+    };
+    for k in [
+        "rtf",
+        "load_s",
+        "peak_rss_mb",
+        "ttfa_sentence_ms",
+        "ttfa_paragraph_ms",
+        "ttfa_article_ms",
+        "rtf_end_to_end",
+        "rss_after_1000_mb",
+        "ttfa_sentence_exact_ms",
+        "ttfa_paragraph_exact_ms",
+    ] {
+        let x = num(k);
+        assert!(x.is_finite() && x > 0.0, "{k} = {x}");
+    }
+    for k in [
+        "gap_sentence_ms",
+        "gap_paragraph_ms",
+        "gap_paragraph_exact_ms",
+    ] {
+        let x = num(k);
+        assert!(x.is_finite() && x >= 0.0, "{k} = {x}");
+    }
+    // The main figures are the default engine's, which has fast start on.
+    assert_eq!(v["fast_start"], serde_json::Value::Bool(true), "{v}");
+    let cases = v["cases"].as_array().expect("cases table");
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["frames_match_reference"], true, "{v}");
+    assert!(num("peak_rss_mb") >= num("rss_after_1000_mb") * 0.5);
+}
+
+#[test]
+fn say_writes_a_wav_and_rejects_contradictory_flags() {
+    let Some(dir) = assets() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = tmp.path().join("x.wav");
+    let out = hark(
+        &dir,
+        &["say", "Two short words.", "--out", wav.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&wav).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WAVE");
+    // 16-bit mono at 24 kHz: at least half a second of audio for three words.
+    assert!(bytes.len() > 44 + 24_000, "{} bytes", bytes.len());
+
+    let out = hark(&dir, &["say", "Hi.", "--exact", "--fast-start"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--exact") && err.contains("--fast-start"),
+        "{err}"
+    );
+}
+
+#[test]
+fn say_plays_exact_or_fast_to_the_null_device() {
+    let Some(dir) = assets() else { return };
+    for mode in ["--exact", "--fast-start"] {
+        let out = hark(&dir, &["say", "Played, not written.", mode]);
+        assert!(
+            out.status.success(),
+            "say {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "nothing on stdout when playing");
+    }
+}
