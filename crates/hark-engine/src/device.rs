@@ -44,6 +44,10 @@ pub struct AudioControl {
     dropped: AtomicU64,
     /// Running checksum over every played mono sample.
     checksum: AtomicU64,
+    /// Streams opened so far.
+    opened: AtomicU64,
+    /// Make the open stream fail at its next callback ([`AudioControl::simulate_device_loss`]).
+    lose: AtomicBool,
 }
 
 impl Default for AudioControl {
@@ -55,6 +59,8 @@ impl Default for AudioControl {
             played: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             checksum: AtomicU64::new(CHECKSUM_SEED),
+            opened: AtomicU64::new(0),
+            lose: AtomicBool::new(false),
         }
     }
 }
@@ -80,7 +86,16 @@ impl AudioControl {
             frames_played: self.played.load(Ordering::SeqCst),
             frames_dropped: self.dropped.load(Ordering::SeqCst),
             checksum: self.checksum.load(Ordering::SeqCst),
+            streams_opened: self.opened.load(Ordering::SeqCst),
         }
+    }
+
+    /// Make the open stream behave as if its device had vanished: at its next callback it
+    /// reports a stream error (as cpal's error callback would) and never plays again, and the
+    /// audio in its ring is lost. The player then reopens the default device. For tests: a
+    /// real device cannot be unplugged on a machine without a sound card.
+    pub fn simulate_device_loss(&self) {
+        self.lose.store(true, Ordering::SeqCst);
     }
 }
 
@@ -94,6 +109,8 @@ pub struct DeviceStats {
     /// FNV-1a over the bits of every played mono sample, in order
     /// (see [`checksum_step`]); starts at [`CHECKSUM_SEED`].
     pub checksum: u64,
+    /// Output streams opened (more than one after a device was lost and reopened).
+    pub streams_opened: u64,
 }
 
 struct OpenStream {
@@ -341,6 +358,8 @@ where
     let (producer, mut consumer) = rtrb::RingBuffer::<f32>::new(capacity);
     let failed = Arc::new(AtomicBool::new(false));
     let failed_cb = failed.clone();
+    let failed_data = failed.clone();
+    let mut dead = false;
     let st = control.stats();
     let base_removed = st.frames_played + st.frames_dropped;
     let ctl = control.clone();
@@ -350,6 +369,14 @@ where
     ctl.discard_ack.fetch_max(seen_req, Ordering::SeqCst);
     let data_cb = move |out: &mut [T], _: &cpal::OutputCallbackInfo| {
         // Only atomics and slice copies in here.
+        if !dead && ctl.lose.load(Ordering::SeqCst) && ctl.lose.swap(false, Ordering::SeqCst) {
+            dead = true;
+            failed_data.store(true, Ordering::SeqCst);
+        }
+        if dead {
+            out.fill(silence);
+            return;
+        }
         let req = ctl.discard_req.load(Ordering::SeqCst);
         if req != seen_req {
             let n = consumer.slots();
@@ -395,6 +422,7 @@ where
     stream
         .play()
         .map_err(|e| Error::Device(format!("cannot start output stream: {e}")))?;
+    control.opened.fetch_add(1, Ordering::SeqCst);
     Ok(OpenStream {
         _stream: stream,
         producer,

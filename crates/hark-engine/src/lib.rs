@@ -346,4 +346,12 @@ impl Engine {
     pub fn device_stats(&self) -> DeviceStats {
         self.inner.device_stats()
     }
+
+    /// With `Output::Device`: act as if the output device vanished (see
+    /// [`device::AudioControl::simulate_device_loss`]); the engine reopens the default device
+    /// and goes on. For tests.
+    #[doc(hidden)]
+    pub fn simulate_device_loss(&self) {
+        self.inner.simulate_device_loss();
+    }
 }

@@ -402,6 +402,10 @@ impl Handle {
         self.core.audio.stats()
     }
 
+    pub(crate) fn simulate_device_loss(&self) {
+        self.core.audio.simulate_device_loss();
+    }
+
     fn check_opts(&self, opts: &SpeakOptions) -> Result<()> {
         if let Some(s) = opts.speed {
             crate::check_speed(s)?;

@@ -128,3 +128,55 @@ fn stop_silences_within_50_ms_of_frames() {
         after - at_stop
     );
 }
+
+/// A device that vanishes mid-utterance (simulated: the stream reports an error and stops, as a
+/// real one does when unplugged) is reopened and the utterance goes on to the end; only what sat
+/// in the lost stream's ring is lost.
+#[test]
+fn a_lost_device_is_reopened_and_speech_goes_on() {
+    alsa_null();
+    let engine = tiny(Output::Device);
+    let mut rx = engine.subscribe();
+    let id = engine.speak(TEXT, SpeakOptions::default());
+    // Once audio flows, pause (the null device has no clock and would otherwise finish first),
+    // lose the device, resume.
+    wait_for(&mut rx, id, T, |e| matches!(e, Event::Sentence { .. }));
+    let deadline = std::time::Instant::now() + T;
+    while engine.device_stats().frames_played == 0 {
+        assert!(std::time::Instant::now() < deadline, "nothing played");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    engine.pause();
+    wait_for(&mut rx, id, T, |e| matches!(e, Event::Paused { .. }));
+    let before = engine.device_stats();
+    assert_eq!(before.streams_opened, 1);
+    engine.simulate_device_loss();
+    engine.resume();
+    let evs = collect(&mut rx, id, T);
+    assert_eq!(evs.last(), Some(&Event::Finished { id }), "{evs:?}");
+    assert!(
+        !evs.iter().any(|e| matches!(e, Event::Error { .. })),
+        "{evs:?}"
+    );
+    let st = engine.device_stats();
+    assert_eq!(st.streams_opened, 2, "reopened once");
+    assert!(
+        st.frames_played > before.frames_played,
+        "audio played after the reopen"
+    );
+    let expect = engine
+        .synthesize_to_vec(TEXT, SpeakOptions::default())
+        .unwrap()
+        .len() as u64;
+    // At most the lost ring (200 ms at the null device's 24 kHz) is missing.
+    assert!(
+        st.frames_played <= expect,
+        "{} > {expect}",
+        st.frames_played
+    );
+    assert!(
+        st.frames_played + 4_800 >= expect,
+        "{} frames played of {expect}",
+        st.frames_played
+    );
+}
