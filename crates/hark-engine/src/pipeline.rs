@@ -25,7 +25,7 @@ pub(crate) struct Model {
     g2p: G2p,
     pub(crate) voices: VoiceLibrary,
     /// Same text, same samples: fixed noise seeds, and no pacing (see [`synthesize`]).
-    pub(crate) deterministic: bool,
+    deterministic: bool,
     /// Compute each utterance's first chunk in growing windows ([`EngineConfig::fast_start`]).
     pub(crate) fast_start: AtomicBool,
 }
@@ -213,7 +213,8 @@ impl<'a> Pacer<'a> {
 /// `pace`: a playback clock (wall time less pauses) when the pieces are played as they come;
 /// then chunks (and fast-start windows) are sized so each is ready before the audio before it
 /// has played: a long sentence may be said in two or more parts, cut preferably at a comma.
-/// Without it the chunks depend only on the text (files, `synthesize_to_vec`).
+/// Without it, or with a deterministic model, the chunks depend only on the text (files,
+/// `synthesize_to_vec`, [`EngineConfig::deterministic`]).
 /// Returns the number of pieces emitted.
 pub(crate) fn synthesize(
     model: &Model,
@@ -224,7 +225,7 @@ pub(crate) fn synthesize(
     pace: Option<&dyn Fn() -> Duration>,
     mut emit: impl FnMut(Piece) -> bool,
 ) -> Result<usize> {
-    let mut pacer = pace.map(Pacer::new);
+    let mut pacer = pace.filter(|_| !model.deterministic).map(Pacer::new);
     let mut index = 0usize;
     let mut time = 0u64;
     let mut current_voice: Option<(String, Arc<VoicePack>)> = None;
@@ -478,6 +479,8 @@ mod tests {
         }
         let mut cfg = EngineConfig::tiny(3, lex);
         cfg.fast_start = false;
+        // (a deterministic model is never paced: checked at the end)
+        cfg.deterministic = false;
         let model = Model::load(&cfg).unwrap();
         let text = "A few years ago, a natural voice needed a server farm and a network \
                     connection; today a model with eighty-two million parameters runs on an \
@@ -515,5 +518,13 @@ mod tests {
         for w in paced.windows(2) {
             assert_eq!(w[1].start, w[0].start + w[0].audio.len() as u64);
         }
+        // a deterministic model ignores the clock: the same pieces as without one
+        cfg.deterministic = true;
+        let model = Model::load(&cfg).unwrap();
+        let src = |ps: &[Piece]| ps.iter().map(|p| p.src.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            src(&run(&model, text, Some(&clock))),
+            src(&run(&model, text, None))
+        );
     }
 }

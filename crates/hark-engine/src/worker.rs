@@ -432,8 +432,7 @@ impl Handle {
             .spawn(move || {
                 let mut sink = PcmStreamSink::new(format, tx.clone());
                 let gone = Arc::new(AtomicBool::new(false));
-                // The client plays the stream as it arrives: pace by the wall clock (unless the
-                // engine must give the same samples for the same text).
+                // The client plays the stream as it arrives: pace by the wall clock.
                 let started = Instant::now();
                 let clock = || started.elapsed();
                 let res = pipeline::synthesize(
@@ -442,7 +441,7 @@ impl Handle {
                     core.utterance_settings(&opts),
                     || gone.load(Ordering::Relaxed),
                     Some(&gone),
-                    (!model.deterministic).then_some(&clock as &dyn Fn() -> Duration),
+                    Some(&clock),
                     |piece| {
                         for w in &piece.words {
                             let item = StreamItem::Word {
@@ -491,8 +490,8 @@ impl Handle {
     }
 }
 
-/// `realtime`: the output plays as it goes (device, null), so synthesis is paced to keep it fed
-/// (unless the engine is deterministic); a file output gets the same chunks whatever the timing.
+/// `realtime`: the output plays as it goes (device, null), so synthesis is paced to keep it fed;
+/// a file output gets the same chunks whatever the timing.
 fn synth_loop(
     core: &Arc<Core>,
     model: &Model,
@@ -553,7 +552,7 @@ fn synth_loop(
             core.utterance_settings(&job.opts),
             cancelled,
             Some(&flag),
-            (realtime && !model.deterministic).then_some(&clock as &dyn Fn() -> Duration),
+            realtime.then_some(&clock as &dyn Fn() -> Duration),
             |piece| play.send(PlayMsg::Piece { id, piece }).is_ok(),
         );
         *lock(&core.synth_flag) = None;
