@@ -27,6 +27,13 @@ pub struct ReadArgs {
     /// Write everything spoken to this WAV file instead of the audio device.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub start: StartArgs,
+}
+
+/// How `say` and `read` start speaking.
+#[derive(Args, Debug)]
+pub struct StartArgs {
     /// Compute each first sentence whole before playing it: exact audio, but the first sound comes
     /// after about 1 s on two cores instead of about 0.2 s (see "Fast start" in the README).
     #[arg(long, conflicts_with = "fast_start")]
@@ -34,6 +41,13 @@ pub struct ReadArgs {
     /// The default (first sentence in growing windows); accepted for scripts written before.
     #[arg(long, hide = true)]
     pub fast_start: bool,
+}
+
+impl StartArgs {
+    /// Whether the engine computes first chunks in windows ([`EngineConfig::fast_start`]).
+    pub fn fast_start(&self) -> bool {
+        !self.exact
+    }
 }
 
 /// An engine on the real assets, playing to the default device (or a WAV file).
@@ -131,7 +145,7 @@ pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
         args.speed,
         lang,
         args.out.clone(),
-        !args.exact,
+        args.start.fast_start(),
     )?;
     speak_and_wait(&engine, &text, true)
 }

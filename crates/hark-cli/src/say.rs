@@ -37,13 +37,8 @@ pub struct SayArgs {
     /// Seed of the generator's noise when not deterministic.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Compute each first sentence whole before playing it: exact audio, but the first sound comes
-    /// after about 1 s on two cores instead of about 0.2 s (see "Fast start" in the README).
-    #[arg(long, conflicts_with = "fast_start")]
-    pub exact: bool,
-    /// The default (first sentence in growing windows); accepted for scripts written before.
-    #[arg(long, hide = true)]
-    pub fast_start: bool,
+    #[command(flatten)]
+    pub start: crate::play::StartArgs,
     /// Compute device: auto, cpu or metal.
     #[arg(long, default_value = "auto")]
     pub device: String,
@@ -56,7 +51,14 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
             bail!("--phonemes needs --out (the engine speaks text)");
         }
         let text = text_arg(args.text.clone())?;
-        return crate::play::play(&dir, &text, &args.voice, args.speed, args.lang, !args.exact);
+        return crate::play::play(
+            &dir,
+            &text,
+            &args.voice,
+            args.speed,
+            args.lang,
+            args.start.fast_start(),
+        );
     };
     let audio = synthesize(&dir, &args)?;
     if out.as_os_str() == "-" {
