@@ -34,10 +34,15 @@ fn hark(assets: &std::path::Path, args: &[&str]) -> Output {
         .expect("hark runs")
 }
 
-fn null_alsa_conf() -> PathBuf {
-    let p = std::env::temp_dir().join(format!("hark-cli-test-alsa-{}.conf", std::process::id()));
-    std::fs::write(&p, "pcm.!default { type null }\n").unwrap();
-    p
+/// An ALSA configuration whose default device is `null`, written once per test process.
+fn null_alsa_conf() -> &'static std::path::Path {
+    static CONF: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CONF.get_or_init(|| {
+        let p =
+            std::env::temp_dir().join(format!("hark-cli-test-alsa-{}.conf", std::process::id()));
+        std::fs::write(&p, "pcm.!default { type null }\n").unwrap();
+        p
+    })
 }
 
 #[test]
