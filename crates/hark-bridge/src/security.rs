@@ -10,8 +10,9 @@
 //!    present the bearer token.
 //! 3. [`rate_limit`]: a token bucket per client (its Origin, or the peer
 //!    address for Origin-less clients).
-//! 4. [`body_limit`]: a declared `Content-Length` over the limit is refused
-//!    before the body is read (the body extractor enforces it for chunked bodies).
+//! 4. [`body_limit`]: the body is read here, at most 1 MB of it; a bigger one
+//!    (declared or chunked) gets a JSON 413 after the rest is drained, so the
+//!    client reads the answer instead of a reset connection.
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -19,6 +20,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -262,21 +264,79 @@ pub async fn rate_limit(State(st): State<Arc<AppState>>, req: Request, next: Nex
     }
 }
 
-/// Refuses a declared `Content-Length` over [`MAX_BODY_BYTES`] before reading anything.
+/// How much of an oversize body is still read (and thrown away) before the 413 is sent.
+///
+/// A server that answers while the client is still sending, then closes with unread bytes in
+/// its socket, makes the kernel reset the connection, and a reset can destroy the answer before
+/// the client reads it: the client sees "connection closed" instead of a JSON 413. Reading the
+/// rest of a moderately oversize body first lets the answer arrive; past this bound (or
+/// [`DRAIN_TIMEOUT`]) the connection is simply closed.
+pub const DRAIN_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Longest time spent reading the rest of an oversize body before answering.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads the body, at most [`MAX_BODY_BYTES`] of it, before the handler runs.
+///
+/// A declared `Content-Length` over the limit is refused without buffering anything, a chunked
+/// body as soon as it passes the limit; either way the rest is drained (see [`DRAIN_MAX_BYTES`])
+/// and the answer is a JSON 413 `body_too_large` with `Connection: close`.
 pub async fn body_limit(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return ApiError::too_large(
-            "body_too_large",
-            format!("request body over {MAX_BODY_BYTES} bytes"),
-        )
-        .into_response();
+        drain(&mut stream, declared.unwrap_or(0)).await;
+        return too_large();
     }
-    next.run(req).await
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) if buf.len() + c.len() > MAX_BODY_BYTES => {
+                drain(&mut stream, 0).await;
+                return too_large();
+            }
+            Ok(c) => buf.extend_from_slice(&c),
+            Err(e) => {
+                return ApiError::bad_request(format!("cannot read body: {e}")).into_response()
+            }
+        }
+    }
+    let body = axum::body::Body::from(buf.freeze());
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Reads and discards what is left of a body, unless it is declared (or turns out) bigger
+/// than [`DRAIN_MAX_BYTES`] or takes longer than [`DRAIN_TIMEOUT`].
+async fn drain(stream: &mut axum::body::BodyDataStream, declared: u64) {
+    if declared > DRAIN_MAX_BYTES {
+        return;
+    }
+    let read_all = async {
+        let mut read = 0u64;
+        while let Some(Ok(c)) = stream.next().await {
+            read += c.len() as u64;
+            if read > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, read_all).await;
+}
+
+fn too_large() -> Response {
+    let mut resp = ApiError::too_large(
+        "body_too_large",
+        format!("request body over {MAX_BODY_BYTES} bytes"),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 #[cfg(test)]
