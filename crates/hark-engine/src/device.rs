@@ -6,8 +6,10 @@
 //! no allocation, no logging. Control flags (pause, discard) and counters are
 //! plain atomics shared with the callback through [`AudioControl`], which
 //! outlives any one stream, so `stop` and `pause` reach the callback directly.
-//! A stream error marks the stream failed; the producer then reopens the
-//! default device and goes on.
+//! A fatal stream error (device gone, stream invalidated) marks the stream
+//! failed; the producer then reopens the default device and goes on. Underruns
+//! and route changes that cpal handled itself are counted, not acted on (see
+//! [`stream_survives`]).
 
 use crate::error::{Error, Result};
 use crate::resample::Resampler;
@@ -46,6 +48,8 @@ pub struct AudioControl {
     checksum: AtomicU64,
     /// Streams opened so far.
     opened: AtomicU64,
+    /// Underruns/overruns the backend reported (the stream went on).
+    xruns: AtomicU64,
     /// Make the open stream fail at its next callback ([`AudioControl::simulate_device_loss`]).
     lose: AtomicBool,
 }
@@ -60,6 +64,7 @@ impl Default for AudioControl {
             dropped: AtomicU64::new(0),
             checksum: AtomicU64::new(CHECKSUM_SEED),
             opened: AtomicU64::new(0),
+            xruns: AtomicU64::new(0),
             lose: AtomicBool::new(false),
         }
     }
@@ -87,6 +92,7 @@ impl AudioControl {
             frames_dropped: self.dropped.load(Ordering::SeqCst),
             checksum: self.checksum.load(Ordering::SeqCst),
             streams_opened: self.opened.load(Ordering::SeqCst),
+            xruns: self.xruns.load(Ordering::SeqCst),
         }
     }
 
@@ -111,6 +117,8 @@ pub struct DeviceStats {
     pub checksum: u64,
     /// Output streams opened (more than one after a device was lost and reopened).
     pub streams_opened: u64,
+    /// Underruns/overruns the backend reported; the stream went on without reopening.
+    pub xruns: u64,
 }
 
 struct OpenStream {
@@ -323,6 +331,16 @@ fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
     }
 }
 
+/// Whether a stream goes on after cpal reports this kind of error: an underrun or overrun (cpal
+/// has already recovered), a route change that cpal followed (the default device changed and the
+/// stream was moved to it), or refused real-time scheduling. Anything else (device gone, stream
+/// invalidated, backend failure, kinds added later) means the stream is dead and is reopened,
+/// which loses the audio in its ring; doing that on a mere underrun would cut out speech.
+pub fn stream_survives(kind: cpal::ErrorKind) -> bool {
+    use cpal::ErrorKind as K;
+    matches!(kind, K::Xrun | K::DeviceChanged | K::RealtimeDenied)
+}
+
 fn build(
     device: &cpal::Device,
     config: cpal::StreamConfig,
@@ -411,10 +429,18 @@ where
         // Published last, so a reader that sees the count also sees the checksum.
         ctl.played.fetch_add(written as u64, Ordering::SeqCst);
     };
+    let ctl_err = control.clone();
     let err_cb = move |e: cpal::Error| {
         // Called on the stream's own thread, not the real-time path.
-        tracing::warn!("audio stream error: {e}");
-        failed_cb.store(true, Ordering::SeqCst);
+        if stream_survives(e.kind()) {
+            if e.kind() == cpal::ErrorKind::Xrun {
+                ctl_err.xruns.fetch_add(1, Ordering::SeqCst);
+            }
+            tracing::debug!("audio stream event: {e}");
+        } else {
+            tracing::warn!("audio stream error: {e}");
+            failed_cb.store(true, Ordering::SeqCst);
+        }
     };
     let stream = device
         .build_output_stream::<T, _, _>(config, data_cb, err_cb, None)
@@ -431,4 +457,26 @@ where
         pushed: 0,
         base_removed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream_survives;
+    use cpal::ErrorKind as K;
+
+    #[test]
+    fn only_dead_streams_are_reopened() {
+        for k in [K::Xrun, K::DeviceChanged, K::RealtimeDenied] {
+            assert!(stream_survives(k), "{k:?}");
+        }
+        for k in [
+            K::DeviceNotAvailable,
+            K::StreamInvalidated,
+            K::HostUnavailable,
+            K::BackendError,
+            K::DeviceBusy,
+        ] {
+            assert!(!stream_survives(k), "{k:?}");
+        }
+    }
 }
