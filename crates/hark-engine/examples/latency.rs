@@ -1,4 +1,4 @@
-//! Print the latency report as JSON: `cargo run --release -p hark-engine --example bench -- [ASSET_DIR] [--tiny]`.
+//! Print the latency report as JSON: `cargo run --release -p hark-engine --example latency -- [ASSET_DIR] [--tiny]`.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = args

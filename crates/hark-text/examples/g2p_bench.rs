@@ -1,6 +1,6 @@
 //! Throughput benchmark: lexicon load time and phonemize/chunk speed on ~1 MB of English.
 //!
-//! `cargo run --release -p hark-text --example bench -- [lexicon dir] [en-us|en-gb] [MB] [no-espeak]`
+//! `cargo run --release -p hark-text --example g2p_bench -- [lexicon dir] [en-us|en-gb] [MB] [no-espeak]`
 //!
 //! The text is built from the golden G2P sentences (tests/reference) repeated with varying
 //! numbers, so most words are dictionary words and some go to the fallback.
