@@ -19,8 +19,9 @@
 //! Threads: `hark-synth` (model, front end, the utterance queue), `hark-playback`
 //! (owns the sink; `cpal` streams are opened there and closed after 3 s idle) and
 //! one `hark-stream` thread per [`Engine::synthesize_stream`] call. `stop` and
-//! `pause` reach the audio callback directly through atomics; synthesis notices a
-//! stop between chunks (the model has no mid-forward cancel hook).
+//! `pause` reach the audio callback directly through atomics; a stop also raises the
+//! cancel flag of the model run in progress (`hark_kokoro::ForwardOptions::cancel`), so
+//! synthesis ends inside the forward pass, not only between chunks.
 //!
 //! Tests: `cargo test -p hark-engine` needs the ALSA development files
 //! (`libasound2-dev`) and lexicons in `$HARK_ASSETS/lexicons` (or
