@@ -26,7 +26,8 @@ pub const MAX_TEXT_CHARS: usize = 100_000;
 /// Lowest and highest accepted speed factor (the engine's range).
 pub const SPEED_RANGE: std::ops::RangeInclusive<f32> = 0.5..=2.0;
 
-/// A JSON request body whose failures (oversize, malformed, wrong fields) are [`ApiError`]s.
+/// A JSON request body whose failures (malformed, wrong fields) are [`ApiError`]s; its size
+/// is checked before, by [`crate::security::body_limit`].
 ///
 /// The body is parsed as JSON whatever its `Content-Type`, so `curl -d` works.
 pub struct JsonBody<T>(pub T);
@@ -35,19 +36,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::too_large(
-                    "body_too_large",
-                    format!(
-                        "request body over {} bytes",
-                        crate::security::MAX_BODY_BYTES
-                    ),
-                )
-            } else {
-                ApiError::bad_request(format!("cannot read body: {}", e.body_text()))
-            }
-        })?;
+        // Oversize bodies never get here: `security::body_limit` has read the body (at most
+        // MAX_BODY_BYTES) and answered 413 to anything bigger.
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("cannot read body: {}", e.body_text())))?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request("empty body; expected a JSON object"));
         }

@@ -192,7 +192,6 @@ fn router(state: Arc<AppState>) -> Router {
         .nest("/v1", v1)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(security::body_limit))
         .layer(from_fn_with_state(state.clone(), security::rate_limit))
         .layer(from_fn_with_state(state.clone(), security::origin_guard))

@@ -289,8 +289,8 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     let (parts, body) = req.into_parts();
     let mut stream = body.into_data_stream();
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        drain(&mut stream, declared.unwrap_or(0)).await;
+    if let Some(n) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) {
+        drain(&mut stream, n).await;
         return too_large();
     }
     let mut buf = bytes::BytesMut::new();
