@@ -23,9 +23,6 @@ pub struct BenchArgs {
     /// Only the first N cases (default: all 14).
     #[arg(long)]
     pub cases: Option<usize>,
-    /// Compute device: auto, cpu or metal.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
     /// Skip the speech-engine section (time to first audio, end-to-end RTF, memory over 1,000 utterances).
     #[arg(long)]
     pub no_latency: bool,
@@ -61,7 +58,18 @@ struct Report {
     peak_rss_mb: Option<f64>,
     /// Peak RSS after the model section alone.
     model_peak_rss_mb: Option<f64>,
+    /// Threads the model ran on (`--threads`, default one per core).
     threads: usize,
+    /// The matrix-product engine that ran (`gemm`, `openblas`, `accelerate`).
+    gemm_backend: String,
+    /// What that engine is (library, version, kernel family).
+    gemm_detail: String,
+    /// GFLOP/s of that engine on the model's dominant matrix shapes, all threads.
+    gemm_gflops: f64,
+    /// Vector instructions the kernels ran (`avx512`, `avx2`, `neon`, `scalar`).
+    cpu_level: String,
+    /// The CPU, as the OS names it.
+    cpu_model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttfa_sentence_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +82,9 @@ struct Report {
     gap_sentence_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     gap_paragraph_ms: Option<f64>,
+    /// Seconds the engine's start-up warm-up took (the engine figures are measured after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warm_up_s: Option<f64>,
     /// Whether the figures above had fast start on (the default; `--exact` turns it off).
     #[serde(skip_serializing_if = "Option::is_none")]
     fast_start: Option<bool>,
@@ -101,12 +112,8 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
     let t0 = Instant::now();
     let cfg = Config::from_file(&dir.config_path())
         .context("reading the model config; run `hark fetch`")?;
-    let model = Kokoro::load(
-        &dir.weights_path(),
-        &cfg,
-        &hark_kokoro::select_device(&args.device),
-    )
-    .context("loading the model; run `hark fetch`")?;
+    let model =
+        Kokoro::load(&dir.weights_path(), &cfg).context("loading the model; run `hark fetch`")?;
     let load_s = t0.elapsed().as_secs_f64();
     let opts = ForwardOptions {
         deterministic: true,
@@ -146,6 +153,8 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
             );
         }
     }
+    let backend = hark_kokoro::matmul::backend();
+    let gemm_gflops = hark_kokoro::matmul::gflops();
     let audio_s: f64 = results.iter().map(|r| r.audio_s).sum();
     let compute_s: f64 = results.iter().map(|r| r.compute_s).sum();
     if compute_s <= 0.0 {
@@ -178,14 +187,18 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         gap_sentence_ms: latency.as_ref().map(|l| l.gap_sentence_ms),
         gap_paragraph_ms: latency.as_ref().map(|l| l.gap_paragraph_ms),
         fast_start: latency.as_ref().map(|l| l.fast_start),
+        warm_up_s: latency.as_ref().map(|l| l.warm_up_s),
         ttfa_sentence_exact_ms: latency.as_ref().map(|l| l.ttfa_sentence_exact_ms),
         ttfa_paragraph_exact_ms: latency.as_ref().map(|l| l.ttfa_paragraph_exact_ms),
         gap_paragraph_exact_ms: latency.as_ref().map(|l| l.gap_paragraph_exact_ms),
         rtf_end_to_end: latency.as_ref().map(|l| l.rtf_end_to_end),
         rss_after_1000_mb: latency.as_ref().map(|l| l.rss_after_1000_mb),
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        threads: hark_kokoro::threads(),
+        gemm_backend: backend.name().to_string(),
+        gemm_detail: backend.detail(),
+        gemm_gflops,
+        cpu_level: hark_kokoro::cpu::level().name().to_string(),
+        cpu_model: cpu_model(),
         cases: results,
     };
     if args.json {
@@ -200,6 +213,15 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         );
         println!("compute         {:>8.3} s", report.compute_s);
         println!("RTF (forward)   {:>8.2}x real time", report.rtf);
+        println!(
+            "GEMM            {:>8.1} GFLOP/s: {} ({}), {} thread(s), {} kernels on {}",
+            report.gemm_gflops,
+            report.gemm_backend,
+            report.gemm_detail,
+            report.threads,
+            report.cpu_level,
+            report.cpu_model
+        );
         if let Some(m) = report.model_peak_rss_mb {
             println!("peak RSS (model){m:>8.1} MB");
         }
@@ -248,4 +270,29 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The CPU's model name (`/proc/cpuinfo` on Linux, `sysctl` on macOS), or "unknown".
+fn cpu_model() -> String {
+    #[cfg(target_os = "linux")]
+    if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
+        if let Some(name) = info
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+        {
+            return name.1.trim().to_string();
+        }
+    }
+    #[cfg(target_os = "macos")]
+    if let Ok(out) = std::process::Command::new("sysctl")
+        .args(["-n", "machdep.cpu.brand_string"])
+        .output()
+    {
+        let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    "unknown".into()
 }

@@ -31,8 +31,52 @@ struct Cli {
     /// More logging on stderr (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    #[command(flatten)]
+    compute: ComputeArgs,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// Where the model's arithmetic runs (every subcommand that runs the model).
+#[derive(clap::Args, Debug)]
+struct ComputeArgs {
+    /// Matrix-product engine: auto (the fastest here: Accelerate on macOS, else OpenBLAS when it
+    /// loads and covers this CPU's vector unit, else the built-in kernels), gemm, openblas or
+    /// accelerate.
+    #[arg(long, global = true, env = "HARK_GEMM", value_name = "BACKEND")]
+    gemm: Option<String>,
+    /// Vector instructions the kernels may use: auto (the best this CPU has), avx512, avx2, neon or
+    /// scalar. Lower levels run the code paths of older machines.
+    #[arg(long, global = true, env = "HARK_CPU", value_name = "LEVEL")]
+    cpu: Option<String>,
+    /// Threads the model uses (default: one per core). `--threads 1` runs as a slower machine.
+    #[arg(long, global = true, env = "HARK_THREADS", value_name = "N")]
+    threads: Option<usize>,
+}
+
+impl ComputeArgs {
+    /// Applies the choices to the process (before the model runs).
+    fn apply(&self) -> anyhow::Result<()> {
+        use anyhow::Context;
+        if let Some(n) = self.threads {
+            anyhow::ensure!(n >= 1, "--threads must be at least 1");
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .context("sizing the thread pool")?;
+        }
+        if let Some(level) = self
+            .cpu
+            .as_deref()
+            .filter(|l| !l.eq_ignore_ascii_case("auto"))
+        {
+            hark_kokoro::cpu::set_level(Some(level.parse()?))?;
+        }
+        let choice: hark_kokoro::matmul::BackendChoice =
+            self.gemm.as_deref().unwrap_or("auto").parse()?;
+        hark_kokoro::matmul::set_backend(choice)?;
+        Ok(())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +116,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let assets = cli.assets.as_deref();
+    if let Err(e) = cli.compute.apply() {
+        eprintln!("hark: error: {}", error_chain(&e));
+        return ExitCode::FAILURE;
+    }
     let result = match cli.cmd {
         Cmd::Say(a) => say::run(assets, a),
         Cmd::Read(a) => play::run_read(assets, a),

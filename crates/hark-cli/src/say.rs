@@ -39,9 +39,6 @@ pub struct SayArgs {
     pub seed: u64,
     #[command(flatten)]
     pub start: crate::play::StartArgs,
-    /// Compute device: auto, cpu or metal.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
 }
 
 pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
@@ -84,8 +81,7 @@ pub fn synthesize(dir: &AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
             dir.root().display()
         )
     })?;
-    let device = hark_kokoro::select_device(&args.device);
-    let model = Kokoro::load(&dir.weights_path(), &cfg, &device).with_context(|| {
+    let model = Kokoro::load(&dir.weights_path(), &cfg).with_context(|| {
         format!(
             "loading the model; run `hark fetch` (assets: {})",
             dir.root().display()

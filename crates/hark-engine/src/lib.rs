@@ -46,6 +46,7 @@ pub mod bench;
 pub mod device;
 mod error;
 mod events;
+mod pacing;
 mod pipeline;
 pub mod resample;
 pub mod segment;
@@ -58,6 +59,7 @@ pub use audio::PcmFormat;
 pub use device::DeviceStats;
 pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
+pub use pipeline::WarmUp;
 pub use voice::{parse_blend, voice_info, VoiceInfo};
 
 use serde::Serialize;
@@ -341,6 +343,13 @@ impl Engine {
     /// have needed it, i.e. the silence gaps a listener would have heard. Zero otherwise.
     pub fn late_audio(&self) -> std::time::Duration {
         self.inner.null_late()
+    }
+
+    /// Waits up to `timeout` for the start-up warm-up (see [`WarmUp`]) to be over and says what
+    /// it did; `None` if it is still running (or failed). A request cuts the warm-up short
+    /// instead of waiting for it.
+    pub fn warm_up(&self, timeout: std::time::Duration) -> Option<WarmUp> {
+        self.inner.warm_up(timeout)
     }
 
     /// Counters of the device output (all zero unless `Output::Device` played).

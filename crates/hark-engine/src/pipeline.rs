@@ -6,6 +6,7 @@
 
 use crate::audio::{fade_in, fade_out, sentence_gap, EDGE_FADE};
 use crate::error::{Error, Result};
+use crate::pacing::{Ahead, Costs, Pacer};
 use crate::segment;
 use crate::timing::{word_timings, WordTiming};
 use crate::voice::{VoiceLibrary, VoiceSource};
@@ -16,7 +17,7 @@ use hark_text::{ChunkOptions, G2p};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Model, front end and voices, loaded once.
@@ -28,6 +29,8 @@ pub(crate) struct Model {
     deterministic: bool,
     /// Compute each utterance's first chunk in growing windows ([`EngineConfig::fast_start`]).
     pub(crate) fast_start: AtomicBool,
+    /// What the model costs on this machine (for pacing), from the warm-up and every pass.
+    costs: Mutex<Costs>,
 }
 
 impl std::fmt::Debug for Model {
@@ -42,8 +45,7 @@ impl Model {
             ModelSource::Files { weights, config } => {
                 let kcfg = hark_kokoro::Config::from_file(config)
                     .map_err(|e| Error::Model(format!("{}: {e}", config.display())))?;
-                let device = hark_kokoro::select_device("auto");
-                let kokoro = Kokoro::load(weights, &kcfg, &device)
+                let kokoro = Kokoro::load(weights, &kcfg)
                     .map_err(|e| Error::Model(format!("{}: {e}", weights.display())))?;
                 let dir = match &cfg.voices_dir {
                     Some(d) => d.clone(),
@@ -75,6 +77,7 @@ impl Model {
             voices: VoiceLibrary::new(source),
             deterministic: cfg.deterministic,
             fast_start: AtomicBool::new(cfg.fast_start),
+            costs: Mutex::new(Costs::default()),
         })
     }
 }
@@ -120,99 +123,14 @@ pub(crate) struct Settings {
     pub speed: f32,
 }
 
-/// Fraction of the audio in hand that the next piece of work may take (the rest is margin for
-/// estimation error and scheduling).
-const PACE_SHARE: f64 = 0.8;
-/// Seconds of audio in hand kept free on top of that.
-const PACE_MARGIN_S: f64 = 0.15;
-/// The same two for fast-start windows, whose cost is known better.
-const WINDOW_SHARE: f64 = 0.9;
-const WINDOW_MARGIN_S: f64 = 0.03;
-/// A chunk is not split into pieces shorter than this many phoneme characters (~3 words).
-const PACE_MIN_PHONEMES: usize = 24;
-
-/// Keeps a real-time player fed. It measures what the model costs on this machine (seconds per
-/// phoneme character for whole chunks, per frame for windows) and, from a playback clock, how
-/// much audio the player still has in hand; from those it says how large the next piece of work
-/// may be so that it is done before the player runs dry.
-pub(crate) struct Pacer<'a> {
-    clock: &'a dyn Fn() -> Duration,
-    /// Clock reading when the utterance's first audio was handed over.
-    origin: Option<Duration>,
-    chunk_s: f64,
-    chunk_phonemes: f64,
-    window_s: f64,
-    window_frames: f64,
-}
-
-impl<'a> Pacer<'a> {
-    pub(crate) fn new(clock: &'a dyn Fn() -> Duration) -> Self {
-        Self {
-            clock,
-            origin: None,
-            chunk_s: 0.0,
-            chunk_phonemes: 0.0,
-            window_s: 0.0,
-            window_frames: 0.0,
-        }
-    }
-
-    /// The first audio has been handed to the player.
-    fn started(&mut self) {
-        if self.origin.is_none() {
-            self.origin = Some((self.clock)());
-        }
-    }
-
-    /// Seconds of work the next piece may take, when `emitted` samples of the utterance have
-    /// been handed over: `share` of the audio still in hand, less `margin_s`. `None` before the
-    /// first audio (nothing to keep fed yet).
-    fn budget_s(&self, emitted: u64, share: f64, margin_s: f64) -> Option<f64> {
-        let origin = self.origin?;
-        let played = (self.clock)().saturating_sub(origin).as_secs_f64();
-        let lead = emitted as f64 / f64::from(crate::SAMPLE_RATE) - played;
-        Some(lead * share - margin_s)
-    }
-
-    /// How many units costing `secs / units` each fit in `budget` (`None`: no cost known yet).
-    fn units_within(secs: f64, units: f64, budget: Option<f64>) -> Option<usize> {
-        if units <= 0.0 || secs <= 0.0 {
-            return None;
-        }
-        Some((budget? / (secs / units)).max(0.0) as usize)
-    }
-
-    fn chunk_done(&mut self, secs: f64, phonemes: usize) {
-        self.chunk_s += secs;
-        self.chunk_phonemes += phonemes as f64;
-    }
-
-    fn window_done(&mut self, secs: f64, frames: usize) {
-        self.window_s += secs;
-        self.window_frames += frames as f64;
-    }
-
-    /// Most phoneme characters the next chunk may have (`None`: no limit known yet).
-    fn max_phonemes(&self, emitted: u64) -> Option<usize> {
-        let budget = self.budget_s(emitted, PACE_SHARE, PACE_MARGIN_S);
-        Self::units_within(self.chunk_s, self.chunk_phonemes, budget)
-            .map(|n| n.max(PACE_MIN_PHONEMES))
-    }
-
-    /// Most frames (context included) the next window may compute (`None`: not known yet).
-    /// The cost of a window is measured on the same chunk moments ago: a small margin will do.
-    fn max_frames(&self, emitted: u64) -> Option<usize> {
-        let budget = self.budget_s(emitted, WINDOW_SHARE, WINDOW_MARGIN_S);
-        Self::units_within(self.window_s, self.window_frames, budget)
-    }
-}
-
 /// Synthesize `text` chunk by chunk. `settings` is asked before every chunk
 /// (so voice/speed changes apply from the next chunk), `cancelled` before
 /// every chunk, and `emit` gets each piece; it returns `false` to stop.
 /// `pace`: a playback clock (wall time less pauses) when the pieces are played as they come;
-/// then chunks (and fast-start windows) are sized so each is ready before the audio before it
-/// has played: a long sentence may be said in two or more parts, cut preferably at a comma.
+/// then the first sound waits until, by what the model measurably costs on this machine, the
+/// rest can follow without a gap, and chunks (and fast-start windows) are sized so each is
+/// ready before the audio before it has played: a long sentence may be said in two or more
+/// parts, cut preferably at a comma (see [`crate::pacing`]).
 /// Without it, or with a deterministic model, the chunks depend only on the text (files,
 /// `synthesize_to_vec`, [`EngineConfig::deterministic`]).
 /// Returns the number of pieces emitted.
@@ -225,11 +143,16 @@ pub(crate) fn synthesize(
     pace: Option<&dyn Fn() -> Duration>,
     mut emit: impl FnMut(Piece) -> bool,
 ) -> Result<usize> {
-    let mut pacer = pace.filter(|_| !model.deterministic).map(Pacer::new);
+    let mut pacer = pace
+        .filter(|_| !model.deterministic)
+        .map(|clock| Pacer::new(clock, &model.costs));
+    // Pieces computed before the first sound may start (see `Pacer::may_start`).
+    let mut held: Vec<Piece> = Vec::new();
     let mut index = 0usize;
     let mut time = 0u64;
     let mut current_voice: Option<(String, Arc<VoicePack>)> = None;
-    for (sentence, range) in segment::sentences(text).enumerate() {
+    let mut sentences = segment::sentences(text).enumerate().peekable();
+    while let Some((sentence, range)) = sentences.next() {
         if cancelled() {
             return Err(Error::Cancelled);
         }
@@ -244,8 +167,9 @@ pub(crate) fn synthesize(
             if chunk.phonemes.trim().is_empty() {
                 continue;
             }
+            let s = settings();
             // Not enough audio in hand for the whole chunk: say it in parts.
-            if let Some(max) = pacer.as_ref().and_then(|p| p.max_phonemes(time)) {
+            if let Some(max) = pacer.as_ref().and_then(|p| p.max_phonemes(time, s.speed)) {
                 if let Some((head, tail)) = chunk.split_at_most(max) {
                     tracing::debug!(
                         max,
@@ -261,7 +185,6 @@ pub(crate) fn synthesize(
             if cancelled() {
                 return Err(Error::Cancelled);
             }
-            let s = settings();
             let pack = match &current_voice {
                 Some((name, pack)) if *name == s.voice => pack.clone(),
                 _ => {
@@ -285,7 +208,13 @@ pub(crate) fn synthesize(
                 .kokoro
                 .prepare(&chunk.phonemes, &pack, s.speed, &fwd)
                 .map_err(model_err)?;
-            let mut work_s = work.elapsed().as_secs_f64();
+            let n_phonemes = chunk.phonemes.chars().count();
+            model.costs().prepared(
+                n_phonemes,
+                prepared.frames(),
+                s.speed,
+                work.elapsed().as_secs_f64(),
+            );
             let gap = if first_in_sentence && sentence > 0 && index > 0 {
                 sentence_gap(s.speed)
             } else {
@@ -328,14 +257,10 @@ pub(crate) fn synthesize(
                 };
                 let window = window.map_err(model_err)?;
                 let last = stream.is_done();
-                let secs = t.elapsed().as_secs_f64();
-                work_s += secs;
-                if let Some(p) = pacer.as_mut() {
-                    p.window_done(secs, stream.computed_frames() - computed);
-                    if last {
-                        p.chunk_done(work_s, chunk.phonemes.chars().count());
-                    }
-                }
+                model.costs().window.add(
+                    (stream.computed_frames() - computed) as f64,
+                    t.elapsed().as_secs_f64(),
+                );
                 let lead = if first_window { gap } else { 0 };
                 let mut audio = Vec::with_capacity(lead + window.len());
                 audio.resize(lead, 0.0);
@@ -369,22 +294,51 @@ pub(crate) fn synthesize(
                 time += len;
                 done = end;
                 first_window = false;
-                if !emit(piece) {
+                let Some(p) = pacer.as_mut() else {
+                    if !emit(piece) {
+                        return Ok(index + 1);
+                    }
+                    continue;
+                };
+                if !p.has_started() {
+                    // Before the first sound: hold the audio back until the rest can follow
+                    // without a gap.
+                    held.push(piece);
+                    let ahead = Ahead {
+                        held_s: time as f64 / f64::from(crate::SAMPLE_RATE),
+                        windows: stream.remaining_windows(),
+                        next_phonemes: chunks
+                            .front()
+                            .map(|c| c.phonemes.chars().count())
+                            .or_else(|| sentences.peek().map(|_| PACE_GUESS_PHONEMES)),
+                        next_windowed: fast,
+                        first_window: StreamPlan::default().first
+                            + 2 * StreamPlan::default().context,
+                        speed: s.speed,
+                    };
+                    if !p.may_start(&ahead) {
+                        tracing::trace!(held_s = ahead.held_s, "first sound held back");
+                        continue;
+                    }
+                    p.started();
+                    for piece in held.drain(..) {
+                        if !emit(piece) {
+                            return Ok(index + 1);
+                        }
+                    }
+                } else if !emit(piece) {
                     return Ok(index + 1);
                 }
-                if let Some(p) = pacer.as_mut() {
-                    p.started();
-                    // In the first chunk: the planned next window unless the audio in hand cannot
-                    // cover it, then a smaller one (never below the first), growing again from
-                    // there. Later windowed chunks start at what fits and keep doubling: small
-                    // windows barely beat real time, so shrinking them there could starve the
-                    // rest of the utterance.
-                    if !last && index == 0 {
-                        if let Some(f) = p.max_frames(time) {
-                            let fits = stream.window_within(f);
-                            if fits < stream.next_window() {
-                                stream.set_next_window(fits);
-                            }
+                // In the first chunk: the planned next window unless the audio in hand cannot
+                // cover it, then a smaller one (never below the first), growing again from
+                // there. Later windowed chunks start at what fits and keep doubling: small
+                // windows barely beat real time, so shrinking them there could starve the
+                // rest of the utterance.
+                if !last && index == 0 && p.has_started() {
+                    if let Some(f) = p.max_frames(time) {
+                        let fits = stream.window_within(f);
+                        if fits < stream.next_window() {
+                            stream.set_next_window(fits);
                         }
                     }
                 }
@@ -393,7 +347,126 @@ pub(crate) fn synthesize(
             first_in_sentence = false;
         }
     }
+    // Audio still held (the utterance ended before the plan allowed a start): play it now.
+    if let Some(p) = pacer.as_mut() {
+        if !held.is_empty() {
+            p.started();
+        }
+    }
+    for piece in held {
+        if !emit(piece) {
+            break;
+        }
+    }
     Ok(index)
+}
+
+/// Phoneme characters assumed for a chunk not yet segmented (the next sentence), when planning
+/// the first sound: a short sentence.
+const PACE_GUESS_PHONEMES: usize = 40;
+
+impl Model {
+    fn costs(&self) -> std::sync::MutexGuard<'_, Costs> {
+        self.costs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs, without a sound, what the first real request needs: the front end (lexicons,
+    /// number and fallback paths), the text side at two lengths, and a few windows of audio of
+    /// growing size. That touches the weight pages, starts the thread pools, sizes the
+    /// allocator's arenas and measures this machine's costs for pacing, so the first request is
+    /// as fast as the hundredth and its first sound is planned from real figures. Stops early
+    /// (without error) when `cancel` is raised, as it is when a request arrives.
+    pub(crate) fn warm_up(&self, voice: &str, cancel: &Arc<AtomicBool>) -> Result<WarmUp> {
+        let t0 = Instant::now();
+        let pack = self.voices.resolve(voice)?;
+        let fwd = ForwardOptions {
+            deterministic: true,
+            cancel: Some(cancel.clone()),
+            ..Default::default()
+        };
+        let mut frames = 0usize;
+        let opts = ChunkOptions {
+            max_phonemes: hark_kokoro::MAX_PHONEMES,
+            first_chunk: true,
+        };
+        for (i, text) in WARM_UP_TEXTS.iter().enumerate() {
+            for chunk in hark_text::chunk(text, &self.g2p, &opts) {
+                if cancel.load(Ordering::Relaxed) {
+                    return Ok(WarmUp::cut_short(t0));
+                }
+                let t = Instant::now();
+                let p = match self.kokoro.prepare(&chunk.phonemes, &pack, 1.0, &fwd) {
+                    Ok(p) => p,
+                    Err(hark_kokoro::Error::Cancelled) => return Ok(WarmUp::cut_short(t0)),
+                    Err(e) => return Err(Error::Model(e.to_string())),
+                };
+                self.costs().prepared(
+                    chunk.phonemes.chars().count(),
+                    p.frames(),
+                    1.0,
+                    t.elapsed().as_secs_f64(),
+                );
+                // the short text whole, the longer one's first windows as fast start makes them
+                let plan = if i == 0 {
+                    StreamPlan::whole()
+                } else {
+                    StreamPlan::default()
+                };
+                let mut stream = self.kokoro.stream(&p, plan, &fwd);
+                for _ in 0..WARM_UP_WINDOWS {
+                    let (t, before) = (Instant::now(), stream.computed_frames());
+                    match stream.next() {
+                        None => break,
+                        Some(Ok(_)) => {}
+                        Some(Err(hark_kokoro::Error::Cancelled)) => {
+                            return Ok(WarmUp::cut_short(t0))
+                        }
+                        Some(Err(e)) => return Err(Error::Model(e.to_string())),
+                    }
+                    let n = stream.computed_frames() - before;
+                    frames += n;
+                    self.costs().window.add(n as f64, t.elapsed().as_secs_f64());
+                }
+            }
+        }
+        Ok(WarmUp {
+            secs: t0.elapsed().as_secs_f64(),
+            frames,
+            complete: true,
+        })
+    }
+}
+
+/// The warm-up's texts: a short one rendered whole, and a sentence whose first windows are
+/// rendered as fast start renders them (so the costs are measured at three window sizes).
+const WARM_UP_TEXTS: [&str; 2] = [
+    "Ready.",
+    "The meeting at 10:30 was moved to Thursday afternoon, and nothing else changed.",
+];
+/// Windows rendered per warm-up text.
+const WARM_UP_WINDOWS: usize = 3;
+
+/// What the engine's start-up warm-up did: once the model is loaded, it runs without a sound
+/// what the first request will need (the front end, the text side, a few windows of audio),
+/// so the first request is as fast as the later ones and its pacing uses measured costs.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct WarmUp {
+    /// Seconds it took.
+    pub secs: f64,
+    /// Frames of audio it computed (context included).
+    pub frames: usize,
+    /// Whether it ran to the end (a request arriving cuts it short).
+    pub complete: bool,
+}
+
+impl WarmUp {
+    fn cut_short(t0: Instant) -> WarmUp {
+        WarmUp {
+            secs: t0.elapsed().as_secs_f64(),
+            frames: 0,
+            complete: false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -403,37 +476,6 @@ mod tests {
 
     fn secs(s: f64) -> Duration {
         Duration::from_secs_f64(s)
-    }
-
-    #[test]
-    fn pacer_budgets_from_the_audio_in_hand_and_the_measured_cost() {
-        let now = Cell::new(secs(10.0));
-        let clock = || now.get();
-        let mut p = Pacer::new(&clock);
-        // nothing handed over yet: no constraint
-        let budget = |p: &Pacer, emitted| p.budget_s(emitted, PACE_SHARE, PACE_MARGIN_S);
-        assert_eq!(budget(&p, 48_000), None);
-        p.chunk_done(1.0, 100);
-        assert_eq!(p.max_phonemes(48_000), None);
-        p.started();
-        now.set(secs(10.5));
-        // 2 s handed over, 0.5 s played: 1.5 s in hand
-        let b = budget(&p, 48_000).unwrap();
-        assert!((b - (1.5 * PACE_SHARE - PACE_MARGIN_S)).abs() < 1e-9, "{b}");
-        // 10 ms per phoneme character
-        assert_eq!(p.max_phonemes(48_000), Some((b / 0.01) as usize));
-        // a second start does not move the origin
-        p.started();
-        assert!((budget(&p, 48_000).unwrap() - b).abs() < 1e-9);
-        // the player has caught up: only the minimum
-        now.set(secs(12.5));
-        assert_eq!(p.max_phonemes(48_000), Some(PACE_MIN_PHONEMES));
-        // windows: 20 ms per frame, 1 s in hand
-        assert_eq!(p.max_frames(48_000 * 2), None);
-        p.window_done(0.2, 10);
-        now.set(secs(13.0));
-        let f = p.max_frames(48_000 * 2).unwrap();
-        assert_eq!(f, ((1.0 * WINDOW_SHARE - WINDOW_MARGIN_S) / 0.02) as usize);
     }
 
     fn lexicons() -> std::path::PathBuf {

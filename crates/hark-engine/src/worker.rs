@@ -91,6 +91,10 @@ struct Core {
     paused_ns: AtomicU64,
     /// When the current pause began (ns since `epoch`, plus one), or 0 when not paused.
     paused_at: AtomicU64,
+    /// Raised by the first request (or a drop) to cut the start-up warm-up short.
+    warming: Arc<AtomicBool>,
+    /// What the warm-up did, once it is over.
+    warm_up: Mutex<Option<pipeline::WarmUp>>,
 }
 
 /// Lock a mutex, carrying on with the data if a panicking thread poisoned it.
@@ -208,6 +212,7 @@ impl Drop for Handle {
         // Last engine handle gone: silence the device and let the threads wind down
         // (they exit when their channels close).
         self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        self.core.warming.store(true, Ordering::SeqCst);
         self.core.cancel_synthesis(|_, _| true);
         self.core.audio.request_discard();
     }
@@ -238,6 +243,8 @@ impl Handle {
             epoch: Instant::now(),
             paused_ns: AtomicU64::new(0),
             paused_at: AtomicU64::new(0),
+            warming: Arc::new(AtomicBool::new(false)),
+            warm_up: Mutex::new(None),
         });
         let realtime = !matches!(cfg.output, Output::Wav(_));
         let sink = match &cfg.output {
@@ -273,6 +280,19 @@ impl Handle {
                 *synth_core.model.lock().unwrap_or_else(|e| e.into_inner()) = Some(model.clone());
                 synth_core.set_state(State::Idle);
                 let _ = ready_tx.send(Ok(()));
+                // Ready for requests; until the first one arrives, warm up.
+                match model.warm_up(&cfg.voice, &synth_core.warming) {
+                    Ok(w) => {
+                        tracing::info!(
+                            secs = w.secs,
+                            frames = w.frames,
+                            complete = w.complete,
+                            "warm-up"
+                        );
+                        *lock(&synth_core.warm_up) = Some(w);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "warm-up failed"),
+                }
                 synth_loop(&synth_core, &model, jobs_rx, play_tx, realtime);
             })?;
 
@@ -306,6 +326,8 @@ impl Handle {
     }
 
     pub(crate) fn speak(&self, text: &str, opts: SpeakOptions) -> UtteranceId {
+        // A request does not wait for the warm-up.
+        self.core.warming.store(true, Ordering::SeqCst);
         let id = UtteranceId(self.next_id.fetch_add(1, Ordering::SeqCst));
         let epoch = self.core.stop_epoch.load(Ordering::SeqCst);
         self.core.emit(Event::Queued { id });
@@ -374,6 +396,19 @@ impl Handle {
         self.core.volume.store(v.to_bits(), Ordering::SeqCst);
     }
 
+    pub(crate) fn warm_up(&self, timeout: Duration) -> Option<pipeline::WarmUp> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(w) = *lock(&self.core.warm_up) {
+                return Some(w);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     pub(crate) fn state(&self) -> State {
         *self.core.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -423,6 +458,7 @@ impl Handle {
         format: PcmFormat,
     ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
         self.check_opts(&opts)?;
+        self.core.warming.store(true, Ordering::SeqCst);
         let model = self.core.model()?;
         let core = self.core.clone();
         let text: Arc<str> = Arc::from(text);
@@ -472,6 +508,7 @@ impl Handle {
 
     pub(crate) fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
         self.check_opts(&opts)?;
+        self.core.warming.store(true, Ordering::SeqCst);
         let model = self.core.model()?;
         let mut out = Vec::new();
         pipeline::synthesize(

@@ -34,8 +34,7 @@ fn wav_length_matches_the_model_durations() {
 
     // The same sentence straight through the model: 600 samples per duration unit.
     let kcfg = hark_kokoro::Config::from_file(&dir.join("config.json")).unwrap();
-    let model =
-        hark_kokoro::Kokoro::load(&weights, &kcfg, &hark_kokoro::select_device("cpu")).unwrap();
+    let model = hark_kokoro::Kokoro::load(&weights, &kcfg).unwrap();
     let lex = hark_text::Lexicon::load(&dir.join("lexicons"), hark_text::Lang::EnUs).unwrap();
     let g2p = hark_text::G2p::new(lex);
     let chunks = hark_text::chunk(

@@ -3,7 +3,8 @@
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::kernels::{gemm_raw, layer_norm_rows, Linear};
+use crate::kernels::{layer_norm_rows, Linear};
+use crate::matmul::{sgemm, Mat, MatMut};
 use crate::weights::{Vb, Weight};
 use crate::Result;
 
@@ -123,20 +124,14 @@ impl Albert {
             // SAFETY: q/k/v are [t, hd]; this head reads columns head*dh..(head+1)*dh and writes
             // the same columns of ctx (disjoint between heads).
             unsafe {
-                gemm_raw(
+                sgemm(
                     t,
                     t,
                     dh,
-                    s.as_mut_ptr(),
-                    t as isize,
-                    1,
+                    MatMut::rows(s.as_mut_ptr(), t),
                     false,
-                    q.as_ptr().add(head * dh),
-                    hd as isize,
-                    1,
-                    k.as_ptr().add(head * dh),
-                    1,
-                    hd as isize,
+                    Mat::rows(q.as_ptr().add(head * dh), hd),
+                    Mat::cols(k.as_ptr().add(head * dh), hd),
                     false,
                 );
             }
@@ -157,20 +152,14 @@ impl Albert {
             let cp = ctx_ptr;
             // SAFETY: see above.
             unsafe {
-                gemm_raw(
+                sgemm(
                     t,
                     dh,
                     t,
-                    cp.0.add(head * dh),
-                    hd as isize,
-                    1,
+                    MatMut::rows(cp.0.add(head * dh), hd),
                     false,
-                    s.as_ptr(),
-                    t as isize,
-                    1,
-                    v.as_ptr().add(head * dh),
-                    hd as isize,
-                    1,
+                    Mat::rows(s.as_ptr(), t),
+                    Mat::rows(v.as_ptr().add(head * dh), hd),
                     false,
                 );
             }

@@ -46,6 +46,9 @@ pub enum Error {
     /// The configuration file cannot be read or parsed.
     #[error("config: {0}")]
     Config(String),
+    /// A compute backend or CPU level that this machine cannot run, or an unknown name.
+    #[error("compute: {0}")]
+    Compute(String),
     /// The model produced non-finite values.
     #[error("numerical failure: {0}")]
     Numerical(String),

@@ -1,11 +1,10 @@
-//! CPU f32 kernels on flat row-major slices: GEMM wrapper, 1-D convolutions (tiled im2col with a
+//! CPU f32 kernels on flat row-major slices: 1-D convolutions (tiled im2col with a
 //! fused per-channel prologue), transposed convolutions, norms and activations.
 //!
 //! Layout convention: activations are `[C, T]` (channels first, time contiguous) unless a
 //! function says `[T, C]`.
 
-use gemm::Parallelism;
-
+use crate::matmul::{sgemm, Mat, MatMut};
 use crate::simd::{multiversion, sin_fast, SIN_FAST_LIMIT};
 use crate::weights::Weight;
 use rayon::prelude::*;
@@ -26,77 +25,6 @@ pub(crate) fn trim_heap() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-pub(crate) fn n_threads() -> usize {
-    rayon::current_num_threads().max(1)
-}
-
-fn parallelism(par: bool) -> Parallelism {
-    let n = n_threads();
-    if par && n > 1 {
-        Parallelism::Rayon(n)
-    } else {
-        Parallelism::None
-    }
-}
-
-/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]` with explicit strides (in elements).
-///
-/// # Safety
-/// Every pointer must be valid for the index ranges implied by the sizes and strides, and
-/// `dst` must not alias `lhs`/`rhs`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn gemm_raw(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: *mut f32,
-    dst_rs: isize,
-    dst_cs: isize,
-    accumulate: bool,
-    lhs: *const f32,
-    lhs_rs: isize,
-    lhs_cs: isize,
-    rhs: *const f32,
-    rhs_rs: isize,
-    rhs_cs: isize,
-    par: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                for j in 0..n {
-                    *dst.offset(i as isize * dst_rs + j as isize * dst_cs) = 0.0;
-                }
-            }
-        }
-        return;
-    }
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        dst_cs,
-        dst_rs,
-        accumulate,
-        lhs,
-        lhs_cs,
-        lhs_rs,
-        rhs,
-        rhs_cs,
-        rhs_rs,
-        1.0,
-        1.0,
-        false,
-        false,
-        false,
-        parallelism(par),
-    );
 }
 
 /// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
@@ -134,20 +62,14 @@ impl Linear {
         }
         // SAFETY: sizes match the buffers (asserted above / allocated here).
         unsafe {
-            gemm_raw(
+            sgemm(
                 t,
                 self.d_out,
                 self.d_in,
-                y.as_mut_ptr(),
-                self.d_out as isize,
-                1,
+                MatMut::rows(y.as_mut_ptr(), self.d_out),
                 true,
-                x.as_ptr(),
-                self.d_in as isize,
-                1,
-                self.w.as_ptr(),
-                1,
-                self.d_in as isize,
+                Mat::rows(x.as_ptr(), self.d_in),
+                Mat::cols(self.w.as_ptr(), self.d_in),
                 t * self.d_out * self.d_in > 1 << 16,
             );
         }
@@ -508,20 +430,14 @@ impl Conv1d {
         if self.k == 1 && self.stride == 1 && self.pad == 0 && pro.is_none() {
             // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
             unsafe {
-                gemm_raw(
+                sgemm(
                     self.cout,
                     tout,
                     self.cin,
-                    out.as_mut_ptr(),
-                    tout as isize,
-                    1,
+                    MatMut::rows(out.as_mut_ptr(), tout),
                     true,
-                    self.w.as_ptr(),
-                    self.cin as isize,
-                    1,
-                    x.as_ptr(),
-                    t as isize,
-                    1,
+                    Mat::rows(self.w.as_ptr(), self.cin),
+                    Mat::rows(x.as_ptr(), t),
                     true,
                 );
             }
@@ -554,8 +470,8 @@ impl Conv1d {
                 }
                 dst[hi.max(lo)..].fill(0.0);
             }
-            let (rhs, rhs_rs) = if self.k == 1 && self.stride == 1 {
-                (scratch.win.as_ptr(), win as isize)
+            let rhs = if self.k == 1 && self.stride == 1 {
+                Mat::rows(scratch.win.as_ptr(), win)
             } else {
                 scratch.col.resize(kk * tw, 0.0);
                 for ci in 0..self.cin {
@@ -573,25 +489,19 @@ impl Conv1d {
                         }
                     }
                 }
-                (scratch.col.as_ptr(), tw as isize)
+                Mat::rows(scratch.col.as_ptr(), tw)
             };
             let op = out_ptr;
             // SAFETY: tile columns [t0, t0+tw) of out are written by this tile only.
             unsafe {
-                gemm_raw(
+                sgemm(
                     self.cout,
                     tw,
                     kk,
-                    op.0.add(t0),
-                    tout as isize,
-                    1,
+                    MatMut::rows(op.0.add(t0), tout),
                     true,
-                    self.w.as_ptr(),
-                    kk as isize,
-                    1,
+                    Mat::rows(self.w.as_ptr(), kk),
                     rhs,
-                    rhs_rs,
-                    1,
                     par,
                 );
             }
@@ -600,7 +510,7 @@ impl Conv1d {
             win: Vec::new(),
             col: Vec::new(),
         };
-        if n_tiles >= 2 * n_threads() {
+        if n_tiles >= 2 * crate::threads() {
             (0..n_tiles)
                 .into_par_iter()
                 .with_min_len(1)
@@ -675,20 +585,14 @@ impl ConvTranspose1d {
             let ti = TI.min(t - i0);
             // SAFETY: wt is [rows, cin], x tile is [cin, ti] with row stride t, y is [rows, ti].
             unsafe {
-                gemm_raw(
+                sgemm(
                     rows,
                     ti,
                     self.cin,
-                    y.as_mut_ptr(),
-                    ti as isize,
-                    1,
+                    MatMut::rows(y.as_mut_ptr(), ti),
                     false,
-                    self.wt.as_ptr(),
-                    self.cin as isize,
-                    1,
-                    x.as_ptr().add(i0),
-                    t as isize,
-                    1,
+                    Mat::rows(self.wt.as_ptr(), self.cin),
+                    Mat::rows(x.as_ptr().add(i0), t),
                     true,
                 );
             }

@@ -1,6 +1,7 @@
 //! Bidirectional single-layer LSTM (PyTorch semantics, gate order i, f, g, o; zero initial state).
 
-use crate::kernels::{gemm_raw, transpose};
+use crate::kernels::transpose;
+use crate::matmul::{sgemm, Mat, MatMut};
 use crate::weights::{Vb, Weight};
 use crate::Result;
 
@@ -72,20 +73,14 @@ impl BiLstm {
         }
         // SAFETY: x is [t, d_in], w_ih is [4H, d_in] used transposed, gx is [t, 4H].
         unsafe {
-            gemm_raw(
+            sgemm(
                 t,
                 g4,
                 self.d_in,
-                gx.as_mut_ptr(),
-                g4 as isize,
-                1,
+                MatMut::rows(gx.as_mut_ptr(), g4),
                 true,
-                x.as_ptr(),
-                self.d_in as isize,
-                1,
-                d.w_ih.as_ptr(),
-                1,
-                self.d_in as isize,
+                Mat::rows(x.as_ptr(), self.d_in),
+                Mat::cols(d.w_ih.as_ptr(), self.d_in),
                 false,
             );
         }

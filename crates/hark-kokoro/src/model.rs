@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use candle_core::Device;
-
 use crate::albert::Albert;
 use crate::blocks::RunningNorms;
 use crate::config::{Config, Vocab};
@@ -100,7 +98,6 @@ pub struct Synthesis {
 pub struct Kokoro {
     cfg: Config,
     vocab: Vocab,
-    device: Device,
     bert: Albert,
     bert_encoder: Linear,
     predictor: ProsodyPredictor,
@@ -116,7 +113,6 @@ impl std::fmt::Debug for Kokoro {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kokoro")
             .field("hidden_dim", &self.cfg.hidden_dim)
-            .field("device", &self.device)
             .finish_non_exhaustive()
     }
 }
@@ -124,12 +120,12 @@ impl std::fmt::Debug for Kokoro {
 impl Kokoro {
     /// Loads the canonical safetensors weights. The file is memory-mapped and the tensors are
     /// used in place (zero-copy; only a few re-laid-out matrices are copied), so the weights are
-    /// resident once. The computation runs on the CPU; `device` is recorded
-    /// (see [`crate::select_device`]).
-    pub fn load(weights: &Path, cfg: &Config, device: &Device) -> Result<Self> {
+    /// resident once. The computation runs on the CPU, its matrix products on the backend
+    /// of [`crate::matmul`].
+    pub fn load(weights: &Path, cfg: &Config) -> Result<Self> {
         let t = Instant::now();
         let mut src = FileSource::open(weights)?;
-        let m = Self::build(&mut src, cfg, device.clone())?;
+        let m = Self::build(&mut src, cfg)?;
         tracing::info!(
             file = %weights.display(),
             secs = t.elapsed().as_secs_f64(),
@@ -141,10 +137,10 @@ impl Kokoro {
     /// [`Config::tiny`] with deterministic random weights (finite, non-silent audio).
     pub fn tiny_random(seed: u64) -> Result<Self> {
         let mut src = RandomSource::new(seed);
-        Self::build(&mut src, &Config::tiny(), Device::Cpu)
+        Self::build(&mut src, &Config::tiny())
     }
 
-    pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config, device: Device) -> Result<Self> {
+    pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config) -> Result<Self> {
         let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
         let bert = Albert::new(&mut vb.pp("bert"), cfg)?;
@@ -166,7 +162,6 @@ impl Kokoro {
         Ok(Self {
             cfg: cfg.clone(),
             vocab: Vocab::new(cfg),
-            device,
             bert,
             bert_encoder,
             predictor,
@@ -197,10 +192,6 @@ impl Kokoro {
     /// Length of a style vector (`2 · style_dim`, 256 for v1.0).
     pub fn style_width(&self) -> usize {
         2 * self.cfg.style_dim
-    }
-
-    pub fn device(&self) -> &Device {
-        &self.device
     }
 
     /// Validates a phoneme string, picks the voice row and runs the model.

@@ -1,25 +1,9 @@
-//! Run-time CPU feature dispatch for the hand-written elementwise loops, and vectorizable
-//! `sin` (Snake), `exp`, `tanh` and sigmoid (GELU, LSTM gates).
+//! Run-time CPU dispatch for the hand-written elementwise loops (on [`crate::cpu::level`]), and
+//! vectorizable `sin` (Snake), `exp`, `tanh` and sigmoid (GELU, LSTM gates).
 
-/// 2 = AVX-512F (+AVX2/FMA), 1 = AVX2 + FMA, 0 = baseline.
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn level() -> u8 {
-    use std::sync::OnceLock;
-    static LEVEL: OnceLock<u8> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-        if avx2 && is_x86_feature_detected!("avx512f") {
-            2
-        } else if avx2 {
-            1
-        } else {
-            0
-        }
-    })
-}
-
-/// Defines `fn name(args)` whose body is compiled three times (AVX-512, AVX2+FMA, baseline) and
-/// picked at run time. The body must be safe code.
+/// Defines `fn name(args)` whose body is compiled three times on x86-64 (AVX-512, AVX2+FMA,
+/// baseline) and picked at run time from [`crate::cpu::level`] (on AArch64, NEON is the
+/// baseline). The body must be safe code.
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
@@ -32,10 +16,10 @@ macro_rules! multiversion {
                 unsafe fn v512($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn v256($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                match $crate::simd::level() {
+                match $crate::cpu::level() {
                     // SAFETY: the CPU supports the enabled features (checked at run time).
-                    2 => return unsafe { v512($($arg),*) },
-                    1 => return unsafe { v256($($arg),*) },
+                    $crate::cpu::CpuLevel::Avx512 => return unsafe { v512($($arg),*) },
+                    $crate::cpu::CpuLevel::Avx2 => return unsafe { v256($($arg),*) },
                     _ => {}
                 }
             }

@@ -160,6 +160,32 @@ impl<'a> Stream<'a> {
         &self.plan
     }
 
+    /// The windows still to come if nothing changes their sizes: `(frames yielded, frames
+    /// computed)` each, context included in the second. The real cuts snap to pauses and
+    /// phoneme boundaries within a third of a window, so this is the plan a caller can cost
+    /// ahead of time, not an exact forecast.
+    pub fn remaining_windows(&self) -> Vec<(usize, usize)> {
+        let frames = self.p.frames();
+        let mut out = Vec::new();
+        let mut a = self.next;
+        let mut size = self.size;
+        while a < frames {
+            let target = (size.round() as usize).clamp(1, self.plan.max.max(1));
+            let want = a.saturating_add(target);
+            let b = if want >= frames || frames - want < target.div_ceil(2) {
+                frames
+            } else {
+                want
+            };
+            let lo = a.saturating_sub(self.plan.context);
+            let hi = (b + self.plan.context).min(frames);
+            out.push((b - a, hi - lo));
+            a = b;
+            size *= f64::from(self.plan.growth.max(1.0));
+        }
+        out
+    }
+
     fn half(&self) -> usize {
         let spf = self.p.samples_per_frame();
         (self.plan.crossfade / 2)

@@ -253,7 +253,7 @@ impl RandomSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, Device, ForwardOptions, Kokoro, VoicePack};
+    use crate::{Config, ForwardOptions, Kokoro, VoicePack};
 
     /// Records every tensor a model build asks for (name, shape, values).
     struct Recorder {
@@ -277,7 +277,7 @@ mod tests {
             inner: RandomSource::new(7),
             seen: vec![],
         };
-        Kokoro::build(&mut rec, &cfg, Device::Cpu).unwrap();
+        Kokoro::build(&mut rec, &cfg).unwrap();
         rec.seen
     }
 
@@ -324,7 +324,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("tiny.safetensors");
         write_file(&p, &tiny_tensors(), None);
-        let loaded = Kokoro::load(&p, &Config::tiny(), &Device::Cpu).unwrap();
+        let loaded = Kokoro::load(&p, &Config::tiny()).unwrap();
         let random = Kokoro::tiny_random(7).unwrap();
         let v = VoicePack::random("v", 10, 32, 1);
         let o = ForwardOptions {
@@ -348,21 +348,21 @@ mod tests {
         let bytes = std::fs::read(&good).unwrap();
         let trunc = dir.path().join("truncated.safetensors");
         std::fs::write(&trunc, &bytes[..bytes.len() - 1000]).unwrap();
-        let e = Kokoro::load(&trunc, &cfg, &Device::Cpu).unwrap_err();
+        let e = Kokoro::load(&trunc, &cfg).unwrap_err();
         assert!(matches!(e, Error::WeightsFile { .. }), "{e}");
         assert!(e.to_string().contains("truncated.safetensors"), "{e}");
 
         // not a safetensors file at all
         let junk = dir.path().join("junk.safetensors");
         std::fs::write(&junk, b"\xff\xff\xff\xff\xff\xff\xff\x7fnot a header").unwrap();
-        let e = Kokoro::load(&junk, &cfg, &Device::Cpu).unwrap_err();
+        let e = Kokoro::load(&junk, &cfg).unwrap_err();
         assert!(
             matches!(e, Error::WeightsFile { .. }) && e.to_string().contains("junk"),
             "{e}"
         );
 
         // missing file
-        let e = Kokoro::load(&dir.path().join("nope.safetensors"), &cfg, &Device::Cpu).unwrap_err();
+        let e = Kokoro::load(&dir.path().join("nope.safetensors"), &cfg).unwrap_err();
         assert!(e.to_string().contains("nope.safetensors"), "{e}");
 
         // a tensor removed
@@ -370,7 +370,7 @@ mod tests {
         let removed: Vec<_> = tensors.iter().filter(|t| t.0 != victim).cloned().collect();
         let p = dir.path().join("removed.safetensors");
         write_file(&p, &removed, None);
-        let e = Kokoro::load(&p, &cfg, &Device::Cpu).unwrap_err();
+        let e = Kokoro::load(&p, &cfg).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, Error::Tensor { .. }), "{msg}");
         assert!(
@@ -386,9 +386,7 @@ mod tests {
         t.1 = vec![n];
         let p = dir.path().join("shape.safetensors");
         write_file(&p, &bad, None);
-        let msg = Kokoro::load(&p, &cfg, &Device::Cpu)
-            .unwrap_err()
-            .to_string();
+        let msg = Kokoro::load(&p, &cfg).unwrap_err().to_string();
         assert!(
             msg.contains("shape.safetensors") && msg.contains(victim) && msg.contains("shape"),
             "{msg}"
@@ -398,9 +396,7 @@ mod tests {
         let victim = "bert_encoder.bias";
         let p = dir.path().join("dtype.safetensors");
         write_file(&p, &tensors, Some(victim));
-        let msg = Kokoro::load(&p, &cfg, &Device::Cpu)
-            .unwrap_err()
-            .to_string();
+        let msg = Kokoro::load(&p, &cfg).unwrap_err().to_string();
         assert!(
             msg.contains("dtype.safetensors") && msg.contains(victim) && msg.contains("F16"),
             "{msg}"

@@ -17,6 +17,7 @@ fn det() -> ForwardOptions {
 }
 
 fn tiny() -> (Kokoro, VoicePack) {
+    common::compute_from_env();
     let m = Kokoro::tiny_random(11).unwrap();
     let v = VoicePack::random("tiny", 510, m.style_width(), 5);
     (m, v)
@@ -147,6 +148,39 @@ fn the_caller_can_size_the_next_window() {
     );
     let rest: usize = stream.map(|w| w.unwrap().len()).sum();
     assert_eq!(w0.len() + w1.len() + w2.len() + rest, p.samples());
+}
+
+/// The forecast of the windows to come covers the rest of the chunk, counts context like the
+/// stream does, and follows the real windows to within the snapping tolerance.
+#[test]
+fn remaining_windows_forecast_the_stream() {
+    let (m, v) = tiny();
+    let ps = PS.repeat(4);
+    let p = m.prepare(&ps, &v, 1.0, &det()).unwrap();
+    let plan = StreamPlan::default();
+    let opts = det();
+    let mut stream = m.stream(&p, plan, &opts);
+    let forecast = stream.remaining_windows();
+    assert!(forecast.len() >= 4, "{forecast:?}");
+    assert_eq!(forecast.iter().map(|w| w.0).sum::<usize>(), p.frames());
+    assert_eq!(forecast[0], (plan.first, plan.first + plan.context));
+    for w in &forecast[1..forecast.len() - 1] {
+        assert_eq!(w.1, w.0 + 2 * plan.context);
+    }
+    let mut real = Vec::new();
+    while !stream.is_done() {
+        let (at, computed) = (stream.position(), stream.computed_frames());
+        let rest = stream.remaining_windows();
+        // what is left is always forecast in full
+        assert_eq!(rest.iter().map(|w| w.0).sum::<usize>(), p.frames() - at);
+        stream.next().unwrap().unwrap();
+        real.push((stream.position() - at, stream.computed_frames() - computed));
+    }
+    assert_eq!(real.len(), forecast.len(), "{real:?} vs {forecast:?}");
+    for (r, f) in real.iter().zip(&forecast) {
+        assert!(r.0.abs_diff(f.0) <= f.0 / 3 + 1, "{real:?} vs {forecast:?}");
+    }
+    assert!(stream.remaining_windows().is_empty());
 }
 
 #[test]

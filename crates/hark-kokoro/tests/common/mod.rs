@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use hark_kokoro::{Config, Device, Kokoro};
+use hark_kokoro::{Config, Kokoro};
 
 /// Repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -39,8 +39,32 @@ pub fn assets_dir() -> PathBuf {
     }
 }
 
+/// Applies `HARK_GEMM` / `HARK_CPU` strictly: a backend or CPU level asked for but not
+/// available here fails the test instead of quietly testing another one (the library itself
+/// falls back with a warning). Returns what runs, for the test's log.
+pub fn compute_from_env() -> String {
+    use hark_kokoro::{cpu, matmul};
+    if let Some(v) = std::env::var("HARK_CPU").ok().filter(|v| !v.is_empty()) {
+        let level = if v.eq_ignore_ascii_case("auto") {
+            None
+        } else {
+            Some(v.parse().expect("HARK_CPU"))
+        };
+        cpu::set_level(level).unwrap_or_else(|e| panic!("HARK_CPU={v}: {e}"));
+    }
+    if let Some(v) = std::env::var("HARK_GEMM").ok().filter(|v| !v.is_empty()) {
+        matmul::set_backend(v.parse().expect("HARK_GEMM"))
+            .unwrap_or_else(|e| panic!("HARK_GEMM={v}: {e}"));
+    }
+    let b = matmul::backend();
+    let what = format!("{b} ({}), {} loops", b.detail(), cpu::level());
+    eprintln!("compute: {what}");
+    what
+}
+
 /// The real model, or a panic telling the developer to fetch the weights (never a silent skip).
 pub fn real_model() -> Kokoro {
+    compute_from_env();
     let dir = assets_dir();
     let weights = dir.join("kokoro-v1_0.safetensors");
     assert!(
@@ -55,7 +79,7 @@ pub fn real_model() -> Kokoro {
     } else {
         Config::kokoro_v1()
     };
-    Kokoro::load(&weights, &cfg, &Device::Cpu).expect("loading the weights")
+    Kokoro::load(&weights, &cfg).expect("loading the weights")
 }
 
 /// One reference case.

@@ -1,0 +1,60 @@
+//! What a window of the decoder + generator costs on this machine, by its length:
+//! `cargo run --release -p hark-kokoro --example window_cost [-- REPEATS]`
+//! (weights from `$HARK_ASSETS`, default `~/.cache/hark/assets`). Prints `frames seconds` pairs
+//! and the text side's cost, for the engine's pacing model (fixed part + part per frame).
+use std::time::Instant;
+
+use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack};
+
+const PS: &str = "lˈOkəl tˈɛkst tə spˈiʧ hæz kˈʌm ə lˈɔŋ wˈA. ə fjˈu jˈɪɹz əɡˈO, ə nˈæʧəɹəl vˈYs \
+nˈidᵻd ə sˈɜɹvəɹ fˈɑɹm ænd ə nˈɛtwˌɜɹk kənˈɛkʃən; tədˈA ə mˈɑdᵊl wɪð ˈAti tˈu mˈɪljən pəɹˈæmətəɹz \
+ɹˈʌnz ˌɑn ən ˈɔɹdᵊnˌɛɹi lˈæptˌɑp.";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let dir = std::env::var("HARK_ASSETS")
+        .unwrap_or_else(|_| format!("{}/.cache/hark/assets", std::env::var("HOME").unwrap()));
+    let dir = std::path::Path::new(&dir);
+    let cfg = Config::from_file(&dir.join("config.json"))?;
+    let m = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg)?;
+    let v = VoicePack::load(&dir.join("voices/af_heart.bin"))?;
+    let opts = ForwardOptions {
+        deterministic: true,
+        ..Default::default()
+    };
+    eprintln!(
+        "{} ({}), {} loops, {} threads",
+        hark_kokoro::matmul::backend(),
+        hark_kokoro::matmul::backend().detail(),
+        hark_kokoro::cpu::level(),
+        hark_kokoro::threads()
+    );
+    // warm
+    let p = m.prepare(PS, &v, 1.0, &opts)?;
+    m.render(&p, 0..p.frames().min(100), &opts)?;
+    for n in [20usize, 40, 80, 160, PS.chars().count()] {
+        let s: String = PS.chars().take(n).collect();
+        let mut best = f64::MAX;
+        for _ in 0..reps {
+            let t = Instant::now();
+            let _ = m.prepare(&s, &v, 1.0, &opts)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("prepare {n} phonemes {best:.4}");
+    }
+    println!("frames in chunk {}", p.frames());
+    for f in [8usize, 14, 22, 38, 70, 134, 262, 400] {
+        let f = f.min(p.frames());
+        let mut best = f64::MAX;
+        for _ in 0..reps {
+            let t = Instant::now();
+            m.render(&p, 0..f, &opts)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("window {f} {best:.4} rtf {:.2}", f as f64 * 0.025 / best);
+    }
+    Ok(())
+}
