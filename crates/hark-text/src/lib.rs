@@ -46,6 +46,7 @@
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
 //! range still accounted for.
 
+mod abbrev;
 mod chunk;
 mod fallback;
 mod g2p;
@@ -56,6 +57,7 @@ mod tokenize;
 
 use std::path::PathBuf;
 
+pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
 pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
 pub use g2p::{G2p, Phonemized, Token};
