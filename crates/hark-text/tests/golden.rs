@@ -12,8 +12,11 @@
 //!
 //! Run: `cargo test -p hark-text --release --test golden -- --nocapture`
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::lexicon_dir;
 use hark_text::{G2p, Lang, Lexicon};
 
 fn repo_root() -> PathBuf {
@@ -26,29 +29,6 @@ fn reference_dir() -> PathBuf {
         shared
     } else {
         repo_root().join("tests/reference")
-    }
-}
-
-fn lexicon_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARK_LEXICON_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/hark/assets/lexicons")
-        });
-    if dir.join("us_gold.json").is_file() {
-        Some(dir)
-    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-        panic!(
-            "lexicons not found in {} (set HARK_LEXICON_DIR)",
-            dir.display()
-        );
-    } else {
-        eprintln!(
-            "skipping: misaki lexicons not found in {} (set HARK_LEXICON_DIR)",
-            dir.display()
-        );
-        None
     }
 }
 
