@@ -356,7 +356,7 @@ pub(crate) fn decide(
 /// follows in the paragraph, a closing quote or bracket follows ("… Baker St.” he said"), or
 /// (for an abbreviation that follows what it qualifies: "Main St.", "5 ft.", "Smith Jr.",
 /// "in Jan.") the next word is a capitalized function word ("… Main St. The house …").
-fn period_ends_sentence(context: Option<Context>, around: &Around) -> bool {
+fn expanded_period_ends_sentence(context: Option<Context>, around: &Around) -> bool {
     let Some(next) = around.next.filter(|_| !around.closed) else {
         return true;
     };
@@ -499,7 +499,7 @@ pub(crate) fn apply(
                 out.push(period);
             }
             Decision::Expand { alias, context } => {
-                let ends = period_ends_sentence(context, &ctx);
+                let ends = expanded_period_ends_sentence(context, &ctx);
                 let tag = if alias.starts_with(char::is_uppercase) {
                     "NNP"
                 } else if alias.ends_with('s') {
@@ -529,6 +529,50 @@ pub(crate) fn apply(
         i = last + 1;
     }
     out
+}
+
+/// Bytes of context either side of a period that [`period_ends_sentence`] looks at.
+const WINDOW: usize = 256;
+
+/// Whether the `.` at byte `period` of `text` ends a sentence as the front end reads it: true
+/// after a word ("I said no.", "5 ft." at the end), including an abbreviation read as the word
+/// it spells ("No. Never."); false for the period of an abbreviation it expands ("No. 5",
+/// "Dr. Smith", "Main St. in town") or keeps whole ("Mr.", "etc.", "J.", "p.m."). For a sentence
+/// splitter that must agree with [`chunk`](crate::chunk). Looks at the line around the period
+/// only (at most a few hundred bytes), so it is cheap to call for every period; false when
+/// `period` is not a `.` of `text`.
+pub fn period_ends_sentence(text: &str, period: usize) -> bool {
+    if text.as_bytes().get(period) != Some(&b'.') {
+        return false;
+    }
+    let line_start = text[..period].rfind(['\n', '\r']).map_or(0, |p| p + 1);
+    let line_end = text[period..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |p| period + p);
+    // the window starts and ends at whitespace so that no word is cut
+    let mut start = period.saturating_sub(WINDOW).max(line_start);
+    if start > line_start {
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        start = text[start..period]
+            .find(char::is_whitespace)
+            .map_or(period, |p| start + p);
+    }
+    let mut end = (period + WINDOW).min(line_end);
+    if end < line_end {
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        end = text[period..end]
+            .rfind(char::is_whitespace)
+            .map_or(period + 1, |p| period + p);
+    }
+    let window = &text[start..end];
+    let toks = crate::tokenize::tokenize(window, &|x, _| start + x, &|_| false);
+    toks.iter()
+        .find(|t| !is_space(t) && t.src.start <= period && period < t.src.end)
+        .is_some_and(|t| t.alias.is_none() && t.text.bytes().all(|b| b == b'.'))
 }
 
 #[cfg(test)]
@@ -671,6 +715,34 @@ mod tests {
         assert_eq!(reading("at Ft. Worth", 3), "Fort");
         assert_eq!(reading("3 lb. bag", 2), "pounds");
         assert_eq!(reading("it is 5 ft.", 8), "feet+.");
+    }
+
+    #[test]
+    fn periods_that_end_sentences() {
+        let ends = |s: &str| -> Vec<usize> {
+            (0..s.len())
+                .filter(|&i| period_ends_sentence(s, i))
+                .collect()
+        };
+        let s = "No. Never. It was No. 5. See Dr. Smith on Main St. in town. Ask Mr. Lee.";
+        let dots: Vec<usize> = s.match_indices('.').map(|m| m.0).collect();
+        // after "No" (plain), "Never", "5", "town", "Lee"; not after "No." (number),
+        // "Dr." (Doctor), "St." (Street, mid-sentence), "Mr."
+        assert_eq!(
+            ends(s),
+            [dots[0], dots[1], dots[3], dots[6], dots[8]],
+            "{s}"
+        );
+        assert_eq!(ends("I live on Main St. The end"), [17]);
+        assert_eq!(ends("at 7 p.m. Then"), Vec::<usize>::new());
+        assert!(!period_ends_sentence("abc", 1));
+        assert!(!period_ends_sentence("abc", 99));
+        // far from the start of a long line, the window still sees the neighbours
+        let long = format!("{}It was No. 5 then. No.", "word ".repeat(200));
+        let dots: Vec<usize> = long.match_indices('.').map(|m| m.0).collect();
+        assert_eq!(ends(&long), [dots[1], dots[2]]);
+        let long = format!("No. 5 {}No. 6 or no.", "é ".repeat(300));
+        assert_eq!(ends(&long), [long.len() - 1]);
     }
 
     #[test]

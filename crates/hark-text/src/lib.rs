@@ -61,7 +61,7 @@ mod tokenize;
 
 use std::path::PathBuf;
 
-pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
+pub use abbrev::{period_ends_sentence, Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
 pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
 pub use g2p::{G2p, Phonemized, Token};
