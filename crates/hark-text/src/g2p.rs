@@ -948,7 +948,7 @@ impl G2p {
                         }
                     }
                     if t.phonemes.is_none() {
-                        let (p, r) = fb.get(&t.text);
+                        let (p, r) = fb.get(t.alias.as_deref().unwrap_or(&t.text));
                         t.phonemes = Some(p);
                         t.rating = Some(r);
                     }

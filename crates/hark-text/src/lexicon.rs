@@ -285,6 +285,12 @@ impl Lexicon {
             || (w.ends_with('d') && cut(1).is_some_and(g))
     }
 
+    /// Whether the gold or silver dictionary has `word` (exact spelling, after the case
+    /// variants added at load time).
+    pub fn contains(&self, word: &str) -> bool {
+        self.has_word(word)
+    }
+
     pub(crate) fn has_word(&self, w: &str) -> bool {
         self.golds.contains_key(w) || self.silvers.contains_key(w)
     }

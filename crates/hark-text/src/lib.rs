@@ -16,6 +16,10 @@
 //!   currency (`$ £ €` with cents), decimals, ordinals, years and decades, percentages,
 //!   dotted abbreviations, acronyms, contractions, curly quotes, hyphenated compounds,
 //!   ellipses and dashes read as misaki reads them.
+//! * **Abbreviations in context** ([`ABBREVIATIONS`], one table): `No. 5` is "number five"
+//!   but `No. Never.` is "no. never."; `St. John St.` is "Saint John Street"; `Oct. 7` is
+//!   "October seven"; `5 ft.` is "five feet". Where an abbreviation is not expanded it is read
+//!   as the word it spells and its period ends the sentence.
 //! * **Unknown words** go to the `espeak-ng` program when it is on PATH (one subprocess per
 //!   batch of words; never linked), mapped to misaki's alphabet; otherwise to a small built-in
 //!   letter-to-sound fallback. Nothing is dropped silently (fallback use is logged at debug).
@@ -46,6 +50,7 @@
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
 //! range still accounted for.
 
+mod abbrev;
 mod chunk;
 mod fallback;
 mod g2p;
@@ -56,6 +61,7 @@ mod tokenize;
 
 use std::path::PathBuf;
 
+pub use abbrev::{period_ends_sentence, Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
 pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
 pub use g2p::{G2p, Phonemized, Token};

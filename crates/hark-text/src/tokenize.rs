@@ -339,11 +339,12 @@ pub(crate) fn tokenize(
             j
         };
     }
+    let mut toks = crate::abbrev::apply(toks, map, known);
     tag(&mut toks, known);
     toks
 }
 
-fn closed_class(w: &str) -> Option<&'static str> {
+pub(crate) fn closed_class(w: &str) -> Option<&'static str> {
     Some(match w {
         "the" | "a" | "an" | "this" | "these" | "those" | "every" | "each" | "another" | "no"
         | "some" | "any" | "all" | "both" | "either" | "neither" => "DT",
@@ -384,7 +385,7 @@ fn closed_class(w: &str) -> Option<&'static str> {
 }
 
 /// Tags for pronoun/verb contractions kept as one token ("I'll", "it's", "don't").
-fn contraction_tag(w: &str) -> Option<&'static str> {
+pub(crate) fn contraction_tag(w: &str) -> Option<&'static str> {
     let w = w.replace('’', "'");
     let (base, suffix) = w.split_at(w.find('\'')?);
     Some(match suffix {
@@ -459,6 +460,11 @@ fn tag(toks: &mut [MToken], known: &dyn Fn(&str) -> bool) {
     let mut starts = vec![false; n];
     for i in 0..n {
         if toks[i].tag == "_SP" {
+            continue;
+        }
+        if toks[i].alias.is_some() {
+            // an abbreviation read as a word: tagged by the abbreviation pass
+            sentence_start = false;
             continue;
         }
         let text = toks[i].text.clone();

@@ -6,36 +6,13 @@
 //! Needs `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`); skipped when absent unless
 //! `HARK_REQUIRE_ASSETS=1`.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use hark_text::{chunk, ChunkOptions, G2p, Lang, Lexicon};
-
-fn lexicon_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARK_LEXICON_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/hark/assets/lexicons")
-        });
-    if dir.join("us_gold.json").is_file() {
-        Some(dir)
-    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-        panic!("lexicons not found in {}", dir.display());
-    } else {
-        eprintln!("skipping: misaki lexicons not found in {}", dir.display());
-        None
-    }
-}
-
-fn lex(lang: Lang) -> Option<Lexicon> {
-    static US: OnceLock<Option<Lexicon>> = OnceLock::new();
-    static GB: OnceLock<Option<Lexicon>> = OnceLock::new();
-    let cell = if lang == Lang::EnUs { &US } else { &GB };
-    cell.get_or_init(|| lexicon_dir().map(|d| Lexicon::load(&d, lang).expect("lexicon loads")))
-        .clone()
-}
+use common::lexicon as lex;
+use hark_text::{chunk, ChunkOptions, G2p, Lang};
 
 fn us() -> Option<&'static G2p> {
     static G: OnceLock<Option<G2p>> = OnceLock::new();

@@ -1,0 +1,46 @@
+//! Shared by the integration tests: where the misaki lexicons are.
+
+use std::path::PathBuf;
+
+/// `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`) when it holds the lexicons.
+/// Without them the caller skips (with a message), unless `HARK_REQUIRE_ASSETS=1` makes that a
+/// failure.
+pub fn lexicon_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("HARK_LEXICON_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/hark/assets/lexicons")
+        });
+    if dir.join("us_gold.json").is_file() {
+        Some(dir)
+    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
+        panic!(
+            "lexicons not found in {} (set HARK_LEXICON_DIR)",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "skipping: misaki lexicons not found in {} (set HARK_LEXICON_DIR)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The lexicon of `lang`, loaded once per test binary (`None`: skip, see [`lexicon_dir`]).
+#[allow(dead_code)] // not every test binary uses it
+pub fn lexicon(lang: hark_text::Lang) -> Option<hark_text::Lexicon> {
+    use std::sync::OnceLock;
+    static US: OnceLock<Option<hark_text::Lexicon>> = OnceLock::new();
+    static GB: OnceLock<Option<hark_text::Lexicon>> = OnceLock::new();
+    let cell = if lang == hark_text::Lang::EnUs {
+        &US
+    } else {
+        &GB
+    };
+    cell.get_or_init(|| {
+        lexicon_dir().map(|d| hark_text::Lexicon::load(&d, lang).expect("lexicon loads"))
+    })
+    .clone()
+}
