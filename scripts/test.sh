@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run every test: system packages, real model assets (cached), the workspace's Rust tests,
-# the extension's browser tests and the tray app's GUI tests. Every suite runs; the exit status is
+# the Mac build's type-check and lint, the extension's browser tests and the tray app's GUI tests. Every suite runs; the exit status is
 # non-zero if any failed.
 # Model assets are cached in $HARK_ASSETS (default: ~/.cache/hark/assets) so later runs skip the download.
 set -euo pipefail
@@ -25,6 +25,7 @@ suite() {
   fi
 }
 suite "rust tests (cargo test --workspace)" cargo test --workspace --no-fail-fast -- --test-threads 2
+suite "macOS build: type-check and clippy for aarch64-apple-darwin (scripts/check-macos.sh)" bash scripts/check-macos.sh
 suite "extension tests (headless Chromium against the real bridge)" bash tests/extension/run.sh
 suite "tray app tests (Xvfb, headless Chromium)" bash tests/app/run.sh
 
