@@ -320,7 +320,11 @@ mod tests {
 
     #[test]
     fn blank_or_refused_selection_falls_back_to_a_copy_that_restores_the_clipboard() {
-        for selected in [Ok(Some(" \n\t".into())), Ok(None), Err("no permission".into())] {
+        for selected in [
+            Ok(Some(" \n\t".into())),
+            Ok(None),
+            Err("no permission".into()),
+        ] {
             let mut d = Fake::mac().with_clip("old").copying(" copied text ", 0);
             d.selected = selected;
             let before = d.clip.clone();
@@ -330,7 +334,13 @@ mod tests {
             );
             assert_eq!(
                 d.calls,
-                ["selected_text", "save", "send_copy", "clipboard_text", "restore"]
+                [
+                    "selected_text",
+                    "save",
+                    "send_copy",
+                    "clipboard_text",
+                    "restore"
+                ]
             );
             // Every type is back, not just the text.
             assert_eq!(d.clip, before);

@@ -77,10 +77,18 @@ fn usage_strings_match_the_permissions_the_code_uses() {
             }
         }
     }
-    assert!(sources.contains("AXSelectedText"), "scanned the right sources");
-    let sends_apple_events = ["MacosLauncher::AppleScript", "osascript", "NSAppleScript", "AESend"]
-        .iter()
-        .any(|s| sources.contains(s));
+    assert!(
+        sources.contains("AXSelectedText"),
+        "scanned the right sources"
+    );
+    let sends_apple_events = [
+        "MacosLauncher::AppleScript",
+        "osascript",
+        "NSAppleScript",
+        "AESend",
+    ]
+    .iter()
+    .any(|s| sources.contains(s));
     assert_eq!(
         plist.contains_key("NSAppleEventsUsageDescription"),
         sends_apple_events,
@@ -104,11 +112,20 @@ fn menu_bar_icons_are_templates_that_macos_can_tint() {
         assert_eq!((img.width(), img.height()), (36, 36), "{state:?}");
         let px: Vec<&[u8]> = img.rgba().chunks(4).collect();
         // A template is black and alpha only: macOS draws it in the menu bar's own colour.
-        assert!(px.iter().all(|p| p[..3] == [0, 0, 0]), "{state:?}: not black");
+        assert!(
+            px.iter().all(|p| p[..3] == [0, 0, 0]),
+            "{state:?}: not black"
+        );
         let opaque = px.iter().filter(|p| p[3] == 255).count();
         let clear = px.iter().filter(|p| p[3] == 0).count();
-        assert!(opaque > 36 * 2, "{state:?}: too faint ({opaque} opaque pixels)");
-        assert!(clear > px.len() / 3, "{state:?}: too solid ({clear} clear pixels)");
+        assert!(
+            opaque > 36 * 2,
+            "{state:?}: too faint ({opaque} opaque pixels)"
+        );
+        assert!(
+            clear > px.len() / 3,
+            "{state:?}: too solid ({clear} clear pixels)"
+        );
         // Antialiased edges.
         assert!(px.iter().any(|p| p[3] > 0 && p[3] < 255), "{state:?}");
         let alpha: Vec<u8> = px.iter().map(|p| p[3]).collect();
@@ -122,7 +139,9 @@ fn linux_tray_icons_are_the_coloured_ones() {
     for state in STATES {
         let img = Image::from_bytes(icon_png(state, false)).expect("a PNG");
         assert!(
-            img.rgba().chunks(4).any(|p| p[3] > 0 && p[..3] != [0, 0, 0]),
+            img.rgba()
+                .chunks(4)
+                .any(|p| p[3] > 0 && p[..3] != [0, 0, 0]),
             "{state:?}: a Linux tray icon should have colour"
         );
         assert_ne!(icon_png(state, false), icon_png(state, true));
