@@ -21,10 +21,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 TARGET=aarch64-apple-darwin
+scope=--workspace   # all of it, unless packages are named (a plain word: macOS's bash 3.2 and set -u)
+for a in "$@"; do
+  case "$a" in -p|-p*|--package|--package=*) scope= ;; esac
+done
 
 if [ "$(uname -s)" = Darwin ]; then
   echo "== check-macos: cargo clippy (native)" >&2
-  exec cargo clippy --workspace --all-targets --locked "$@" -- -D warnings
+  exec cargo clippy $scope --all-targets --locked "$@" -- -D warnings
 fi
 
 # --- the toolchain: Debian packages of one Rust version, with its std sources ---------------
@@ -91,6 +95,6 @@ echo "== check-macos: $("$bin/cargo-clippy" --version) on $("$RUSTC" --version |
 start=$(date +%s)
 status=0
 "$bin/cargo" clippy -Zbuild-std=std,panic_abort --target "$TARGET" --locked --keep-going \
-  --workspace --all-targets "$@" -- -D warnings || status=$?
+  $scope --all-targets "$@" -- -D warnings || status=$?
 echo "== check-macos: $([ $status -eq 0 ] && echo clean || echo FAILED) in $(( $(date +%s) - start )) s" >&2
 exit $status

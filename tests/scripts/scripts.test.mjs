@@ -266,7 +266,8 @@ test("check-macos.sh on Linux: installs the toolchain (waiting out a held lock),
     assert.ok(apt.some((l) => /install -y -qq --no-install-recommends rust-web-src rust-web-clippy$/.test(l)), apt.join("\n"));
     assert.equal(r.lines.filter((l) => /^sleep/.test(l)).length, 2, "retried after the lock");
     const check = r.calls.find((c) => c.cmd === "cargo");
-    assert.equal(check.args, "clippy -Zbuild-std=std,panic_abort --target aarch64-apple-darwin --locked --keep-going --workspace --all-targets -p hark-app -- -D warnings");
+    // A named package replaces --workspace.
+    assert.equal(check.args, "clippy -Zbuild-std=std,panic_abort --target aarch64-apple-darwin --locked --keep-going --all-targets -p hark-app -- -D warnings");
     assert.equal(check.env.RUSTC_BOOTSTRAP, "1");
     assert.equal(check.env.TARGET_DIR, path.join(sb.target, "macos-check"));
     assert.equal(check.env.RUSTC, path.join(sb.dir, "bin", "rustc"));
@@ -285,6 +286,7 @@ test("check-macos.sh on Linux: installs the toolchain (waiting out a held lock),
     // Already installed: no apt.
     const again = sb.run("scripts/check-macos.sh");
     assert.ok(!has(again.lines, /^apt-get/), again.lines.join("\n"));
+    assert.ok(has(again.lines, /^cargo clippy .* --workspace --all-targets -- -D warnings$/), again.lines.join("\n"));
   } finally { sb.cleanup(); }
 });
 
