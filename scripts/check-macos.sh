@@ -32,25 +32,7 @@ if [ "$(uname -s)" = Darwin ]; then
 fi
 
 # --- the toolchain: Debian packages of one Rust version, with its std sources ---------------
-pkgs=(rustc-web cargo-web rust-web-src rust-web-clippy binutils)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "check-macos: installing ${missing[*]}" >&2
-  apt_get() {  # waits for a dpkg/apt lock held by another install (up to 15 minutes)
-    local i
-    for i in $(seq 1 90); do
-      if $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 "$@" >&2; then return 0; fi
-      sleep 10
-    done
-    return 1
-  }
-  apt_get -qq update
-  apt_get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/apt-install.sh rustc-web cargo-web rust-web-src rust-web-clippy binutils
 v_rustc="$(dpkg-query -W -f='${Version}' rustc-web)"
 v_src="$(dpkg-query -W -f='${Version}' rust-web-src)"
 [ "$v_rustc" = "$v_src" ] || { echo "check-macos: rustc-web $v_rustc and rust-web-src $v_src differ" >&2; exit 1; }

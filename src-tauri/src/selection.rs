@@ -48,14 +48,23 @@ pub trait Desktop {
     /// The clipboard's text, if it has any.
     fn clipboard_text(&mut self) -> Option<String>;
     /// A counter that changes on every write to the clipboard (`NSPasteboard.changeCount`).
-    /// `None` where the platform has none: then no copy is synthesized.
-    fn clipboard_generation(&mut self) -> Option<i64>;
+    /// `None` where the platform has none (the default): then no copy is synthesized, and the
+    /// three methods below are never called.
+    fn clipboard_generation(&mut self) -> Option<i64> {
+        None
+    }
     /// The clipboard's whole content, or `None` if it could not be read.
-    fn save_clipboard(&mut self) -> Option<Self::Saved>;
+    fn save_clipboard(&mut self) -> Option<Self::Saved> {
+        None
+    }
     /// Puts saved content back. `false` if that failed.
-    fn restore_clipboard(&mut self, saved: Self::Saved) -> bool;
+    fn restore_clipboard(&mut self, _saved: Self::Saved) -> bool {
+        false
+    }
     /// Sends the copy shortcut to the frontmost app. `false` if it could not be sent.
-    fn send_copy(&mut self) -> bool;
+    fn send_copy(&mut self) -> bool {
+        false
+    }
     /// Waits (polling for the copy).
     fn sleep(&mut self, d: Duration) {
         std::thread::sleep(d)
@@ -170,18 +179,6 @@ mod platform {
         }
         fn clipboard_text(&mut self) -> Option<String> {
             None
-        }
-        fn clipboard_generation(&mut self) -> Option<i64> {
-            None
-        }
-        fn save_clipboard(&mut self) -> Option<()> {
-            None
-        }
-        fn restore_clipboard(&mut self, _: ()) -> bool {
-            false
-        }
-        fn send_copy(&mut self) -> bool {
-            false
         }
     }
     pub fn ensure_permission(_prompt: bool) -> bool {

@@ -40,21 +40,7 @@ impl super::Desktop for System {
             })
     }
 
-    fn clipboard_generation(&mut self) -> Option<i64> {
-        None
-    }
-
-    fn save_clipboard(&mut self) -> Option<()> {
-        None
-    }
-
-    fn restore_clipboard(&mut self, _: ()) -> bool {
-        false
-    }
-
-    fn send_copy(&mut self) -> bool {
-        false
-    }
+    // No clipboard counter: the trait's defaults, so no copy is ever synthesized.
 }
 
 pub fn ensure_permission(_prompt: bool) -> bool {
