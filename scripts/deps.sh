@@ -1,27 +1,49 @@
 #!/usr/bin/env bash
-# Install the system packages hark needs to build and test on Debian/Ubuntu (idempotent; needs root or sudo).
+# Installs or checks what hark needs to build and test (idempotent).
+#   Debian/Ubuntu: system packages with apt (needs root or sudo).
+#   macOS: the Xcode Command Line Tools (required: `xcode-select --install`), and with
+#          Homebrew the optional espeak-ng; nothing else comes from a system package manager.
+# Both: a Rust toolchain (cargo), pip and npm (model assets from the package registries), the
+# `openai` Python package (the bridge's OpenAI-compatibility test drives the real client).
 set -euo pipefail
-pkgs=(
-  # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
-  pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
-  libsoup-3.0-dev libxdo-dev libssl-dev
-  # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
-  espeak-ng
-  # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
-  xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
-)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "deps: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+
+if [ "$(uname -s)" = Darwin ]; then
+  if ! xcode-select -p >/dev/null 2>&1; then
+    echo "deps: the Xcode Command Line Tools are required (compiler, linker, macOS SDK): run \`xcode-select --install\`" >&2
+    exit 1
+  fi
+  # espeak-ng is an optional fallback for words the lexicons don't have.
+  if command -v espeak-ng >/dev/null; then
+    :
+  elif command -v brew >/dev/null; then
+    echo "deps: installing espeak-ng (optional) with Homebrew" >&2
+    brew install espeak-ng >&2 || echo "deps: espeak-ng could not be installed; hark works without it" >&2
+  else
+    echo "deps: no Homebrew, so no espeak-ng (optional: without it, words missing from the lexicons are pronounced by a simpler built-in rule set)" >&2
+  fi
+else
+  pkgs=(
+    # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
+    pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
+    libsoup-3.0-dev libxdo-dev libssl-dev
+    # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
+    espeak-ng
+    # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
+    xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
+  )
+  bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"
 fi
 command -v cargo >/dev/null || { echo "deps: cargo (Rust toolchain) is required" >&2; exit 1; }
 command -v pip >/dev/null || command -v pip3 >/dev/null || { echo "deps: pip is required to fetch model assets from the package registries" >&2; exit 1; }
 # The bridge's OpenAI-compatibility test drives the unmodified `openai` Python client.
-python3 -c "import openai" 2>/dev/null || { echo "deps: installing the openai Python package" >&2; python3 -m pip install -q --disable-pip-version-check openai >&2; }
+if ! python3 -c "import openai" 2>/dev/null; then
+  echo "deps: installing the openai Python package" >&2
+  if [ "$(uname -s)" = Darwin ]; then
+    # Per user: the Command Line Tools' Python is not ours to change, Homebrew's refuses global installs.
+    python3 -m pip install -q --disable-pip-version-check --user openai >&2 \
+      || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages openai >&2
+  else
+    python3 -m pip install -q --disable-pip-version-check openai >&2
+  fi
+fi
 command -v npm >/dev/null || { echo "deps: npm is required to fetch the voice packs from the package registry" >&2; exit 1; }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run every test: system packages, real model assets (cached), the workspace's Rust tests,
-# the extension's browser tests and the tray app's GUI tests. Every suite runs; the exit status is
-# non-zero if any failed.
+# the Mac build's type-check and lint, the extension's browser tests and the tray app's tests. Every
+# suite runs; the exit status is non-zero if any failed.
+# On macOS the browser tests use Chrome or Chromium (scripts/find-chrome.sh) and the tray app's
+# Xvfb suite is skipped (it drives an X11 tray); everything else runs as on Linux.
 # Model assets are cached in $HARK_ASSETS (default: ~/.cache/hark/assets) so later runs skip the download.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,9 +26,20 @@ suite() {
     failed+=("$name")
   fi
 }
+with_browser() {  # runs "$@" with CHROMIUM set to a browser the tests can drive
+  local browser
+  browser="$(bash scripts/find-chrome.sh)" || return 1
+  CHROMIUM="$browser" "$@"
+}
 suite "rust tests (cargo test --workspace)" cargo test --workspace --no-fail-fast -- --test-threads 2
-suite "extension tests (headless Chromium against the real bridge)" bash tests/extension/run.sh
-suite "tray app tests (Xvfb, headless Chromium)" bash tests/app/run.sh
+suite "script tests (the scripts' Linux and macOS branches, with stand-in commands)" node --test tests/scripts/scripts.test.mjs
+suite "macOS build: type-check and clippy for aarch64-apple-darwin (scripts/check-macos.sh)" bash scripts/check-macos.sh
+suite "extension tests (headless Chrome/Chromium against the real bridge)" with_browser bash tests/extension/run.sh
+if [ "$(uname -s)" = Darwin ]; then
+  suite "settings window tests (headless Chrome/Chromium; the Xvfb tray suite is Linux-only)" with_browser bash tests/app/run.sh
+else
+  suite "tray app tests (Xvfb, headless Chromium)" with_browser bash tests/app/run.sh
+fi
 
 if ((${#failed[@]})); then
   printf 'FAILED suite: %s\n' "${failed[@]}" >&2

@@ -52,6 +52,17 @@ pub fn set_autostart(app: &AppHandle, on: bool) {
     }
 }
 
+/// Makes the login item match the setting at start: re-registers it when on (so it follows
+/// the app if it moved), removes a stale one when off.
+pub fn sync_autostart(app: &AppHandle, on: bool) {
+    use tauri_plugin_autostart::ManagerExt;
+    match app.autolaunch().is_enabled() {
+        Ok(enabled) if on || enabled => set_autostart(app, on),
+        Ok(_) => {}
+        Err(e) => tracing::debug!("launch at login: {e}"),
+    }
+}
+
 /// The settings in force.
 #[tauri::command]
 pub fn get_settings(state: State<'_, AppState>) -> Settings {

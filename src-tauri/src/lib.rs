@@ -26,6 +26,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
 
+/// The bundle identifier (`tauri.conf.json`'s `identifier`, checked by a test). It must never
+/// change: macOS files the Accessibility permission, the launch-at-login agent
+/// (`~/Library/LaunchAgents/<id>.plist`) and the app's preferences under it.
+pub const BUNDLE_ID: &str = "dev.hark.reader";
+
 /// Flag: open the settings window at start (or, sent to a running instance, open it there).
 pub const SETTINGS_FLAG: &str = "--settings";
 
@@ -77,6 +82,18 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Launch at login: a `.desktop` file in `~/.config/autostart` on Linux; on macOS a launch
+/// agent (`~/Library/LaunchAgents/dev.hark.reader.plist`, labelled with the bundle identifier)
+/// that starts the app's binary at login. No AppleScript, so no Apple Events permission.
+fn autostart_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let builder = tauri_plugin_autostart::Builder::new();
+    #[cfg(target_os = "macos")]
+    let builder = builder
+        .macos_launcher(tauri_plugin_autostart::MacosLauncher::LaunchAgent)
+        .app_name(BUNDLE_ID);
+    builder.build()
+}
+
 /// Runs the app. Returns only on failure to start (or from the download child).
 pub fn run() -> ExitCode {
     init_tracing();
@@ -115,10 +132,7 @@ pub fn run() -> ExitCode {
                 .with_handler(|app, sc, ev| hotkeys::on_shortcut(app, sc, ev.state))
                 .build(),
         )
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
+        .plugin(autostart_plugin())
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .manage(hotkeys::Registered::default())
@@ -139,6 +153,7 @@ pub fn run() -> ExitCode {
             let handle = app.handle().clone();
             tray::create(&handle)?;
             hotkeys::register_all(&handle, &initial.hotkeys);
+            commands::sync_autostart(&handle, initial.launch_at_login);
             let st = handle.state::<state::AppState>();
             if !selection::ensure_permission(false) {
                 st.notice(

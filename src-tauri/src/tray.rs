@@ -10,14 +10,26 @@ use tauri::{AppHandle, Manager, Wry};
 
 const TRAY_ID: &str = "hark";
 
+/// Whether the tray icons are templates: black glyphs macOS tints to follow light and dark menu
+/// bars. Linux trays get the coloured icons.
+const TEMPLATE: bool = cfg!(target_os = "macos");
+
+/// The icon's PNG for a state (`tools/make_icons.py` draws both sets).
+pub fn icon_png(state: TrayState, template: bool) -> &'static [u8] {
+    match (state, template) {
+        (TrayState::Idle, false) => include_bytes!("../assets/tray-idle.png"),
+        (TrayState::Speaking, false) => include_bytes!("../assets/tray-speaking.png"),
+        (TrayState::Paused, false) => include_bytes!("../assets/tray-paused.png"),
+        (TrayState::Loading, false) => include_bytes!("../assets/tray-loading.png"),
+        (TrayState::Idle, true) => include_bytes!("../assets/tray-idle-template.png"),
+        (TrayState::Speaking, true) => include_bytes!("../assets/tray-speaking-template.png"),
+        (TrayState::Paused, true) => include_bytes!("../assets/tray-paused-template.png"),
+        (TrayState::Loading, true) => include_bytes!("../assets/tray-loading-template.png"),
+    }
+}
+
 fn icon(state: TrayState) -> Image<'static> {
-    let bytes: &'static [u8] = match state {
-        TrayState::Idle => include_bytes!("../assets/tray-idle.png"),
-        TrayState::Speaking => include_bytes!("../assets/tray-speaking.png"),
-        TrayState::Paused => include_bytes!("../assets/tray-paused.png"),
-        TrayState::Loading => include_bytes!("../assets/tray-loading.png"),
-    };
-    Image::from_bytes(bytes).expect("tray icons are valid PNGs")
+    Image::from_bytes(icon_png(state, TEMPLATE)).expect("tray icons are valid PNGs")
 }
 
 fn tooltip(state: TrayState) -> &'static str {
@@ -41,6 +53,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let menu = build_menu(app)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayState::Loading))
+        .icon_as_template(TEMPLATE)
         .tooltip(tooltip(TrayState::Loading))
         .menu(&menu)
         .show_menu_on_left_click(true)
@@ -163,7 +176,8 @@ pub fn set_state(app: &AppHandle, state: TrayState, tip: Option<&str>) {
     st.update_status(app, |s| s.tray = state);
     st.log_event(serde_json::json!({"type": "tray", "state": state}));
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_icon(Some(icon(state)));
+        // `set_icon` alone would drop the template flag on macOS.
+        let _ = tray.set_icon_with_as_template(Some(icon(state)), TEMPLATE);
         let _ = tray.set_tooltip(Some(tip.unwrap_or(tooltip(state))));
     }
 }

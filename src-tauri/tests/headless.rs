@@ -1,4 +1,6 @@
 //! Without a display the app must not crash: a clear message pointing at `hark serve`, non-zero exit.
+//! Linux only: a Mac always has its window server, so there the app would really start.
+#![cfg(target_os = "linux")]
 
 use std::process::Command;
 
