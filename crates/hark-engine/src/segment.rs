@@ -11,13 +11,6 @@ use std::ops::Range;
 /// Longest piece handed to the front end at once, in bytes.
 pub const MAX_SEGMENT_BYTES: usize = 1200;
 
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "no",
-    "fig", "inc", "ltd", "co", "mt", "approx", "dept", "est", "gen", "gov", "sgt", "capt", "col",
-    "lt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "u.s", "a.m", "p.m",
-];
-
 /// Iterator over the sentences of a text, as trimmed, non-empty byte ranges.
 #[derive(Debug, Clone)]
 pub struct Sentences<'a> {
@@ -35,26 +28,6 @@ fn is_closer(c: char) -> bool {
 }
 
 impl<'a> Sentences<'a> {
-    /// Is the '.' at byte `i` the end of an abbreviation or an initial?
-    fn is_abbreviation(&self, i: usize) -> bool {
-        let before = &self.text[..i];
-        let word_start = before
-            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '"')
-            .map(|p| p + before[p..].chars().next().map_or(1, char::len_utf8))
-            .unwrap_or(0);
-        let word = &before[word_start..];
-        if word.is_empty() {
-            return false;
-        }
-        let mut chars = word.chars();
-        if let (Some(c), None) = (chars.next(), chars.next()) {
-            // Single capital letter: an initial ("J. R. R. Tolkien").
-            return c.is_uppercase();
-        }
-        let lower = word.to_lowercase();
-        ABBREVIATIONS.contains(&lower.as_str())
-    }
-
     /// End (exclusive) of the sentence starting at `start`, before trimming.
     fn find_end(&self, start: usize) -> usize {
         let text = self.text;
@@ -84,7 +57,10 @@ impl<'a> Sentences<'a> {
                         None => return end,
                         Some(n) if n.is_whitespace() => {
                             let following = rest.trim_start().chars().next();
-                            if c == '.' && self.is_abbreviation(i) {
+                            // the front end's own rule, so an abbreviation it expands ("No. 5",
+                            // "Dr. Smith") stays in its sentence and one it reads as a word
+                            // ("No. Never.") ends one
+                            if c == '.' && !hark_text::period_ends_sentence(text, i) {
                                 continue;
                             }
                             if c == '.' && following.is_some_and(|f| f.is_lowercase()) {
@@ -187,6 +163,24 @@ mod tests {
         assert_eq!(
             split("He said \"Stop.\" She agreed. E.g. this one."),
             vec!["He said \"Stop.\"", "She agreed.", "E.g. this one."]
+        );
+    }
+
+    /// Sentence ends follow the front end's reading of an abbreviation: "No." read as the word
+    /// ends a sentence, "No. 5" and "Dr. Smith" do not.
+    #[test]
+    fn abbreviations_end_sentences_only_where_read_as_words() {
+        assert_eq!(
+            split("No. Never. Not again! It was No. 5 on the list. No. I said no. Dr. Smith left."),
+            vec![
+                "No.",
+                "Never.",
+                "Not again!",
+                "It was No. 5 on the list.",
+                "No.",
+                "I said no.",
+                "Dr. Smith left."
+            ]
         );
     }
 
