@@ -26,6 +26,8 @@ else
     # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
     pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
     libsoup-3.0-dev libxdo-dev libssl-dev
+    # the matrix-product engine hark loads at run time when present (macOS uses Accelerate)
+    libopenblas-dev
     # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
     espeak-ng
     # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
