@@ -76,6 +76,7 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         output: out,
         deterministic: false,
         fast_start: s.fast_start,
+        keep_audio_open: false,
     }
 }
 
@@ -305,6 +306,8 @@ pub fn speak_selection_or_stop(app: &AppHandle) {
             st.log_event(serde_json::json!({"type": "action", "action": "stop"}));
             return;
         }
+        // The sound device opens while the selection is read and the speech computed.
+        e.prepare_output();
     }
     let app = app.clone();
     // Reading a selection can wait on another client: keep it off the event loop.

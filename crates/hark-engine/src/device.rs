@@ -52,6 +52,8 @@ pub struct AudioControl {
     xruns: AtomicU64,
     /// Make the open stream fail at its next callback ([`AudioControl::simulate_device_loss`]).
     lose: AtomicBool,
+    /// A stream is open now.
+    open: AtomicBool,
 }
 
 impl Default for AudioControl {
@@ -66,6 +68,7 @@ impl Default for AudioControl {
             opened: AtomicU64::new(0),
             xruns: AtomicU64::new(0),
             lose: AtomicBool::new(false),
+            open: AtomicBool::new(false),
         }
     }
 }
@@ -93,6 +96,7 @@ impl AudioControl {
             checksum: self.checksum.load(Ordering::SeqCst),
             streams_opened: self.opened.load(Ordering::SeqCst),
             xruns: self.xruns.load(Ordering::SeqCst),
+            open: self.open.load(Ordering::SeqCst),
         }
     }
 
@@ -119,6 +123,8 @@ pub struct DeviceStats {
     pub streams_opened: u64,
     /// Underruns/overruns the backend reported; the stream went on without reopening.
     pub xruns: u64,
+    /// Whether an output stream is open now.
+    pub open: bool,
 }
 
 struct OpenStream {
@@ -150,6 +156,12 @@ impl std::fmt::Debug for DevicePlayer {
     }
 }
 
+impl Drop for DevicePlayer {
+    fn drop(&mut self) {
+        self.set_stream(None);
+    }
+}
+
 impl DevicePlayer {
     /// A player that opens the device on first use.
     pub fn new(control: Arc<AudioControl>) -> DevicePlayer {
@@ -178,18 +190,23 @@ impl DevicePlayer {
                 return Ok(());
             }
             tracing::warn!("audio stream failed; reopening the default output device");
-            self.stream = None;
+            self.set_stream(None);
         }
         let opened = open_default(self.control.clone())?;
         tracing::info!(rate = opened.rate, "audio output opened");
         self.resampler = Resampler::new(SOURCE_RATE, opened.rate);
-        self.stream = Some(opened);
+        self.set_stream(Some(opened));
         Ok(())
+    }
+
+    fn set_stream(&mut self, s: Option<OpenStream>) {
+        self.control.open.store(s.is_some(), Ordering::SeqCst);
+        self.stream = s;
     }
 
     /// Close the device (it is reopened by the next write).
     pub fn close(&mut self) {
-        self.stream = None;
+        self.set_stream(None);
     }
 
     /// 24 kHz samples that can be written now without waiting.
@@ -273,7 +290,7 @@ impl DevicePlayer {
         while !self.control.discard_done(req) {
             if Instant::now() > deadline || s.failed.load(Ordering::SeqCst) {
                 tracing::warn!("audio callback did not confirm the discard; closing the stream");
-                self.stream = None;
+                self.set_stream(None);
                 return;
             }
             std::thread::sleep(Duration::from_millis(1));

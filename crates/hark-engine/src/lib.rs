@@ -128,6 +128,13 @@ pub struct EngineConfig {
     /// sizes also follow the audio in hand, so there the windows depend on timing. On by default
     /// ([`EngineConfig::from_assets`], [`EngineConfig::tiny`]); off gives the exact audio.
     pub fast_start: bool,
+    /// Keep the sound device open between utterances instead of closing it after a few
+    /// seconds of silence. The device then never has to wake for the next utterance (which
+    /// some Bluetooth outputs are slow to do), at a cost while idle: on a Mac an open output
+    /// keeps the audio hardware powered and stops the system from sleeping on idle. Off by
+    /// default; the device is opened as soon as a request starts (or
+    /// [`Engine::prepare_output`] is called), in parallel with synthesis.
+    pub keep_audio_open: bool,
 }
 
 impl EngineConfig {
@@ -144,6 +151,7 @@ impl EngineConfig {
             output: Output::Null,
             deterministic: true,
             fast_start: true,
+            keep_audio_open: false,
         }
     }
 
@@ -165,6 +173,7 @@ impl EngineConfig {
             output: Output::Device,
             deterministic: false,
             fast_start: true,
+            keep_audio_open: false,
         }
     }
 }
@@ -283,6 +292,19 @@ impl Engine {
     pub fn set_speed(&self, s: f32) -> Result<()> {
         self.inner.set_speed(check_speed(s)?);
         Ok(())
+    }
+
+    /// Open the sound device now if it is closed, ahead of an utterance about to be requested
+    /// (the tray app calls it the moment its hotkey fires, while it reads the selection). It
+    /// closes again after a few seconds without audio unless [`EngineConfig::keep_audio_open`].
+    /// No effect on other outputs.
+    pub fn prepare_output(&self) {
+        self.inner.control(worker::Ctl::Prepare)
+    }
+
+    /// Turn [`EngineConfig::keep_audio_open`] on or off.
+    pub fn set_keep_audio_open(&self, on: bool) {
+        self.inner.set_keep_audio_open(on)
     }
 
     /// Turn [`EngineConfig::fast_start`] on or off, from the next utterance.

@@ -474,10 +474,6 @@ mod tests {
     use super::*;
     use std::cell::Cell;
 
-    fn secs(s: f64) -> Duration {
-        Duration::from_secs_f64(s)
-    }
-
     fn lexicons() -> std::path::PathBuf {
         std::env::var_os("HARK_ASSETS")
             .map(std::path::PathBuf::from)

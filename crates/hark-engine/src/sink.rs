@@ -25,6 +25,9 @@ pub trait Sink: Send {
     fn begin(&mut self) -> Result<()> {
         Ok(())
     }
+    /// An utterance is about to be requested: get ready without starting one (open the
+    /// device). Errors are for `begin` to report.
+    fn prepare(&mut self) {}
     /// The utterance's audio is complete: flush / finalize what was written.
     fn end(&mut self) -> Result<()> {
         Ok(())
@@ -218,6 +221,11 @@ impl Sink for DeviceSink {
     }
     fn begin(&mut self) -> Result<()> {
         self.player.ensure_open()
+    }
+    fn prepare(&mut self) {
+        if let Err(e) = self.player.ensure_open() {
+            tracing::debug!(error = %e, "could not open the audio output ahead of time");
+        }
     }
     fn end(&mut self) -> Result<()> {
         self.player.finish();

@@ -44,6 +44,10 @@ pub(crate) enum Ctl {
     Resume,
     Skip,
     Previous,
+    /// Open the output ahead of an utterance (see [`crate::Engine::prepare_output`]).
+    Prepare,
+    /// [`crate::EngineConfig::keep_audio_open`] changed (already stored in the core).
+    KeepOpen(bool),
 }
 
 struct Job {
@@ -91,6 +95,8 @@ struct Core {
     paused_ns: AtomicU64,
     /// When the current pause began (ns since `epoch`, plus one), or 0 when not paused.
     paused_at: AtomicU64,
+    /// Keep the output open while idle ([`crate::EngineConfig::keep_audio_open`]).
+    keep_open: AtomicBool,
     /// Raised by the first request (or a drop) to cut the start-up warm-up short.
     warming: Arc<AtomicBool>,
     /// What the warm-up did, once it is over.
@@ -243,6 +249,7 @@ impl Handle {
             epoch: Instant::now(),
             paused_ns: AtomicU64::new(0),
             paused_at: AtomicU64::new(0),
+            keep_open: AtomicBool::new(cfg.keep_audio_open),
             warming: Arc::new(AtomicBool::new(false)),
             warm_up: Mutex::new(None),
         });
@@ -258,6 +265,7 @@ impl Handle {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
 
         let synth_core = core.clone();
+        let ctl_prime = ctl_tx.clone();
         std::thread::Builder::new()
             .name("hark-synth".into())
             .spawn(move || {
@@ -280,6 +288,9 @@ impl Handle {
                 *synth_core.model.lock().unwrap_or_else(|e| e.into_inner()) = Some(model.clone());
                 synth_core.set_state(State::Idle);
                 let _ = ready_tx.send(Ok(()));
+                // Open the sound output once now (it closes again when idle): the first request
+                // then finds the audio libraries loaded and the device known.
+                let _ = ctl_prime.send(Ctl::Prepare);
                 // Ready for requests; until the first one arrives, warm up.
                 match model.warm_up(&cfg.voice, &synth_core.warming) {
                     Ok(w) => {
@@ -384,6 +395,11 @@ impl Handle {
         let mut s = self.core.settings.lock().unwrap_or_else(|e| e.into_inner());
         s.0.speed = speed;
         s.1 += 1;
+    }
+
+    pub(crate) fn set_keep_audio_open(&self, on: bool) {
+        self.core.keep_open.store(on, Ordering::SeqCst);
+        let _ = self.ctl.send(Ctl::KeepOpen(on));
     }
 
     pub(crate) fn set_fast_start(&self, on: bool) {
@@ -817,8 +833,9 @@ impl Playback {
     /// Block on commands (and pieces if `data`) for at most `timeout`.
     /// Returns false when the engine is gone.
     fn wait(&mut self, data: bool, timeout: Option<Duration>) -> bool {
+        let keep_open = self.core.keep_open.load(Ordering::SeqCst);
         let timeout = match (timeout, self.current.is_none(), self.idle_since) {
-            (t, true, Some(since)) => {
+            (t, true, Some(since)) if !keep_open => {
                 let left = IDLE_CLOSE.saturating_sub(since.elapsed());
                 if left.is_zero() {
                     self.sink.idle();
@@ -989,6 +1006,19 @@ impl Playback {
                             }
                         }
                     }
+                }
+            }
+            Ctl::KeepOpen(false) => {
+                // the idle delay runs from now
+                if self.current.is_none() {
+                    self.idle_since = Some(Instant::now());
+                }
+            }
+            Ctl::Prepare | Ctl::KeepOpen(true) => {
+                if self.current.is_none() {
+                    self.sink.prepare();
+                    // (the idle timer starts over: the device stays open for the request)
+                    self.idle_since = Some(Instant::now());
                 }
             }
             Ctl::Previous => {

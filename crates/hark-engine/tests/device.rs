@@ -180,3 +180,67 @@ fn a_lost_device_is_reopened_and_speech_goes_on() {
         st.frames_played
     );
 }
+
+/// Polls `pred` on the device counters until it holds (panics after `within`).
+fn wait_stats(
+    engine: &hark_engine::Engine,
+    within: Duration,
+    what: &str,
+    pred: impl Fn(&hark_engine::DeviceStats) -> bool,
+) -> hark_engine::DeviceStats {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let st = engine.device_stats();
+        if pred(&st) {
+            return st;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {st:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The output is opened once at start (so the first request finds the audio libraries loaded)
+/// and on `prepare_output` (the tray app's hotkey, before it reads the selection), without any
+/// audio; it closes again after a few idle seconds, unless it is to be kept open.
+#[test]
+fn the_output_opens_ahead_of_requests_and_closes_when_idle_unless_kept_open() {
+    alsa_null();
+    let engine = tiny(Output::Device);
+    let st = wait_stats(&engine, T, "opened at start", |s| s.streams_opened >= 1);
+    assert_eq!(st.frames_played, 0, "nothing was played");
+    wait_stats(&engine, Duration::from_secs(20), "closed when idle", |s| {
+        !s.open
+    });
+    let before = engine.device_stats().streams_opened;
+    engine.prepare_output();
+    let st = wait_stats(
+        &engine,
+        Duration::from_secs(20),
+        "opened by prepare_output",
+        |s| s.open && s.streams_opened == before + 1,
+    );
+    assert_eq!(st.frames_played, 0);
+    // a request right after finds it open: no second open
+    let mut rx = engine.subscribe();
+    let id = engine.speak("Ready.", SpeakOptions::default());
+    let evs = collect(&mut rx, id, T);
+    assert_eq!(evs.last(), Some(&Event::Finished { id }), "{evs:?}");
+    assert_eq!(engine.device_stats().streams_opened, before + 1);
+    wait_stats(&engine, Duration::from_secs(20), "closed when idle", |s| {
+        !s.open
+    });
+    // kept open: still open well past the idle delay
+    engine.set_keep_audio_open(true);
+    wait_stats(&engine, Duration::from_secs(20), "opened to be kept", |s| {
+        s.open
+    });
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(engine.device_stats().open, "closed although kept open");
+    engine.set_keep_audio_open(false);
+    wait_stats(
+        &engine,
+        Duration::from_secs(20),
+        "closed once no longer kept",
+        |s| !s.open,
+    );
+}

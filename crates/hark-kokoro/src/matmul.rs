@@ -487,7 +487,7 @@ mod rust {
 mod cblas {
     use super::{Backend, Mat, MatMut};
     use crate::cpu::CpuLevel;
-    use std::ffi::{c_char, c_int, CStr};
+    use std::ffi::c_int;
     use std::sync::OnceLock;
 
     const ROW_MAJOR: c_int = 101;
@@ -545,6 +545,7 @@ mod cblas {
 
     #[cfg(target_os = "linux")]
     fn load() -> Option<OpenBlas> {
+        use std::ffi::{c_char, CStr};
         const NAMES: [&str; 2] = ["libopenblas.so.0", "libopenblas.so"];
         for name in NAMES {
             // SAFETY: loading OpenBLAS runs only its own initialisers.
