@@ -27,7 +27,7 @@ pub const LEXICON_FILES: [&str; 4] = [
 ];
 
 /// The Kokoro v1.0 `config.json` (dimensions + 114-symbol vocab), checked against the reference.
-pub const EMBEDDED_CONFIG: &str = include_str!("../../../assets/kokoro-config.json");
+pub const EMBEDDED_CONFIG: &str = hark_kokoro::CONFIG_V1_JSON;
 
 pub(crate) const VOICES_PIN: &str = include_str!("../data/kokoro-js-1.2.1-voices.sha256");
 pub(crate) const LEXICONS_PIN: &str = include_str!("../data/misaki-0.9.4-lexicons.sha256");

@@ -13,7 +13,7 @@ use crate::say::load_voice;
 use crate::util::{asset_dir, peak_rss_mb};
 
 /// The public reference texts with their phonemes, voice and speed (from tests/reference).
-const CASES: &str = include_str!("../../../assets/bench-cases.json");
+const CASES: &str = include_str!("../data/bench-cases.json");
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {

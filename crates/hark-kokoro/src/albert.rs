@@ -1,12 +1,16 @@
 //! PL-BERT: an ALBERT encoder whose single shared layer is applied `num_hidden_layers` times.
+//!
+//! Ports `CustomAlbert` of kokoro 0.9.4's `kokoro/modules.py` (itself `transformers`' `AlbertModel`)
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::kernels::{layer_norm_rows, Linear};
+use crate::error::Result;
+use crate::layers::Linear;
 use crate::matmul::{sgemm, Mat, MatMut};
+use crate::ops::layer_norm_rows;
 use crate::weights::{Vb, Weight};
-use crate::Result;
 
 const LN_EPS: f32 = 1e-12;
 
@@ -118,7 +122,7 @@ impl Albert {
         let dh = hd / self.heads;
         let scale = 1.0 / (dh as f32).sqrt();
         let mut ctx = vec![0f32; t * hd];
-        let ctx_ptr = crate::kernels::SendPtr(ctx.as_mut_ptr());
+        let ctx_ptr = crate::ops::SendPtr(ctx.as_mut_ptr());
         (0..self.heads).into_par_iter().for_each(|head| {
             let mut s = vec![0f32; t * t];
             // SAFETY: q/k/v are [t, hd]; this head reads columns head*dh..(head+1)*dh and writes

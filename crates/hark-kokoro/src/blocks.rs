@@ -1,11 +1,13 @@
 //! Residual blocks shared by the prosody predictor, the decoder and the generator.
+//!
+//! Ports `AdaIN1d`, `AdaINResBlock1`, `UpSample1d` and `AdainResBlk1d` of kokoro 0.9.4's `kokoro/istftnet.py`
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/istftnet.py>).
 
-use crate::kernels::{
-    adain_affine, instance_moments, instance_stats, norm_stat, Act, Conv1d,
-    DepthwiseConvTranspose1d, Linear, Prologue,
-};
+use crate::error::Result;
+use crate::layers::{Conv1d, DepthwiseConvTranspose1d, Linear};
+use crate::ops::{adain_affine, Act, Prologue};
+use crate::pass::Pass;
 use crate::weights::{Vb, Weight};
-use crate::Result;
 
 pub(crate) const IN_EPS: f32 = 1e-5;
 const RSQRT2: f32 = std::f32::consts::FRAC_1_SQRT_2;
@@ -22,63 +24,17 @@ impl AdaIn {
         })
     }
 
-    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`. With `running`,
-    /// the statistics are those of every window seen so far including this one.
+    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`. With the pass's
+    /// running norms, the statistics are those of every window seen so far including this one.
     pub(crate) fn affine(
         &self,
         x: &[f32],
         t: usize,
         s: &[f32],
-        running: Option<&mut RunningNorms>,
+        pass: &mut Pass,
     ) -> (Vec<f32>, Vec<f32>) {
-        let stats = match running {
-            Some(r) => r.next(x, t),
-            None => instance_stats(x, t, IN_EPS),
-        };
+        let stats = pass.instance_stats(x, t, IN_EPS);
         adain_affine(&stats, &self.fc.forward_vec(s))
-    }
-}
-
-/// InstanceNorm statistics pooled over the windows of one [`crate::Stream`]: each AdaIN layer
-/// normalizes a window with the mean and variance of all its inputs so far (this window
-/// included), so later windows approach the whole chunk's statistics and neighbouring windows
-/// agree.
-#[derive(Debug, Default)]
-pub(crate) struct RunningNorms {
-    /// Per layer, in call order: (count, per-channel (mean, variance)).
-    layers: Vec<(f64, Vec<(f64, f64)>)>,
-    cursor: usize,
-}
-
-impl RunningNorms {
-    /// The next window starts at the first layer again.
-    pub(crate) fn begin_window(&mut self) {
-        self.cursor = 0;
-    }
-
-    fn next(&mut self, x: &[f32], t: usize) -> Vec<(f32, f32)> {
-        let cur = instance_moments(x, t);
-        if self.layers.len() <= self.cursor {
-            self.layers.push((0.0, Vec::new()));
-        }
-        let (n0, acc) = &mut self.layers[self.cursor];
-        self.cursor += 1;
-        let n1 = t as f64;
-        let n = *n0 + n1;
-        if acc.len() != cur.len() {
-            acc.clear();
-            acc.resize(cur.len(), (0.0, 0.0));
-        }
-        let mut out = Vec::with_capacity(cur.len());
-        for (a, &(m1, v1)) in acc.iter_mut().zip(&cur) {
-            let (m0, v0) = *a;
-            let mean = (*n0 * m0 + n1 * m1) / n;
-            let var = (*n0 * (v0 + (m0 - mean).powi(2)) + n1 * (v1 + (m1 - mean).powi(2))) / n;
-            *a = (mean, var);
-            out.push(norm_stat(mean, var, IN_EPS));
-        }
-        *n0 = n;
-        out
     }
 }
 
@@ -142,9 +98,9 @@ impl AdainResBlk1d {
         x: &[f32],
         t: usize,
         s: &[f32],
-        mut running: Option<&mut RunningNorms>,
+        pass: &mut Pass,
     ) -> (Vec<f32>, usize) {
-        let (sc1, sh1) = self.norm1.affine(x, t, s, running.as_deref_mut());
+        let (sc1, sh1) = self.norm1.affine(x, t, s, pass);
         let p1 = Prologue {
             scale: &sc1,
             shift: &sh1,
@@ -160,7 +116,7 @@ impl AdainResBlk1d {
             }
             None => (self.conv1.forward(x, t, Some(&p1)), t),
         };
-        let (sc2, sh2) = self.norm2.affine(&y1, t2, s, running);
+        let (sc2, sh2) = self.norm2.affine(&y1, t2, s, pass);
         let p2 = Prologue {
             scale: &sc2,
             shift: &sh2,
@@ -252,28 +208,27 @@ impl AdaInResBlock1 {
         t: usize,
         s: &[f32],
         scratch: &mut Vec<f32>,
-        mut running: Option<&mut RunningNorms>,
-        cancel: crate::model::Cancel,
+        pass: &mut Pass,
     ) -> Result<()> {
         for j in 0..self.convs1.len() {
-            cancel.check()?;
-            let (sc, sh) = self.adain1[j].affine(x, t, s, running.as_deref_mut());
+            pass.cancel.check()?;
+            let (sc, sh) = self.adain1[j].affine(x, t, s, pass);
             let p = Prologue {
                 scale: &sc,
                 shift: &sh,
                 act: Act::Snake(&self.alpha1[j]),
             };
             scratch.resize(x.len(), 0.0);
-            self.convs1[j].forward_into_cancellable(x, t, Some(&p), scratch, false, cancel);
-            cancel.check()?;
-            let (sc, sh) = self.adain2[j].affine(scratch, t, s, running.as_deref_mut());
+            self.convs1[j].forward_into_cancellable(x, t, Some(&p), scratch, false, pass.cancel);
+            pass.cancel.check()?;
+            let (sc, sh) = self.adain2[j].affine(scratch, t, s, pass);
             let p = Prologue {
                 scale: &sc,
                 shift: &sh,
                 act: Act::Snake(&self.alpha2[j]),
             };
-            self.convs2[j].forward_into_cancellable(scratch, t, Some(&p), x, true, cancel);
+            self.convs2[j].forward_into_cancellable(scratch, t, Some(&p), x, true, pass.cancel);
         }
-        cancel.check()
+        pass.cancel.check()
     }
 }

@@ -6,47 +6,73 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+
+/// Output sample rate (Hz).
+pub const SAMPLE_RATE: u32 = 24_000;
+/// Maximum phoneme symbols per forward pass (512 positions minus the two pads).
+pub const MAX_PHONEMES: usize = 510;
 
 /// ALBERT (PL-BERT) hyper-parameters, `config.json` → `plbert`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct PlbertConfig {
+    /// Width of the encoder's hidden states (768).
     pub hidden_size: usize,
+    /// Attention heads (12).
     pub num_attention_heads: usize,
+    /// Width of the feed-forward layer (2048).
     pub intermediate_size: usize,
+    /// Longest input in tokens, pads included (512).
     pub max_position_embeddings: usize,
+    /// Times the one shared layer is applied (12).
     pub num_hidden_layers: usize,
 }
 
 /// iSTFTNet generator hyper-parameters, `config.json` → `istftnet`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct IstftnetConfig {
+    /// Kernel of each transposed-convolution upsampling stage (20, 12).
     pub upsample_kernel_sizes: Vec<usize>,
+    /// Time factor of each upsampling stage (10, 6).
     pub upsample_rates: Vec<usize>,
+    /// Hop of the output iSTFT, samples (5).
     pub gen_istft_hop_size: usize,
+    /// FFT size of the output iSTFT (20).
     pub gen_istft_n_fft: usize,
+    /// Dilations of each resblock's convolutions.
     pub resblock_dilation_sizes: Vec<Vec<usize>>,
+    /// Kernel of each of the parallel resblocks (3, 7, 11).
     pub resblock_kernel_sizes: Vec<usize>,
+    /// Channels entering the first upsampling stage (512).
     pub upsample_initial_channel: usize,
 }
 
 /// Kokoro's `config.json`. Unknown keys (`dim_in`, `dropout`, `n_mels`, …) are ignored.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Config {
+    /// The generator.
     pub istftnet: IstftnetConfig,
+    /// Width of the text features (512).
     pub hidden_dim: usize,
+    /// Largest duration class of the duration predictor (50).
     pub max_dur: usize,
+    /// Layers of the duration encoder (3).
     pub n_layer: usize,
+    /// Size of the token vocabulary (178).
     pub n_token: usize,
+    /// Width of each half of a style vector (128).
     pub style_dim: usize,
+    /// Kernel of the text encoder's convolutions (5).
     pub text_encoder_kernel_size: usize,
+    /// The ALBERT encoder.
     pub plbert: PlbertConfig,
     /// Phoneme symbol → token id.
     pub vocab: BTreeMap<String, u32>,
 }
 
-/// The v1.0 config, committed with the project (used by [`Config::tiny`] for the vocabulary).
-const KOKORO_V1_CONFIG: &str = include_str!("../../../assets/kokoro-config.json");
+/// Kokoro-82M v1.0's `config.json`, as published with the weights (the vocabulary of
+/// [`Config::tiny`], and the config an asset installer writes when its source has none).
+pub const CONFIG_V1_JSON: &str = include_str!("../data/kokoro-config.json");
 
 impl Config {
     /// Reads and validates a `config.json`.
@@ -67,7 +93,7 @@ impl Config {
 
     /// The Kokoro-82M v1.0 configuration.
     pub fn kokoro_v1() -> Self {
-        Self::from_json(KOKORO_V1_CONFIG).expect("committed config is valid")
+        Self::from_json(CONFIG_V1_JSON).expect("committed config is valid")
     }
 
     /// Same architecture as v1.0 with small dimensions, for fast tests: same vocabulary, n_fft,
@@ -164,6 +190,7 @@ pub struct Vocab {
 }
 
 impl Vocab {
+    /// The vocabulary of a config.
     pub fn new(cfg: &Config) -> Self {
         let map = cfg
             .vocab
@@ -201,6 +228,7 @@ impl Vocab {
         self.map.get(&c).copied()
     }
 
+    /// Whether `c` is a symbol of the vocabulary.
     pub fn contains(&self, c: char) -> bool {
         self.map.contains_key(&c)
     }
@@ -210,6 +238,7 @@ impl Vocab {
         self.map.len()
     }
 
+    /// Whether the vocabulary has no symbols.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

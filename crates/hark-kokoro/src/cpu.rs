@@ -8,7 +8,13 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+
+/// Threads the model's parallel parts use: those of the current rayon pool (a caller can run
+/// the model inside a smaller [`rayon::ThreadPool`], or size the global one).
+pub fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
 
 /// A family of vector instructions the kernels are compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

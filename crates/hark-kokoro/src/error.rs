@@ -4,18 +4,27 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while loading or running the model.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The phoneme string (or id list) is empty.
     #[error("empty input: nothing to synthesize")]
     Empty,
     /// More phonemes than one forward pass accepts.
     #[error("input too long: {len} phoneme symbols, at most {max} per call")]
-    TooLong { len: usize, max: usize },
+    TooLong {
+        /// Symbols given.
+        len: usize,
+        /// Symbols allowed.
+        max: usize,
+    },
     /// A frame range outside a prepared chunk (or empty).
     #[error("frame range {start}..{end} is empty or outside the chunk's {frames} frames")]
     BadRange {
+        /// First frame asked for.
         start: usize,
+        /// End (exclusive) asked for.
         end: usize,
+        /// Frames in the chunk.
         frames: usize,
     },
     /// Symbols that are not in the model vocabulary (each listed once, in order of appearance).
@@ -23,7 +32,12 @@ pub enum Error {
     UnknownSymbols(Vec<char>),
     /// A token id outside the embedding table.
     #[error("token id {id} out of range (vocabulary has {n_token} ids)")]
-    BadTokenId { id: u32, n_token: usize },
+    BadTokenId {
+        /// The id.
+        id: u32,
+        /// Ids the vocabulary has.
+        n_token: usize,
+    },
     /// Speed is NaN/infinite or outside [0.25, 4.0].
     #[error("bad speed {0}: must be a finite number in [0.25, 4.0]")]
     BadSpeed(f32),
@@ -32,15 +46,28 @@ pub enum Error {
     BadStyle(String),
     /// A voice pack could not be read or is malformed.
     #[error("voice pack {name}: {msg}")]
-    Voice { name: String, msg: String },
+    Voice {
+        /// The pack.
+        name: String,
+        /// What is wrong.
+        msg: String,
+    },
     /// The weights file cannot be opened or parsed (truncated, corrupt, not safetensors).
     #[error("weights file {}: {msg}", file.display())]
-    WeightsFile { file: PathBuf, msg: String },
+    WeightsFile {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
     /// A tensor is missing, mis-shaped or of the wrong dtype.
     #[error("weights file {}: tensor `{tensor}`: {msg}", file.display())]
     Tensor {
+        /// The file.
         file: PathBuf,
+        /// The tensor's name.
         tensor: String,
+        /// What is wrong.
         msg: String,
     },
     /// The configuration file cannot be read or parsed.
@@ -61,7 +88,9 @@ pub enum Error {
     /// An I/O error with the path it happened on.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The path.
         path: PathBuf,
+        /// The cause.
         #[source]
         source: std::io::Error,
     },

@@ -29,38 +29,40 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
+// Lowest first: each module imports only modules above it in this list.
 mod albert;
 mod blocks;
 mod config;
 pub mod cpu;
 mod decoder;
 mod error;
-mod kernels;
+mod generator;
+mod layers;
+#[cfg(test)]
+mod load_tests;
 mod lstm;
 pub mod matmul;
 mod model;
 mod noise;
+mod ops;
+mod pass;
 mod predictor;
 mod simd;
 mod source;
+mod stft;
 mod stream;
 mod text_encoder;
 mod voice;
 mod weights;
 
-pub use config::{Config, IstftnetConfig, PlbertConfig, Vocab};
+pub use config::{
+    Config, IstftnetConfig, PlbertConfig, Vocab, CONFIG_V1_JSON, MAX_PHONEMES, SAMPLE_RATE,
+};
+pub use cpu::threads;
 pub use error::{Error, Result};
-pub use model::{ForwardOptions, Kokoro, Prepared, Synthesis, Timings, Trace, TraceTensor};
+pub use model::{ForwardOptions, Kokoro, Prepared, Synthesis, Trace, TraceTensor};
+pub use pass::Timings;
 pub use stream::{Stream, StreamPlan};
 pub use voice::VoicePack;
-
-/// Output sample rate (Hz).
-pub const SAMPLE_RATE: u32 = 24_000;
-/// Maximum phoneme symbols per forward pass (512 positions minus the two pads).
-pub const MAX_PHONEMES: usize = 510;
-
-/// Threads the model's parallel parts use: those of the current rayon pool (a caller can run
-/// the model inside a smaller [`rayon::ThreadPool`], or size the global one).
-pub fn threads() -> usize {
-    rayon::current_num_threads().max(1)
-}

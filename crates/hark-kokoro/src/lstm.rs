@@ -1,9 +1,12 @@
 //! Bidirectional single-layer LSTM (PyTorch semantics, gate order i, f, g, o; zero initial state).
+//!
+//! Ports the `nn.LSTM(..., batch_first=True, bidirectional=True)` layers of kokoro 0.9.4's `kokoro/modules.py`
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
-use crate::kernels::transpose;
+use crate::error::Result;
 use crate::matmul::{sgemm, Mat, MatMut};
+use crate::ops::transpose;
 use crate::weights::{Vb, Weight};
-use crate::Result;
 
 struct Direction {
     /// `[4H, in]`

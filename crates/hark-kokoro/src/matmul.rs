@@ -23,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::cpu::{self, CpuLevel};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// An engine behind [`sgemm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -336,7 +336,7 @@ fn split(
     par: bool,
     f: &(dyn Fn(std::ops::Range<usize>, std::ops::Range<usize>) + Sync),
 ) {
-    let threads = crate::threads();
+    let threads = crate::cpu::threads();
     if !par || threads < 2 || m * n * k < PAR_MIN_MACS {
         return f(0..m, 0..n);
     }
@@ -417,7 +417,7 @@ mod rust {
         rhs: Mat,
         par: bool,
     ) {
-        let threads = crate::threads();
+        let threads = crate::cpu::threads();
         let par = if par && threads > 1 {
             Parallelism::Rayon(threads)
         } else {

@@ -1,22 +1,26 @@
 //! The full Kokoro forward pass.
+//!
+//! Ports `KModel.forward_with_tokens` of kokoro 0.9.4's `kokoro/model.py`
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/model.py>).
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::albert::Albert;
-use crate::blocks::RunningNorms;
+use crate::config::MAX_PHONEMES;
 use crate::config::{Config, Vocab};
 use crate::decoder::Decoder;
-use crate::kernels::{transpose, Linear};
+use crate::error::{Error, Result};
+use crate::layers::Linear;
+use crate::ops::transpose;
+use crate::pass::{Cancel, Pass, RunningNorms, Timings};
 use crate::predictor::ProsodyPredictor;
-use crate::stream::{Stream, StreamPlan};
 use crate::text_encoder::TextEncoder;
 use crate::voice::VoicePack;
 use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
-use crate::{Error, Result, MAX_PHONEMES};
 
 /// Options of one forward pass.
 #[derive(Debug, Clone, Default)]
@@ -34,24 +38,6 @@ pub struct ForwardOptions {
     pub cancel: Option<Arc<AtomicBool>>,
 }
 
-/// Borrowed view of [`ForwardOptions::cancel`] handed down the forward pass.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Cancel<'a>(pub(crate) Option<&'a AtomicBool>);
-
-impl Cancel<'_> {
-    pub(crate) fn is_set(self) -> bool {
-        self.0.is_some_and(|f| f.load(Ordering::Relaxed))
-    }
-
-    pub(crate) fn check(self) -> Result<()> {
-        if self.is_set() {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
-        }
-    }
-}
-
 /// A tensor snapshot: flat values and shape.
 pub type TraceTensor = (Vec<f32>, Vec<usize>);
 
@@ -60,27 +46,20 @@ pub type TraceTensor = (Vec<f32>, Vec<usize>);
 /// `t_en [512, T]`.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
+    /// ALBERT's output.
     pub bert: TraceTensor,
+    /// The projected text features.
     pub d_en: TraceTensor,
+    /// The duration encoder's output.
     pub d: TraceTensor,
+    /// Real-valued durations per token.
     pub duration: TraceTensor,
+    /// The F0 curve (Hz).
     pub f0: TraceTensor,
+    /// The energy curve.
     pub n: TraceTensor,
+    /// The acoustic text encoder's output.
     pub t_en: TraceTensor,
-}
-
-/// Wall-clock seconds spent per module in one forward pass.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timings {
-    pub bert: f64,
-    pub predictor: f64,
-    pub f0n: f64,
-    pub text_encoder: f64,
-    pub decoder: f64,
-    pub source: f64,
-    pub generator_stage: [f64; 2],
-    pub post: f64,
-    pub total: f64,
 }
 
 /// Output of one forward pass.
@@ -90,7 +69,9 @@ pub struct Synthesis {
     pub audio: Vec<f32>,
     /// Integer duration (frames) per token, including the two pads.
     pub durations: Vec<u32>,
+    /// Intermediates, with [`ForwardOptions::trace`].
     pub trace: Option<Trace>,
+    /// Seconds per module.
     pub timings: Timings,
 }
 
@@ -181,10 +162,12 @@ impl Kokoro {
         }
     }
 
+    /// The configuration the model was built with.
     pub fn config(&self) -> &Config {
         &self.cfg
     }
 
+    /// The phoneme vocabulary.
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
     }
@@ -254,9 +237,14 @@ impl Kokoro {
     /// Whole-chunk audio from a prepared text side.
     fn finish(&self, mut p: Prepared, opts: &ForwardOptions) -> Result<Synthesis> {
         let t_all = Instant::now();
-        let mut timings = p.timings;
-        let audio = self.render_inner(&p, 0..p.frames, opts, None, &mut timings)?;
-        p.timings = timings;
+        let (audio, t) = self.render_inner(&p, 0..p.frames, opts, None)?;
+        let tm = &mut p.timings;
+        tm.decoder += t.decoder;
+        tm.source += t.source;
+        tm.post += t.post;
+        for (a, b) in tm.generator_stage.iter_mut().zip(t.generator_stage) {
+            *a += b;
+        }
         debug_assert_eq!(audio.len(), p.samples());
         p.timings.total += t_all.elapsed().as_secs_f64();
         tracing::debug!(
@@ -408,8 +396,8 @@ impl Kokoro {
         range: Range<usize>,
         opts: &ForwardOptions,
     ) -> Result<Vec<f32>> {
-        let mut timings = Timings::default();
-        self.render_inner(p, range, opts, None, &mut timings)
+        self.render_inner(p, range, opts, None)
+            .map(|(audio, _)| audio)
     }
 
     pub(crate) fn render_inner(
@@ -417,9 +405,8 @@ impl Kokoro {
         p: &Prepared,
         range: Range<usize>,
         opts: &ForwardOptions,
-        mut running: Option<&mut RunningNorms>,
-        timings: &mut Timings,
-    ) -> Result<Vec<f32>> {
+        norms: Option<&mut RunningNorms>,
+    ) -> Result<(Vec<f32>, Timings)> {
         if range.start >= range.end || range.end > p.frames {
             return Err(Error::BadRange {
                 start: range.start,
@@ -432,8 +419,8 @@ impl Kokoro {
                 "prepared by a model of another configuration".into(),
             ));
         }
-        let cancel = Cancel(opts.cancel.as_deref());
-        cancel.check()?;
+        let mut pass = Pass::new(Cancel(opts.cancel.as_deref()), norms);
+        pass.cancel.check()?;
         let l = range.len();
         let whole = l == p.frames;
         // The window's slice of the aligned text features [d, l].
@@ -466,34 +453,26 @@ impl Kokoro {
             &p.f0[f0_range.clone()],
             &p.n[f0_range.clone()],
             &p.s_dec,
-            running.as_deref_mut(),
-            timings,
-            cancel,
+            &mut pass,
         )?;
         drop(asr_w);
         // Same for the decoder's residual stack before the generator's 128-channel buffers.
         if release {
             self.release_pages(&self.decoder_pages);
         }
-        let audio = self.decoder.generate(
-            x, t_dec, &p.s_dec, &p.f0, f0_range, noise, running, timings, cancel,
+        let audio = self.decoder.generator().forward(
+            x,
+            t_dec,
+            &p.s_dec,
+            (&p.f0, f0_range),
+            noise,
+            &mut pass,
         )?;
         if let Some(i) = audio.iter().position(|v| !v.is_finite()) {
             return Err(Error::Numerical(format!("audio sample {i} is not finite")));
         }
         debug_assert_eq!(audio.len(), l * self.cfg.samples_per_frame());
-        Ok(audio)
-    }
-
-    /// Audio of a prepared chunk in growing windows, so the first sound is ready long before
-    /// the whole chunk is: see [`Stream`].
-    pub fn stream<'a>(
-        &'a self,
-        p: &'a Prepared,
-        plan: StreamPlan,
-        opts: &'a ForwardOptions,
-    ) -> Stream<'a> {
-        Stream::new(self, p, plan, opts)
+        Ok((audio, pass.timings))
     }
 }
 
@@ -537,6 +516,7 @@ impl Prepared {
         self.frames * self.samples_per_frame
     }
 
+    /// Audio samples per frame (600).
     pub fn samples_per_frame(&self) -> usize {
         self.samples_per_frame
     }
@@ -561,15 +541,31 @@ const RELEASE_MIN_FRAMES: usize = 256;
 /// `(start address, length)`, both multiples of the page size.
 type PageRange = (usize, usize);
 
-const PAGE: usize = 4096;
+/// The OS page size (4 KiB on x86-64; 16 or 64 KiB on some arm64 Linux kernels and on Apple
+/// Silicon).
+fn page_size() -> usize {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if n > 0 {
+            return n as usize;
+        }
+    }
+    4096
+}
 
 /// The whole pages inside each byte range, merged where adjacent.
-fn page_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<PageRange> {
+fn page_ranges(ranges: Vec<(usize, usize)>) -> Vec<PageRange> {
+    page_ranges_of(ranges, page_size())
+}
+
+fn page_ranges_of(mut ranges: Vec<(usize, usize)>, page: usize) -> Vec<PageRange> {
     ranges.sort_unstable();
     let mut out: Vec<PageRange> = Vec::new();
     for (start, len) in ranges {
-        let lo = start.next_multiple_of(PAGE);
-        let hi = (start + len) / PAGE * PAGE;
+        let lo = start.next_multiple_of(page);
+        let hi = (start + len) / page * page;
         if hi <= lo {
             continue;
         }
@@ -594,3 +590,24 @@ fn release(start: usize, len: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn release(_start: usize, _len: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::page_ranges_of;
+
+    /// Only whole pages inside the ranges are released, merged where adjacent, for 4 KiB and
+    /// 16 KiB pages alike.
+    #[test]
+    fn page_ranges_keep_to_whole_pages_of_the_os_size() {
+        let ranges = vec![(20_000, 30_000), (5_000, 3_000), (50_000, 100_000)];
+        assert_eq!(
+            page_ranges_of(ranges.clone(), 4096),
+            vec![(20_480, 28_672), (53_248, 94_208)]
+        );
+        assert_eq!(
+            page_ranges_of(ranges, 16_384),
+            vec![(32_768, 16_384), (65_536, 81_920)]
+        );
+        assert!(page_ranges_of(vec![(1, 100)], 4096).is_empty());
+    }
+}

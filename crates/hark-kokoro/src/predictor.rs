@@ -1,11 +1,16 @@
 //! Prosody predictor: duration encoder, durations, and the F0 / energy (N) curves.
+//!
+//! Ports `ProsodyPredictor` and `DurationEncoder` of kokoro 0.9.4's `kokoro/modules.py`
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
 use crate::blocks::AdainResBlk1d;
 use crate::config::Config;
-use crate::kernels::{layer_norm_rows, transpose, Conv1d, Linear};
+use crate::error::Result;
+use crate::layers::{Conv1d, Linear};
 use crate::lstm::BiLstm;
+use crate::ops::{layer_norm_rows, transpose};
+use crate::pass::{Cancel, Pass};
 use crate::weights::Vb;
-use crate::Result;
 
 /// `predictor.text_encoder`: 3 × (BiLSTM, AdaLayerNorm), style concatenated after each.
 pub(crate) struct DurationEncoder {
@@ -132,8 +137,9 @@ impl ProsodyPredictor {
         let run = |blocks: &[AdainResBlk1d], proj: &Conv1d| {
             let mut cur = x.clone();
             let mut t = l;
+            let mut pass = Pass::new(Cancel::default(), None);
             for b in blocks {
-                let (y, t2) = b.forward(&cur, t, s, None);
+                let (y, t2) = b.forward(&cur, t, s, &mut pass);
                 cur = y;
                 t = t2;
             }

@@ -10,9 +10,9 @@
 //! both sides (thrown away), windows are cut preferably inside pauses or at phoneme boundaries,
 //! and neighbours are crossfaded, so the seams are not audible.
 
-use crate::blocks::RunningNorms;
+use crate::error::Result;
 use crate::model::{ForwardOptions, Kokoro, Prepared};
-use crate::Result;
+use crate::pass::RunningNorms;
 
 /// How [`Stream`] cuts a chunk into windows. Frames are 25 ms at 24 kHz (600 samples).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +80,19 @@ pub struct Stream<'a> {
     /// Frames rendered so far, context included.
     computed: usize,
     failed: bool,
+}
+
+impl Kokoro {
+    /// Audio of a prepared chunk in growing windows, so the first sound is ready long before
+    /// the whole chunk is: see [`Stream`].
+    pub fn stream<'a>(
+        &'a self,
+        p: &'a Prepared,
+        plan: StreamPlan,
+        opts: &'a ForwardOptions,
+    ) -> Stream<'a> {
+        Stream::new(self, p, plan, opts)
+    }
 }
 
 impl<'a> Stream<'a> {
@@ -233,15 +246,11 @@ impl Iterator for Stream<'_> {
         let hi = (b + self.plan.context).min(frames);
         self.computed += hi - lo;
         self.norms.begin_window();
-        let mut timings = crate::Timings::default();
-        let win = match self.model.render_inner(
-            self.p,
-            lo..hi,
-            self.opts,
-            Some(&mut self.norms),
-            &mut timings,
-        ) {
-            Ok(w) => w,
+        let win = match self
+            .model
+            .render_inner(self.p, lo..hi, self.opts, Some(&mut self.norms))
+        {
+            Ok((w, _)) => w,
             Err(e) => {
                 self.failed = true;
                 return Some(Err(e));

@@ -1,10 +1,14 @@
 //! Acoustic text encoder: embedding, 3 × (conv, channel LayerNorm, LeakyReLU), BiLSTM.
+//!
+//! Ports `TextEncoder` of kokoro 0.9.4's `kokoro/modules.py`
+//! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
 use crate::config::Config;
-use crate::kernels::{layer_norm_rows, transpose, Conv1d};
+use crate::error::Result;
+use crate::layers::Conv1d;
 use crate::lstm::BiLstm;
+use crate::ops::{layer_norm_rows, transpose};
 use crate::weights::{Vb, Weight};
-use crate::Result;
 
 pub(crate) struct TextEncoder {
     embedding: Weight,

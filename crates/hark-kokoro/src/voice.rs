@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A voice pack: `rows × width` f32 (Kokoro v1.0: 510 × 256). Row `r` is the style for an
 /// utterance of `r + 1` phoneme symbols.
@@ -63,14 +63,17 @@ impl VoicePack {
         Self::from_f32_le_bytes(&name, &bytes, 256)
     }
 
+    /// The pack's name (its file stem).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Style rows (one per utterance length).
     pub fn rows(&self) -> usize {
         self.rows
     }
 
+    /// Values per style row.
     pub fn width(&self) -> usize {
         self.width
     }
