@@ -11,7 +11,6 @@ mod say;
 mod serve;
 mod util;
 mod voices;
-mod wav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
