@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use hark_bridge::{BridgeConfig, DEFAULT_PORT};
+use hark_bridge::BridgeConfig;
+use hark_settings::Store;
 use hark_engine::{Engine, EngineConfig, Output};
 
 use crate::say::lang_for_voice;
@@ -52,61 +53,13 @@ pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
         .context("no user config directory; set HARK_CONFIG_DIR")
 }
 
-/// What `hark serve` takes from the tray app's `settings.json` (same file, same config dir).
-#[derive(Debug, Default, PartialEq)]
-struct AppSettings {
-    voice: Option<String>,
-    speed: Option<f32>,
-    volume: Option<f32>,
-    port: Option<u16>,
-    allowed_extension_ids: Vec<String>,
-    fast_start: Option<bool>,
-}
-
-fn read_app_settings(cfg_dir: &Path) -> AppSettings {
-    let path = cfg_dir.join("settings.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return AppSettings::default();
-    };
-    let v: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "ignoring unreadable settings: {e}");
-            return AppSettings::default();
-        }
-    };
-    AppSettings {
-        voice: v.get("voice").and_then(|x| x.as_str()).map(str::to_string),
-        speed: v.get("speed").and_then(|x| x.as_f64()).map(|x| x as f32),
-        volume: v.get("volume").and_then(|x| x.as_f64()).map(|x| x as f32),
-        port: v
-            .pointer("/bridge/port")
-            .and_then(|x| x.as_u64())
-            .and_then(|p| u16::try_from(p).ok()),
-        allowed_extension_ids: v
-            .pointer("/bridge/allowed_extension_ids")
-            .and_then(|x| x.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|i| i.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        fast_start: v.get("fast_start").and_then(|x| x.as_bool()),
-    }
-}
-
 pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
-    let app = read_app_settings(&cfg_dir);
-    let voice = args
-        .voice
-        .clone()
-        .or(app.voice)
-        .unwrap_or_else(|| "af_heart".to_string());
-    let speed = args.speed.or(app.speed).unwrap_or(1.0);
-    let port = args.port.or(app.port).unwrap_or(DEFAULT_PORT);
+    let app = Store::new(&cfg_dir).read().settings;
+    let voice = args.voice.clone().unwrap_or(app.voice);
+    let speed = args.speed.unwrap_or(app.speed);
+    let port = args.port.unwrap_or(app.bridge.port);
     let token = hark_bridge::load_or_create_token(&cfg_dir)
         .with_context(|| format!("reading the bridge token in {}", cfg_dir.display()))?;
     let mut ecfg = if args.tiny {
@@ -117,13 +70,8 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     ecfg.lang = lang_for_voice(&voice);
     ecfg.voice = voice;
     ecfg.speed = speed;
-    ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start.unwrap_or(true));
-    if let Some(v) = app
-        .volume
-        .filter(|v| v.is_finite() && (0.0..=2.0).contains(v))
-    {
-        ecfg.volume = v;
-    }
+    ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);
+    ecfg.volume = app.volume;
     ecfg.output = if args.no_audio {
         Output::Null
     } else {
@@ -137,7 +85,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     })?;
     let mut bcfg = BridgeConfig::new(token);
     bcfg.port = port;
-    bcfg.allowed_extension_ids = app.allowed_extension_ids;
+    bcfg.allowed_extension_ids = app.bridge.allowed_extension_ids;
     for id in &args.allow_extension {
         if !bcfg.allowed_extension_ids.contains(id) {
             bcfg.allowed_extension_ids.push(id.clone());
@@ -158,32 +106,4 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     eprintln!("hark: shutting down");
     bridge.shutdown().context("stopping the bridge")?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_apps_settings_file() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
-        std::fs::write(
-            dir.path().join("settings.json"),
-            r#"{"version":1,"voice":"bf_emma","speed":1.25,"volume":0.5,
-               "bridge":{"enabled":true,"port":7800,"allowed_extension_ids":["abcdefghijklmnopabcdefghijklmnop"]}}"#,
-        )
-        .unwrap();
-        let s = read_app_settings(dir.path());
-        assert_eq!(s.voice.as_deref(), Some("bf_emma"));
-        assert_eq!(s.speed, Some(1.25));
-        assert_eq!(s.volume, Some(0.5));
-        assert_eq!(s.port, Some(7800));
-        assert_eq!(
-            s.allowed_extension_ids,
-            vec!["abcdefghijklmnopabcdefghijklmnop".to_string()]
-        );
-        std::fs::write(dir.path().join("settings.json"), "{not json").unwrap();
-        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
-    }
 }
