@@ -243,7 +243,7 @@ async fn openai_speech_endpoint() {
     // WAV, OpenAI voice name mapped to a Kokoro voice.
     let resp = s
         .post("/v1/audio/speech")
-        .json(&json!({"model": "tts-1", "input": "Hello from the OpenAI route.", "voice": "alloy", "response_format": "wav", "speed": 3.0, "instructions": "ignored"}))
+        .json(&json!({"model": "tts-1", "input": "Hello from the OpenAI route.", "voice": "alloy", "response_format": "wav", "speed": 1.25, "instructions": "ignored"}))
         .send()
         .await
         .unwrap();
@@ -259,24 +259,31 @@ async fn openai_speech_endpoint() {
     assert_eq!(resp.status(), 200);
     let pcm = resp.bytes().await.unwrap();
     assert!(pcm.len() > 4800 && pcm.len() % 2 == 0);
+    // OpenAI's default format is mp3, and mp3 is MP3 (frame sync), labelled as such.
+    for body in [
+        json!({"model": "kokoro", "input": "Default format.", "voice": "af_heart"}),
+        json!({"model": "tts-1", "input": "Asked for MP3.", "voice": "nova", "response_format": "mp3"}),
+    ] {
+        let resp = s.post("/v1/audio/speech").json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "audio/mpeg");
+        assert!(resp.headers().get("x-hark-format-substituted").is_none());
+        let mp3 = resp.bytes().await.unwrap();
+        assert!(mp3.len() > 400 && mp3[0] == 0xff && mp3[1] & 0xe0 == 0xe0, "{:02x?}", &mp3[..4]);
+    }
+    // aac has no encoder here: a 400 that lists what is supported.
     let resp = s
         .post("/v1/audio/speech")
-        .json(&json!({"model": "kokoro", "input": "Default format.", "voice": "af_heart"}))
+        .json(&json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "aac"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(&resp.bytes().await.unwrap()[..4], b"RIFF");
-    // Compressed formats are answered with WAV, labelled as WAV (Read Aloud asks for mp3).
-    let resp = s
-        .post("/v1/audio/speech")
-        .json(&json!({"model": "tts-1", "input": "Asked for MP3.", "voice": "nova", "response_format": "mp3"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "audio/wav");
-    assert_eq!(resp.headers()["x-hark-format-substituted"], "mp3->wav");
-    assert_audible(&wav_samples(&resp.bytes().await.unwrap()));
+    assert_eq!(resp.status(), 400);
+    let v: Value = resp.json().await.unwrap();
+    let msg = v["error"]["message"].as_str().unwrap();
+    for f in hark_bridge::OPENAI_FORMATS {
+        assert!(msg.contains(f), "{msg}");
+    }
     for (body, code) in [
         (
             json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "ogg"}),
@@ -296,6 +303,10 @@ async fn openai_speech_endpoint() {
         ),
         (
             json!({"model": "tts-1", "input": "x", "voice": "alloy", "speed": 9.0}),
+            400,
+        ),
+        (
+            json!({"model": "tts-1", "input": "x", "voice": "alloy", "speed": 0.2}),
             400,
         ),
         (json!({"model": "tts-1", "voice": "alloy"}), 400),

@@ -49,6 +49,7 @@ pub fn start_with(tweak: impl FnOnce(&mut BridgeConfig)) -> Server {
     let mut cfg = BridgeConfig::new(token.clone());
     cfg.port = 0;
     cfg.rate_limit_per_min = TEST_RATE;
+    cfg.limits.global_rate_limit_per_min = TEST_RATE;
     tweak(&mut cfg);
     let engine = engine();
     let handle = spawn(engine.clone(), cfg).expect("bridge starts");
