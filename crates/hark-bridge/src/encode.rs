@@ -165,7 +165,7 @@ impl Encode for Mp3 {
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
         out.reserve(7200);
         self.lame
-            .flush_to_vec::<mp3lame_encoder::FlushNoGap>(out)
+            .flush_to_vec::<mp3lame_encoder::FlushGap>(out)
             .map_err(|e| format!("MP3 encoder: {e:?}"))?;
         Ok(())
     }
@@ -226,15 +226,15 @@ impl Opus {
             .map_err(|e| format!("Opus encoder: {e:?}"))?;
         self.samples_coded += OPUS_FRAME as u64;
         self.frame.clear();
-        let real = if last {
-            self.samples_in
+        // A page's granule position counts the samples decoded up to its last packet, the
+        // pre-skip included (RFC 7845, 4); the last one stops at the real end, which trims the
+        // padding.
+        let granule = if last {
+            self.pre_skip() + self.samples_in * GRANULE_PER_SAMPLE
         } else {
-            self.samples_coded.min(self.samples_in)
+            self.samples_coded * GRANULE_PER_SAMPLE
         };
-        Ok((
-            self.packet[..n].to_vec(),
-            self.pre_skip() + real * GRANULE_PER_SAMPLE,
-        ))
+        Ok((self.packet[..n].to_vec(), granule))
     }
 
     /// Writes `packets` into pages (at most [`PACKETS_PER_PAGE`] each, the last page ended, or
