@@ -219,7 +219,7 @@ impl AppState {
             cfg,
             port,
             voice_names,
-            bridge_events: tokio::sync::broadcast::channel(256).0,
+            bridge_events: tokio::sync::broadcast::channel(64).0,
             active_streams: AtomicUsize::new(0),
             event_streams: AtomicUsize::new(0),
             closing,

@@ -42,6 +42,9 @@ enum Cmd {
     Read(play::ReadArgs),
     /// Run the headless daemon: the warm engine plus the localhost bridge for the browser extension.
     Serve(serve::ServeArgs),
+    /// Chrome native messaging host that hands the bridge token to hark's extension (the
+    /// browser starts it; `hark serve` installs it). Speaks the protocol on stdin/stdout.
+    NativeHost(serve::NativeHostArgs),
     /// Print the phoneme string the front end makes of a text.
     Phonemize(phonemize::PhonemizeArgs),
     /// List the installed voices.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Cmd::Say(a) => say::run(assets, a),
         Cmd::Read(a) => play::run_read(assets, a),
         Cmd::Serve(a) => serve::run(assets, a),
+        Cmd::NativeHost(a) => return serve::native_host(a),
         Cmd::Phonemize(a) => phonemize::run(assets, a),
         Cmd::Voices(a) => voices::run(assets, a),
         Cmd::Fetch(a) => fetch::run(assets, a),

@@ -44,6 +44,68 @@ pub struct ServeArgs {
     pub config_dir: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+pub struct NativeHostArgs {
+    /// hark's config dir (where the bridge token is).
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: PathBuf,
+    /// The bridge's port, handed to the extension with the token.
+    #[arg(long, default_value_t = hark_bridge::DEFAULT_PORT)]
+    pub port: u16,
+    /// Extension ids allowed besides hark's own (repeatable).
+    #[arg(long = "allow-extension", value_name = "ID")]
+    pub allow_extension: Vec<String>,
+    /// What the browser passes: the caller's origin (`chrome-extension://<id>/`), and on some
+    /// systems more.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub browser_args: Vec<String>,
+}
+
+/// `hark native-host`: see [`hark_bridge::native_host`].
+pub fn native_host(args: NativeHostArgs) -> std::process::ExitCode {
+    let mut argv = vec![
+        "--config-dir".to_string(),
+        args.config_dir.display().to_string(),
+        "--port".into(),
+        args.port.to_string(),
+    ];
+    for id in args.allow_extension {
+        argv.extend(["--allow-extension".into(), id]);
+    }
+    argv.extend(args.browser_args);
+    std::process::ExitCode::from(hark_bridge::native_host::run(&argv) as u8)
+}
+
+/// Installs the native messaging host for the browsers, pointing at this `hark` binary.
+fn install_native_host(cfg_dir: &Path, port: u16, ids: &[String]) {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("cannot install the native messaging host: {e}");
+            return;
+        }
+    };
+    let mut args = vec![
+        "native-host".to_string(),
+        "--config-dir".into(),
+        cfg_dir.display().to_string(),
+        "--port".into(),
+        port.to_string(),
+    ];
+    for id in ids {
+        args.extend(["--allow-extension".into(), id.clone()]);
+    }
+    let what = hark_bridge::native_host::Install {
+        program,
+        args,
+        config_dir: cfg_dir.to_path_buf(),
+        allowed_extension_ids: ids.to_vec(),
+    };
+    if let Err(e) = hark_bridge::native_host::install(&what) {
+        tracing::warn!("cannot install the native messaging host: {e}");
+    }
+}
+
 pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = over {
         return Ok(d.to_path_buf());
@@ -91,14 +153,21 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
             bcfg.allowed_extension_ids.push(id.clone());
         }
     }
+    let ids = bcfg.allowed_extension_ids.clone();
     let bridge = hark_bridge::spawn(engine, bcfg).context("starting the bridge")?;
+    install_native_host(&cfg_dir, bridge.addr().port(), &ids);
     eprintln!(
         "hark: serving on http://{} (token in {}); Ctrl-C to stop",
         bridge.addr(),
         cfg_dir.join("bridge-token").display()
     );
     let (tx, rx) = std::sync::mpsc::channel();
+    let signals = std::sync::atomic::AtomicUsize::new(0);
     ctrlc::set_handler(move || {
+        // A second Ctrl-C does not wait for anything.
+        if signals.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            std::process::exit(130);
+        }
         let _ = tx.send(());
     })
     .context("installing the Ctrl-C handler")?;
