@@ -168,10 +168,27 @@ fn spawn_event_pump(app: AppHandle, engine: Engine) {
         .expect("spawn event pump");
 }
 
-/// (Re)starts the bridge with the current settings; errors go to the status.
+/// (Re)starts the bridge with the current settings, off the calling (UI) thread: stopping the
+/// old bridge can take its shutdown grace (1 s) when clients hold connections. Restarts run
+/// one at a time, in order; errors go to the status.
 pub fn restart_bridge(app: &AppHandle) {
+    static RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("hark-bridge-restart".into())
+        .spawn(move || {
+            let _one_at_a_time = lock(&RESTARTS);
+            restart_bridge_now(&app);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot restart the bridge: {e}");
+    }
+}
+
+fn restart_bridge_now(app: &AppHandle) {
     let st = app.state::<AppState>();
-    if let Some(old) = lock(&st.bridge).take() {
+    let old = lock(&st.bridge).take();
+    if let Some(old) = old {
         if let Err(e) = old.shutdown() {
             tracing::warn!("bridge shutdown: {e}");
         }
@@ -208,6 +225,7 @@ pub fn restart_bridge(app: &AppHandle) {
         Ok(h) => {
             let addr = h.addr().to_string();
             tracing::info!("bridge listening on {addr}");
+            install_native_host(st.store.dir(), h.addr().port(), &s.bridge.allowed_extension_ids);
             st.log_event(serde_json::json!({"type": "bridge", "addr": addr}));
             *lock(&st.bridge) = Some(h);
             st.update_status(app, |x| {
@@ -233,6 +251,34 @@ pub fn restart_bridge(app: &AppHandle) {
             });
             st.notice(app, msg);
         }
+    }
+}
+
+/// Installs the native messaging host (this binary with [`crate::NATIVE_HOST_FLAG`]) for the
+/// browsers, so hark's extension pairs without copy-paste.
+fn install_native_host(dir: &std::path::Path, port: u16, ids: &[String]) {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return tracing::warn!("cannot install the native messaging host: {e}"),
+    };
+    let mut args = vec![
+        crate::NATIVE_HOST_FLAG.to_string(),
+        "--config-dir".into(),
+        dir.display().to_string(),
+        "--port".into(),
+        port.to_string(),
+    ];
+    for id in ids {
+        args.extend(["--allow-extension".into(), id.clone()]);
+    }
+    let what = hark_bridge::native_host::Install {
+        program,
+        args,
+        config_dir: dir.to_path_buf(),
+        allowed_extension_ids: ids.to_vec(),
+    };
+    if let Err(e) = hark_bridge::native_host::install(&what) {
+        tracing::warn!("cannot install the native messaging host: {e}");
     }
 }
 
