@@ -5,10 +5,13 @@ pkgs=(
   # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
   pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libxdo-dev libssl-dev
+  # build: the bridge's Opus encoder links libopus; its MP3 encoder builds LAME's bundled C with make
+  libopus-dev make
   # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
   espeak-ng
-  # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
-  xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
+  # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser,
+  # an independent decoder for the bridge's audio formats
+  xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils ffmpeg
 )
 missing=()
 for p in "${pkgs[@]}"; do

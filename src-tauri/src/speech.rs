@@ -225,7 +225,11 @@ fn restart_bridge_now(app: &AppHandle) {
         Ok(h) => {
             let addr = h.addr().to_string();
             tracing::info!("bridge listening on {addr}");
-            install_native_host(st.store.dir(), h.addr().port(), &s.bridge.allowed_extension_ids);
+            install_native_host(
+                st.store.dir(),
+                h.addr().port(),
+                &s.bridge.allowed_extension_ids,
+            );
             st.log_event(serde_json::json!({"type": "bridge", "addr": addr}));
             *lock(&st.bridge) = Some(h);
             st.update_status(app, |x| {

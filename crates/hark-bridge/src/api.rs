@@ -232,7 +232,9 @@ pub async fn stop(
         Some(id) => {
             let id = UtteranceId(id);
             match st.engine.state() {
-                EngineState::Speaking { id: now } | EngineState::Paused { id: now } if now == id => {
+                EngineState::Speaking { id: now } | EngineState::Paused { id: now }
+                    if now == id =>
+                {
                     st.engine.stop();
                     "now"
                 }
@@ -269,7 +271,12 @@ impl SpeakQueue {
 
     /// Queues `text` unless `max` utterances are pending. The lock is held across
     /// `Engine::speak`, so the tracker cannot see the end of an utterance before it is counted.
-    fn speak(&self, engine: &hark_engine::Engine, text: &str, opts: SpeakOptions) -> Option<UtteranceId> {
+    fn speak(
+        &self,
+        engine: &hark_engine::Engine,
+        text: &str,
+        opts: SpeakOptions,
+    ) -> Option<UtteranceId> {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if p.len() >= self.max {
             return None;

@@ -99,7 +99,8 @@ pub async fn stream_response(
             .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         resp
     } else {
-        let (tx, body_rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_BUFFER);
+        let (tx, body_rx) =
+            tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_BUFFER);
         if !head.is_empty() {
             let _ = tx.try_send(Ok(Bytes::from(head)));
         }

@@ -239,7 +239,12 @@ impl Opus {
 
     /// Writes `packets` into pages (at most [`PACKETS_PER_PAGE`] each, the last page ended, or
     /// the stream ended when `last`) and moves the bytes to `out`.
-    fn write(&mut self, packets: Vec<(Vec<u8>, u64)>, last: bool, out: &mut Vec<u8>) -> Result<(), String> {
+    fn write(
+        &mut self,
+        packets: Vec<(Vec<u8>, u64)>,
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         use ogg::PacketWriteEndInfo as End;
         let count = packets.len();
         for (i, (data, granule)) in packets.into_iter().enumerate() {
@@ -475,7 +480,10 @@ mod tests {
         let out = encode(Format::Wav, &[100, 50], true);
         assert_eq!(u32::from_le_bytes(out[40..44].try_into().unwrap()), 300);
         let out = encode(Format::Wav, &[100, 50], false);
-        assert_eq!(u32::from_le_bytes(out[40..44].try_into().unwrap()), u32::MAX);
+        assert_eq!(
+            u32::from_le_bytes(out[40..44].try_into().unwrap()),
+            u32::MAX
+        );
     }
 
     #[test]

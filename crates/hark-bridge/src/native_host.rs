@@ -43,7 +43,10 @@ fn browser_dirs(home: &Path) -> Vec<(&'static str, PathBuf)> {
             ("Chrome", "Library/Application Support/Google/Chrome"),
             ("Chromium", "Library/Application Support/Chromium"),
             ("Edge", "Library/Application Support/Microsoft Edge"),
-            ("Brave", "Library/Application Support/BraveSoftware/Brave-Browser"),
+            (
+                "Brave",
+                "Library/Application Support/BraveSoftware/Brave-Browser",
+            ),
         ]
     } else {
         &[
@@ -142,7 +145,9 @@ pub fn install_into(what: &Install, dirs: &[PathBuf]) -> io::Result<Vec<PathBuf>
     let mut script = String::from(
         "#!/bin/sh\n# Written by hark: the browser runs this to let hark's extension pair with the bridge.\nexec",
     );
-    for a in std::iter::once(what.program.to_string_lossy().into_owned()).chain(what.args.iter().cloned()) {
+    for a in std::iter::once(what.program.to_string_lossy().into_owned())
+        .chain(what.args.iter().cloned())
+    {
         script.push(' ');
         script.push_str(&sh_quote(&a));
     }
@@ -157,7 +162,9 @@ pub fn install_into(what: &Install, dirs: &[PathBuf]) -> io::Result<Vec<PathBuf>
         let res = std::fs::create_dir_all(dir).and_then(|()| write_atomic(&path, &json, 0o644));
         match res {
             Ok(()) => written.push(path),
-            Err(e) => tracing::warn!(dir = %dir.display(), "cannot install the native messaging host: {e}"),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "cannot install the native messaging host: {e}")
+            }
         }
     }
     tracing::info!(manifests = written.len(), "native messaging host installed");
@@ -223,13 +230,20 @@ impl Host {
                 Err(e) => serde_json::json!({"type": "error", "message": e.to_string()}),
             },
             Some("ping") => serde_json::json!({"type": "pong", "port": self.port}),
-            _ => serde_json::json!({"type": "error", "message": "unknown message; send {\"type\": \"pair\"}"}),
+            _ => {
+                serde_json::json!({"type": "error", "message": "unknown message; send {\"type\": \"pair\"}"})
+            }
         }
     }
 
     /// Serves messages from `input` until it ends. `origin` is the argument Chrome passes
     /// (`chrome-extension://<id>/`).
-    pub fn serve(&self, origin: Option<&str>, input: &mut impl Read, output: &mut impl Write) -> io::Result<()> {
+    pub fn serve(
+        &self,
+        origin: Option<&str>,
+        input: &mut impl Read,
+        output: &mut impl Write,
+    ) -> io::Result<()> {
         while let Some(msg) = read_message(input)? {
             write_message(output, &self.answer(origin, &msg))?;
         }
@@ -257,9 +271,7 @@ pub fn run(args: &[String]) -> i32 {
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(crate::DEFAULT_PORT)
             }
-            "--allow-extension" => host
-                .allowed_extension_ids
-                .extend(it.next().cloned()),
+            "--allow-extension" => host.allowed_extension_ids.extend(it.next().cloned()),
             o if o.starts_with("chrome-extension://") => origin = Some(o.to_string()),
             _ => {}
         }
@@ -283,7 +295,11 @@ pub fn run(args: &[String]) -> i32 {
 mod tests {
     use super::*;
 
-    fn exchange(host: &Host, origin: Option<&str>, msgs: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    fn exchange(
+        host: &Host,
+        origin: Option<&str>,
+        msgs: &[serde_json::Value],
+    ) -> Vec<serde_json::Value> {
         let mut input = Vec::new();
         for m in msgs {
             write_message(&mut input, m).unwrap();
@@ -307,14 +323,22 @@ mod tests {
         let pair = serde_json::json!({"type": "pair"});
         for id in [EXTENSION_ID, other] {
             let origin = format!("chrome-extension://{id}/");
-            let got = exchange(&host, Some(&origin), &[pair.clone(), serde_json::json!({"type": "x"})]);
+            let got = exchange(
+                &host,
+                Some(&origin),
+                &[pair.clone(), serde_json::json!({"type": "x"})],
+            );
             assert_eq!(got[0]["type"], "paired");
             assert_eq!(got[0]["token"], token.as_str());
             assert_eq!(got[0]["port"], 7800);
             assert_eq!(got[1]["type"], "error");
         }
-        for origin in [Some("chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba/"), Some("https://evil.example"), None] {
-            let got = exchange(&host, origin, &[pair.clone()]);
+        for origin in [
+            Some("chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba/"),
+            Some("https://evil.example"),
+            None,
+        ] {
+            let got = exchange(&host, origin, std::slice::from_ref(&pair));
             assert_eq!(got[0]["type"], "error", "{origin:?}");
             assert!(got[0].get("token").is_none());
         }
@@ -333,16 +357,24 @@ mod tests {
     fn install_writes_manifest_and_launcher() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("it's config");
-        let hosts = [dir.path().join("a/NativeMessagingHosts"), dir.path().join("b")];
+        let hosts = [
+            dir.path().join("a/NativeMessagingHosts"),
+            dir.path().join("b"),
+        ];
         let what = Install {
             program: "/opt/hark/bin/hark".into(),
-            args: vec!["native-host".into(), "--config-dir".into(), cfg.display().to_string()],
+            args: vec![
+                "native-host".into(),
+                "--config-dir".into(),
+                cfg.display().to_string(),
+            ],
             config_dir: cfg.clone(),
             allowed_extension_ids: vec!["abcdefghijklmnopabcdefghijklmnop".into(), "bad".into()],
         };
         let written = install_into(&what, &hosts).unwrap();
         assert_eq!(written.len(), 2);
-        let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&written[0]).unwrap()).unwrap();
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&written[0]).unwrap()).unwrap();
         assert_eq!(m["name"], HOST_NAME);
         assert_eq!(m["type"], "stdio");
         assert_eq!(m["path"], cfg.join(LAUNCHER).display().to_string());
@@ -365,12 +397,18 @@ mod tests {
             .unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            format!("/opt/hark/bin/hark|native-host|--config-dir|{}|chrome-extension://x/|", cfg.display())
+            format!(
+                "/opt/hark/bin/hark|native-host|--config-dir|{}|chrome-extension://x/|",
+                cfg.display()
+            )
         );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(cfg.join(LAUNCHER)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(cfg.join(LAUNCHER))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
         assert!(install_into(&what, &[]).unwrap().is_empty());

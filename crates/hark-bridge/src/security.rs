@@ -48,7 +48,11 @@ pub async fn host_guard(State(st): State<Arc<AppState>>, req: Request, next: Nex
             st.refusals.note(Refusal::Host, &h);
             ApiError::forbidden(
                 "host_not_allowed",
-                format!("Host '{}' is not allowed; use 127.0.0.1:{}", shorten(&h), st.port),
+                format!(
+                    "Host '{}' is not allowed; use 127.0.0.1:{}",
+                    shorten(&h),
+                    st.port
+                ),
             )
             .into_response()
         }
@@ -87,14 +91,19 @@ impl Caller {
 }
 
 /// Token, Origin allowlist, content type, CORS and Private Network Access preflights.
-pub async fn origin_guard(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+pub async fn origin_guard(
+    State(st): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
     let origin = match headers.get(header::ORIGIN) {
         None => None,
         Some(v) => match v.to_str() {
             Ok(s) => Some(s.to_string()),
             Err(_) => {
-                st.refusals.note(Refusal::Origin, &String::from_utf8_lossy(v.as_bytes()));
+                st.refusals
+                    .note(Refusal::Origin, &String::from_utf8_lossy(v.as_bytes()));
                 return ApiError::forbidden("origin_not_allowed", "unreadable Origin")
                     .into_response();
             }
@@ -466,7 +475,10 @@ pub async fn body_limit(State(st): State<Arc<AppState>>, req: Request, next: Nex
             let mut resp = ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "body_timeout",
-                format!("the request body did not arrive within {} s", timeout.as_secs_f32()),
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f32()
+                ),
             )
             .into_response();
             resp.headers_mut()
@@ -497,9 +509,7 @@ async fn read_body(req: Request) -> Result<Request, Response> {
             }
             Ok(c) => buf.extend_from_slice(&c),
             Err(e) => {
-                return Err(
-                    ApiError::bad_request(format!("cannot read body: {e}")).into_response()
-                )
+                return Err(ApiError::bad_request(format!("cannot read body: {e}")).into_response())
             }
         }
     }
@@ -590,7 +600,9 @@ mod tests {
         }
         assert!(rl.len() <= 4, "{} keys", rl.len());
         // Past the cap, unknown keys draw from one shared bucket: it runs dry.
-        let refused = (0..20).filter(|i| rl.check(&format!("new{i}")).is_err()).count();
+        let refused = (0..20)
+            .filter(|i| rl.check(&format!("new{i}")).is_err())
+            .count();
         assert!(refused >= 14, "{refused}");
     }
 
@@ -601,7 +613,10 @@ mod tests {
         for _ in 0..100 {
             assert!(!r.note(Refusal::Origin, "x"));
         }
-        assert!(r.note(Refusal::Host, "evil:1"), "each kind has its own throttle");
+        assert!(
+            r.note(Refusal::Host, "evil:1"),
+            "each kind has its own throttle"
+        );
         let long = format!("a\u{1b}[31m{}", "b".repeat(200));
         let s = shorten(&long);
         assert!(s.starts_with("a\\u{1b}[31m"), "{s}");

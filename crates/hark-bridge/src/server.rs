@@ -78,10 +78,8 @@ pub(crate) async fn run(
     drop(listener);
     let open = conns.len();
     let grace = limits.shutdown_grace;
-    let drained = tokio::time::timeout(grace, async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(grace, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         tracing::info!(
             open = conns.len(),

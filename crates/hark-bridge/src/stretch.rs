@@ -36,7 +36,9 @@ impl Stretch {
     /// A stretcher by `rate` (clamped to 0.25–4).
     pub fn new(rate: f64) -> Stretch {
         let window = (0..WIN)
-            .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / WIN as f64).cos()) as f32)
+            .map(|n| {
+                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / WIN as f64).cos()) as f32
+            })
             .collect();
         Stretch {
             rate: rate.clamp(0.25, 4.0),

@@ -269,7 +269,11 @@ async fn openai_speech_endpoint() {
         assert_eq!(resp.headers()["content-type"], "audio/mpeg");
         assert!(resp.headers().get("x-hark-format-substituted").is_none());
         let mp3 = resp.bytes().await.unwrap();
-        assert!(mp3.len() > 400 && mp3[0] == 0xff && mp3[1] & 0xe0 == 0xe0, "{:02x?}", &mp3[..4]);
+        assert!(
+            mp3.len() > 400 && mp3[0] == 0xff && mp3[1] & 0xe0 == 0xe0,
+            "{:02x?}",
+            &mp3[..4]
+        );
     }
     // aac has no encoder here: a 400 that lists what is supported.
     let resp = s

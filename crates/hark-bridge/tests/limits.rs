@@ -86,7 +86,12 @@ fn thread_ticks(name: &str) -> Option<u64> {
             continue;
         }
         let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
         *total.get_or_insert(0) += ticks;
     }
@@ -136,7 +141,10 @@ async fn audio_streams_are_bounded_and_wait_for_slow_readers() {
         if b - a <= 2 {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(30), "synthesis never waited: {a} -> {b} ticks");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "synthesis never waited: {a} -> {b} ticks"
+        );
     }
     let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["active_streams"], 2);
@@ -242,7 +250,9 @@ async fn header_and_body_read_timeouts() {
     });
     // Headers that never end: the connection is closed.
     let mut c = raw(&s).await;
-    c.write_all(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+    c.write_all(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
     let t = Instant::now();
     let (_, closed) = read_all(&mut c, Duration::from_secs(5)).await;
     assert!(closed, "still open after 5 s");
@@ -303,7 +313,13 @@ async fn stop_by_id_leaves_other_utterances_alone() {
     let mut sse = Sse::open(&s).await;
     let _ = sse.next().await;
     let id = |r: Value| r["id"].as_u64().unwrap();
-    let a = id(speak(&s, "The user's own reading. It goes on and on for a while.").await.json().await.unwrap());
+    let a = id(
+        speak(&s, "The user's own reading. It goes on and on for a while.")
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     loop {
         let (name, v) = sse.next().await;
         if name == "started" && v["id"] == a {
@@ -311,26 +327,56 @@ async fn stop_by_id_leaves_other_utterances_alone() {
         }
     }
     s.post("/v1/pause").send().await.unwrap();
-    let b = id(speak(&s, "A page's speech, queued behind.").await.json().await.unwrap());
+    let b = id(speak(&s, "A page's speech, queued behind.")
+        .await
+        .json()
+        .await
+        .unwrap());
     // B is queued: it will be stopped when it starts; A is not touched.
-    let r: Value = s.post("/v1/stop").json(&json!({"id": b})).send().await.unwrap().json().await.unwrap();
+    let r: Value = s
+        .post("/v1/stop")
+        .json(&json!({"id": b}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["stopped"], "when_started");
     assert_eq!(r["state"]["state"], "paused");
     assert_eq!(r["state"]["id"], a);
     // An id that is not queued or playing: nothing happens.
-    let r: Value = s.post("/v1/stop").json(&json!({"id": 999_999})).send().await.unwrap().json().await.unwrap();
+    let r: Value = s
+        .post("/v1/stop")
+        .json(&json!({"id": 999_999}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["stopped"], "none");
     s.post("/v1/resume").send().await.unwrap();
     let ends = sse.until_end_of(b).await;
     let end_of = |id: u64| {
         ends.iter()
-            .find(|(n, v)| v["id"] == id && ["finished", "cancelled", "error"].contains(&n.as_str()))
+            .find(|(n, v)| {
+                v["id"] == id && ["finished", "cancelled", "error"].contains(&n.as_str())
+            })
             .map(|(n, _)| n.clone())
     };
-    assert_eq!(end_of(a).as_deref(), Some("finished"), "A went on to its end");
+    assert_eq!(
+        end_of(a).as_deref(),
+        Some("finished"),
+        "A went on to its end"
+    );
     assert_eq!(end_of(b).as_deref(), Some("cancelled"));
     // Stopping the utterance that plays stops it now.
-    let c = id(speak(&s, "Another long one. ".repeat(40).as_str()).await.json().await.unwrap());
+    let c = id(speak(&s, "Another long one. ".repeat(40).as_str())
+        .await
+        .json()
+        .await
+        .unwrap());
     loop {
         let (name, v) = sse.next().await;
         if name == "started" && v["id"] == c {
@@ -338,12 +384,25 @@ async fn stop_by_id_leaves_other_utterances_alone() {
         }
     }
     s.post("/v1/pause").send().await.unwrap();
-    let r: Value = s.post("/v1/stop").json(&json!({"id": c})).send().await.unwrap().json().await.unwrap();
+    let r: Value = s
+        .post("/v1/stop")
+        .json(&json!({"id": c}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["stopped"], "now");
     let ends = sse.until_end_of(c).await;
     assert_eq!(ends.last().unwrap().0, "cancelled");
     // Bad bodies are JSON 400s.
-    let resp = s.post("/v1/stop").json(&json!({"id": "x"})).send().await.unwrap();
+    let resp = s
+        .post("/v1/stop")
+        .json(&json!({"id": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     error_code(resp).await;
 }

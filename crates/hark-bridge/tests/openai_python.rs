@@ -10,7 +10,8 @@ use serde_json::json;
 use std::path::Path;
 use std::process::Command;
 
-const TEXT: &str = "Hello from the unmodified OpenAI client. Every format decodes to the same length.";
+const TEXT: &str =
+    "Hello from the unmodified OpenAI client. Every format decodes to the same length.";
 
 const SCRIPT: &str = r#"
 import json, sys, openai
@@ -73,7 +74,17 @@ fn decode(file: &Path) -> Vec<i16> {
     let o = cmd
         .arg("-i")
         .arg(file)
-        .args(["-f", "s16le", "-acodec", "pcm_s16le", "-ar", "24000", "-ac", "1", "-"])
+        .args([
+            "-f",
+            "s16le",
+            "-acodec",
+            "pcm_s16le",
+            "-ar",
+            "24000",
+            "-ac",
+            "1",
+            "-",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -112,7 +123,11 @@ async fn reference(s: &Server, speed: f64) -> Vec<i16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_python_client_every_format_decodes_to_the_right_length() {
-    require("python3", &["-c", "import openai"], "python3 with the `openai` package");
+    require(
+        "python3",
+        &["-c", "import openai"],
+        "python3 with the `openai` package",
+    );
     require("ffmpeg", &["-version"], "ffmpeg");
     let s = start();
     let dir = tempfile::tempdir().unwrap();
@@ -180,8 +195,17 @@ async fn openai_python_client_every_format_decodes_to_the_right_length() {
     }
     // Whole responses have a length, and a WAV sent whole has exact sizes.
     for fmt in ["mp3", "opus", "flac", "wav", "pcm"] {
-        let len: u64 = info[format!("{fmt}_length")].as_str().unwrap().parse().unwrap();
-        assert_eq!(len, std::fs::metadata(dir.path().join(format!("whole.{fmt}"))).unwrap().len());
+        let len: u64 = info[format!("{fmt}_length")]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            len,
+            std::fs::metadata(dir.path().join(format!("whole.{fmt}")))
+                .unwrap()
+                .len()
+        );
     }
     let whole = std::fs::read(dir.path().join("whole.wav")).unwrap();
     assert_eq!(
@@ -189,15 +213,26 @@ async fn openai_python_client_every_format_decodes_to_the_right_length() {
         whole.len() - 44
     );
     let streamed = std::fs::read(dir.path().join("stream.wav")).unwrap();
-    assert_eq!(u32::from_le_bytes(streamed[40..44].try_into().unwrap()), u32::MAX);
+    assert_eq!(
+        u32::from_le_bytes(streamed[40..44].try_into().unwrap()),
+        u32::MAX
+    );
 
     // Speed: 0.5–2.0 by the model itself, beyond by time-stretching the rest.
     let at = |speed: f64| decode(&dir.path().join(format!("speed-{speed:?}.wav")));
-    for (speed, model, factor) in [(0.5, 0.5, 1.0), (2.0, 2.0, 1.0), (4.0, 2.0, 2.0), (0.25, 0.5, 0.5)] {
+    for (speed, model, factor) in [
+        (0.5, 0.5, 1.0),
+        (2.0, 2.0, 1.0),
+        (4.0, 2.0, 2.0),
+        (0.25, 0.5, 0.5),
+    ] {
         let got = secs(at(speed).len());
         let base = secs(reference(&s, model).await.len()) / factor;
         eprintln!("speed {speed}: {got:.3} s (want {base:.3} s)");
-        assert!((got - base).abs() <= base * 0.01 + 0.01, "speed {speed}: {got} s, want {base} s");
+        assert!(
+            (got - base).abs() <= base * 0.01 + 0.01,
+            "speed {speed}: {got} s, want {base} s"
+        );
     }
     assert!(secs(at(4.0).len()) < secs(want.len()) / 3.5);
     assert!(secs(at(0.25).len()) > secs(want.len()) * 3.5);

@@ -45,7 +45,10 @@ async fn origins_and_cors() {
     // Our extension and an added id, with the token: CORS headers for that origin (a trailing
     // slash in the Origin is the same origin).
     for id in [EXTENSION_ID, OTHER_EXT] {
-        for origin in [format!("chrome-extension://{id}"), format!("chrome-extension://{id}/")] {
+        for origin in [
+            format!("chrome-extension://{id}"),
+            format!("chrome-extension://{id}/"),
+        ] {
             let resp = s
                 .get("/v1/voices")
                 .header("origin", &origin)
@@ -156,7 +159,11 @@ async fn extension_origin_without_token_gets_401() {
             assert_eq!(error_code(resp).await, "unauthorized");
         }
     }
-    assert_eq!(s.engine.state(), hark_engine::State::Idle, "nothing was spoken");
+    assert_eq!(
+        s.engine.state(),
+        hark_engine::State::Idle,
+        "nothing was spoken"
+    );
 }
 
 /// Browser requests must be `application/json` (a form or text/plain post from a page can not
@@ -183,7 +190,11 @@ async fn browser_requests_must_be_json() {
         assert_eq!(resp.status(), 415, "{ct:?}");
         assert_eq!(error_code(resp).await, "unsupported_media_type");
     }
-    for ct in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
+    for ct in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+    ] {
         let resp = s
             .post("/v1/voices")
             .header("origin", &ours)
@@ -194,7 +205,12 @@ async fn browser_requests_must_be_json() {
         assert_eq!(resp.status(), 200, "{ct}");
     }
     // GET carries no body: no type needed. Scripts without Origin: any type (curl -d).
-    let resp = s.get("/v1/voices").header("origin", &ours).send().await.unwrap();
+    let resp = s
+        .get("/v1/voices")
+        .header("origin", &ours)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let resp = s
         .post("/v1/stop")
@@ -506,11 +522,25 @@ async fn rate_limit_per_client() {
     // spellings share one.
     let ours = format!("chrome-extension://{}", hark_bridge::EXTENSION_ID);
     for i in 0..30 {
-        let origin = if i % 2 == 0 { ours.clone() } else { format!("{ours}/") };
-        let resp = s.get("/v1/health").header("origin", origin).send().await.unwrap();
+        let origin = if i % 2 == 0 {
+            ours.clone()
+        } else {
+            format!("{ours}/")
+        };
+        let resp = s
+            .get("/v1/health")
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "request {i}");
     }
-    let resp = s.get("/v1/health").header("origin", format!("{ours}/")).send().await.unwrap();
+    let resp = s
+        .get("/v1/health")
+        .header("origin", format!("{ours}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 429, "a trailing slash is not a new bucket");
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use hark_bridge::BridgeConfig;
-use hark_settings::Store;
 use hark_engine::{Engine, EngineConfig, Output};
+use hark_settings::Store;
 
 use crate::say::lang_for_voice;
 use crate::util::asset_dir;

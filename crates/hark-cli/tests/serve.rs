@@ -44,7 +44,14 @@ impl Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hark"))
             .args(["--assets"])
             .arg(assets())
-            .args(["serve", "--tiny", "--no-audio", "--port", "0", "--config-dir"])
+            .args([
+                "serve",
+                "--tiny",
+                "--no-audio",
+                "--port",
+                "0",
+                "--config-dir",
+            ])
             .arg(cfg.path())
             .env("HARK_NATIVE_HOST_DIRS", &hosts)
             .env("RUST_LOG", "warn")
@@ -180,7 +187,9 @@ fn sigint_with_300_half_open_connections_exits_within_2_s() {
     std::thread::sleep(Duration::from_millis(300));
     s.sigint();
     let (took, ok) = s.wait_exit(Duration::from_secs(10));
-    eprintln!("hark serve exited {took:?} after SIGINT (300 half-open connections, 2 open streams)");
+    eprintln!(
+        "hark serve exited {took:?} after SIGINT (300 half-open connections, 2 open streams)"
+    );
     assert!(ok, "exit status: {}", s.log.lock().unwrap());
     assert!(took < Duration::from_secs(2), "took {took:?}");
     drop((events, unread, held));
@@ -231,9 +240,13 @@ fn queued_speaks_and_slow_streams_keep_memory_bounded() {
     });
     let after_speaks = s.rss_mb();
     eprintln!("1000 speaks of 100k chars: {ok} queued, {full} refused; RSS {base:.0} -> {after_speaks:.0} MB");
-    assert!(ok >= 32 && ok <= 40, "{ok} accepted");
+    assert!((32..=40).contains(&ok), "{ok} accepted");
     assert!(full >= 960);
-    assert!(after_speaks - base < 64.0, "RSS grew {:.0} MB", after_speaks - base);
+    assert!(
+        after_speaks - base < 64.0,
+        "RSS grew {:.0} MB",
+        after_speaks - base
+    );
     rt.block_on(async {
         c.post(s.url("/v1/stop"))
             .bearer_auth(&s.token)
@@ -247,7 +260,12 @@ fn queued_speaks_and_slow_streams_keep_memory_bounded() {
     let peak = rt.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..16 {
-            let (c, url, token, text) = (c.clone(), s.url("/v1/synthesize"), s.token.clone(), text.clone());
+            let (c, url, token, text) = (
+                c.clone(),
+                s.url("/v1/synthesize"),
+                s.token.clone(),
+                text.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 c.post(url)
                     .bearer_auth(token)
@@ -297,7 +315,11 @@ fn settings_fields_and_native_host() {
     let s = Serve::start(Some(&format!(
         r#"{{"version":1,"speed":9,"bridge":{{"allowed_extension_ids":["{other}","bad id"]}}}}"#
     )));
-    assert!(s.log.lock().unwrap().contains("speed"), "{}", s.log.lock().unwrap());
+    assert!(
+        s.log.lock().unwrap().contains("speed"),
+        "{}",
+        s.log.lock().unwrap()
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let c = client();
     rt.block_on(async {
@@ -309,7 +331,11 @@ fn settings_fields_and_native_host() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200, "the allowlisted id from settings.json is let in");
+        assert_eq!(
+            r.status(),
+            200,
+            "the allowlisted id from settings.json is let in"
+        );
     });
     let manifest: Value = serde_json::from_slice(
         &std::fs::read(s.hosts.join("io.github.hark_tts.hark.json")).unwrap(),
@@ -324,8 +350,12 @@ fn settings_fields_and_native_host() {
     );
     let launcher = PathBuf::from(manifest["path"].as_str().unwrap());
     assert!(launcher.starts_with(s.cfg.path()));
-    let pair = |origin: &str| -> Value { native_exchange(&launcher, origin, &json!({"type": "pair"})) };
-    let got = pair(&format!("chrome-extension://{}/", hark_bridge::EXTENSION_ID));
+    let pair =
+        |origin: &str| -> Value { native_exchange(&launcher, origin, &json!({"type": "pair"})) };
+    let got = pair(&format!(
+        "chrome-extension://{}/",
+        hark_bridge::EXTENSION_ID
+    ));
     assert_eq!(got["type"], "paired");
     assert_eq!(got["token"], s.token.as_str());
     assert_eq!(got["port"], s.port);
@@ -346,13 +376,19 @@ fn native_exchange(launcher: &Path, origin: &str, msg: &Value) -> Value {
         .unwrap();
     let bytes = serde_json::to_vec(msg).unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&(bytes.len() as u32).to_ne_bytes()).unwrap();
+    stdin
+        .write_all(&(bytes.len() as u32).to_ne_bytes())
+        .unwrap();
     stdin.write_all(&bytes).unwrap();
     drop(stdin);
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
     assert!(child.wait().unwrap().success());
     let n = u32::from_ne_bytes(out[..4].try_into().unwrap()) as usize;
-    assert_eq!(out.len(), 4 + n, "exactly one message, nothing else on stdout");
+    assert_eq!(
+        out.len(),
+        4 + n,
+        "exactly one message, nothing else on stdout"
+    );
     serde_json::from_slice(&out[4..]).unwrap()
 }

@@ -176,7 +176,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.wav");
         let mut w = WavFile::create(&path, 24_000).unwrap();
-        let read = |p: &Path| hound::WavReader::open(p).unwrap().into_samples::<i16>().count();
+        let read = |p: &Path| {
+            hound::WavReader::open(p)
+                .unwrap()
+                .into_samples::<i16>()
+                .count()
+        };
         assert_eq!(read(&path), 0);
         w.append(&vec![0.25; 5000]).unwrap();
         w.finalize().unwrap();

@@ -163,7 +163,7 @@ fn check_volume(v: &f32) -> Result<(), String> {
     }
 }
 
-fn check_voice(v: &String) -> Result<(), String> {
+fn check_voice(v: &str) -> Result<(), String> {
     if v.trim().is_empty() {
         Err("voice is empty".into())
     } else {
@@ -189,7 +189,7 @@ fn check_entry(e: &DictEntry) -> Result<(), String> {
     }
 }
 
-fn check_extension_id(id: &String) -> Result<(), String> {
+fn check_extension_id(id: &str) -> Result<(), String> {
     if hark_bridge::is_extension_id(id) {
         Ok(())
     } else {
@@ -210,11 +210,12 @@ impl Settings {
             check_voice(&self.voice),
             check_port(&self.bridge.port),
         ];
-        let lists = self
-            .dictionary
-            .iter()
-            .map(check_entry)
-            .chain(self.bridge.allowed_extension_ids.iter().map(check_extension_id));
+        let lists = self.dictionary.iter().map(check_entry).chain(
+            self.bridge
+                .allowed_extension_ids
+                .iter()
+                .map(|id| check_extension_id(id)),
+        );
         all.into_iter()
             .chain(lists)
             .collect::<Result<(), String>>()
@@ -227,7 +228,7 @@ impl Settings {
         let mut r = Reader {
             fell_back: Vec::new(),
         };
-        let voice = r.field(obj, "voice", d.voice, check_voice);
+        let voice = r.field(obj, "voice", d.voice, |v: &String| check_voice(v));
         let speed = r.field(obj, "speed", d.speed, check_speed);
         let volume = r.field(obj, "volume", d.volume, check_volume);
         let hotkeys = match r.object(obj, "hotkeys") {
@@ -243,11 +244,9 @@ impl Settings {
             Some(b) => BridgeSettings {
                 enabled: r.field(b, "bridge.enabled", d.bridge.enabled, no_check),
                 port: r.field(b, "bridge.port", d.bridge.port, check_port),
-                allowed_extension_ids: r.list(
-                    b,
-                    "bridge.allowed_extension_ids",
-                    check_extension_id,
-                ),
+                allowed_extension_ids: r.list(b, "bridge.allowed_extension_ids", |id: &String| {
+                    check_extension_id(id)
+                }),
             },
             None => d.bridge.clone(),
         };
@@ -324,7 +323,11 @@ impl Reader {
     }
 
     /// A nested object, if present and an object (else noted, and the caller uses defaults).
-    fn object<'a>(&mut self, obj: &'a Map<String, Value>, key: &str) -> Option<&'a Map<String, Value>> {
+    fn object<'a>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        key: &str,
+    ) -> Option<&'a Map<String, Value>> {
         match obj.get(key) {
             None => None,
             Some(Value::Object(m)) => Some(m),
@@ -657,9 +660,15 @@ mod tests {
             ]
         );
         let notice = loaded.notice.unwrap();
-        assert!(notice.contains("speed (speed 9 is outside 0.5–2)"), "{notice}");
+        assert!(
+            notice.contains("speed (speed 9 is outside 0.5–2)"),
+            "{notice}"
+        );
         assert!(notice.contains("bridge.port"), "{notice}");
-        assert!(store.path().exists(), "a file with bad fields is not set aside");
+        assert!(
+            store.path().exists(),
+            "a file with bad fields is not set aside"
+        );
         s.validate().unwrap();
     }
 
