@@ -225,7 +225,9 @@ fn restart_bridge_now(app: &AppHandle) {
         Ok(h) => {
             let addr = h.addr().to_string();
             tracing::info!("bridge listening on {addr}");
-            install_native_host(
+            // This binary with --native-host is the browsers' pairing helper.
+            hark_bridge::native_host::install_current_exe(
+                crate::NATIVE_HOST_FLAG,
                 st.store.dir(),
                 h.addr().port(),
                 &s.bridge.allowed_extension_ids,
@@ -255,34 +257,6 @@ fn restart_bridge_now(app: &AppHandle) {
             });
             st.notice(app, msg);
         }
-    }
-}
-
-/// Installs the native messaging host (this binary with [`crate::NATIVE_HOST_FLAG`]) for the
-/// browsers, so hark's extension pairs without copy-paste.
-fn install_native_host(dir: &std::path::Path, port: u16, ids: &[String]) {
-    let program = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => return tracing::warn!("cannot install the native messaging host: {e}"),
-    };
-    let mut args = vec![
-        crate::NATIVE_HOST_FLAG.to_string(),
-        "--config-dir".into(),
-        dir.display().to_string(),
-        "--port".into(),
-        port.to_string(),
-    ];
-    for id in ids {
-        args.extend(["--allow-extension".into(), id.clone()]);
-    }
-    let what = hark_bridge::native_host::Install {
-        program,
-        args,
-        config_dir: dir.to_path_buf(),
-        allowed_extension_ids: ids.to_vec(),
-    };
-    if let Err(e) = hark_bridge::native_host::install(&what) {
-        tracing::warn!("cannot install the native messaging host: {e}");
     }
 }
 

@@ -130,6 +130,49 @@ pub fn manifest(launcher: &Path, allowed_extension_ids: &[String]) -> serde_json
     })
 }
 
+impl Install {
+    /// The running binary as the host, started as `<this binary> <leading...> --config-dir DIR
+    /// --port PORT [--allow-extension ID]...` (what [`run`] parses after `leading`).
+    pub fn current_exe(
+        leading: &str,
+        config_dir: &Path,
+        port: u16,
+        allowed_extension_ids: &[String],
+    ) -> io::Result<Install> {
+        let mut args = vec![
+            leading.to_string(),
+            "--config-dir".into(),
+            config_dir.display().to_string(),
+            "--port".into(),
+            port.to_string(),
+        ];
+        for id in allowed_extension_ids {
+            args.extend(["--allow-extension".into(), id.clone()]);
+        }
+        Ok(Install {
+            program: std::env::current_exe()?,
+            args,
+            config_dir: config_dir.to_path_buf(),
+            allowed_extension_ids: allowed_extension_ids.to_vec(),
+        })
+    }
+}
+
+/// Installs the running binary as the host (see [`Install::current_exe`]); a failure is only
+/// logged, since the bridge works without it (the token can be pasted).
+pub fn install_current_exe(
+    leading: &str,
+    config_dir: &Path,
+    port: u16,
+    allowed_extension_ids: &[String],
+) {
+    let res = Install::current_exe(leading, config_dir, port, allowed_extension_ids)
+        .and_then(|what| install(&what));
+    if let Err(e) = res {
+        tracing::warn!("cannot install the native messaging host: {e}");
+    }
+}
+
 /// Writes the launcher into the config dir and the manifest into every [`target_dirs`] dir.
 /// Returns the manifests written; a dir that cannot be written is skipped with a warning.
 pub fn install(what: &Install) -> io::Result<Vec<PathBuf>> {

@@ -409,19 +409,10 @@ async fn client_hanging_up_mid_stream_ends_the_synthesis() {
         assert!(resp.chunk().await.unwrap().is_some());
         drop(resp);
     }
-    let t = Instant::now();
-    loop {
-        let h: Value = s.get_json("/v1/health").await;
-        if h["active_streams"] == 0 {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "streams still active: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    eprintln!("abandoned streams released after {:?}", t.elapsed());
+    let took = s
+        .health_until("active_streams", 0, Duration::from_secs(20))
+        .await;
+    eprintln!("abandoned streams released after {took:?}");
     let resp = s
         .post("/v1/synthesize")
         .json(&json!({"text": "Still here."}))

@@ -28,6 +28,17 @@ async fn read_all(c: &mut TcpStream, limit: Duration) -> (String, bool) {
     }
 }
 
+/// `POST /v1/stop {"id": id}`, answer as JSON.
+async fn stop_id(s: &Server, id: Value) -> Value {
+    let resp = s
+        .post("/v1/stop")
+        .json(&json!({ "id": id }))
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
 async fn speak(s: &Server, text: &str) -> reqwest::Response {
     s.post("/v1/speak")
         .json(&json!({ "text": text }))
@@ -44,12 +55,7 @@ async fn speak_queue_is_bounded() {
     // Hold the first utterance paused, so nothing drains the queue.
     let first = speak(&s, "The first one plays and waits. It is long enough.").await;
     let first = first.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
-    loop {
-        let (name, v) = sse.next().await;
-        if name == "started" && v["id"] == first {
-            break;
-        }
-    }
+    sse.until_started(first).await;
     s.post("/v1/pause").send().await.unwrap();
     let (mut ok, mut full) = (1, 0);
     for i in 0..1000 {
@@ -69,11 +75,8 @@ async fn speak_queue_is_bounded() {
     assert_eq!(h["queued_speaks"], 32);
     // A stop empties the queue; speaking works again.
     s.post("/v1/stop").send().await.unwrap();
-    let t = Instant::now();
-    while s.get_json("/v1/health").await["queued_speaks"] != 0 {
-        assert!(t.elapsed() < Duration::from_secs(20), "queue not drained");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    s.health_until("queued_speaks", 0, Duration::from_secs(20))
+        .await;
     assert_eq!(speak(&s, "Room again.").await.status(), 200);
 }
 
@@ -169,11 +172,8 @@ async fn audio_streams_are_bounded_and_wait_for_slow_readers() {
     let seconds = lens[0] as f64 / 48_000.0;
     eprintln!("each stream: {seconds:.0} s of audio, delivered after waiting for its reader");
     assert!(seconds > 30.0, "{seconds} s");
-    let t = Instant::now();
-    while s.get_json("/v1/health").await["active_streams"] != 0 {
-        assert!(t.elapsed() < Duration::from_secs(10));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    s.health_until("active_streams", 0, Duration::from_secs(10))
+        .await;
     let resp = s
         .post("/v1/synthesize")
         .json(&json!({"text": "A free slot again."}))
@@ -320,12 +320,7 @@ async fn stop_by_id_leaves_other_utterances_alone() {
             .await
             .unwrap(),
     );
-    loop {
-        let (name, v) = sse.next().await;
-        if name == "started" && v["id"] == a {
-            break;
-        }
-    }
+    sse.until_started(a).await;
     s.post("/v1/pause").send().await.unwrap();
     let b = id(speak(&s, "A page's speech, queued behind.")
         .await
@@ -333,28 +328,12 @@ async fn stop_by_id_leaves_other_utterances_alone() {
         .await
         .unwrap());
     // B is queued: it will be stopped when it starts; A is not touched.
-    let r: Value = s
-        .post("/v1/stop")
-        .json(&json!({"id": b}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = stop_id(&s, json!(b)).await;
     assert_eq!(r["stopped"], "when_started");
     assert_eq!(r["state"]["state"], "paused");
     assert_eq!(r["state"]["id"], a);
     // An id that is not queued or playing: nothing happens.
-    let r: Value = s
-        .post("/v1/stop")
-        .json(&json!({"id": 999_999}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = stop_id(&s, json!(999_999)).await;
     assert_eq!(r["stopped"], "none");
     s.post("/v1/resume").send().await.unwrap();
     let ends = sse.until_end_of(b).await;
@@ -377,22 +356,9 @@ async fn stop_by_id_leaves_other_utterances_alone() {
         .json()
         .await
         .unwrap());
-    loop {
-        let (name, v) = sse.next().await;
-        if name == "started" && v["id"] == c {
-            break;
-        }
-    }
+    sse.until_started(c).await;
     s.post("/v1/pause").send().await.unwrap();
-    let r: Value = s
-        .post("/v1/stop")
-        .json(&json!({"id": c}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = stop_id(&s, json!(c)).await;
     assert_eq!(r["stopped"], "now");
     let ends = sse.until_end_of(c).await;
     assert_eq!(ends.last().unwrap().0, "cancelled");

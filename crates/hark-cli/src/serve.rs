@@ -76,36 +76,6 @@ pub fn native_host(args: NativeHostArgs) -> std::process::ExitCode {
     std::process::ExitCode::from(hark_bridge::native_host::run(&argv) as u8)
 }
 
-/// Installs the native messaging host for the browsers, pointing at this `hark` binary.
-fn install_native_host(cfg_dir: &Path, port: u16, ids: &[String]) {
-    let program = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!("cannot install the native messaging host: {e}");
-            return;
-        }
-    };
-    let mut args = vec![
-        "native-host".to_string(),
-        "--config-dir".into(),
-        cfg_dir.display().to_string(),
-        "--port".into(),
-        port.to_string(),
-    ];
-    for id in ids {
-        args.extend(["--allow-extension".into(), id.clone()]);
-    }
-    let what = hark_bridge::native_host::Install {
-        program,
-        args,
-        config_dir: cfg_dir.to_path_buf(),
-        allowed_extension_ids: ids.to_vec(),
-    };
-    if let Err(e) = hark_bridge::native_host::install(&what) {
-        tracing::warn!("cannot install the native messaging host: {e}");
-    }
-}
-
 pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = over {
         return Ok(d.to_path_buf());
@@ -155,7 +125,12 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     }
     let ids = bcfg.allowed_extension_ids.clone();
     let bridge = hark_bridge::spawn(engine, bcfg).context("starting the bridge")?;
-    install_native_host(&cfg_dir, bridge.addr().port(), &ids);
+    hark_bridge::native_host::install_current_exe(
+        "native-host",
+        &cfg_dir,
+        bridge.addr().port(),
+        &ids,
+    );
     eprintln!(
         "hark: serving on http://{} (token in {}); Ctrl-C to stop",
         bridge.addr(),
