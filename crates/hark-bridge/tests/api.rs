@@ -184,6 +184,24 @@ async fn synthesize_formats() {
     assert!(f.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
     assert!(f.iter().any(|x| x.abs() > 0.003));
 
+    // Blends are parsed as the engine parses them: a weight of 0 is allowed.
+    let resp = s
+        .post("/v1/synthesize")
+        .json(&json!({"text": text, "voice": "am_adam:1+af_heart:0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for bad in ["am_adam:-1", "am_adam:0", "nobody:1+af_heart"] {
+        let resp = s
+            .post("/v1/synthesize")
+            .json(&json!({"text": text, "voice": bad}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+
     let resp = s
         .post("/v1/synthesize")
         .json(&json!({"text": text, "format": "mp3"}))
@@ -235,6 +253,45 @@ async fn synthesize_streams_first_bytes_early() {
     );
     let h: Value = s.get_json("/v1/health").await;
     assert_eq!(h["active_streams"], 0);
+}
+
+/// `"stream": true` (the default) sends the encoded audio as it is made: for each compressed
+/// format the first bytes come long before the end, in many pieces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_compressed_formats_stream_as_they_are_made() {
+    let s = start();
+    let text = "The quick brown fox jumps over the lazy dog near the river bank. ".repeat(15);
+    for fmt in ["mp3", "opus", "flac"] {
+        let t0 = Instant::now();
+        let mut resp = s
+            .post("/v1/audio/speech")
+            .json(&json!({"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers().get("content-length").is_none(),
+            "{fmt}: chunked"
+        );
+        // Past the headers: the first 8 KB of encoded audio.
+        let (mut total, mut pieces, mut t_audio) = (0, 0, None);
+        while let Some(c) = resp.chunk().await.unwrap() {
+            total += c.len();
+            pieces += 1;
+            if total > 8192 && t_audio.is_none() {
+                t_audio = Some(t0.elapsed());
+            }
+        }
+        let t_end = t0.elapsed();
+        let t_first = t_audio.expect("more than 8 KB");
+        eprintln!("{fmt}: 8 KB of audio after {t_first:?}, end after {t_end:?}, {total} B in {pieces} pieces");
+        assert!(pieces >= 5, "{fmt}: only {pieces} pieces");
+        assert!(
+            t_first * 3 < t_end,
+            "{fmt}: first bytes {t_first:?}, end {t_end:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
