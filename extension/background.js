@@ -5,6 +5,9 @@ import * as bridge from './bridge.js';
 const MENU_SELECTION = 'hark-read-selection';
 const MENU_PAGE = 'hark-read-page';
 
+// The token lives in chrome.storage.local: keep that area away from content scripts.
+const storageRestricted = bridge.restrictStorage().catch((e) => console.warn('hark: storage access level', e.message));
+
 // ---- bridge events (one SSE connection while something is being read) ----
 
 /** Utterance id → { onEvent(ev) }. */
@@ -196,7 +199,17 @@ chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
 
 // ---- chrome.ttsEngine: the hark voices for any page or extension using chrome.tts ----
 
-let ttsId = null;
+/** The utterance chrome.tts asked for: its bridge id once known, and whether it was stopped. */
+let tts = null;
+
+/** Stops only the chrome.tts utterance (a page's speechSynthesis.cancel() must not stop the
+ * user's own reading): the bridge stops that id now if it plays, or when it starts. */
+function stopTts(t) {
+  t.stopped = true;
+  if (t.id !== null) {
+    bridge.call('/v1/stop', { method: 'POST', body: { id: t.id } }).catch(() => {});
+  }
+}
 
 function voiceOf(voiceName) {
   return voiceName && voiceName.startsWith('hark ') ? voiceName.slice(5) : undefined;
@@ -213,6 +226,8 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
       console.warn('hark: tts event', ev.type, e.message);
     }
   };
+  const mine = { id: null, stopped: false };
+  tts = mine;
   try {
     const rate = Number(options.rate ?? 1);
     const speed = Number.isFinite(rate) ? rate : 1;
@@ -224,7 +239,9 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
       if (!(e instanceof bridge.BridgeError && /unknown voice/.test(e.message))) throw e;
       id = await speak(text, { voice: '', speed });
     }
-    ttsId = id;
+    mine.id = id;
+    // Stopped while the request was on its way.
+    if (mine.stopped) stopTts(mine);
     listen(id, (ev) => {
       switch (ev.type) {
         case 'started':
@@ -249,7 +266,7 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
           send({ type: 'error', errorMessage: ev.message });
           break;
       }
-      if (['finished', 'cancelled', 'error'].includes(ev.type) && ttsId === id) ttsId = null;
+      if (['finished', 'cancelled', 'error'].includes(ev.type) && tts === mine) tts = null;
     });
     await setStatus(null);
   } catch (e) {
@@ -259,11 +276,12 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
 });
 
 chrome.ttsEngine.onStop.addListener(() => {
-  if (ttsId !== null) control('stop').catch(() => {});
-  ttsId = null;
+  if (tts) stopTts(tts);
+  tts = null;
 });
-chrome.ttsEngine.onPause.addListener(() => control('pause').catch(() => {}));
-chrome.ttsEngine.onResume.addListener(() => control('resume').catch(() => {}));
+// Pause and resume only while a chrome.tts utterance is ours.
+chrome.ttsEngine.onPause.addListener(() => tts && control('pause').catch(() => {}));
+chrome.ttsEngine.onResume.addListener(() => tts && control('resume').catch(() => {}));
 
 // For the browser tests and debugging from the service worker console.
-globalThis.hark = { onContextMenu, readInTab, control, speak, MENU_SELECTION, MENU_PAGE };
+globalThis.hark = { onContextMenu, readInTab, control, speak, pair: bridge.pair, storageRestricted, MENU_SELECTION, MENU_PAGE };

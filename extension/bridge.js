@@ -3,9 +3,46 @@
 
 export const DEFAULT_PORT = 7723;
 
-/** Settings kept in chrome.storage.local. */
+/** The native messaging host the hark app and `hark serve` install (see the README). */
+export const NATIVE_HOST = 'io.github.hark_tts.hark';
+
+/**
+ * Settings kept in chrome.storage.local. The service worker limits that area to the
+ * extension's own pages and worker (TRUSTED_CONTEXTS), so content scripts never see the token.
+ * `paired` says where the token came from: 'native' (native messaging) or 'manual' (pasted).
+ */
 export async function settings() {
-  return chrome.storage.local.get({ port: DEFAULT_PORT, token: '', voice: '', speed: 1.0 });
+  return chrome.storage.local.get({ port: DEFAULT_PORT, token: '', paired: '', voice: '', speed: 1.0 });
+}
+
+/** Keeps chrome.storage.local away from content scripts (call from the service worker). */
+export async function restrictStorage() {
+  await chrome.storage.local.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
+}
+
+/**
+ * Gets the bridge token and port from the hark app through native messaging: the browser
+ * starts the app's host only for this extension's origin, and the host hands them over.
+ * Stores them and returns { token, port }; throws BridgeError('not_paired') if the host is
+ * missing or refuses.
+ */
+export async function pair() {
+  let r;
+  try {
+    r = await chrome.runtime.sendNativeMessage(NATIVE_HOST, { type: 'pair' });
+  } catch (e) {
+    throw new BridgeError(
+      `Could not pair with the hark app (${(e && e.message) || e}). Start the hark app or "hark serve" once (it sets up pairing for this browser), or paste the bridge token in the options.`,
+      0,
+      'not_paired',
+    );
+  }
+  if (!r || r.type !== 'paired' || !r.token) {
+    throw new BridgeError(`The hark app refused to pair: ${(r && r.message) || 'no answer'}`, 0, 'not_paired');
+  }
+  const port = Number(r.port) || DEFAULT_PORT;
+  await chrome.storage.local.set({ token: r.token, port, paired: 'native' });
+  return { token: r.token, port };
 }
 
 export function baseUrl(port) {
@@ -30,21 +67,33 @@ export function wellFormed(text) {
 
 /**
  * Calls the bridge; throws BridgeError with a readable message on any failure.
- * Always POST: Chrome attaches the extension's Origin (which the bridge trusts
- * without a token) to POST requests only, and the bridge answers POST on its
- * read-only endpoints too.
+ * Every call carries the token (paired through native messaging when there is none yet,
+ * and again once if the bridge says it is wrong, e.g. after the app made a new one) and is
+ * sent as POST with a JSON body: Chrome attaches the extension's Origin (the bridge's
+ * second gate) to POST requests only, and the bridge wants browser bodies as JSON.
  */
 export async function call(path, { method = 'POST', body, signal } = {}) {
-  const s = await settings();
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (s.token) headers.authorization = `Bearer ${s.token}`;
-  let resp;
+  let s = await settings();
+  if (!s.token) {
+    await pair();
+    s = await settings();
+  }
+  let resp = await send(s, path, method, body, signal);
+  if (resp.status === 401 && s.paired !== 'manual') {
+    await pair();
+    s = await settings();
+    resp = await send(s, path, method, body, signal);
+  }
+  return check(resp);
+}
+
+async function send(s, path, method, body, signal) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${s.token}` };
   try {
-    resp = await fetch(baseUrl(s.port) + path, {
+    return await fetch(baseUrl(s.port) + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
       signal,
       cache: 'no-store',
     });
@@ -56,6 +105,9 @@ export async function call(path, { method = 'POST', body, signal } = {}) {
       'not_running',
     );
   }
+}
+
+async function check(resp) {
   if (!resp.ok) {
     let message = `hark answered ${resp.status}`;
     let code = 'http_' + resp.status;
@@ -65,7 +117,9 @@ export async function call(path, { method = 'POST', body, signal } = {}) {
       code = j.error.code;
     } catch {}
     if (resp.status === 403 && code === 'origin_not_allowed') {
-      message = `hark does not know this extension (${chrome.runtime.id}). Paste the bridge token (the bridge-token file in hark's config folder) in the options, or allow this id in the app (hark serve --allow-extension ${chrome.runtime.id}).`;
+      message = `hark does not know this extension (${chrome.runtime.id}). Allow this id in the app's settings (or hark serve --allow-extension ${chrome.runtime.id}); it then pairs by itself.`;
+    } else if (resp.status === 401) {
+      message = 'hark refused the bridge token. Pair again in the options (or paste the current token from the bridge-token file in hark\'s config folder).';
     }
     throw new BridgeError(message, resp.status, code);
   }

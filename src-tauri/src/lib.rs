@@ -34,6 +34,10 @@ pub const BUNDLE_ID: &str = "dev.hark.reader";
 /// Flag: open the settings window at start (or, sent to a running instance, open it there).
 pub const SETTINGS_FLAG: &str = "--settings";
 
+/// Flag: run as the browser's native messaging host (see `hark_bridge::native_host`) instead of
+/// the app; the browser starts the binary this way.
+pub const NATIVE_HOST_FLAG: &str = "--native-host";
+
 /// The settings dir: `HARK_CONFIG_DIR`, else the platform config dir (`~/.config/hark`,
 /// `~/Library/Application Support/hark`).
 pub fn config_dir() -> Option<PathBuf> {
@@ -98,6 +102,9 @@ fn autostart_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
 pub fn run() -> ExitCode {
     init_tracing();
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == NATIVE_HOST_FLAG) {
+        return ExitCode::from(hark_bridge::native_host::run(&args[i + 1..]) as u8);
+    }
     if args.iter().any(|a| a == model::FETCH_FLAG) {
         return ExitCode::from(model::fetch_child() as u8);
     }
@@ -209,7 +216,9 @@ pub fn run() -> ExitCode {
             api, code: None, ..
         } => api.prevent_exit(),
         RunEvent::Exit => {
-            if let Some(b) = state::lock(&app.state::<state::AppState>().bridge).take() {
+            // Within the bridge's shutdown grace (1 s), whatever its clients do.
+            let bridge = state::lock(&app.state::<state::AppState>().bridge).take();
+            if let Some(b) = bridge {
                 let _ = b.shutdown();
             }
             if let Some(e) = app.state::<state::AppState>().engine() {

@@ -169,10 +169,27 @@ fn spawn_event_pump(app: AppHandle, engine: Engine) {
         .expect("spawn event pump");
 }
 
-/// (Re)starts the bridge with the current settings; errors go to the status.
+/// (Re)starts the bridge with the current settings, off the calling (UI) thread: stopping the
+/// old bridge can take its shutdown grace (1 s) when clients hold connections. Restarts run
+/// one at a time, in order; errors go to the status.
 pub fn restart_bridge(app: &AppHandle) {
+    static RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("hark-bridge-restart".into())
+        .spawn(move || {
+            let _one_at_a_time = lock(&RESTARTS);
+            restart_bridge_now(&app);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot restart the bridge: {e}");
+    }
+}
+
+fn restart_bridge_now(app: &AppHandle) {
     let st = app.state::<AppState>();
-    if let Some(old) = lock(&st.bridge).take() {
+    let old = lock(&st.bridge).take();
+    if let Some(old) = old {
         if let Err(e) = old.shutdown() {
             tracing::warn!("bridge shutdown: {e}");
         }
@@ -209,6 +226,13 @@ pub fn restart_bridge(app: &AppHandle) {
         Ok(h) => {
             let addr = h.addr().to_string();
             tracing::info!("bridge listening on {addr}");
+            // This binary with --native-host is the browsers' pairing helper.
+            hark_bridge::native_host::install_current_exe(
+                crate::NATIVE_HOST_FLAG,
+                st.store.dir(),
+                h.addr().port(),
+                &s.bridge.allowed_extension_ids,
+            );
             st.log_event(serde_json::json!({"type": "bridge", "addr": addr}));
             *lock(&st.bridge) = Some(h);
             st.update_status(app, |x| {

@@ -126,15 +126,16 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
-    /// New state; `event_log` is opened for appending.
+    /// New state; `event_log` is opened for appending (created with mode 0600).
     pub fn new(store: Store, settings: Settings, notices: Vec<String>, tiny: bool) -> Self {
         let event_log = std::env::var_os("HARK_EVENT_LOG").and_then(|p| {
             let p = PathBuf::from(p);
-            match std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&p)
-            {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.create(true).append(true);
+            // It holds the text of everything read: the user's eyes only.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            match opts.open(&p) {
                 Ok(f) => Some(Mutex::new(f)),
                 Err(e) => {
                     tracing::warn!("HARK_EVENT_LOG {}: {e}", p.display());

@@ -96,6 +96,7 @@ before(async () => {
   const appEnv = {
     HARK_TINY_MODEL: "1", HARK_CONFIG_DIR: cfgDir, HARK_EVENT_LOG: logPath,
     ALSA_CONFIG_PATH: path.join(tmp, "asound.conf"), HARK_LOG: "info",
+    HARK_NATIVE_HOST_DIRS: path.join(tmp, "NativeMessagingHosts"),
   };
   Object.assign(env, appEnv);
   start(APP, [], "app");
@@ -284,6 +285,51 @@ test("settings window renders (second launch opens it in the running instance)",
   assert.ok(w >= 400 && h >= 400, `window ${w}x${h}`);
   assert.ok(colors > 50, `only ${colors} colours: blank window?`);
   assert.ok(sd > 0.05, `grey standard deviation ${sd}: blank window?`);
+});
+
+test("the event log is private and the app installs the native messaging host that pairs the extension", async () => {
+  assert.equal(fs.statSync(logPath).mode & 0o777, 0o600, "the event log holds what was read");
+  const manifest = JSON.parse(fs.readFileSync(path.join(tmp, "NativeMessagingHosts", "io.github.hark_tts.hark.json"), "utf8"));
+  assert.deepEqual(manifest.allowed_origins, ["chrome-extension://cnbidgmpdgfdipmfnnbliajmnbjeljgp/"]);
+  // Run the host as the browser does: the origin as argument, a framed message on stdin.
+  const ask = (origin) => {
+    const msg = Buffer.from(JSON.stringify({ type: "pair" }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(msg.length);
+    const out = execFileSync(manifest.path, [origin], { env, input: Buffer.concat([len, msg]) });
+    assert.equal(out.readUInt32LE(0), out.length - 4, "one message, nothing else on stdout");
+    return JSON.parse(out.subarray(4).toString());
+  };
+  const token = fs.readFileSync(path.join(cfgDir, "bridge-token"), "utf8").trim();
+  const ok = ask("chrome-extension://cnbidgmpdgfdipmfnnbliajmnbjeljgp/");
+  assert.deepEqual([ok.type, ok.token, ok.port], ["paired", token, port]);
+  assert.equal(ask("chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba/").type, "error");
+});
+
+test("tray Quit ends the app within 2 s while 300 half-open connections hold the bridge", async () => {
+  const app = procs.find((p) => p.spawnargs[0] === APP);
+  const held = [];
+  for (let i = 0; i < 300; i++) {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("error", () => {});
+    if (i % 2 === 0) c.write("POST /v1/speak HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+    held.push(c);
+  }
+  await sleep(500);
+  const exited = new Promise((r) => (app.exitCode !== null ? r() : app.on("exit", r)));
+  // … Speed ▸, Settings…, Launch at login, Quit hark
+  const [x, y] = trayIconCenter();
+  sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
+  await sleep(700);
+  for (let i = 0; i < 10; i++) { sh("xdotool", ["key", "Down"]); await sleep(150); }
+  const t0 = Date.now();
+  sh("xdotool", ["key", "Return"]);
+  await Promise.race([exited, sleep(10000)]);
+  const took = Date.now() - t0;
+  for (const c of held) c.destroy();
+  assert.notEqual(app.exitCode, null, "the app is still running 10 s after Quit");
+  console.log(`tray Quit with 300 half-open connections: exited after ${took} ms`);
+  assert.ok(took < 2000, `Quit took ${took} ms`);
 });
 
 let firstRunWindow = "";

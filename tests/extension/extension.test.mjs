@@ -1,11 +1,13 @@
-// The hark extension in real headless Chromium against a real hark bridge
-// (tiny random model, null audio output). Run with tests/extension/run.sh.
+// The hark extension in real headless Chromium against a real hark bridge (`hark serve` with
+// the tiny random model, no audio device), paired through Chrome native messaging: `hark serve`
+// installs the host manifest into the test profile's NativeMessagingHosts dir, which Chromium
+// reads on Linux. Run with tests/extension/run.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +17,12 @@ import { chromium } from 'playwright-core';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const EXT = path.join(REPO, 'extension');
-const SERVER_BIN =
-  process.env.HARK_BRIDGE_TEST_SERVER ||
-  path.join(process.env.CARGO_TARGET_DIR || path.join(REPO, 'target'), 'debug/examples/bridge-test-server');
+const HARK_BIN =
+  process.env.HARK_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO, 'target'), 'debug/hark');
+const HOST_NAME = 'io.github.hark_tts.hark';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-let server, bridge, pages, context, sw, userDir, events;
+let server, bridge, pages, context, sw, userDir, cfgDir, events;
 const log = [];
 
 /** The extension id Chrome derives from the manifest key. */
@@ -77,14 +79,23 @@ const ended = (id) =>
 const bytes = (text, a, b) => Buffer.from(text, 'utf8').subarray(a, b).toString('utf8');
 
 before(async () => {
-  // The real bridge.
-  server = spawn(SERVER_BIN, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    server.on('error', (e) => reject(new Error(`cannot start ${SERVER_BIN}: ${e.message} (run tests/extension/run.sh)`)));
-    server.on('exit', (c) => reject(new Error(`bridge test server exited with ${c}`)));
-    createInterface({ input: server.stdout }).once('line', resolve);
+  // The real bridge: `hark serve`, which installs the native messaging host into the profile.
+  userDir = mkdtempSync(path.join(tmpdir(), 'hark-ext-'));
+  cfgDir = mkdtempSync(path.join(tmpdir(), 'hark-ext-cfg-'));
+  server = spawn(HARK_BIN, ['serve', '--tiny', '--no-audio', '--port', '0', '--config-dir', cfgDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, HARK_NATIVE_HOST_DIRS: path.join(userDir, 'NativeMessagingHosts'), RUST_LOG: 'warn' },
   });
-  bridge = JSON.parse(line);
+  const port = await new Promise((resolve, reject) => {
+    server.on('error', (e) => reject(new Error(`cannot start ${HARK_BIN}: ${e.message} (run tests/extension/run.sh)`)));
+    server.on('exit', (c) => reject(new Error(`hark serve exited with ${c}`)));
+    createInterface({ input: server.stderr }).on('line', (line) => {
+      process.stderr.write(`[hark serve] ${line}\n`);
+      const m = line.match(/serving on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  bridge = { port, token: readFileSync(path.join(cfgDir, 'bridge-token'), 'utf8').trim() };
   events = collectEvents(bridge.port, bridge.token);
 
   // Test pages, from 127.0.0.1 like the bridge.
@@ -98,7 +109,6 @@ before(async () => {
   });
   await new Promise((r) => pages.listen(0, '127.0.0.1', r));
 
-  userDir = mkdtempSync(path.join(tmpdir(), 'hark-ext-'));
   context = await chromium.launchPersistentContext(userDir, {
     executablePath: CHROMIUM,
     headless: false,
@@ -115,18 +125,20 @@ before(async () => {
     ],
   });
   sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 30000 }));
-  await sw.evaluate((port) => chrome.storage.local.set({ port }), bridge.port);
+  await sw.evaluate(() => hark.storageRestricted);
 });
 
 after(async () => {
   await context?.close();
   events?.stop();
   pages?.close();
-  if (server) {
-    server.stdin.end();
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await exited;
   }
   if (userDir) rmSync(userDir, { recursive: true, force: true });
+  if (cfgDir) rmSync(cfgDir, { recursive: true, force: true });
 });
 
 const pageUrl = (name) => `http://127.0.0.1:${pages.address().port}/${name}`;
@@ -156,6 +168,63 @@ test('the extension id comes from the manifest key and matches the bridge', asyn
   assert.ok(sw.url().startsWith(`chrome-extension://${id}/`), sw.url());
   const lib = readFileSync(path.join(REPO, 'crates/hark-bridge/src/lib.rs'), 'utf8');
   assert.match(lib, new RegExp(`pub const EXTENSION_ID: &str = "${id}";`));
+});
+
+test('pairing through native messaging: the extension gets the token from hark serve', async () => {
+  const manifest = JSON.parse(readFileSync(path.join(userDir, 'NativeMessagingHosts', `${HOST_NAME}.json`), 'utf8'));
+  const id = sw.url().split('/')[2];
+  assert.deepEqual(manifest.allowed_origins, [`chrome-extension://${id}/`]);
+  assert.ok(existsSync(manifest.path), manifest.path);
+  // Not paired yet: the first bridge call pairs by itself, through the browser.
+  const before = await sw.evaluate(() => chrome.storage.local.get(['token', 'paired']));
+  assert.deepEqual(before, {});
+  const r = await sw.evaluate(async () => {
+    const h = await hark.control('stop');
+    return { state: h.state, stored: await chrome.storage.local.get(['token', 'port', 'paired']) };
+  });
+  assert.equal(r.state.state, 'idle');
+  assert.deepEqual(r.stored, { token: bridge.token, port: bridge.port, paired: 'native' });
+  // A token the app no longer accepts is replaced by pairing again.
+  const again = await sw.evaluate(async () => {
+    await chrome.storage.local.set({ token: 'f'.repeat(64) });
+    await hark.control('stop');
+    return (await chrome.storage.local.get('token')).token;
+  });
+  assert.equal(again, bridge.token);
+});
+
+test('the extension Origin without the token gets 401', async () => {
+  const r = await sw.evaluate(async (port) => {
+    const resp = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    return { status: resp.status, body: await resp.json() };
+  }, bridge.port);
+  assert.equal(r.status, 401);
+  assert.equal(r.body.error.code, 'unauthorized');
+});
+
+test('content scripts cannot read the token', async () => {
+  const page = await openPage('article.html');
+  const got = await sw.evaluate(async (url) => {
+    const tab = (await chrome.tabs.query({})).find((t) => t.url === url);
+    const [res] = await chrome.scripting.executeScript({
+      target: { tabId: tab.id },
+      func: async () => {
+        try {
+          return { ok: true, items: await chrome.storage.local.get(null) };
+        } catch (e) {
+          return { ok: false, error: String(e && e.message) };
+        }
+      },
+    });
+    return { res: res.result, fromWorker: (await chrome.storage.local.get('token')).token };
+  }, page.url());
+  assert.equal(got.fromWorker, bridge.token, 'the worker reads it');
+  assert.ok(!got.res.ok || got.res.items.token === undefined, JSON.stringify(got.res));
+  await page.close();
 });
 
 test('selection -> context menu -> the bridge gets exactly the selected text', async () => {
@@ -260,6 +329,33 @@ test('chrome.tts.speak with a hark voice reaches the bridge and gets events back
   await page.waitForSelector('#result.good', { timeout: 10000 });
   assert.match(await page.textContent('#result'), /Connected to hark/);
   await page.close();
+});
+
+test("a page's speech stop cancels only its own utterance, not the user's reading", async () => {
+  // The user reads the article (held paused, so it is still playing when the page stops).
+  const article = await openPage('article.html');
+  const started = (id) => waitFor(() => log.find((e) => e.type === 'started' && e.id === id), `start of ${id}`);
+  const r = await clickMenu(article.url(), 'MENU_PAGE');
+  await started(r.id);
+  await sw.evaluate(() => hark.control('pause'));
+  // A page speaks with a hark voice, queued behind the reading, then cancels its speech.
+  const page = await context.newPage();
+  const id = sw.url().split('/')[2];
+  await page.goto(`chrome-extension://${id}/options.html`);
+  const said = 'A page speaks, then changes its mind.';
+  await page.evaluate((said) => {
+    window.__ttsEvents = [];
+    chrome.tts.speak(said, { voiceName: 'hark af_heart', onEvent: (e) => window.__ttsEvents.push(e.type) });
+  }, said);
+  const theirs = await waitFor(() => log.find((e) => e.type === 'utterance' && e.text === said), 'the page utterance');
+  await page.evaluate(() => chrome.tts.stop());
+  await new Promise((res) => setTimeout(res, 500));
+  assert.ok(!log.find((e) => e.id === r.id && ['finished', 'cancelled'].includes(e.type)), 'the reading goes on');
+  await sw.evaluate(() => hark.control('resume'));
+  assert.equal((await ended(r.id)).type, 'finished', "the user's reading played to its end");
+  assert.equal((await ended(theirs.id)).type, 'cancelled', "the page's utterance was cancelled");
+  await page.close();
+  await article.close();
 });
 
 test('a clear status when the app is not running', async () => {

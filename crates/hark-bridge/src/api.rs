@@ -1,7 +1,9 @@
 //! Handlers of hark's own `/v1` API: health, version, voices, speak, control, events, synthesize.
 
-use crate::audio::{stream_response, AudioFormat};
+use crate::audio::{stream_response, StreamOptions};
+use crate::encode::Format;
 use crate::error::ApiError;
+use crate::security::Refusal;
 use crate::{AppState, BridgeEvent, API_VERSION, EXTENSION_ID};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
@@ -9,13 +11,14 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::Stream;
-use hark_engine::SpeakOptions;
+use hark_engine::{Event, SpeakOptions, State as EngineState, UtteranceId};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashSet;
 use std::convert::Infallible;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
@@ -29,8 +32,28 @@ pub const SPEED_RANGE: std::ops::RangeInclusive<f32> = 0.5..=2.0;
 /// A JSON request body whose failures (malformed, wrong fields) are [`ApiError`]s; its size
 /// is checked before, by [`crate::security::body_limit`].
 ///
-/// The body is parsed as JSON whatever its `Content-Type`, so `curl -d` works.
+/// Requests without an `Origin` are parsed as JSON whatever their `Content-Type`, so `curl -d`
+/// works; browser requests must say `application/json` ([`crate::security::origin_guard`]).
 pub struct JsonBody<T>(pub T);
+
+/// Like [`JsonBody`], but an empty body is `None`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("cannot read body: {}", e.body_text())))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJson(Some(v)))
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -79,33 +102,22 @@ pub fn check_speed(speed: Option<f64>) -> Result<Option<f64>, ApiError> {
     }
 }
 
-/// Checks a voice name or blend (`af_heart:0.6+af_bella:0.4`) against the engine's voices.
+/// Checks a voice name or blend (`af_heart:0.6+af_bella:0.4`, weights ≥ 0 as the engine
+/// takes them) against the engine's voices; returns it trimmed, or `None` for the default.
 pub fn check_voice(st: &AppState, voice: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(v) = voice else { return Ok(None) };
     let v = v.trim().to_string();
     if v.is_empty() {
         return Ok(None);
     }
-    for part in v.split('+') {
-        let (name, weight) = match part.split_once(':') {
-            Some((n, w)) => (n.trim(), Some(w.trim())),
-            None => (part.trim(), None),
-        };
-        if !st.voice_names.iter().any(|known| known == name) {
-            return Err(ApiError::bad_request(format!(
-                "unknown voice '{name}'; GET /v1/voices lists them"
-            )));
-        }
-        if let Some(w) = weight {
-            match w.parse::<f32>() {
-                Ok(x) if x.is_finite() && x > 0.0 => {}
-                _ => {
-                    return Err(ApiError::bad_request(format!(
-                        "bad weight '{w}' for voice '{name}' (want a positive number)"
-                    )))
-                }
-            }
-        }
+    let parts = hark_engine::parse_blend(&v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some((name, _)) = parts
+        .iter()
+        .find(|(name, _)| !st.voice_names.iter().any(|known| known == name))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown voice '{name}'; GET /v1/voices lists them"
+        )));
     }
     Ok(Some(v))
 }
@@ -115,6 +127,8 @@ pub async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> 
         "status": "ok",
         "state": st.engine.state(),
         "active_streams": st.active_streams.load(Ordering::SeqCst),
+        "event_streams": st.event_streams.load(Ordering::SeqCst),
+        "queued_speaks": st.speaks.len(),
     }))
 }
 
@@ -156,7 +170,16 @@ pub async fn speak(
         voice: voice.clone(),
         speed: speed.map(|s| s as f32),
     };
-    let id = st.engine.speak(&text, opts);
+    let id = st.speaks.speak(&st.engine, &text, opts).ok_or_else(|| {
+        st.refusals.note(Refusal::Busy, "speak queue");
+        ApiError::busy(
+            "queue_full",
+            format!(
+                "{} utterances are queued or playing already; wait for one to end or POST /v1/stop",
+                st.speaks.max
+            ),
+        )
+    })?;
     tracing::info!(%id, chars = text.len(), "speak");
     let _ = st.bridge_events.send(BridgeEvent::Utterance {
         id: id.0,
@@ -170,7 +193,6 @@ pub async fn speak(
 /// Which control action a route performs.
 #[derive(Clone, Copy)]
 pub enum Control {
-    Stop,
     Pause,
     Resume,
     Skip,
@@ -179,7 +201,6 @@ pub enum Control {
 
 pub async fn control(st: Arc<AppState>, what: Control) -> Json<serde_json::Value> {
     match what {
-        Control::Stop => st.engine.stop(),
         Control::Pause => st.engine.pause(),
         Control::Resume => st.engine.resume(),
         Control::Skip => st.engine.skip_sentence(),
@@ -188,12 +209,163 @@ pub async fn control(st: Arc<AppState>, what: Control) -> Json<serde_json::Value
     Json(json!({ "ok": true, "state": st.engine.state() }))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopRequest {
+    #[serde(default)]
+    id: Option<u64>,
+}
+
+/// `POST /v1/stop`: without a body (or without `id`), stops everything, as the app's Stop
+/// does. With `{"id": N}`, stops only utterance N: at once if it is playing (or paused),
+/// as soon as it starts if it is still queued, not at all if it has ended; another
+/// utterance that is playing goes on.
+pub async fn stop(
+    State(st): State<Arc<AppState>>,
+    OptionalJson(req): OptionalJson<StopRequest>,
+) -> Json<serde_json::Value> {
+    let stopped = match req.and_then(|r| r.id) {
+        None => {
+            st.engine.stop();
+            "all"
+        }
+        Some(id) => {
+            let id = UtteranceId(id);
+            match st.engine.state() {
+                EngineState::Speaking { id: now } | EngineState::Paused { id: now }
+                    if now == id =>
+                {
+                    st.engine.stop();
+                    "now"
+                }
+                _ if st.speaks.cancel_when_started(id) => "when_started",
+                _ => "none",
+            }
+        }
+    };
+    Json(json!({ "ok": true, "stopped": stopped, "state": st.engine.state() }))
+}
+
+/// The utterances `/v1/speak` queued that have not ended: bounded by `max`.
+pub struct SpeakQueue {
+    max: usize,
+    pending: Mutex<HashSet<UtteranceId>>,
+    /// Queued utterances to stop as soon as they start.
+    cancel: Mutex<HashSet<UtteranceId>>,
+    len: AtomicUsize,
+}
+
+impl SpeakQueue {
+    pub fn new(max: usize) -> Self {
+        SpeakQueue {
+            max,
+            pending: Mutex::new(HashSet::new()),
+            cancel: Mutex::new(HashSet::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::SeqCst)
+    }
+
+    /// Queues `text` unless `max` utterances are pending. The lock is held across
+    /// `Engine::speak`, so the tracker cannot see the end of an utterance before it is counted.
+    fn speak(
+        &self,
+        engine: &hark_engine::Engine,
+        text: &str,
+        opts: SpeakOptions,
+    ) -> Option<UtteranceId> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if p.len() >= self.max {
+            return None;
+        }
+        let id = engine.speak(text, opts);
+        p.insert(id);
+        self.len.store(p.len(), Ordering::SeqCst);
+        Some(id)
+    }
+
+    fn cancel_when_started(&self, id: UtteranceId) -> bool {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id);
+        if pending {
+            self.cancel
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id);
+        }
+        pending
+    }
+
+    /// Handles one engine event; returns true when the utterance must be stopped now.
+    fn on_event(&self, ev: &Event) -> bool {
+        let Some(id) = ev.id() else { return false };
+        if ev.is_terminal() {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.remove(&id);
+            self.len.store(p.len(), Ordering::SeqCst);
+            self.cancel
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            return false;
+        }
+        matches!(ev, Event::Started { .. })
+            && self
+                .cancel
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id)
+    }
+
+    /// Events were missed: if nothing is playing, nothing of ours is pending either.
+    fn resync(&self, engine: &hark_engine::Engine) {
+        if engine.state() == EngineState::Idle {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.clear();
+            self.len.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Follows the engine's events for the speak queue: ended utterances leave it, and those
+/// stopped while queued are stopped when they start. Runs until the server ends.
+pub async fn track_speaks(st: Arc<AppState>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut rx = st.engine.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                if st.speaks.on_event(&ev) {
+                    tracing::debug!(id = ?ev.id(), "stopping an utterance stopped while queued");
+                    st.engine.stop();
+                }
+            }
+            Err(RecvError::Lagged(_)) => st.speaks.resync(&st.engine),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Server-Sent Events: first the current state, then every engine event
 /// (`queued`, `started`, `sentence`, `word`, ... with source byte offsets)
 /// and the bridge's own `utterance` event (id + text of each `speak`).
 pub async fn events(
     State(st): State<Arc<AppState>>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let max = st.cfg.limits.max_event_streams;
+    let slot = Slot::take(&st, SlotKind::Events).ok_or_else(|| {
+        st.refusals.note(Refusal::Busy, "event streams");
+        ApiError::busy(
+            "too_many_event_streams",
+            format!("{max} event streams are open already"),
+        )
+    })?;
     let engine_events = BroadcastStream::new(st.engine.subscribe()).map(|r| match r {
         Ok(ev) => to_sse(&ev),
         Err(BroadcastStreamRecvError::Lagged(n)) => to_sse(&json!({"type": "lagged", "missed": n})),
@@ -212,8 +384,59 @@ pub async fn events(
     let stream = futures_util::StreamExt::take_until(
         hello.chain(engine_events.merge(bridge_events)),
         closed,
-    );
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    )
+    // The slot is released when the stream is dropped (client gone or shutdown).
+    .map(move |ev| {
+        let _ = &slot;
+        ev
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Which bounded resource a [`Slot`] is a place in.
+#[derive(Debug, Clone, Copy)]
+pub enum SlotKind {
+    /// Audio streams (`Limits::max_audio_streams`).
+    Audio,
+    /// Event streams (`Limits::max_event_streams`).
+    Events,
+}
+
+/// One of a bounded number of places (audio streams, event streams), given back on drop.
+pub struct Slot {
+    st: Arc<AppState>,
+    kind: SlotKind,
+}
+
+impl Slot {
+    fn counter(st: &AppState, kind: SlotKind) -> (&AtomicUsize, usize) {
+        match kind {
+            SlotKind::Audio => (&st.active_streams, st.cfg.limits.max_audio_streams),
+            SlotKind::Events => (&st.event_streams, st.cfg.limits.max_event_streams),
+        }
+    }
+
+    /// Takes a place if one is free.
+    pub fn take(st: &Arc<AppState>, kind: SlotKind) -> Option<Slot> {
+        let (counter, max) = Self::counter(st, kind);
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Slot {
+            st: st.clone(),
+            kind,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        Self::counter(&self.st, self.kind)
+            .0
+            .fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// One SSE event named after the JSON's `type` field, with the JSON as data.
@@ -248,9 +471,9 @@ pub async fn synthesize(
     let speed = check_speed(req.speed)?;
     let voice = check_voice(&st, req.voice)?;
     let format = match req.format.as_deref().unwrap_or("wav") {
-        "wav" => AudioFormat::Wav,
-        "pcm" | "pcm_s16le" | "s16le" => AudioFormat::PcmS16le,
-        "pcm_f32le" | "f32le" => AudioFormat::PcmF32le,
+        "wav" => Format::Wav,
+        "pcm" | "pcm_s16le" | "s16le" => Format::PcmS16le,
+        "pcm_f32le" | "f32le" => Format::PcmF32le,
         other => {
             return Err(ApiError::bad_request(format!(
                 "unknown format '{other}'; use wav, pcm_s16le or pcm_f32le"
@@ -258,11 +481,21 @@ pub async fn synthesize(
         }
     };
     let speed = speed.map(|s| s as f32);
-    stream_response(st, text, SpeakOptions { voice, speed }, format).await
+    stream_response(
+        st,
+        text,
+        SpeakOptions { voice, speed },
+        StreamOptions {
+            format,
+            stretch: 1.0,
+            whole: false,
+        },
+    )
+    .await
 }
 
 pub async fn not_found() -> Response {
-    ApiError::not_found("no such endpoint; see /v1/health, /v1/voices, /v1/speak, /v1/events, /v1/synthesize, /v1/audio/speech").into_response()
+    ApiError::not_found("no such endpoint; see /v1/health, /v1/voices, /v1/speak, /v1/events, /v1/synthesize, /v1/audio/speech, /v1/audio/voices").into_response()
 }
 
 pub async fn method_not_allowed() -> Response {

@@ -1,159 +1,239 @@
-//! Streaming audio responses: a WAV header for streams of unknown length and
-//! the pump that moves the engine's chunks into the HTTP body as they come.
+//! Audio responses: the pump that moves the engine's chunks through the time-stretcher (if
+//! any) and the encoder into the HTTP body as they come, or into one buffer for a response
+//! sent whole.
+//!
+//! Memory stays bounded whatever the client does: at most [`crate::Limits::max_audio_streams`]
+//! streams run at once, the engine's channel holds [`hark_engine::STREAM_BUFFER`] items and the
+//! body channel [`BODY_BUFFER`] pieces, so a client that reads slowly makes the synthesis wait.
 
+use crate::api::{Slot, SlotKind};
+use crate::encode::{Encode, Format};
 use crate::error::ApiError;
+use crate::security::Refusal;
+use crate::stretch::Stretch;
 use crate::AppState;
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use hark_engine::{PcmFormat, SpeakOptions, StreamItem};
-use std::sync::atomic::Ordering;
+use hark_engine::{PcmFormat, SpeakOptions, StreamItem, SAMPLE_RATE};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
-use hark_engine::SAMPLE_RATE;
+/// Encoded pieces waiting for the client per stream.
+pub const BODY_BUFFER: usize = 4;
 
-/// How the audio is wrapped on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AudioFormat {
-    /// RIFF/WAVE, 16-bit PCM, with "unknown length" sizes (0xFFFFFFFF) since it streams.
-    Wav,
-    /// Raw signed 16-bit little-endian PCM.
-    PcmS16le,
-    /// Raw 32-bit float little-endian PCM.
-    PcmF32le,
+/// Largest response sent whole (`"stream": false`); longer audio must be streamed.
+pub const MAX_WHOLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How an audio response is made.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamOptions {
+    /// Encoding.
+    pub format: Format,
+    /// Extra speed factor applied after synthesis (1 = none), see [`Stretch`].
+    pub stretch: f64,
+    /// Send the response whole, with `Content-Length` (and exact sizes in WAV headers),
+    /// instead of streaming it as it is made.
+    pub whole: bool,
 }
 
-impl AudioFormat {
-    fn pcm(self) -> PcmFormat {
-        match self {
-            AudioFormat::Wav | AudioFormat::PcmS16le => PcmFormat::S16le,
-            AudioFormat::PcmF32le => PcmFormat::F32le,
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            AudioFormat::Wav => "audio/wav",
-            AudioFormat::PcmS16le => "audio/L16;rate=24000;channels=1",
-            AudioFormat::PcmF32le => "application/octet-stream",
-        }
-    }
-
-    fn sample_format(self) -> &'static str {
-        match self {
-            AudioFormat::Wav | AudioFormat::PcmS16le => "s16le",
-            AudioFormat::PcmF32le => "f32le",
-        }
-    }
-}
-
-/// A 44-byte WAV header for 16-bit mono PCM at [`SAMPLE_RATE`] whose RIFF and
-/// data sizes are 0xFFFFFFFF ("until end of stream"), as streaming encoders do.
-pub fn streaming_wav_header() -> [u8; 44] {
-    let mut h = [0u8; 44];
-    let bits: u16 = 16;
-    let channels: u16 = 1;
-    let block_align = channels * bits / 8;
-    let byte_rate = SAMPLE_RATE * u32::from(block_align);
-    h[0..4].copy_from_slice(b"RIFF");
-    h[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-    h[8..12].copy_from_slice(b"WAVE");
-    h[12..16].copy_from_slice(b"fmt ");
-    h[16..20].copy_from_slice(&16u32.to_le_bytes());
-    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
-    h[22..24].copy_from_slice(&channels.to_le_bytes());
-    h[24..28].copy_from_slice(&SAMPLE_RATE.to_le_bytes());
-    h[28..32].copy_from_slice(&byte_rate.to_le_bytes());
-    h[32..34].copy_from_slice(&block_align.to_le_bytes());
-    h[34..36].copy_from_slice(&bits.to_le_bytes());
-    h[36..40].copy_from_slice(b"data");
-    h[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
-    h
-}
-
-/// Decrements the active-stream counter when the pump ends, however it ends.
-struct StreamGuard(Arc<AppState>);
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.0.active_streams.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Starts synthesis of `text` and answers with a chunked audio body.
+/// Starts synthesis of `text` and answers with the encoded audio.
 ///
-/// The response is sent once the engine hands over its first item: an engine
-/// failure before any audio becomes a JSON error; afterwards each audio chunk
-/// is written to the body as soon as it arrives. A client that goes away drops
-/// the body, which drops the engine's receiver and so ends the synthesis.
+/// The response starts once the engine hands over its first audio: an engine failure before
+/// that becomes a JSON error; afterwards each chunk is encoded and written to the body as soon
+/// as it arrives (or, `whole`, once all of it is there). A client that goes away drops the
+/// body, which ends the pump and so the synthesis.
 pub async fn stream_response(
     st: Arc<AppState>,
     text: String,
     opts: SpeakOptions,
-    format: AudioFormat,
+    so: StreamOptions,
 ) -> Result<Response, ApiError> {
+    let slot = Slot::take(&st, SlotKind::Audio).ok_or_else(|| {
+        st.refusals.note(Refusal::Busy, "audio streams");
+        ApiError::busy(
+            "too_many_streams",
+            format!(
+                "{} audio streams are running already; retry when one ends",
+                st.cfg.limits.max_audio_streams
+            ),
+        )
+    })?;
+    let mut encoder = so.format.encoder().map_err(ApiError::internal)?;
     let engine = st.engine.clone();
-    st.active_streams.fetch_add(1, Ordering::SeqCst);
-    let guard = StreamGuard(st.clone());
-    let pcm = format.pcm();
     let (rx, first) = tokio::task::spawn_blocking(move || {
-        let rx = engine.synthesize_stream(&text, opts, pcm)?;
+        let rx = engine.synthesize_stream(&text, opts, PcmFormat::F32le)?;
         let first = next_audio(&rx);
         Ok::<_, hark_engine::Error>((rx, first))
     })
     .await
     .map_err(|e| ApiError::internal(format!("synthesis task failed: {e}")))??;
-
     let first = match first {
         Next::Audio(b) => Some(b),
         Next::End => None,
         Next::Error(msg) => return Err(ApiError::internal(format!("synthesis failed: {msg}"))),
     };
-
-    let (tx, body_rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    if format == AudioFormat::Wav {
-        let _ = tx.try_send(Ok(Bytes::copy_from_slice(&streaming_wav_header())));
-    }
-    tokio::task::spawn_blocking(move || {
-        let _guard = guard;
-        let Some(first) = first else { return };
-        if tx.blocking_send(Ok(Bytes::from(first))).is_err() {
-            return;
+    let mut head = Vec::new();
+    encoder.start(&mut head).map_err(ApiError::internal)?;
+    let pump = Pump {
+        rx,
+        first,
+        encoder,
+        stretch: (so.stretch != 1.0).then(|| Stretch::new(so.stretch)),
+        samples: Vec::new(),
+        stretched: Vec::new(),
+        _slot: slot,
+    };
+    let mut resp = if so.whole {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        spawn_pump(move || {
+            let _ = done_tx.send(pump.whole(head));
+        })?;
+        let body = done_rx
+            .await
+            .map_err(|_| ApiError::internal("synthesis ended unexpectedly"))??;
+        let len = body.len();
+        let mut resp = Body::from(body).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        resp
+    } else {
+        let (tx, body_rx) =
+            tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_BUFFER);
+        if !head.is_empty() {
+            let _ = tx.try_send(Ok(Bytes::from(head)));
         }
+        spawn_pump(move || pump.stream(tx))?;
+        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(body_rx)).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(so.format.content_type()),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-sample-rate", HeaderValue::from(SAMPLE_RATE));
+    h.insert("x-channels", HeaderValue::from_static("1"));
+    if let Some(f) = so.format.sample_format() {
+        h.insert("x-sample-format", HeaderValue::from_static(f));
+    }
+    Ok(resp)
+}
+
+/// The pump runs on its own thread (not the runtime's blocking pool), so a shutdown never
+/// waits for a synthesis in progress.
+fn spawn_pump(f: impl FnOnce() + Send + 'static) -> Result<(), ApiError> {
+    std::thread::Builder::new()
+        .name("hark-bridge-pump".into())
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| ApiError::internal(format!("cannot start a thread: {e}")))
+}
+
+struct Pump {
+    rx: Receiver<StreamItem>,
+    first: Option<Vec<u8>>,
+    encoder: Box<dyn Encode>,
+    stretch: Option<Stretch>,
+    samples: Vec<f32>,
+    stretched: Vec<f32>,
+    /// Held until the pump ends.
+    _slot: Slot,
+}
+
+impl Pump {
+    /// Encodes one engine chunk (f32le bytes) into `out`.
+    fn encode(&mut self, f32le: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        self.samples.clear();
+        self.samples.extend(
+            f32le
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        match &mut self.stretch {
+            Some(s) => {
+                self.stretched.clear();
+                s.push(&self.samples, &mut self.stretched);
+                self.encoder.push(&self.stretched, out)
+            }
+            None => self.encoder.push(&self.samples, out),
+        }
+    }
+
+    /// The end of the audio: what the stretcher and the encoder still hold.
+    fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        if let Some(s) = &mut self.stretch {
+            self.stretched.clear();
+            s.finish(&mut self.stretched);
+            self.encoder.push(&self.stretched, out)?;
+        }
+        self.encoder.finish(out)
+    }
+
+    /// The next chunk of engine audio (`None` at the end), or the engine's error.
+    fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+        if let Some(b) = self.first.take() {
+            return Ok(Some(b));
+        }
+        match next_audio(&self.rx) {
+            Next::Audio(b) => Ok(Some(b)),
+            Next::End => Ok(None),
+            Next::Error(msg) => Err(msg),
+        }
+    }
+
+    /// Streams into `tx` until the end, an error, or the client going away.
+    fn stream(mut self, tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) {
         loop {
-            match next_audio(&rx) {
-                Next::Audio(b) => {
-                    if tx.blocking_send(Ok(Bytes::from(b))).is_err() {
+            let mut out = Vec::new();
+            let step = match self.next() {
+                Ok(Some(chunk)) => self.encode(&chunk, &mut out).map(|()| true),
+                Ok(None) => self.finish(&mut out).map(|()| false),
+                Err(e) => Err(e),
+            };
+            match step {
+                Ok(more) => {
+                    if !out.is_empty() && tx.blocking_send(Ok(Bytes::from(out))).is_err() {
                         tracing::debug!("client went away; dropping the synthesis stream");
                         return;
                     }
+                    if !more {
+                        return;
+                    }
                 }
-                Next::End => return,
-                Next::Error(msg) => {
+                Err(msg) => {
                     tracing::warn!(error = %msg, "synthesis failed mid-stream");
                     let _ = tx.blocking_send(Err(std::io::Error::other(msg)));
                     return;
                 }
             }
         }
-    });
+    }
 
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(body_rx));
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-sample-rate", HeaderValue::from(SAMPLE_RATE));
-    h.insert("x-channels", HeaderValue::from_static("1"));
-    h.insert(
-        "x-sample-format",
-        HeaderValue::from_static(format.sample_format()),
-    );
-    Ok(resp)
+    /// Encodes everything into one body (after `head`), completed with what only the end
+    /// knows.
+    fn whole(mut self, head: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+        let mut body = head;
+        while let Some(chunk) = self
+            .next()
+            .map_err(|e| ApiError::internal(format!("synthesis failed: {e}")))?
+        {
+            self.encode(&chunk, &mut body).map_err(ApiError::internal)?;
+            if body.len() > MAX_WHOLE_BYTES {
+                return Err(ApiError::too_large(
+                    "audio_too_long",
+                    format!(
+                        "the audio is over {} MB; ask for it streamed (\"stream\": true)",
+                        MAX_WHOLE_BYTES >> 20
+                    ),
+                ));
+            }
+        }
+        self.finish(&mut body).map_err(ApiError::internal)?;
+        self.encoder.complete(&mut body);
+        Ok(body)
+    }
 }
 
 enum Next {
@@ -163,7 +243,7 @@ enum Next {
 }
 
 /// The next audio chunk (skipping word items), the end, or an error.
-fn next_audio(rx: &std::sync::mpsc::Receiver<StreamItem>) -> Next {
+fn next_audio(rx: &Receiver<StreamItem>) -> Next {
     loop {
         match rx.recv() {
             Ok(StreamItem::Audio(b)) if b.is_empty() => continue,
@@ -172,22 +252,5 @@ fn next_audio(rx: &std::sync::mpsc::Receiver<StreamItem>) -> Next {
             Ok(StreamItem::Error(msg)) => return Next::Error(msg),
             Ok(_) => continue,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wav_header_fields() {
-        let h = streaming_wav_header();
-        assert_eq!(&h[0..4], b"RIFF");
-        assert_eq!(&h[8..16], b"WAVEfmt ");
-        assert_eq!(u16::from_le_bytes([h[22], h[23]]), 1);
-        assert_eq!(u32::from_le_bytes([h[24], h[25], h[26], h[27]]), 24_000);
-        assert_eq!(u32::from_le_bytes([h[28], h[29], h[30], h[31]]), 48_000);
-        assert_eq!(u16::from_le_bytes([h[34], h[35]]), 16);
-        assert_eq!(&h[36..40], b"data");
     }
 }

@@ -98,6 +98,11 @@ impl ApiError {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
     }
 
+    /// 429: a bound on work in progress was hit (`queue_full`, `too_many_streams`, ...).
+    pub fn busy(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+    }
+
     /// 404: no such endpoint.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -153,8 +158,9 @@ impl From<hark_engine::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The JSON body of this error.
+    pub fn json_body(&self) -> Vec<u8> {
         let kind = if self.status.is_server_error() {
             "server_error"
         } else {
@@ -167,7 +173,13 @@ impl IntoResponse for ApiError {
                 code: self.code,
             },
         };
-        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{}}".to_vec());
+        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{}}".to_vec())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let bytes = self.json_body();
         let mut resp = (self.status, bytes).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -176,6 +188,10 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.status == StatusCode::TOO_MANY_REQUESTS && self.code != "rate_limited" {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }

@@ -9,13 +9,19 @@
 //!   Events: state, sentence and word boundaries with source byte offsets, the
 //!   text of each utterance) and `POST synthesize` (binary audio streamed back
 //!   as WAV or raw s16le/f32le PCM, chunk by chunk — never base64);
-//! - the OpenAI speech API: `POST /v1/audio/speech` (wav / pcm) and
-//!   `GET /v1/models`;
-//! - security as tower layers: loopback `Host` only (DNS rebinding), browser
-//!   Origins only from allowlisted extensions (CORS and Private Network Access
-//!   preflights for those only), a bearer token for Origin-less clients
-//!   ([`load_or_create_token`]), a 1 MB body limit, a 100,000-character text
-//!   limit, a per-client rate limit, JSON errors ([`ApiError`]) for every refusal.
+//! - the OpenAI speech API: `POST /v1/audio/speech` (mp3, opus, flac, wav, pcm; streamed as
+//!   encoded, or whole), `GET /v1/audio/voices` and `GET /v1/models`;
+//! - security as tower layers: loopback `Host` only (DNS rebinding), a bearer token from
+//!   every caller ([`load_or_create_token`]; hark's extension gets it through Chrome native
+//!   messaging, see [`native_host`]), browser Origins only from allowlisted extensions (CORS
+//!   and Private Network Access preflights for those only) and only with `application/json`
+//!   bodies, a 1 MB body limit, a 100,000-character text limit, per-client and global rate
+//!   limits, JSON errors ([`ApiError`]) for every refusal, and refusal logs throttled to one
+//!   line per kind every 10 s;
+//! - bounded work ([`Limits`]): a capped speak queue and number of audio streams (each
+//!   stream's synthesis waits for its reader), a connection cap, header and body read
+//!   timeouts, and a shutdown that ends within [`Limits::shutdown_grace`] whatever the
+//!   clients do.
 //!
 //! What it is not: a general web server, reachable from other machines, a TLS
 //! endpoint, or a place for synthesis logic (that is `hark-engine`).
@@ -25,13 +31,17 @@
 
 mod api;
 mod audio;
+mod encode;
 mod error;
+pub mod native_host;
 mod openai;
 mod security;
+mod server;
+mod stretch;
 mod token;
 
 pub use api::{MAX_TEXT_CHARS, SPEED_RANGE};
-pub use audio::streaming_wav_header;
+pub use encode::OPENAI_FORMATS;
 pub use error::{ApiError, Error, Result};
 pub use hark_engine::SAMPLE_RATE;
 pub use security::{is_extension_id, MAX_BODY_BYTES};
@@ -41,18 +51,62 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use hark_engine::Engine;
-use security::RateLimiter;
+use security::{RateLimiter, Refusals};
 use serde::Serialize;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Default TCP port of the bridge on 127.0.0.1.
 pub const DEFAULT_PORT: u16 = 7723;
 
 /// Default per-client rate limit (requests per minute, with the same burst).
 pub const DEFAULT_RATE_LIMIT_PER_MIN: u32 = 1200;
+
+/// How much work the bridge takes on at once, and how long it waits for clients.
+/// Every bound answers with a JSON error when it is hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Open connections; one more is answered 503 `too_many_connections` and closed.
+    pub max_connections: usize,
+    /// Audio streams (`/v1/synthesize`, `/v1/audio/speech`) at once; one more gets 429
+    /// `too_many_streams`. Each stream's synthesis waits while its client does not read.
+    pub max_audio_streams: usize,
+    /// `/v1/speak` utterances queued or playing; one more gets 429 `queue_full`.
+    pub max_queued_speaks: usize,
+    /// Open `/v1/events` streams; one more gets 429 `too_many_event_streams`.
+    pub max_event_streams: usize,
+    /// Time a client has to send a request's headers (also the keep-alive idle time); then the
+    /// connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body; then 408 `body_timeout`.
+    pub body_read_timeout: Duration,
+    /// On shutdown, time open requests get to finish before their connections are cut.
+    pub shutdown_grace: Duration,
+    /// Requests per minute from all clients together (0 = unlimited); then 429 `rate_limited`.
+    pub global_rate_limit_per_min: u32,
+    /// Distinct clients the per-client rate limiter tracks; past that, new clients share one
+    /// bucket.
+    pub max_rate_clients: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 64,
+            max_audio_streams: 2,
+            max_queued_speaks: 32,
+            max_event_streams: 16,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(1),
+            global_rate_limit_per_min: 3000,
+            max_rate_clients: 256,
+        }
+    }
+}
 
 /// Version of the HTTP API (the `/v1` prefix).
 pub const API_VERSION: u32 = 1;
@@ -69,10 +123,12 @@ pub struct BridgeConfig {
     pub port: u16,
     /// Extension ids allowed as browser Origins besides [`EXTENSION_ID`].
     pub allowed_extension_ids: Vec<String>,
-    /// Bearer token required from clients without an Origin (see [`load_or_create_token`]).
+    /// Bearer token required from every client (see [`load_or_create_token`]).
     pub token: String,
     /// Requests per minute per client (0 = unlimited).
     pub rate_limit_per_min: u32,
+    /// Bounds and timeouts.
+    pub limits: Limits,
 }
 
 impl BridgeConfig {
@@ -83,6 +139,7 @@ impl BridgeConfig {
             allowed_extension_ids: Vec::new(),
             token,
             rate_limit_per_min: DEFAULT_RATE_LIMIT_PER_MIN,
+            limits: Limits::default(),
         }
     }
 
@@ -100,6 +157,15 @@ impl BridgeConfig {
             return Err(Error::Config(format!(
                 "'{bad}' is not an extension id (32 letters a-p)"
             )));
+        }
+        let l = &self.limits;
+        if l.max_connections == 0
+            || l.max_audio_streams == 0
+            || l.max_queued_speaks == 0
+            || l.max_event_streams == 0
+            || l.max_rate_clients == 0
+        {
+            return Err(Error::Config("every limit must be at least 1".into()));
         }
         Ok(())
     }
@@ -124,11 +190,14 @@ pub(crate) struct AppState {
     cfg: BridgeConfig,
     /// The port actually listened on (for the Host check).
     port: u16,
-    allowed_origins: Vec<String>,
     voice_names: Vec<String>,
     limiter: RateLimiter,
+    global: RateLimiter,
+    refusals: Refusals,
     bridge_events: tokio::sync::broadcast::Sender<BridgeEvent>,
     active_streams: AtomicUsize,
+    event_streams: AtomicUsize,
+    speaks: api::SpeakQueue,
     /// Becomes true when the server shuts down (ends open event streams).
     closing: tokio::sync::watch::Receiver<bool>,
 }
@@ -140,27 +209,29 @@ impl AppState {
         port: u16,
         closing: tokio::sync::watch::Receiver<bool>,
     ) -> Self {
-        let allowed_origins = std::iter::once(EXTENSION_ID.to_string())
-            .chain(cfg.allowed_extension_ids.iter().cloned())
-            .map(|id| format!("chrome-extension://{id}"))
-            .collect();
         let voice_names = engine.voices().into_iter().map(|v| v.name).collect();
         Self {
-            limiter: RateLimiter::new(cfg.rate_limit_per_min),
+            limiter: RateLimiter::new(cfg.rate_limit_per_min, cfg.limits.max_rate_clients),
+            global: RateLimiter::new(cfg.limits.global_rate_limit_per_min, 1),
+            refusals: Refusals::default(),
+            speaks: api::SpeakQueue::new(cfg.limits.max_queued_speaks),
             engine,
             cfg,
             port,
-            allowed_origins,
             voice_names,
-            bridge_events: tokio::sync::broadcast::channel(256).0,
+            bridge_events: tokio::sync::broadcast::channel(64).0,
             active_streams: AtomicUsize::new(0),
+            event_streams: AtomicUsize::new(0),
             closing,
         }
     }
 
-    fn origin_allowlisted(&self, origin: &str) -> bool {
-        let o = origin.trim_end_matches('/');
-        self.allowed_origins.iter().any(|a| a == o)
+    /// The extension id of `origin` (`chrome-extension://<id>`, a trailing slash allowed) if
+    /// that extension is allowlisted.
+    fn allowlisted_extension(&self, origin: &str) -> Option<String> {
+        let id = security::extension_id(origin)?;
+        (id == EXTENSION_ID || self.cfg.allowed_extension_ids.iter().any(|a| a == id))
+            .then(|| id.to_string())
     }
 }
 
@@ -168,10 +239,10 @@ impl AppState {
 ///
 /// Read-only endpoints answer POST as well as GET: Chrome sends no `Origin` on
 /// an extension's GET requests (only on POST), so the extension uses POST to be
-/// recognised by its origin instead of needing the token.
+/// recognised by its origin (the second gate, after the token).
 fn router(state: Arc<AppState>) -> Router {
     use api::Control;
-    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::middleware::from_fn_with_state;
     let control = |what: Control| move |State(st): State<Arc<AppState>>| api::control(st, what);
     let v1 = Router::new()
         .route("/health", get(api::health).post(api::health))
@@ -179,7 +250,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/voices", get(api::voices).post(api::voices))
         .route("/state", get(api::state).post(api::state))
         .route("/speak", post(api::speak))
-        .route("/stop", post(control(Control::Stop)))
+        .route("/stop", post(api::stop))
         .route("/pause", post(control(Control::Pause)))
         .route("/resume", post(control(Control::Resume)))
         .route("/skip", post(control(Control::Skip)))
@@ -187,15 +258,17 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/events", get(api::events).post(api::events))
         .route("/synthesize", post(api::synthesize))
         .route("/audio/speech", post(openai::speech))
+        .route("/audio/voices", get(openai::voices).post(openai::voices))
         .route("/models", get(openai::models).post(openai::models));
     Router::new()
         .nest("/v1", v1)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(from_fn(security::body_limit))
+        .layer(from_fn_with_state(state.clone(), security::body_limit))
         .layer(from_fn_with_state(state.clone(), security::rate_limit))
         .layer(from_fn_with_state(state.clone(), security::origin_guard))
         .layer(from_fn_with_state(state.clone(), security::host_guard))
+        .layer(from_fn_with_state(state.clone(), security::global_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -238,22 +311,27 @@ async fn serve_listener(
         )));
     }
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let state = Arc::new(AppState::new(engine, cfg, local.port(), closing_rx));
+    let limits = cfg.limits.clone();
+    let state = Arc::new(AppState::new(engine, cfg, local.port(), closing_rx.clone()));
     tracing::info!(addr = %local, "hark bridge listening");
-    let shutdown = async move {
-        shutdown.await;
-        tracing::info!("hark bridge shutting down");
-        // Event streams never end on their own: tell them to, so the graceful
-        // shutdown does not wait for them forever.
-        let _ = closing_tx.send(true);
-    };
-    axum::serve(
+    let tracker = tokio::spawn(api::track_speaks(state.clone()));
+    let result = server::run(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state.clone()),
+        &limits,
+        state.clone(),
+        closing_rx,
+        async move {
+            shutdown.await;
+            tracing::info!("hark bridge shutting down");
+            // Event streams never end on their own: tell them to, so the graceful
+            // shutdown does not wait for them.
+            let _ = closing_tx.send(true);
+        },
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| Error::Server(e.to_string()))
+    .await;
+    tracker.abort();
+    result
 }
 
 /// A bridge running on its own thread and tokio runtime (see [`spawn`]).
@@ -269,8 +347,9 @@ impl BridgeHandle {
         self.addr
     }
 
-    /// Stops accepting connections, lets open requests end and joins the thread.
-    /// Open event streams are cut.
+    /// Stops accepting connections, gives open requests [`Limits::shutdown_grace`] to end,
+    /// cuts the connections still open and joins the thread. Open event streams are cut at
+    /// once.
     pub fn shutdown(mut self) -> Result<()> {
         self.stop_and_join()
     }
@@ -319,13 +398,16 @@ pub fn spawn(engine: Engine, cfg: BridgeConfig) -> Result<BridgeHandle> {
     let thread = std::thread::Builder::new()
         .name("hark-bridge".into())
         .spawn(move || {
-            runtime.block_on(async move {
+            let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(std_listener)?;
                 let shutdown = async move {
                     let _ = stop_rx.await;
                 };
                 serve_listener(engine, cfg, listener, shutdown).await
-            })
+            });
+            // Whatever is left (a synthesis waiting for its first audio) is not waited for.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            result
         })?;
     Ok(BridgeHandle {
         addr,

@@ -1,14 +1,18 @@
-//! OpenAI-compatible speech API: `POST /v1/audio/speech` and `GET /v1/models`,
-//! so clients written for OpenAI's TTS (the `openai` Python package, browser
+//! OpenAI-compatible speech API: `POST /v1/audio/speech`, `GET /v1/audio/voices` and
+//! `GET /v1/models`, so clients written for OpenAI's TTS (the `openai` Python package, browser
 //! extensions with an "OpenAI TTS" option) work when pointed at the bridge.
 //!
-//! `response_format`: `wav` (streamed, sizes 0xFFFFFFFF) and `pcm` (s16le 24 kHz
-//! mono) as asked; `mp3`, `opus`, `aac` and `flac` are answered with WAV
-//! (`Content-Type: audio/wav`, `X-Hark-Format-Substituted: mp3->wav`) since no
-//! compressed encoder is built in — players that sniff the bytes (browsers) play it.
+//! - `response_format`: `mp3` (LAME, 64 kbit/s), `opus` (Ogg Opus), `flac`, `wav` and `pcm`
+//!   (s16le 24 kHz mono), each really encoded; `aac` and anything else get a 400 that lists
+//!   these (no well-kept AAC encoder is available to a Rust program without FFmpeg).
+//! - `stream` (default `true`): the encoded audio is sent as it is made (WAV with sizes
+//!   0xFFFFFFFF); `false` sends it whole, with `Content-Length` and exact WAV/FLAC headers.
+//! - `speed` 0.25–4.0: the model speaks 0.5–2.0 itself; beyond that the audio is
+//!   time-stretched (pitch kept) by the rest.
 
 use crate::api::{check_text, JsonBody, SPEED_RANGE};
-use crate::audio::{stream_response, AudioFormat};
+use crate::audio::{stream_response, StreamOptions};
+use crate::encode::{Format, OPENAI_FORMATS};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::State;
@@ -50,6 +54,18 @@ pub struct SpeechRequest {
     response_format: Option<String>,
     #[serde(default)]
     stream_format: Option<String>,
+    #[serde(default)]
+    stream: Option<bool>,
+}
+
+/// OpenAI's accepted speed range.
+pub const OPENAI_SPEED: std::ops::RangeInclusive<f32> = 0.25..=4.0;
+
+/// Splits an OpenAI speed into what the model does (within [`SPEED_RANGE`]) and the
+/// time-stretch factor for the rest.
+pub fn split_speed(speed: f32) -> (f32, f64) {
+    let model = speed.clamp(*SPEED_RANGE.start(), *SPEED_RANGE.end());
+    (model, f64::from(speed) / f64::from(model))
 }
 
 pub async fn speech(
@@ -64,33 +80,28 @@ pub async fn speech(
         )));
     }
     let text = check_text(req.input, "input")?;
-    // OpenAI accepts 0.25 ..= 4.0; the engine 0.5 ..= 2.0: clamp what OpenAI allows.
-    let speed = match req.speed {
-        Some(s) if s.is_finite() && (0.25..=4.0).contains(&s) => {
-            Some(s.clamp(*SPEED_RANGE.start(), *SPEED_RANGE.end()))
+    let (speed, stretch) = match req.speed {
+        Some(s) if s.is_finite() && OPENAI_SPEED.contains(&s) => {
+            let (model, stretch) = split_speed(s);
+            (Some(model), stretch)
         }
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "'speed' must be between 0.25 and 4.0",
-            ))
-        }
-        None => None,
-    };
-    let voice = resolve_voice(&st, &req.voice)?;
-    let requested = req.response_format.as_deref().unwrap_or("wav");
-    let (format, substituted) = match requested {
-        "wav" => (AudioFormat::Wav, false),
-        "pcm" => (AudioFormat::PcmS16le, false),
-        // No compressed encoders here: answer WAV, labelled as such. Clients that
-        // play what they get (browsers sniff the bytes; Read Aloud asks for mp3)
-        // keep working; the header tells the others.
-        "mp3" | "opus" | "aac" | "flac" => (AudioFormat::Wav, true),
-        other => {
             return Err(ApiError::bad_request(format!(
-                "response_format '{other}' is not supported; use 'wav' or 'pcm' (24 kHz mono s16le)"
+                "'speed' must be between {} and {}",
+                OPENAI_SPEED.start(),
+                OPENAI_SPEED.end()
             )))
         }
+        None => (None, 1.0),
     };
+    let voice = resolve_voice(&st, &req.voice)?;
+    let requested = req.response_format.as_deref().unwrap_or("mp3");
+    let format = Format::from_openai(requested).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "response_format '{requested}' is not supported; use one of: {}",
+            OPENAI_FORMATS.join(", ")
+        ))
+    })?;
     if let Some(sf) = req.stream_format.as_deref() {
         if sf != "audio" {
             return Err(ApiError::bad_request(format!(
@@ -98,14 +109,17 @@ pub async fn speech(
             )));
         }
     }
-    let mut resp = stream_response(st, text, SpeakOptions { voice, speed }, format).await?;
-    if substituted {
-        tracing::debug!(requested, "answering WAV for a compressed response_format");
-        if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{requested}->wav")) {
-            resp.headers_mut().insert("x-hark-format-substituted", v);
-        }
-    }
-    Ok(resp)
+    stream_response(
+        st,
+        text,
+        SpeakOptions { voice, speed },
+        StreamOptions {
+            format,
+            stretch,
+            whole: !req.stream.unwrap_or(true),
+        },
+    )
+    .await
 }
 
 /// A Kokoro voice (or blend) name as-is, an OpenAI voice name mapped to a Kokoro voice,
@@ -125,6 +139,19 @@ fn resolve_voice(st: &AppState, voice: &str) -> Result<Option<String>, ApiError>
     Err(ApiError::bad_request(format!(
         "unknown voice '{voice}'; use a Kokoro voice from GET /v1/voices or an OpenAI voice name"
     )))
+}
+
+/// `GET /v1/audio/voices`: the Kokoro voices (`voices`, as other OpenAI-compatible servers
+/// list them), their details (`data`) and the OpenAI names mapped to them (`aliases`).
+pub async fn voices(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let infos = st.engine.voices();
+    let names: Vec<&str> = infos.iter().map(|v| v.name.as_str()).collect();
+    let aliases: serde_json::Map<String, serde_json::Value> = OPENAI_VOICES
+        .iter()
+        .filter(|(_, k)| names.contains(k))
+        .map(|(o, k)| ((*o).to_string(), json!(k)))
+        .collect();
+    Json(json!({ "voices": names, "data": infos, "aliases": aliases }))
 }
 
 pub async fn models() -> Json<serde_json::Value> {

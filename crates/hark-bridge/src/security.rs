@@ -1,18 +1,22 @@
-//! The bridge's security checks, each a tower layer (axum `from_fn_with_state` middleware):
+//! The bridge's security checks, each a tower layer (axum `from_fn_with_state` middleware),
+//! outermost first:
 //!
-//! 1. [`host_guard`]: the `Host` header must name the loopback interface with
+//! 1. [`global_limit`]: one token bucket for all requests together.
+//! 2. [`host_guard`]: the `Host` header must name the loopback interface with
 //!    the port we listen on (defeats DNS rebinding).
-//! 2. [`origin_guard`]: browser requests (with `Origin`) are accepted only from
-//!    allowlisted extension origins and get CORS headers (including Private
-//!    Network Access preflights); an extension origin that is not allowlisted
-//!    may still pair by presenting the bearer token; any other Origin gets 403
-//!    without CORS headers. Requests without `Origin` (scripts, CLI) must
-//!    present the bearer token.
-//! 3. [`rate_limit`]: a token bucket per client (its Origin, or the peer
-//!    address for Origin-less clients).
-//! 4. [`body_limit`]: the body is read here, at most 1 MB of it; a bigger one
-//!    (declared or chunked) gets a JSON 413 after the rest is drained, so the
-//!    client reads the answer instead of a reset connection.
+//! 3. [`origin_guard`]: every request must present the bearer token, browser requests
+//!    included; browser requests (with `Origin`) must also come from an allowlisted extension
+//!    origin (the second gate: web pages and other extensions get 403, token or not) and send
+//!    their bodies as `application/json`. Allowlisted origins get CORS headers, including
+//!    Private Network Access preflights.
+//! 4. [`rate_limit`]: a token bucket per client, keyed canonically (`ext:<id>` for an
+//!    extension, `local:<ip>` for other callers), in a table of bounded size.
+//! 5. [`body_limit`]: the body is read here, at most 1 MB of it and within the body-read
+//!    timeout; a bigger one (declared or chunked) gets a JSON 413 after the rest is drained,
+//!    so the client reads the answer instead of a reset connection.
+//!
+//! Refusals are logged through [`Refusals`]: at WARN once per kind every 10 s with a count,
+//! never with the (attacker-chosen) header values, which go to DEBUG, escaped and shortened.
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -22,9 +26,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,10 +45,14 @@ pub async fn host_guard(State(st): State<Arc<AppState>>, req: Request, next: Nex
     match host {
         Some(h) if host_allowed(&h, st.port) => next.run(req).await,
         Some(h) => {
-            tracing::warn!(host = %h, "refused request with foreign Host (DNS rebinding?)");
+            st.refusals.note(Refusal::Host, &h);
             ApiError::forbidden(
                 "host_not_allowed",
-                format!("Host '{h}' is not allowed; use 127.0.0.1:{}", st.port),
+                format!(
+                    "Host '{}' is not allowed; use 127.0.0.1:{}",
+                    shorten(&h),
+                    st.port
+                ),
             )
             .into_response()
         }
@@ -62,88 +70,147 @@ fn host_allowed(host: &str, port: u16) -> bool {
     matches!(name, "127.0.0.1" | "localhost" | "[::1]")
 }
 
-/// Which kind of caller a request comes from, after the origin check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Caller {
-    /// An allowlisted extension origin.
-    Allowed,
-    /// A non-allowlisted extension origin that presented the token.
-    Paired,
-    /// No Origin, valid token.
-    Local,
+/// Who a request comes from, once [`origin_guard`] let it in (a request extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An allowlisted extension (its id), with the token.
+    Extension(String),
+    /// A client without `Origin` (script, CLI, OpenAI client), with the token.
+    Local(IpAddr),
 }
 
-/// Origin allowlist, CORS and Private Network Access preflights, bearer token.
-pub async fn origin_guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+impl Caller {
+    /// The rate-limit key: one per extension id or per peer address, whatever the spelling of
+    /// the headers.
+    fn key(&self) -> String {
+        match self {
+            Caller::Extension(id) => format!("ext:{id}"),
+            Caller::Local(ip) => format!("local:{ip}"),
+        }
+    }
+}
+
+/// Token, Origin allowlist, content type, CORS and Private Network Access preflights.
+pub async fn origin_guard(
+    State(st): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
     let origin = match headers.get(header::ORIGIN) {
         None => None,
         Some(v) => match v.to_str() {
             Ok(s) => Some(s.to_string()),
             Err(_) => {
+                st.refusals
+                    .note(Refusal::Origin, &String::from_utf8_lossy(v.as_bytes()));
                 return ApiError::forbidden("origin_not_allowed", "unreadable Origin")
-                    .into_response()
+                    .into_response();
             }
         },
     };
-    let token_ok = bearer_ok(headers, &st.cfg.token);
     let is_preflight = req.method() == Method::OPTIONS
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
 
-    let caller = match &origin {
-        None if token_ok => Caller::Local,
-        None => {
-            return ApiError::unauthorized(
-                "missing or wrong bearer token (Authorization: Bearer <token from the hark config dir>)",
-            )
-            .into_response()
-        }
-        Some(o) if st.origin_allowlisted(o) => Caller::Allowed,
-        Some(o) if !is_preflight && token_ok && extension_id(o).is_some() => Caller::Paired,
-        Some(o) => {
-            tracing::warn!(origin = %o, "refused request from a foreign Origin");
-            return ApiError::forbidden(
-                "origin_not_allowed",
-                format!("Origin '{o}' is not allowed; add its extension id to the bridge allowlist"),
-            )
-            .into_response();
-        }
+    // The second gate first: a browser request must come from an allowlisted extension.
+    let extension = match &origin {
+        None => None,
+        Some(o) => match st.allowlisted_extension(o) {
+            Some(id) => Some(id),
+            None => {
+                st.refusals.note(Refusal::Origin, o);
+                return ApiError::forbidden(
+                    "origin_not_allowed",
+                    format!(
+                        "Origin '{}' is not allowed; allow its extension id in hark (and present the token)",
+                        shorten(o)
+                    ),
+                )
+                .into_response();
+            }
+        },
     };
-
     let origin = origin.unwrap_or_default();
     if is_preflight {
-        // Only allowlisted origins reach here (others were refused above).
-        let mut resp = StatusCode::NO_CONTENT.into_response();
-        let h = resp.headers_mut();
-        add_cors(h, &origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        if req
-            .headers()
-            .get("access-control-request-private-network")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
-        {
-            h.insert(
-                "access-control-allow-private-network",
-                HeaderValue::from_static("true"),
-            );
-        }
-        return resp;
+        // Only allowlisted origins reach here. Preflights carry no credentials.
+        return preflight(&req, &origin);
     }
+    let with_cors = |mut resp: Response| {
+        if extension.is_some() {
+            add_cors(resp.headers_mut(), &origin);
+        }
+        resp
+    };
+    if !bearer_ok(headers, &st.cfg.token) {
+        st.refusals.note(Refusal::Token, &origin);
+        return with_cors(
+            ApiError::unauthorized(
+                "missing or wrong bearer token (Authorization: Bearer <token>); hark's extension pairs through native messaging, other clients read the bridge-token file in hark's config dir",
+            )
+            .into_response(),
+        );
+    }
+    if extension.is_some() && !json_or_bodyless(&req) {
+        st.refusals.note(Refusal::ContentType, &origin);
+        return with_cors(
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "browser requests must send Content-Type: application/json",
+            )
+            .into_response(),
+        );
+    }
+    let caller = match extension.clone() {
+        Some(id) => Caller::Extension(id),
+        None => Caller::Local(
+            req.extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(IpAddr::from([127, 0, 0, 1])),
+        ),
+    };
+    req.extensions_mut().insert(caller);
+    with_cors(next.run(req).await)
+}
 
-    let mut resp = next.run(req).await;
-    if caller != Caller::Local {
-        add_cors(resp.headers_mut(), &origin);
+/// True for `application/json` (any parameters), and for GET/HEAD, which have no body.
+fn json_or_bodyless(req: &Request) -> bool {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return true;
+    }
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn preflight(req: &Request, origin: &str) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    add_cors(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    if req
+        .headers()
+        .get("access-control-request-private-network")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+    {
+        h.insert(
+            "access-control-allow-private-network",
+            HeaderValue::from_static("true"),
+        );
     }
     resp
 }
@@ -183,9 +250,12 @@ fn bearer_ok(headers: &HeaderMap, token: &str) -> bool {
     given.trim().as_bytes().ct_eq(token.as_bytes()).into()
 }
 
-/// Per-client token bucket: `per_min` requests of burst, refilled at `per_min / 60` per second.
+/// Token buckets: `per_min` requests of burst, refilled at `per_min / 60` per second, one per
+/// key, at most `max_keys` keys (idle ones are forgotten first; past the cap, new keys share
+/// one overflow bucket).
 pub struct RateLimiter {
     per_min: u32,
+    max_keys: usize,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -197,17 +267,28 @@ struct Bucket {
 /// Buckets idle this long are forgotten (they would be full again anyway).
 const IDLE_FORGET_SECS: f64 = 120.0;
 
+/// The shared bucket of keys beyond the table's capacity.
+const OVERFLOW_KEY: &str = "overflow";
+
 impl RateLimiter {
-    /// A limiter allowing `per_min` requests per minute per client (0 = unlimited).
-    pub fn new(per_min: u32) -> Self {
+    /// A limiter allowing `per_min` requests per minute per key (0 = unlimited), tracking at
+    /// most `max_keys` keys.
+    pub fn new(per_min: u32, max_keys: usize) -> Self {
         Self {
             per_min,
+            max_keys: max_keys.max(1),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one request from `client`'s bucket; on refusal returns seconds until the next one.
-    pub fn check(&self, client: &str) -> Result<(), u64> {
+    /// Keys tracked now.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Takes one request from `key`'s bucket; on refusal returns seconds until the next one.
+    pub fn check(&self, key: &str) -> Result<(), u64> {
         if self.per_min == 0 {
             return Ok(());
         }
@@ -215,10 +296,24 @@ impl RateLimiter {
         let rate = cap / 60.0;
         let now = Instant::now();
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 1024 {
+        let mut key = key;
+        if !map.contains_key(key) && map.len() >= self.max_keys {
             map.retain(|_, b| now.duration_since(b.last).as_secs_f64() < IDLE_FORGET_SECS);
+            if map.len() >= self.max_keys {
+                key = OVERFLOW_KEY;
+                if !map.contains_key(key) {
+                    // Make room for the overflow bucket itself.
+                    if let Some(oldest) = map
+                        .iter()
+                        .min_by_key(|(_, b)| b.last)
+                        .map(|(k, _)| k.clone())
+                    {
+                        map.remove(&oldest);
+                    }
+                }
+            }
         }
-        let b = map.entry(client.to_string()).or_insert(Bucket {
+        let b = map.entry(key.to_string()).or_insert(Bucket {
             tokens: cap,
             last: now,
         });
@@ -233,34 +328,122 @@ impl RateLimiter {
     }
 }
 
-/// Refuses clients over their rate with 429 and `Retry-After`.
+fn too_many(per_min: u32, retry: u64, whose: &str) -> Response {
+    let mut resp = ApiError::rate_limited(format!(
+        "more than {per_min} requests per minute{whose}; retry in {retry} s"
+    ))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Refuses clients over their rate with 429 and `Retry-After` (after [`origin_guard`], so keys
+/// are canonical and only callers with the token have one).
 pub async fn rate_limit(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let client = match req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(o) => o.to_string(),
-        None => req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "local".into()),
-    };
-    match st.limiter.check(&client) {
+    let key = req
+        .extensions()
+        .get::<Caller>()
+        .map(Caller::key)
+        .unwrap_or_else(|| "local".into());
+    match st.limiter.check(&key) {
         Ok(()) => next.run(req).await,
         Err(retry) => {
-            tracing::warn!(client = %client, "rate limit exceeded");
-            let mut resp = ApiError::rate_limited(format!(
-                "more than {} requests per minute; retry in {retry} s",
-                st.cfg.rate_limit_per_min
-            ))
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            resp
+            st.refusals.note(Refusal::RateLimit, &key);
+            too_many(st.cfg.rate_limit_per_min, retry, "")
         }
+    }
+}
+
+/// Refuses everyone with 429 while all clients together are over the global rate.
+pub async fn global_limit(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    match st.global.check("all") {
+        Ok(()) => next.run(req).await,
+        Err(retry) => {
+            st.refusals.note(Refusal::GlobalLimit, "");
+            too_many(
+                st.cfg.limits.global_rate_limit_per_min,
+                retry,
+                " from all clients together",
+            )
+        }
+    }
+}
+
+/// Kinds of refusal, each with its own log throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Foreign `Host` header.
+    Host,
+    /// Web page or non-allowlisted extension `Origin`.
+    Origin,
+    /// Missing or wrong token.
+    Token,
+    /// Browser request without `application/json`.
+    ContentType,
+    /// Per-client rate limit.
+    RateLimit,
+    /// Global rate limit.
+    GlobalLimit,
+    /// Connection cap.
+    Connections,
+    /// A bound on work in progress (queue, streams).
+    Busy,
+}
+
+impl Refusal {
+    fn what(self) -> &'static str {
+        match self {
+            Refusal::Host => "with a foreign Host header (DNS rebinding?)",
+            Refusal::Origin => "from a browser Origin that is not allowlisted",
+            Refusal::Token => "without the right bearer token",
+            Refusal::ContentType => "from a browser without Content-Type: application/json",
+            Refusal::RateLimit => "over a client's rate limit",
+            Refusal::GlobalLimit => "over the global rate limit",
+            Refusal::Connections => "over the connection cap",
+            Refusal::Busy => "over the queue or stream limits",
+        }
+    }
+}
+
+/// Time between two WARN lines of the same kind of refusal.
+pub const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Throttled logging of refusals: see the module docs.
+#[derive(Default)]
+pub struct Refusals {
+    kinds: Mutex<HashMap<Refusal, (Option<Instant>, u64)>>,
+}
+
+impl Refusals {
+    /// Records a refusal; `detail` (a header value, maybe hostile) is logged at DEBUG only,
+    /// escaped and shortened. Returns true when this call logged at WARN.
+    pub fn note(&self, kind: Refusal, detail: &str) -> bool {
+        tracing::debug!(?kind, detail = %shorten(detail), "refused request");
+        let now = Instant::now();
+        let mut kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        let (last, count) = kinds.entry(kind).or_insert((None, 0));
+        *count += 1;
+        if last.is_some_and(|t| now.duration_since(t) < REFUSAL_LOG_INTERVAL) {
+            return false;
+        }
+        tracing::warn!(
+            "refused {count} request(s) {} since the last report",
+            kind.what()
+        );
+        *last = Some(now);
+        *count = 0;
+        true
+    }
+}
+
+/// A header value as it may be shown: control characters escaped, at most 64 characters.
+pub fn shorten(s: &str) -> String {
+    let escaped: String = s.escape_debug().collect();
+    match escaped.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &escaped[..i]),
+        None => escaped,
     }
 }
 
@@ -276,12 +459,36 @@ pub const DRAIN_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest time spent reading the rest of an oversize body before answering.
 pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Reads the body, at most [`MAX_BODY_BYTES`] of it, before the handler runs.
+/// Reads the body, at most [`MAX_BODY_BYTES`] of it and within the body-read timeout, before
+/// the handler runs.
 ///
 /// A declared `Content-Length` over the limit is refused without buffering anything, a chunked
 /// body as soon as it passes the limit; either way the rest is drained (see [`DRAIN_MAX_BYTES`])
-/// and the answer is a JSON 413 `body_too_large` with `Connection: close`.
-pub async fn body_limit(req: Request, next: Next) -> Response {
+/// and the answer is a JSON 413 `body_too_large` with `Connection: close`. A body still
+/// incomplete after the timeout gets a JSON 408 `body_timeout` with `Connection: close`.
+pub async fn body_limit(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let timeout = st.cfg.limits.body_read_timeout;
+    match tokio::time::timeout(timeout, read_body(req)).await {
+        Ok(Ok(req)) => next.run(req).await,
+        Ok(Err(resp)) => resp,
+        Err(_) => {
+            let mut resp = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f32()
+                ),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
+async fn read_body(req: Request) -> Result<Request, Response> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -291,23 +498,23 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
     let mut stream = body.into_data_stream();
     if let Some(n) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) {
         drain(&mut stream, n).await;
-        return too_large();
+        return Err(too_large());
     }
     let mut buf = bytes::BytesMut::new();
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(c) if buf.len() + c.len() > MAX_BODY_BYTES => {
                 drain(&mut stream, 0).await;
-                return too_large();
+                return Err(too_large());
             }
             Ok(c) => buf.extend_from_slice(&c),
             Err(e) => {
-                return ApiError::bad_request(format!("cannot read body: {e}")).into_response()
+                return Err(ApiError::bad_request(format!("cannot read body: {e}")).into_response())
             }
         }
     }
     let body = axum::body::Body::from(buf.freeze());
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
 }
 
 /// Reads and discards what is left of a body, unless it is declared (or turns out) bigger
@@ -374,7 +581,7 @@ mod tests {
 
     #[test]
     fn bucket_refuses_after_burst_and_refills() {
-        let rl = RateLimiter::new(60); // 1 per second, burst 60
+        let rl = RateLimiter::new(60, 16); // 1 per second, burst 60
         for _ in 0..60 {
             rl.check("a").unwrap();
         }
@@ -382,6 +589,37 @@ mod tests {
         assert!(retry >= 1);
         // Other clients have their own bucket.
         rl.check("b").unwrap();
-        assert!(RateLimiter::new(0).check("a").is_ok());
+        assert!(RateLimiter::new(0, 16).check("a").is_ok());
+    }
+
+    #[test]
+    fn the_table_is_capped_and_new_keys_share_the_overflow_bucket() {
+        let rl = RateLimiter::new(5, 4);
+        for i in 0..1000 {
+            let _ = rl.check(&format!("k{i}"));
+        }
+        assert!(rl.len() <= 4, "{} keys", rl.len());
+        // Past the cap, unknown keys draw from one shared bucket: it runs dry.
+        let refused = (0..20)
+            .filter(|i| rl.check(&format!("new{i}")).is_err())
+            .count();
+        assert!(refused >= 14, "{refused}");
+    }
+
+    #[test]
+    fn refusal_logs_are_throttled_and_values_shortened() {
+        let r = Refusals::default();
+        assert!(r.note(Refusal::Origin, "https://evil.example"));
+        for _ in 0..100 {
+            assert!(!r.note(Refusal::Origin, "x"));
+        }
+        assert!(
+            r.note(Refusal::Host, "evil:1"),
+            "each kind has its own throttle"
+        );
+        let long = format!("a\u{1b}[31m{}", "b".repeat(200));
+        let s = shorten(&long);
+        assert!(s.starts_with("a\\u{1b}[31m"), "{s}");
+        assert!(s.chars().count() <= 65, "{}", s.chars().count());
     }
 }

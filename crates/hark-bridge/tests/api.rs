@@ -184,6 +184,24 @@ async fn synthesize_formats() {
     assert!(f.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
     assert!(f.iter().any(|x| x.abs() > 0.003));
 
+    // Blends are parsed as the engine parses them: a weight of 0 is allowed.
+    let resp = s
+        .post("/v1/synthesize")
+        .json(&json!({"text": text, "voice": "am_adam:1+af_heart:0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for bad in ["am_adam:-1", "am_adam:0", "nobody:1+af_heart"] {
+        let resp = s
+            .post("/v1/synthesize")
+            .json(&json!({"text": text, "voice": bad}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+
     let resp = s
         .post("/v1/synthesize")
         .json(&json!({"text": text, "format": "mp3"}))
@@ -237,13 +255,52 @@ async fn synthesize_streams_first_bytes_early() {
     assert_eq!(h["active_streams"], 0);
 }
 
+/// `"stream": true` (the default) sends the encoded audio as it is made: for each compressed
+/// format the first bytes come long before the end, in many pieces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_compressed_formats_stream_as_they_are_made() {
+    let s = start();
+    let text = "The quick brown fox jumps over the lazy dog near the river bank. ".repeat(15);
+    for fmt in ["mp3", "opus", "flac"] {
+        let t0 = Instant::now();
+        let mut resp = s
+            .post("/v1/audio/speech")
+            .json(&json!({"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers().get("content-length").is_none(),
+            "{fmt}: chunked"
+        );
+        // Past the headers: the first 8 KB of encoded audio.
+        let (mut total, mut pieces, mut t_audio) = (0, 0, None);
+        while let Some(c) = resp.chunk().await.unwrap() {
+            total += c.len();
+            pieces += 1;
+            if total > 8192 && t_audio.is_none() {
+                t_audio = Some(t0.elapsed());
+            }
+        }
+        let t_end = t0.elapsed();
+        let t_first = t_audio.expect("more than 8 KB");
+        eprintln!("{fmt}: 8 KB of audio after {t_first:?}, end after {t_end:?}, {total} B in {pieces} pieces");
+        assert!(pieces >= 5, "{fmt}: only {pieces} pieces");
+        assert!(
+            t_first * 3 < t_end,
+            "{fmt}: first bytes {t_first:?}, end {t_end:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_speech_endpoint() {
     let s = start();
     // WAV, OpenAI voice name mapped to a Kokoro voice.
     let resp = s
         .post("/v1/audio/speech")
-        .json(&json!({"model": "tts-1", "input": "Hello from the OpenAI route.", "voice": "alloy", "response_format": "wav", "speed": 3.0, "instructions": "ignored"}))
+        .json(&json!({"model": "tts-1", "input": "Hello from the OpenAI route.", "voice": "alloy", "response_format": "wav", "speed": 1.25, "instructions": "ignored"}))
         .send()
         .await
         .unwrap();
@@ -259,24 +316,35 @@ async fn openai_speech_endpoint() {
     assert_eq!(resp.status(), 200);
     let pcm = resp.bytes().await.unwrap();
     assert!(pcm.len() > 4800 && pcm.len() % 2 == 0);
+    // OpenAI's default format is mp3, and mp3 is MP3 (frame sync), labelled as such.
+    for body in [
+        json!({"model": "kokoro", "input": "Default format.", "voice": "af_heart"}),
+        json!({"model": "tts-1", "input": "Asked for MP3.", "voice": "nova", "response_format": "mp3"}),
+    ] {
+        let resp = s.post("/v1/audio/speech").json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "audio/mpeg");
+        assert!(resp.headers().get("x-hark-format-substituted").is_none());
+        let mp3 = resp.bytes().await.unwrap();
+        assert!(
+            mp3.len() > 400 && mp3[0] == 0xff && mp3[1] & 0xe0 == 0xe0,
+            "{:02x?}",
+            &mp3[..4]
+        );
+    }
+    // aac has no encoder here: a 400 that lists what is supported.
     let resp = s
         .post("/v1/audio/speech")
-        .json(&json!({"model": "kokoro", "input": "Default format.", "voice": "af_heart"}))
+        .json(&json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "aac"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(&resp.bytes().await.unwrap()[..4], b"RIFF");
-    // Compressed formats are answered with WAV, labelled as WAV (Read Aloud asks for mp3).
-    let resp = s
-        .post("/v1/audio/speech")
-        .json(&json!({"model": "tts-1", "input": "Asked for MP3.", "voice": "nova", "response_format": "mp3"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "audio/wav");
-    assert_eq!(resp.headers()["x-hark-format-substituted"], "mp3->wav");
-    assert_audible(&wav_samples(&resp.bytes().await.unwrap()));
+    assert_eq!(resp.status(), 400);
+    let v: Value = resp.json().await.unwrap();
+    let msg = v["error"]["message"].as_str().unwrap();
+    for f in hark_bridge::OPENAI_FORMATS {
+        assert!(msg.contains(f), "{msg}");
+    }
     for (body, code) in [
         (
             json!({"model": "tts-1", "input": "x", "voice": "alloy", "response_format": "ogg"}),
@@ -296,6 +364,10 @@ async fn openai_speech_endpoint() {
         ),
         (
             json!({"model": "tts-1", "input": "x", "voice": "alloy", "speed": 9.0}),
+            400,
+        ),
+        (
+            json!({"model": "tts-1", "input": "x", "voice": "alloy", "speed": 0.2}),
             400,
         ),
         (json!({"model": "tts-1", "voice": "alloy"}), 400),
@@ -394,19 +466,10 @@ async fn client_hanging_up_mid_stream_ends_the_synthesis() {
         assert!(resp.chunk().await.unwrap().is_some());
         drop(resp);
     }
-    let t = Instant::now();
-    loop {
-        let h: Value = s.get_json("/v1/health").await;
-        if h["active_streams"] == 0 {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "streams still active: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    eprintln!("abandoned streams released after {:?}", t.elapsed());
+    let took = s
+        .health_until("active_streams", 0, Duration::from_secs(20))
+        .await;
+    eprintln!("abandoned streams released after {took:?}");
     let resp = s
         .post("/v1/synthesize")
         .json(&json!({"text": "Still here."}))

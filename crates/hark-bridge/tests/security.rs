@@ -6,7 +6,8 @@ use hark_bridge::EXTENSION_ID;
 use serde_json::{json, Value};
 
 const OTHER_EXT: &str = "abcdefghijklmnopabcdefghijklmnop";
-const PAIRED_EXT: &str = "ponmlkjihgfedcbaponmlkjihgfedcba";
+/// An extension that is not allowlisted: the token alone does not let it in.
+const PAIRED_ORIGIN: &str = "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_header_must_be_loopback_with_our_port() {
@@ -41,22 +42,26 @@ async fn host_header_must_be_loopback_with_our_port() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origins_and_cors() {
     let s = start_with(|c| c.allowed_extension_ids = vec![OTHER_EXT.into()]);
-    // Our extension and an added id: no token needed, CORS headers for that origin.
+    // Our extension and an added id, with the token: CORS headers for that origin (a trailing
+    // slash in the Origin is the same origin).
     for id in [EXTENSION_ID, OTHER_EXT] {
-        let origin = format!("chrome-extension://{id}");
-        let resp = s
-            .client
-            .get(s.url("/v1/voices"))
-            .header("origin", &origin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "{origin}");
-        assert_eq!(
-            resp.headers()["access-control-allow-origin"],
-            origin.as_str()
-        );
-        assert_eq!(resp.headers()["vary"], "Origin");
+        for origin in [
+            format!("chrome-extension://{id}"),
+            format!("chrome-extension://{id}/"),
+        ] {
+            let resp = s
+                .get("/v1/voices")
+                .header("origin", &origin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{origin}");
+            assert_eq!(
+                resp.headers()["access-control-allow-origin"],
+                origin.as_str()
+            );
+            assert_eq!(resp.headers()["vary"], "Origin");
+        }
     }
     // Chrome sends an extension's Origin on POST only, so read endpoints answer POST too.
     let ours = format!("chrome-extension://{EXTENSION_ID}");
@@ -66,11 +71,12 @@ async fn origins_and_cors() {
         "/v1/voices",
         "/v1/state",
         "/v1/models",
+        "/v1/audio/voices",
     ] {
         let resp = s
-            .client
-            .post(s.url(path))
+            .post(path)
             .header("origin", &ours)
+            .header("content-type", "application/json")
             .send()
             .await
             .unwrap();
@@ -79,9 +85,9 @@ async fn origins_and_cors() {
         assert!(v.is_object());
     }
     let resp = s
-        .client
-        .post(s.url("/v1/events"))
+        .post("/v1/events")
         .header("origin", &ours)
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();
@@ -91,54 +97,128 @@ async fn origins_and_cors() {
         .unwrap()
         .starts_with("text/event-stream"));
     drop(resp);
-    // Web pages, null, other extensions: 403, no CORS headers, even with the token.
+    // Web pages, null, other extensions: 403, no CORS headers, with or without the token.
     for origin in [
         "https://evil.example",
         "http://127.0.0.1:8080",
         "null",
         "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcbb",
         "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        PAIRED_ORIGIN,
+    ] {
+        for with_token in [false, true] {
+            let req = if with_token {
+                s.post("/v1/speak")
+            } else {
+                s.client.post(s.url("/v1/speak"))
+            };
+            let resp = req
+                .header("origin", origin)
+                .json(&json!({"text": "pwned"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 403, "{origin} token {with_token}");
+            assert!(
+                resp.headers().get("access-control-allow-origin").is_none(),
+                "{origin}"
+            );
+            assert_eq!(error_code(resp).await, "origin_not_allowed");
+        }
+    }
+}
+
+/// Every caller presents the token: an allowlisted extension Origin alone gets 401 (with CORS
+/// headers, so the extension can read why), on every endpoint, the event stream included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extension_origin_without_token_gets_401() {
+    let s = start();
+    let ours = format!("chrome-extension://{EXTENSION_ID}");
+    for path in [
+        "/v1/health",
+        "/v1/voices",
+        "/v1/events",
+        "/v1/speak",
+        "/v1/stop",
+        "/v1/synthesize",
+        "/v1/audio/speech",
+    ] {
+        for auth in [None, Some("Bearer wrong"), Some("Bearer ")] {
+            let mut req = s
+                .client
+                .post(s.url(path))
+                .header("origin", &ours)
+                .header("content-type", "application/json")
+                .body(r#"{"text": "read my events"}"#);
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 401, "{path} {auth:?}");
+            assert_eq!(resp.headers()["access-control-allow-origin"], ours.as_str());
+            assert_eq!(error_code(resp).await, "unauthorized");
+        }
+    }
+    assert_eq!(
+        s.engine.state(),
+        hark_engine::State::Idle,
+        "nothing was spoken"
+    );
+}
+
+/// Browser requests must be `application/json` (a form or text/plain post from a page can not
+/// pass for one), scripts may send any type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_requests_must_be_json() {
+    let s = start();
+    let ours = format!("chrome-extension://{EXTENSION_ID}");
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonx"),
+    ] {
+        let mut req = s
+            .post("/v1/speak")
+            .header("origin", &ours)
+            .body(r#"{"text": "hello"}"#);
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 415, "{ct:?}");
+        assert_eq!(error_code(resp).await, "unsupported_media_type");
+    }
+    for ct in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
     ] {
         let resp = s
-            .client
-            .post(s.url("/v1/speak"))
-            .header("origin", origin)
-            .json(&json!({"text": "pwned"}))
+            .post("/v1/voices")
+            .header("origin", &ours)
+            .header("content-type", ct)
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 403, "{origin}");
-        assert!(
-            resp.headers().get("access-control-allow-origin").is_none(),
-            "{origin}"
-        );
-        assert_eq!(error_code(resp).await, "origin_not_allowed");
+        assert_eq!(resp.status(), 200, "{ct}");
     }
-    let resp = s
-        .post("/v1/speak")
-        .header("origin", "https://evil.example")
-        .json(&json!({"text": "pwned"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status(),
-        403,
-        "a web origin is refused even with the token"
-    );
-    // An extension that is not allowlisted may pair with the token.
-    let paired = format!("chrome-extension://{PAIRED_EXT}");
+    // GET carries no body: no type needed. Scripts without Origin: any type (curl -d).
     let resp = s
         .get("/v1/voices")
-        .header("origin", &paired)
+        .header("origin", &ours)
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(
-        resp.headers()["access-control-allow-origin"],
-        paired.as_str()
-    );
+    let resp = s
+        .post("/v1/stop")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,16 +518,46 @@ async fn rate_limit_per_client() {
         .unwrap();
     assert!((1..=2).contains(&retry), "retry-after {retry}");
     assert_eq!(error_code(resp).await, "rate_limited");
-    // Another client (our extension's origin) has its own budget.
+    // Another client (our extension) has its own budget, however it spells its Origin; the
+    // spellings share one.
+    let ours = format!("chrome-extension://{}", hark_bridge::EXTENSION_ID);
+    for i in 0..30 {
+        let origin = if i % 2 == 0 {
+            ours.clone()
+        } else {
+            format!("{ours}/")
+        };
+        let resp = s
+            .get("/v1/health")
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "request {i}");
+    }
     let resp = s
-        .client
-        .get(s.url("/v1/health"))
-        .header(
-            "origin",
-            format!("chrome-extension://{}", hark_bridge::EXTENSION_ID),
-        )
+        .get("/v1/health")
+        .header("origin", format!("{ours}/"))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.status(), 429, "a trailing slash is not a new bucket");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_rate_limit_covers_every_client() {
+    let s = start_with(|c| c.limits.global_rate_limit_per_min = 20);
+    for i in 0..20 {
+        let resp = if i % 2 == 0 {
+            s.get("/v1/health").send().await.unwrap()
+        } else {
+            // Refused requests count too.
+            s.client.get(s.url("/v1/health")).send().await.unwrap()
+        };
+        assert!(resp.status() == 200 || resp.status() == 401, "request {i}");
+    }
+    let resp = s.get("/v1/health").send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(error_code(resp).await, "rate_limited");
 }

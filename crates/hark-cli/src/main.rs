@@ -11,7 +11,6 @@ mod say;
 mod serve;
 mod util;
 mod voices;
-mod wav;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,6 +86,9 @@ enum Cmd {
     Read(play::ReadArgs),
     /// Run the headless daemon: the warm engine plus the localhost bridge for the browser extension.
     Serve(serve::ServeArgs),
+    /// Chrome native messaging host that hands the bridge token to hark's extension (the
+    /// browser starts it; `hark serve` installs it). Speaks the protocol on stdin/stdout.
+    NativeHost(serve::NativeHostArgs),
     /// Print the phoneme string the front end makes of a text.
     Phonemize(phonemize::PhonemizeArgs),
     /// List the installed voices.
@@ -124,6 +126,7 @@ fn main() -> ExitCode {
         Cmd::Say(a) => say::run(assets, a),
         Cmd::Read(a) => play::run_read(assets, a),
         Cmd::Serve(a) => serve::run(assets, a),
+        Cmd::NativeHost(a) => return serve::native_host(a),
         Cmd::Phonemize(a) => phonemize::run(assets, a),
         Cmd::Voices(a) => voices::run(assets, a),
         Cmd::Fetch(a) => fetch::run(assets, a),

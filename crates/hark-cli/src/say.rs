@@ -10,7 +10,7 @@ use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack, MAX_PHONEMES, SAMPL
 use hark_text::{ChunkOptions, G2p, Lang, Lexicon};
 
 use crate::util::{asset_dir, text_arg};
-use crate::wav::write_wav;
+use hark_engine::wav::write_wav;
 
 #[derive(Args, Debug)]
 pub struct SayArgs {

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use hark_bridge::{BridgeConfig, DEFAULT_PORT};
+use hark_bridge::BridgeConfig;
 use hark_engine::{Engine, EngineConfig, Output};
+use hark_settings::Store;
 
 use crate::say::lang_for_voice;
 use crate::util::asset_dir;
@@ -43,6 +44,38 @@ pub struct ServeArgs {
     pub config_dir: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+pub struct NativeHostArgs {
+    /// hark's config dir (where the bridge token is).
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: PathBuf,
+    /// The bridge's port, handed to the extension with the token.
+    #[arg(long, default_value_t = hark_bridge::DEFAULT_PORT)]
+    pub port: u16,
+    /// Extension ids allowed besides hark's own (repeatable).
+    #[arg(long = "allow-extension", value_name = "ID")]
+    pub allow_extension: Vec<String>,
+    /// What the browser passes: the caller's origin (`chrome-extension://<id>/`), and on some
+    /// systems more.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub browser_args: Vec<String>,
+}
+
+/// `hark native-host`: see [`hark_bridge::native_host`].
+pub fn native_host(args: NativeHostArgs) -> std::process::ExitCode {
+    let mut argv = vec![
+        "--config-dir".to_string(),
+        args.config_dir.display().to_string(),
+        "--port".into(),
+        args.port.to_string(),
+    ];
+    for id in args.allow_extension {
+        argv.extend(["--allow-extension".into(), id]);
+    }
+    argv.extend(args.browser_args);
+    std::process::ExitCode::from(hark_bridge::native_host::run(&argv) as u8)
+}
+
 pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = over {
         return Ok(d.to_path_buf());
@@ -52,61 +85,13 @@ pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
         .context("no user config directory; set HARK_CONFIG_DIR")
 }
 
-/// What `hark serve` takes from the tray app's `settings.json` (same file, same config dir).
-#[derive(Debug, Default, PartialEq)]
-struct AppSettings {
-    voice: Option<String>,
-    speed: Option<f32>,
-    volume: Option<f32>,
-    port: Option<u16>,
-    allowed_extension_ids: Vec<String>,
-    fast_start: Option<bool>,
-}
-
-fn read_app_settings(cfg_dir: &Path) -> AppSettings {
-    let path = cfg_dir.join("settings.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return AppSettings::default();
-    };
-    let v: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "ignoring unreadable settings: {e}");
-            return AppSettings::default();
-        }
-    };
-    AppSettings {
-        voice: v.get("voice").and_then(|x| x.as_str()).map(str::to_string),
-        speed: v.get("speed").and_then(|x| x.as_f64()).map(|x| x as f32),
-        volume: v.get("volume").and_then(|x| x.as_f64()).map(|x| x as f32),
-        port: v
-            .pointer("/bridge/port")
-            .and_then(|x| x.as_u64())
-            .and_then(|p| u16::try_from(p).ok()),
-        allowed_extension_ids: v
-            .pointer("/bridge/allowed_extension_ids")
-            .and_then(|x| x.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|i| i.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        fast_start: v.get("fast_start").and_then(|x| x.as_bool()),
-    }
-}
-
 pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
-    let app = read_app_settings(&cfg_dir);
-    let voice = args
-        .voice
-        .clone()
-        .or(app.voice)
-        .unwrap_or_else(|| "af_heart".to_string());
-    let speed = args.speed.or(app.speed).unwrap_or(1.0);
-    let port = args.port.or(app.port).unwrap_or(DEFAULT_PORT);
+    let app = Store::new(&cfg_dir).read().settings;
+    let voice = args.voice.clone().unwrap_or(app.voice);
+    let speed = args.speed.unwrap_or(app.speed);
+    let port = args.port.unwrap_or(app.bridge.port);
     let token = hark_bridge::load_or_create_token(&cfg_dir)
         .with_context(|| format!("reading the bridge token in {}", cfg_dir.display()))?;
     let mut ecfg = if args.tiny {
@@ -117,13 +102,8 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     ecfg.lang = lang_for_voice(&voice);
     ecfg.voice = voice;
     ecfg.speed = speed;
-    ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start.unwrap_or(true));
-    if let Some(v) = app
-        .volume
-        .filter(|v| v.is_finite() && (0.0..=2.0).contains(v))
-    {
-        ecfg.volume = v;
-    }
+    ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);
+    ecfg.volume = app.volume;
     ecfg.output = if args.no_audio {
         Output::Null
     } else {
@@ -137,20 +117,32 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     })?;
     let mut bcfg = BridgeConfig::new(token);
     bcfg.port = port;
-    bcfg.allowed_extension_ids = app.allowed_extension_ids;
+    bcfg.allowed_extension_ids = app.bridge.allowed_extension_ids;
     for id in &args.allow_extension {
         if !bcfg.allowed_extension_ids.contains(id) {
             bcfg.allowed_extension_ids.push(id.clone());
         }
     }
+    let ids = bcfg.allowed_extension_ids.clone();
     let bridge = hark_bridge::spawn(engine, bcfg).context("starting the bridge")?;
+    hark_bridge::native_host::install_current_exe(
+        "native-host",
+        &cfg_dir,
+        bridge.addr().port(),
+        &ids,
+    );
     eprintln!(
         "hark: serving on http://{} (token in {}); Ctrl-C to stop",
         bridge.addr(),
         cfg_dir.join("bridge-token").display()
     );
     let (tx, rx) = std::sync::mpsc::channel();
+    let signals = std::sync::atomic::AtomicUsize::new(0);
     ctrlc::set_handler(move || {
+        // A second Ctrl-C does not wait for anything.
+        if signals.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            std::process::exit(130);
+        }
         let _ = tx.send(());
     })
     .context("installing the Ctrl-C handler")?;
@@ -158,32 +150,4 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     eprintln!("hark: shutting down");
     bridge.shutdown().context("stopping the bridge")?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_apps_settings_file() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
-        std::fs::write(
-            dir.path().join("settings.json"),
-            r#"{"version":1,"voice":"bf_emma","speed":1.25,"volume":0.5,
-               "bridge":{"enabled":true,"port":7800,"allowed_extension_ids":["abcdefghijklmnopabcdefghijklmnop"]}}"#,
-        )
-        .unwrap();
-        let s = read_app_settings(dir.path());
-        assert_eq!(s.voice.as_deref(), Some("bf_emma"));
-        assert_eq!(s.speed, Some(1.25));
-        assert_eq!(s.volume, Some(0.5));
-        assert_eq!(s.port, Some(7800));
-        assert_eq!(
-            s.allowed_extension_ids,
-            vec!["abcdefghijklmnopabcdefghijklmnop".to_string()]
-        );
-        std::fs::write(dir.path().join("settings.json"), "{not json").unwrap();
-        assert_eq!(read_app_settings(dir.path()), AppSettings::default());
-    }
 }

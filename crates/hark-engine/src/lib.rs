@@ -53,6 +53,7 @@ pub mod segment;
 pub mod sink;
 pub mod timing;
 mod voice;
+pub mod wav;
 mod worker;
 
 pub use audio::PcmFormat;
@@ -186,6 +187,10 @@ pub struct SpeakOptions {
     /// Speed; `None` = the engine's current speed.
     pub speed: Option<f32>,
 }
+
+/// Messages of [`Engine::synthesize_stream`] that may wait unread: past this, synthesis waits
+/// for the consumer (a slow reader slows the synthesis instead of piling up audio).
+pub const STREAM_BUFFER: usize = 8;
 
 /// One message of [`Engine::synthesize_stream`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -338,7 +343,8 @@ impl Engine {
     }
 
     /// Synthesize `text` on a background thread and deliver encoded PCM chunk by
-    /// chunk, with word timings; never touches the audio device. Dropping the
+    /// chunk, with word timings; never touches the audio device. The channel holds at most
+    /// [`STREAM_BUFFER`] unread items: synthesis waits while it is full. Dropping the
     /// receiver stops the synthesis after the current chunk.
     pub fn synthesize_stream(
         &self,

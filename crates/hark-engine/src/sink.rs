@@ -8,6 +8,7 @@
 use crate::audio::{encode_pcm, PcmFormat};
 use crate::device::DevicePlayer;
 use crate::error::{Error, Result};
+use crate::wav::WavFile;
 use crate::StreamItem;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,39 +106,28 @@ impl Sink for NullSink {
     }
 }
 
-/// Writes a 24 kHz mono 16-bit WAV file; the header is updated after every
-/// utterance, so the file is valid whenever the engine is idle.
+/// Writes a 24 kHz mono 16-bit WAV file ([`crate::wav::WavFile`]); the header is updated after
+/// every utterance, so the file is valid whenever the engine is idle.
+#[derive(Debug)]
 pub struct WavSink {
     path: PathBuf,
-    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
-}
-
-impl std::fmt::Debug for WavSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WavSink").field("path", &self.path).finish()
-    }
+    file: WavFile,
 }
 
 impl WavSink {
     /// Create (truncate) `path`.
     pub fn create(path: &Path) -> Result<WavSink> {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 24_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let writer = hound::WavWriter::create(path, spec).map_err(|e| Error::Output {
+        let file = WavFile::create(path, crate::SAMPLE_RATE).map_err(|e| Error::Output {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
         Ok(WavSink {
             path: path.to_path_buf(),
-            writer,
+            file,
         })
     }
 
-    fn err(&self, e: hound::Error) -> Error {
+    fn err(&self, e: std::io::Error) -> Error {
         Error::Output {
             path: self.path.clone(),
             message: e.to_string(),
@@ -147,37 +137,33 @@ impl WavSink {
 
 impl Sink for WavSink {
     fn write(&mut self, samples: &[f32]) -> Result<()> {
-        for &s in samples {
-            self.writer
-                .write_sample(crate::audio::to_i16(s))
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(())
+        self.file.append(samples).map_err(|e| self.err(e))
     }
 
     fn end(&mut self) -> Result<()> {
-        self.writer.flush().map_err(|e| self.err(e))
+        self.file.finalize().map_err(|e| self.err(e))
     }
 }
 
 impl Drop for WavSink {
     fn drop(&mut self) {
-        if let Err(e) = self.writer.flush() {
+        if let Err(e) = self.file.finalize() {
             tracing::warn!(path = %self.path.display(), "finalizing WAV: {e}");
         }
     }
 }
 
-/// Raw PCM delivered chunk by chunk as [`StreamItem::Audio`] messages.
+/// Raw PCM delivered chunk by chunk as [`StreamItem::Audio`] messages over a bounded channel:
+/// a write waits while the channel is full, so synthesis keeps pace with the consumer.
 #[derive(Debug)]
 pub struct PcmStreamSink {
     format: PcmFormat,
-    tx: std::sync::mpsc::Sender<StreamItem>,
+    tx: std::sync::mpsc::SyncSender<StreamItem>,
 }
 
 impl PcmStreamSink {
     /// Encode as `format`, send to `tx`.
-    pub fn new(format: PcmFormat, tx: std::sync::mpsc::Sender<StreamItem>) -> PcmStreamSink {
+    pub fn new(format: PcmFormat, tx: std::sync::mpsc::SyncSender<StreamItem>) -> PcmStreamSink {
         PcmStreamSink { format, tx }
     }
 }

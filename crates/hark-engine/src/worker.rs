@@ -478,7 +478,7 @@ impl Handle {
         let model = self.core.model()?;
         let core = self.core.clone();
         let text: Arc<str> = Arc::from(text);
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::sync_channel(crate::STREAM_BUFFER);
         std::thread::Builder::new()
             .name("hark-stream".into())
             .spawn(move || {

@@ -49,6 +49,7 @@ pub fn start_with(tweak: impl FnOnce(&mut BridgeConfig)) -> Server {
     let mut cfg = BridgeConfig::new(token.clone());
     cfg.port = 0;
     cfg.rate_limit_per_min = TEST_RATE;
+    cfg.limits.global_rate_limit_per_min = TEST_RATE;
     tweak(&mut cfg);
     let engine = engine();
     let handle = spawn(engine.clone(), cfg).expect("bridge starts");
@@ -86,6 +87,22 @@ impl Server {
     /// POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// Polls `/v1/health` until `key` is `want` (panics after `within`); returns the time it took.
+    pub async fn health_until(&self, key: &str, want: u64, within: Duration) -> Duration {
+        let t = std::time::Instant::now();
+        loop {
+            let h = self.get_json("/v1/health").await;
+            if h[key] == want {
+                return t.elapsed();
+            }
+            assert!(
+                t.elapsed() < within,
+                "{key} still not {want} after {within:?}: {h}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -134,6 +151,16 @@ impl Sse {
                 .unwrap()
                 .expect("event stream still open");
             self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Skips events until utterance `id` has started.
+    pub async fn until_started(&mut self, id: u64) {
+        loop {
+            let (name, v) = self.next().await;
+            if name == "started" && v["id"] == id {
+                return;
+            }
         }
     }
 
