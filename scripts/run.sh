@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# macOS: the bridge's Opus encoder links Homebrew's libopus (installed by deps.sh).
+if [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null; then
+  OPUS_LIB_DIR="$(brew --prefix opus)/lib"
+  export OPUS_LIB_DIR
+fi
 bin="${CARGO_TARGET_DIR:-$PWD/target}/release"
 if [ $# -gt 0 ]; then
   cargo build --release -p hark-cli

@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# macOS: the bridge's Opus encoder links Homebrew's libopus (installed by deps.sh).
+if [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null; then
+  OPUS_LIB_DIR="$(brew --prefix opus)/lib"
+  export OPUS_LIB_DIR
+fi
 export HARK_ASSETS="${HARK_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/hark/assets}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Tests that need real assets fail (instead of skipping) when they are missing.

@@ -115,18 +115,21 @@ test("deps.sh on a Mac: Command Line Tools required, espeak-ng from Homebrew, no
   } finally { sb.cleanup(); }
 });
 
-test("deps.sh on a Mac: espeak-ng is optional (present: no brew; no Homebrew: a note)", () => {
+test("deps.sh on a Mac: libopus from Homebrew is required, espeak-ng optional", () => {
   let sb = sandbox();
   try {
+    // everything present: Homebrew is only asked whether opus is installed
     const r = sb.run("scripts/deps.sh");
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(!has(r.lines, /^brew/), r.lines.join("\n"));
+    assert.ok(!has(r.lines, /^brew install/), r.lines.join("\n"));
+    assert.ok(has(r.lines, /^brew list opus$/), r.lines.join("\n"));
   } finally { sb.cleanup(); }
   sb = sandbox({ without: ["espeak-ng", "brew"] });
   try {
+    // no Homebrew: libopus cannot come from anywhere, so a clear error and nothing else
     const r = sb.run("scripts/deps.sh");
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /no Homebrew, so no espeak-ng \(optional/);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /libopus is required to build hark: install Homebrew/);
     noLinuxTools(r.lines);
   } finally { sb.cleanup(); }
 });
@@ -183,8 +186,8 @@ test("test.sh on a Mac: Rust tests, the native clippy check, browser tests with 
     const L = r.lines;
     assert.ok(has(L, /^cargo test --workspace/), L.join("\n"));
     assert.ok(has(L, /^cargo clippy --workspace --all-targets --locked -- -D warnings$/), L.join("\n"));
-    // The extension suite: the bridge test server is built, node runs the tests in Chromium.
-    assert.ok(has(L, /^cargo build -q -p hark-bridge --example bridge-test-server$/), L.join("\n"));
+    // The extension suite: hark (which serves the bridge) is built, node runs the tests in Chromium.
+    assert.ok(has(L, /^cargo build -q -p hark-cli$/), L.join("\n"));
     const ext = r.calls.find((c) => c.cmd === "node" && /extension\.test\.mjs/.test(c.args));
     assert.equal(ext?.env.CHROMIUM, chromium);
     const ui = r.calls.find((c) => c.cmd === "node" && c.args === "--test" && c.env.PWD.endsWith("tests/app/ui"));
