@@ -30,7 +30,8 @@
 //   runs[]               per launch: ready_ms (spawn → ready), first_press_after_ready_ms, and per
 //                        press: sound_ms, audible_ms,
 //                        device_open (the app's device was already open at the key press),
-//                        app_hotkey_to_started_ms (the app's own log: hotkey → engine `started`)
+//                        app_hotkey_to_started_ms (the app's own log: hotkey → engine `started`),
+//                        load1 (the 1-minute load average then: other work on the machine)
 //   card                 the stand-in card: format, pipe size, fill_ms (mean audio waiting in the
 //                        pipe, which this card adds to the ALSA buffer's), underruns (times the app
 //                        did not keep up, e.g. on a busy machine)
@@ -247,6 +248,7 @@ ctl.!default { type hw card 0 }
           device_open: card.openAt(key.t),
           app_hotkey_to_started_ms: hotkey && started ? started.t_ms - hotkey.t_ms : null,
           key_sync_ms: round(ms(BigInt(key.synced) - BigInt(key.t))),
+          load1: round(os.loadavg()[0]),
         };
         run.presses.push(press);
         log(`launch ${launch + 1} press ${p + 1}: ${press.sound_ms} ms to the first sound` +
