@@ -31,10 +31,13 @@
 //                        press: sound_ms, audible_ms,
 //                        device_open (the app's device was already open at the key press),
 //                        app_hotkey_to_started_ms (the app's own log: hotkey → engine `started`),
-//                        load1 (the 1-minute load average then: other work on the machine)
+//                        other_cpu (cores busy with other work from the key press to the sound:
+//                        the machine's busy time less the app's, the card's and the key sender's),
+//                        load1 (the 1-minute load average, the app's own work included)
 //   card                 the stand-in card: format, pipe size, fill_ms (mean audio waiting in the
 //                        pipe, which this card adds to the ALSA buffer's), underruns (times the app
 //                        did not keep up, e.g. on a busy machine)
+//   other_cpu_median     the median of the presses' other_cpu (see runs[]): how busy the machine was
 //   launches, presses, gap_ms, first_delay_ms, model, voice, cpus, load_before/after (1-min load)
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
@@ -135,6 +138,22 @@ async function startCard(fifo, logFile) {
   };
 }
 
+/** CPU time in seconds: the whole machine's busy time, and that of the given processes. */
+function cpuTimes(pids) {
+  const tick = 100; // USER_HZ: /proc's unit on Linux
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const machine = (f.reduce((a, b) => a + b, 0) - f[3] - f[4]) / tick; // all but idle and iowait
+  let mine = 0;
+  for (const pid of pids) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const x = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      mine += (Number(x[11]) + Number(x[12])) / tick; // utime, stime
+    } catch { /* exited */ }
+  }
+  return { machine, mine };
+}
+
 /** Starts xkey.py ahead of time; press() sends the hotkey and resolves to its key-down times. */
 function startKeys(env) {
   const proc = spawn("python3", [path.join(here, "xkey.py")], { env, stdio: ["pipe", "pipe", "inherit"] });
@@ -220,6 +239,8 @@ ctl.!default { type hw card 0 }
         if (p > 0) await setPrimary(env, text);
         await waitFor("the device to be silent before the press", () => !card.sounding(), 30000);
         const before = events().length;
+        const ours = [app.pid, card.proc.pid, keys.proc.pid];
+        const cpu0 = cpuTimes(ours);
         const key = await keys.press();
         if (p === 0) run.first_press_after_ready_ms = round(ms(BigInt(key.t) - tReady));
         const sp = await waitFor("the speak request", () => events().slice(before).find((e) => e.type === "speak"), 10000, tail);
@@ -235,6 +256,8 @@ ctl.!default { type hw card 0 }
           }
           return null;
         }, 120000, tail, 10);
+        const cpu1 = cpuTimes(ours);
+        const window = ms(now() - BigInt(key.t)) / 1000;
         const end = await waitFor("the end of the utterance", ended, 120000, tail);
         if (end.type !== "finished") throw new Error(`the utterance ended with ${JSON.stringify(end)}`);
         await waitFor("the device to fall silent", () => !card.sounding(), 30000);
@@ -249,6 +272,8 @@ ctl.!default { type hw card 0 }
           app_hotkey_to_started_ms: hotkey && started ? started.t_ms - hotkey.t_ms : null,
           key_sync_ms: round(ms(BigInt(key.synced) - BigInt(key.t))),
           load1: round(os.loadavg()[0]),
+          // /proc counts in 10 ms ticks: a short window can come out slightly below zero.
+          other_cpu: Math.max(0, Math.round(((cpu1.machine - cpu0.machine) - (cpu1.mine - cpu0.mine)) / window * 100) / 100),
         };
         run.presses.push(press);
         log(`launch ${launch + 1} press ${p + 1}: ${press.sound_ms} ms to the first sound` +
@@ -279,6 +304,7 @@ ctl.!default { type hw card 0 }
     warm_median_ms: round(median(warm)),
     presses_ms: runs.flatMap((r) => r.presses.map((p) => p.sound_ms)),
     first_press_audible_ms: round(median(firstAud)),
+    other_cpu_median: round(median(runs.flatMap((r) => r.presses.map((p) => p.other_cpu)))),
     warm_median_audible_ms: round(median(warmAud)),
     launches: LAUNCHES,
     presses: PRESSES,
