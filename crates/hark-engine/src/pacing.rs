@@ -104,6 +104,11 @@ pub(crate) struct Costs {
 }
 
 impl Costs {
+    /// `(fixed, per unit)` of the text side (per phoneme) and of a window (per frame), for logs.
+    pub(crate) fn lines(&self) -> [Option<(f64, f64)>; 2] {
+        [self.prepare.line(), self.window.line()]
+    }
+
     pub(crate) fn prepared(&mut self, phonemes: usize, frames: usize, speed: f32, secs: f64) {
         self.prepare.add(phonemes as f64, secs);
         self.frames += frames as f64 * f64::from(speed);

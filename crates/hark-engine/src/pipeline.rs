@@ -317,9 +317,10 @@ pub(crate) fn synthesize(
                         speed: s.speed,
                     };
                     if !p.may_start(&ahead) {
-                        tracing::trace!(held_s = ahead.held_s, "first sound held back");
+                        tracing::debug!(held_s = ahead.held_s, "first sound held back");
                         continue;
                     }
+                    tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().lines(), "first sound");
                     p.started();
                     for piece in held.drain(..) {
                         if !emit(piece) {
@@ -389,7 +390,7 @@ impl Model {
             max_phonemes: hark_kokoro::MAX_PHONEMES,
             first_chunk: true,
         };
-        for (i, text) in WARM_UP_TEXTS.iter().enumerate() {
+        for &(text, windowed, record) in &WARM_UP_PASSES {
             for chunk in hark_text::chunk(text, &self.g2p, &opts) {
                 if cancel.load(Ordering::Relaxed) {
                     return Ok(WarmUp::cut_short(t0));
@@ -400,17 +401,18 @@ impl Model {
                     Err(hark_kokoro::Error::Cancelled) => return Ok(WarmUp::cut_short(t0)),
                     Err(e) => return Err(Error::Model(e.to_string())),
                 };
-                self.costs().prepared(
-                    chunk.phonemes.chars().count(),
-                    p.frames(),
-                    1.0,
-                    t.elapsed().as_secs_f64(),
-                );
-                // the short text whole, the longer one's first windows as fast start makes them
-                let plan = if i == 0 {
-                    StreamPlan::whole()
-                } else {
+                if record {
+                    self.costs().prepared(
+                        chunk.phonemes.chars().count(),
+                        p.frames(),
+                        1.0,
+                        t.elapsed().as_secs_f64(),
+                    );
+                }
+                let plan = if windowed {
                     StreamPlan::default()
+                } else {
+                    StreamPlan::whole()
                 };
                 let mut stream = self.kokoro.stream(&p, plan, &fwd);
                 for _ in 0..WARM_UP_WINDOWS {
@@ -425,10 +427,13 @@ impl Model {
                     }
                     let n = stream.computed_frames() - before;
                     frames += n;
-                    self.costs().window.add(n as f64, t.elapsed().as_secs_f64());
+                    if record {
+                        self.costs().window.add(n as f64, t.elapsed().as_secs_f64());
+                    }
                 }
             }
         }
+        tracing::debug!(costs = ?self.costs().lines(), "costs measured by the warm-up");
         Ok(WarmUp {
             secs: t0.elapsed().as_secs_f64(),
             frames,
@@ -437,11 +442,18 @@ impl Model {
     }
 }
 
-/// The warm-up's texts: a short one rendered whole, and a sentence whose first windows are
-/// rendered as fast start renders them (so the costs are measured at three window sizes).
-const WARM_UP_TEXTS: [&str; 2] = [
-    "Ready.",
-    "The meeting at 10:30 was moved to Thursday afternoon, and nothing else changed.",
+/// The warm-up's passes: (text, windowed as fast start makes them, costs recorded). A short text
+/// rendered whole, first unrecorded (the first pass pays for cold caches and weight pages, which
+/// later requests don't), then recorded with a sentence's first windows, so the costs are
+/// measured at two text lengths and four window sizes.
+const WARM_UP_PASSES: [(&str, bool, bool); 3] = [
+    ("Ready.", false, false),
+    ("Ready.", false, true),
+    (
+        "The meeting at 10:30 was moved to Thursday afternoon, and nothing else changed.",
+        true,
+        true,
+    ),
 ];
 /// Windows rendered per warm-up text.
 const WARM_UP_WINDOWS: usize = 3;
