@@ -320,7 +320,7 @@ pub(crate) fn synthesize(
                         tracing::debug!(held_s = ahead.held_s, "first sound held back");
                         continue;
                     }
-                    tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().lines(), "first sound");
+                    tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().summary(), "first sound");
                     p.started();
                     for piece in held.drain(..) {
                         if !emit(piece) {
@@ -330,14 +330,11 @@ pub(crate) fn synthesize(
                 } else if !emit(piece) {
                     return Ok(index + 1);
                 }
-                // In the first chunk: the planned next window unless the audio in hand cannot
-                // cover it, then a smaller one (never below the first), growing again from
-                // there. Later windowed chunks start at what fits and keep doubling: small
-                // windows barely beat real time, so shrinking them there could starve the
-                // rest of the utterance.
-                if !last && index == 0 && p.has_started() {
+                // Once playing: the planned next window unless the audio in hand cannot cover
+                // it, then a smaller one (never below MIN_WINDOW), growing again from there.
+                if !last && p.has_started() {
                     if let Some(f) = p.max_frames(time) {
-                        let fits = stream.window_within(f);
+                        let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
                         if fits < stream.next_window() {
                             stream.set_next_window(fits);
                         }
@@ -361,6 +358,11 @@ pub(crate) fn synthesize(
     }
     Ok(index)
 }
+
+/// The shortest window worth computing once playing, frames (0.2 s): with the context frames a
+/// window computes on both sides, a shorter one costs about as much compute as it gives audio, and
+/// shrinking to it would starve the player for good.
+const MIN_WINDOW: usize = 8;
 
 /// Phoneme characters assumed for a chunk not yet segmented (the next sentence), when planning
 /// the first sound: a short sentence.
@@ -433,7 +435,7 @@ impl Model {
                 }
             }
         }
-        tracing::debug!(costs = ?self.costs().lines(), "costs measured by the warm-up");
+        tracing::debug!(costs = ?self.costs().summary(), "costs measured by the warm-up");
         Ok(WarmUp {
             secs: t0.elapsed().as_secs_f64(),
             frames,
