@@ -7,6 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -253,7 +254,7 @@ test("the event log is private and the app installs the native messaging host th
 });
 
 test("tray Quit ends the app within 2 s while 300 half-open connections hold the bridge", async () => {
-  const app = procs.find((p) => p.spawnargs[0] === APP);
+  const app = session.procs.find((p) => p.spawnargs[0] === APP);
   const held = [];
   for (let i = 0; i < 300; i++) {
     const c = net.connect(port, "127.0.0.1");

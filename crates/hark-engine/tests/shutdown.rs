@@ -1,6 +1,8 @@
 //! Dropping the engine waits for its threads to leave the model: a process that exits while a
 //! thread is still inside a matrix product can crash in the math library's exit handler (seen
-//! with OpenBLAS). Its own test binary, so no other test's engine threads are counted.
+//! with OpenBLAS). Its own test binary, so no other test's engine threads are counted. Linux
+//! only: it reads thread names from /proc.
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -34,7 +36,6 @@ fn engine_threads() -> Vec<String> {
 }
 
 #[test]
-#[cfg(target_os = "linux")]
 fn dropping_the_engine_mid_utterance_ends_its_threads() {
     let text = "A long text keeps the model busy for a while. ".repeat(200);
     let engine = tiny(Output::Null);
