@@ -76,7 +76,7 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         output: out,
         deterministic: false,
         fast_start: s.fast_start,
-        keep_audio_open: false,
+        keep_audio_open: s.keep_audio_open,
     }
 }
 
@@ -392,6 +392,7 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> Result<(), String> {
         e.set_speed(s.speed).map_err(|e| e.to_string())?;
         e.set_volume(s.volume);
         e.set_fast_start(s.fast_start);
+        e.set_keep_audio_open(s.keep_audio_open);
     }
     Ok(())
 }
