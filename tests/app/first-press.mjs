@@ -210,7 +210,7 @@ ctl.!default { type hw card 0 }
       const tail = () => eventTail(logPath);
       const appEnv = {
         HARK_CONFIG_DIR: cfgDir, HARK_EVENT_LOG: logPath,
-        ALSA_CONFIG_PATH: path.join(tmp, "asound.conf"), HARK_LOG: "info",
+        ALSA_CONFIG_PATH: path.join(tmp, "asound.conf"), HARK_LOG: process.env.HARK_LOG || "info",
       };
       if (opt.tiny) appEnv.HARK_TINY_MODEL = "1";
       else delete env.HARK_TINY_MODEL;

@@ -26,7 +26,7 @@ pub(crate) const PACE_MIN_PHONEMES: usize = 24;
 /// How late, by the measured costs, a window may be for the first sound to start anyway, s: the
 /// longest silence the plan accepts, so that a machine just fast enough does not hold the first
 /// sound back for a whole window more.
-const START_TOLERANCE_S: f64 = 0.025;
+const START_TOLERANCE_S: f64 = 0.035;
 
 /// A cost `fixed + per_unit · units` seconds, fitted by least squares over the measurements,
 /// recent ones weighted more (each new one discounts the older by [`CostFit::DECAY`]), so it
@@ -306,6 +306,16 @@ impl<'a> Pacer<'a> {
     /// Most frames (context included) the next window may compute (`None`: not known yet).
     pub(crate) fn max_frames(&self, emitted: u64) -> Option<usize> {
         let budget = self.budget_s(emitted, WINDOW_SHARE, WINDOW_MARGIN_S)?;
+        self.costs()
+            .window
+            .units_within(budget)
+            .map(|f| f.min(1e9) as usize)
+    }
+
+    /// Most frames (context included) the next window may compute if the first sound started
+    /// now with `held_s` of audio in hand (`None`: not known yet).
+    pub(crate) fn max_frames_if_started(&self, held_s: f64) -> Option<usize> {
+        let budget = held_s * WINDOW_SHARE - WINDOW_MARGIN_S;
         self.costs()
             .window
             .units_within(budget)

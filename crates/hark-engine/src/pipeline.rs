@@ -317,6 +317,18 @@ pub(crate) fn synthesize(
                         speed: s.speed,
                     };
                     if !p.may_start(&ahead) {
+                        // Not yet: make the next window no bigger than the audio held could
+                        // cover once playing, so the next look comes soon, not after a
+                        // doubled window (on a machine just too slow for the plan, that
+                        // doubled window held the first sound back by most of a second).
+                        if !last {
+                            if let Some(f) = p.max_frames_if_started(ahead.held_s) {
+                                let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
+                                if fits < stream.next_window() {
+                                    stream.set_next_window(fits);
+                                }
+                            }
+                        }
                         tracing::debug!(held_s = ahead.held_s, "first sound held back");
                         continue;
                     }
