@@ -231,7 +231,7 @@ ctl.!default { type hw card 0 }
         return hk && ready >= 0 && ev.slice(ready).some((e) => e.type === "tray" && e.state === "idle");
       }, 300000, tail, 10);
       const tReady = now();
-      const run = { ready_ms: round(ms(tReady - t0)), first_press_after_ready_ms: null, presses: [] };
+      const run = { ready_ms: round(ms(tReady - t0)), first_press_after_ready_ms: null, presses: [], idle_cpu_pct: [] };
       log(`launch ${launch + 1}/${LAUNCHES}: ready after ${run.ready_ms} ms`);
       await sleep(FIRST_DELAY_MS);
       for (let p = 0; p < PRESSES; p++) {
@@ -278,7 +278,14 @@ ctl.!default { type hw card 0 }
         run.presses.push(press);
         log(`launch ${launch + 1} press ${p + 1}: ${press.sound_ms} ms to the first sound` +
           ` (audible ${press.audible_ms} ms, device ${press.device_open ? "open" : "closed"}, app log: hotkey → started ${press.app_hotkey_to_started_ms} ms)`);
-        if (p + 1 < PRESSES) await sleep(GAP_MS);
+        if (p + 1 < PRESSES) {
+          // Idle between presses: the app's CPU over the gap after the utterance ended.
+          const idle0 = cpuTimes([app.pid]).mine;
+          const t = now();
+          await sleep(GAP_MS);
+          const secs = ms(now() - t) / 1000;
+          run.idle_cpu_pct.push(Math.round((cpuTimes([app.pid]).mine - idle0) / secs * 10000) / 100);
+        }
       }
       app.kill("SIGTERM");
       await waitFor("the app to exit", () => exited !== null, 15000).catch(() => app.kill("SIGKILL"));
@@ -305,6 +312,9 @@ ctl.!default { type hw card 0 }
     presses_ms: runs.flatMap((r) => r.presses.map((p) => p.sound_ms)),
     first_press_audible_ms: round(median(firstAud)),
     other_cpu_median: round(median(runs.flatMap((r) => r.presses.map((p) => p.other_cpu)))),
+    // Percent of one core the app used between presses (after each utterance, over the gap).
+    idle_cpu_pct_median: round(median(runs.flatMap((r) => r.idle_cpu_pct))),
+    idle_cpu_pct_max: round(Math.max(...runs.flatMap((r) => r.idle_cpu_pct))),
     warm_median_audible_ms: round(median(warmAud)),
     launches: LAUNCHES,
     presses: PRESSES,

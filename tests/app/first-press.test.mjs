@@ -34,6 +34,8 @@ test("first-press benchmark: a sound at the device for every hotkey press, after
   for (const run of r.runs) {
     assert.ok(run.ready_ms > 0);
     assert.equal(run.presses.length, 2);
+    assert.equal(run.idle_cpu_pct.length, 1, "one gap between two presses, its idle CPU measured");
+    assert.ok(run.idle_cpu_pct[0] >= 0, JSON.stringify(run.idle_cpu_pct));
     // The app's own log saw each press reach the engine.
     for (const p of run.presses) assert.ok(Number.isFinite(p.app_hotkey_to_started_ms), JSON.stringify(p));
   }
