@@ -17,7 +17,7 @@ pub(crate) const FRAME_S: f64 = 0.025;
 /// estimation error and scheduling).
 const PACE_SHARE: f64 = 0.8;
 /// Seconds of audio in hand kept free on top of that.
-const PACE_MARGIN_S: f64 = 0.15;
+const PACE_MARGIN_S: f64 = 0.25;
 /// The same two for fast-start windows, whose cost is known better.
 const WINDOW_SHARE: f64 = 0.9;
 const WINDOW_MARGIN_S: f64 = 0.03;

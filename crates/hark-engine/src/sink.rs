@@ -90,6 +90,11 @@ impl Sink for NullSink {
             + *late;
         if now > due {
             let d = now - due;
+            tracing::debug!(
+                late_ms = d.as_secs_f64() * 1e3,
+                at_s = *played as f64 / f64::from(crate::SAMPLE_RATE),
+                "audio arrived late"
+            );
             *late += d;
             self.late_ns
                 .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
