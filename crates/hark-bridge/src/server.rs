@@ -3,8 +3,9 @@
 //! gives open requests [`Limits::shutdown_grace`] and then cuts what is left.
 
 use crate::error::{ApiError, Error, Result};
-use crate::security::Refusal;
-use crate::{AppState, Limits};
+use crate::config::Limits;
+use crate::policy::Refusal;
+use crate::state::AppState;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;

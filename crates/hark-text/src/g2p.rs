@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use crate::fallback;
 use crate::lexicon::{currency_units, Ctx, Lexicon, Rated};
 use crate::stress::{apply_stress, is_consonant, is_vowel, stress_weight, PRIMARY};
-use crate::tokenize::{tokenize, MToken};
-use crate::Lang;
+use crate::token::MToken;
+use crate::tokenize::tokenize;
+use crate::lang::Lang;
 
 /// One output token: a word (or word group such as `don't`, `80-column`), a number, or a
 /// punctuation mark, with its phonemes and the byte range of the caller's text it came from.
