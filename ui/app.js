@@ -134,6 +134,7 @@
     $("bridge-ids").value = settings.bridge.allowed_extension_ids.join("\n");
     $("autostart").checked = settings.launch_at_login;
     $("fast-start").checked = Boolean(settings.fast_start);
+    $("keep-audio-open").checked = Boolean(settings.keep_audio_open);
     renderVoices();
   }
 
@@ -208,6 +209,7 @@
     s.bridge.allowed_extension_ids = parseIds($("bridge-ids").value);
     s.launch_at_login = $("autostart").checked;
     s.fast_start = $("fast-start").checked;
+    s.keep_audio_open = $("keep-audio-open").checked;
     return s;
   }
 

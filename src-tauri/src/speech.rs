@@ -51,7 +51,7 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         deterministic: false,
         seed: 0,
         fast_start: s.fast_start,
-        keep_audio_open: false,
+        keep_audio_open: s.keep_audio_open,
     }
 }
 
@@ -272,6 +272,7 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> hark_engine::Result<()>
         e.set_speed(s.speed)?;
         e.set_volume(s.volume);
         e.set_fast_start(s.fast_start);
+        e.set_keep_audio_open(s.keep_audio_open);
     }
     Ok(())
 }

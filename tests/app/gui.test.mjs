@@ -7,59 +7,26 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { sleep, readEvents, waitFor as poll, eventTail, freePort, startSession, setPrimary as setSelection, assetDir } from "./xsession.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const APP = process.env.HARK_APP_BIN ||
   path.join(process.env.CARGO_TARGET_DIR || path.join(repo, "target"), "debug", "hark-app");
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let tmp, cfgDir, logPath, display, env, port;
-const procs = [];
+let tmp, cfgDir, logPath, env, port, session;
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { env, encoding: "utf8", timeout: 20000, ...opts });
 }
 
-function events() {
-  if (!fs.existsSync(logPath)) return [];
-  // The last line may be half written: skip what doesn't parse.
-  return fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean).flatMap((l) => {
-    try { return [JSON.parse(l)]; } catch { return []; }
-  });
-}
-
-async function waitFor(what, pred, ms = 30000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = pred();
-    if (v) return v;
-    if (Date.now() - t0 > ms) {
-      const tail = events().filter((e) => e.type !== "word").slice(-15).map((e) => JSON.stringify(e)).join("\n");
-      throw new Error(`timed out waiting for ${what}; last events:\n${tail}`);
-    }
-    await sleep(100);
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on("error", reject);
-  });
-}
-
-function start(cmd, args, name) {
-  const out = fs.openSync(path.join(tmp, `${name}.log`), "a");
-  const p = spawn(cmd, args, { env, stdio: ["ignore", out, out] });
-  procs.push(p);
-  return p;
-}
+const events = () => readEvents(logPath);
+const waitFor = (what, pred, ms = 30000) => poll(what, pred, ms, () => eventTail(logPath));
+const start = (cmd, args, name) => session.start(cmd, args, name, env);
 
 before(async () => {
   assert.ok(fs.existsSync(APP), `build the app first: ${APP} is missing`);
@@ -74,25 +41,11 @@ before(async () => {
     bridge: { enabled: true, port, allowed_extension_ids: [] },
   }));
   fs.writeFileSync(path.join(tmp, "asound.conf"), "pcm.!default { type null }\nctl.!default { type hw card 0 }\n");
-  let n = 90 + (process.pid % 50);
-  while (fs.existsSync(`/tmp/.X11-unix/X${n}`) || fs.existsSync(`/tmp/.X${n}-lock`)) n++;
-  display = `:${n}`;
   // The tiny model uses the real lexicons: same asset dir as scripts/test.sh (before HOME moves).
-  const assets = process.env.HARK_ASSETS ||
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "hark", "assets");
+  const assets = assetDir(os.homedir());
   assert.ok(fs.existsSync(path.join(assets, "lexicons")), `no lexicons in ${assets}: run \`hark fetch\` (or set HARK_ASSETS)`);
-  env = { ...process.env, HARK_ASSETS: assets, DISPLAY: display, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, "xdg") };
-  delete env.WAYLAND_DISPLAY;
-  start("Xvfb", [display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], "xvfb");
-  await waitFor("Xvfb", () => fs.existsSync(`/tmp/.X11-unix/X${n}`), 10000);
-  // A private session bus (single-instance and notifications use D-Bus).
-  const dbus = sh("dbus-launch", ["--sh-syntax"]);
-  env.DBUS_SESSION_BUS_ADDRESS = /DBUS_SESSION_BUS_ADDRESS='([^']+)'/.exec(dbus)[1];
-  env.__DBUS_PID = /DBUS_SESSION_BUS_PID=(\d+)/.exec(dbus)[1];
-  // An XEmbed tray for the icon to dock in.
-  start("trayer", ["--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
-    "--height", "32", "--SetDockType", "false", "--transparent", "false"], "trayer");
-  await sleep(500);
+  session = await startSession(tmp, { ...process.env, HARK_ASSETS: assets });
+  env = session.env;
   const appEnv = {
     HARK_TINY_MODEL: "1", HARK_CONFIG_DIR: cfgDir, HARK_EVENT_LOG: logPath,
     ALSA_CONFIG_PATH: path.join(tmp, "asound.conf"), HARK_LOG: "info",
@@ -110,9 +63,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of procs.reverse()) { try { p.kill("SIGTERM"); } catch { /* gone */ } }
-  if (env?.__DBUS_PID) { try { process.kill(Number(env.__DBUS_PID)); } catch { /* gone */ } }
-  await sleep(300);
+  await session?.stop();
   if (process.env.KEEP_TMP !== "1" && tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -144,11 +95,7 @@ async function sse() {
   return { got, close: () => ac.abort() };
 }
 
-function setPrimary(text) {
-  const p = spawn("xclip", ["-selection", "primary", "-i"], { env, stdio: ["pipe", "ignore", "ignore"] });
-  p.stdin.end(text);
-  return new Promise((r) => p.on("close", r));
-}
+const setPrimary = (text) => setSelection(env, text);
 
 const speaks = () => events().filter((e) => e.type === "speak");
 
@@ -307,7 +254,7 @@ test("the event log is private and the app installs the native messaging host th
 });
 
 test("tray Quit ends the app within 2 s while 300 half-open connections hold the bridge", async () => {
-  const app = procs.find((p) => p.spawnargs[0] === APP);
+  const app = session.procs.find((p) => p.spawnargs[0] === APP);
   const held = [];
   for (let i = 0; i < 300; i++) {
     const c = net.connect(port, "127.0.0.1");
@@ -334,7 +281,7 @@ test("tray Quit ends the app within 2 s while 300 half-open connections hold the
 
 let firstRunWindow = "";
 test("first run without model assets: no crash, a notice, the settings window offers the download", async () => {
-  const app = procs.find((p) => p.spawnargs[0] === APP);
+  const app = session.procs.find((p) => p.spawnargs[0] === APP);
   app.kill("SIGTERM");
   await new Promise((r) => (app.exitCode !== null ? r() : app.on("exit", r)));
   const empty = fs.mkdtempSync(path.join(tmp, "no-assets-"));

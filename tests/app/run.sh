@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tray app tests: installs what they need (Debian packages, playwright-core), builds the app,
-# runs the GUI tests under Xvfb and the settings-window tests in headless Chromium.
+# runs the GUI tests under Xvfb, a small run of the first-press benchmark (it works; no timing
+# asserted) and the settings-window tests in headless Chromium.
 # On macOS only the settings-window tests run: the GUI suite drives an X11 tray (Xvfb, trayer,
 # xdotool, xclip), which a Mac doesn't have.
 #   bash tests/app/run.sh            # everything
@@ -40,3 +41,5 @@ settings_window_tests
 
 echo "== tray app tests (Xvfb)" >&2
 node --test tests/app/gui.test.mjs
+echo "== first-press benchmark, small run (Xvfb, tiny model, stand-in sound card)" >&2
+node --test tests/app/first-press.test.mjs

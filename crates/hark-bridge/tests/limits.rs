@@ -80,10 +80,15 @@ async fn speak_queue_is_bounded() {
     assert_eq!(speak(&s, "Room again.").await.status(), 200);
 }
 
-/// CPU time (ticks) of this process's threads named `name`; `None` if there is none.
-fn thread_ticks(name: &str) -> Option<u64> {
-    let mut total = None;
-    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+/// CPU time (ticks) of each of this process's threads named `name`, by thread id. A thread
+/// that a named thread starts inherits its name on Linux, so threads come and go in this
+/// set; compare only the ones present in both snapshots.
+fn thread_ticks(name: &str) -> std::collections::HashMap<String, u64> {
+    let mut ticks = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return ticks;
+    };
+    for task in tasks.flatten() {
         let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         if comm.trim() != name {
             continue;
@@ -95,10 +100,23 @@ fn thread_ticks(name: &str) -> Option<u64> {
             .unwrap_or("")
             .split_whitespace()
             .collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        *total.get_or_insert(0) += ticks;
+        if fields.len() < 13 {
+            continue; // the thread ended while we read it
+        }
+        let t = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        ticks.insert(task.file_name().to_string_lossy().into_owned(), t);
     }
-    total
+    ticks
+}
+
+/// Ticks spent between two snapshots by the threads present in both.
+fn ticks_between(
+    a: &std::collections::HashMap<String, u64>,
+    b: &std::collections::HashMap<String, u64>,
+) -> u64 {
+    b.iter()
+        .filter_map(|(tid, t)| a.get(tid).map(|s| t.saturating_sub(*s)))
+        .sum()
 }
 
 /// 16 clients ask for long audio at once and do not read: 2 streams run, 14 get 429; the
@@ -138,15 +156,21 @@ async fn audio_streams_are_bounded_and_wait_for_slow_readers() {
     // the full channel), though far from done.
     let t = Instant::now();
     loop {
-        let a = thread_ticks("hark-stream").expect("synthesis threads alive");
+        let a = thread_ticks("hark-stream");
+        assert!(!a.is_empty(), "synthesis threads alive");
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        let b = thread_ticks("hark-stream").expect("synthesis threads still alive (not finished)");
-        if b - a <= 2 {
+        let b = thread_ticks("hark-stream");
+        assert!(
+            !b.is_empty(),
+            "synthesis threads still alive (not finished)"
+        );
+        let spent = ticks_between(&a, &b);
+        if spent <= 2 {
             break;
         }
         assert!(
             t.elapsed() < Duration::from_secs(30),
-            "synthesis never waited: {a} -> {b} ticks"
+            "synthesis never waited: {spent} ticks in the last second"
         );
     }
     let h: Value = s.get_json("/v1/health").await;

@@ -56,13 +56,12 @@ struct ComputeArgs {
 impl ComputeArgs {
     /// Applies the choices to the process (before the model runs).
     fn apply(&self) -> anyhow::Result<()> {
-        use anyhow::Context;
         if let Some(n) = self.threads {
             anyhow::ensure!(n >= 1, "--threads must be at least 1");
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build_global()
-                .context("sizing the thread pool")?;
+            anyhow::ensure!(
+                hark_kokoro::cpu::init_threads(Some(n)),
+                "the thread pool was already started"
+            );
         }
         if let Some(level) = self
             .cpu

@@ -101,6 +101,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     ecfg.voice = voice;
     ecfg.speed = speed;
     ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);
+    ecfg.keep_audio_open = app.keep_audio_open;
     ecfg.volume = app.volume;
     ecfg.output = if args.no_audio {
         Output::Null

@@ -6,6 +6,11 @@ use hark_engine::{bench, Engine, EngineConfig, Event, Output, SpeakOptions};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=hark_engine=debug shows the pacing's measured costs and decisions.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = format!("{}/.cache/hark/assets", std::env::var("HOME")?);
     let mut cfg = EngineConfig::from_assets(&dir);

@@ -2,10 +2,11 @@
 //! first sound may start and how much work may come next.
 //!
 //! The costs are measured, never assumed: the engine's warm-up pass seeds them, and every text
-//! side and every window of audio the model computes updates them. Each is a fixed part plus a
-//! part per unit of work ([`CostFit`]), because small windows are dominated by the fixed part:
-//! a machine that is 1.5× faster than real time on a whole sentence may be slower than real
-//! time on a 0.2 s window.
+//! side and every window of audio the model computes updates them. The text side is a fixed part
+//! plus a part per phoneme ([`CostFit`]); a window's cost is a measured curve over its length
+//! ([`CostCurve`]), because small windows are dominated by fixed costs and long ones take faster
+//! kernels: a machine that is 3× faster than real time on a whole sentence may be slower than
+//! real time on a 0.2 s window.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,11 +23,10 @@ const WINDOW_SHARE: f64 = 0.9;
 const WINDOW_MARGIN_S: f64 = 0.03;
 /// A chunk is not split into pieces shorter than this many phoneme characters (~3 words).
 pub(crate) const PACE_MIN_PHONEMES: usize = 24;
-/// Predicted costs are scaled by this before the first sound is planned (measurement noise,
-/// another process taking a core for a moment).
-const START_SAFETY: f64 = 1.1;
-/// And this much is kept in hand on top, s.
-const START_MARGIN_S: f64 = 0.04;
+/// How late, by the measured costs, a window may be for the first sound to start anyway, s: the
+/// longest silence the plan accepts, so that a machine just fast enough does not hold the first
+/// sound back for a whole window more.
+const START_TOLERANCE_S: f64 = 0.045;
 
 /// A cost `fixed + per_unit · units` seconds, fitted by least squares over the measurements,
 /// recent ones weighted more (each new one discounts the older by [`CostFit::DECAY`]), so it
@@ -80,16 +80,94 @@ impl CostFit {
     pub(crate) fn predict(&self, units: f64) -> Option<f64> {
         self.line().map(|(a, b)| a + b * units)
     }
+}
 
-    /// Most units whose predicted cost fits in `secs` (0 when not even the fixed part does).
-    pub(crate) fn units_within(&self, secs: f64) -> Option<f64> {
-        let (a, b) = self.line()?;
-        if b <= 0.0 {
-            return Some(if secs >= a { f64::MAX } else { 0.0 });
+/// A cost over the size of a piece of work, learned from measurements without assuming its
+/// shape: the measurements are kept in buckets of sizes (a factor √2 apart), each the recent
+/// average (each new one discounts the older by [`CostCurve::DECAY`]), and a size between two
+/// measured buckets costs what the straight line between them says. Below the smallest measured
+/// size a piece costs what that size did (fixed costs do not shrink); beyond the largest, the
+/// largest one's cost per unit (longer pieces are never dearer per unit).
+#[derive(Debug, Clone)]
+pub(crate) struct CostCurve {
+    /// Per bucket: (weight, Σ units, Σ seconds), weighted.
+    buckets: [(f64, f64, f64); CostCurve::BUCKETS],
+}
+
+impl Default for CostCurve {
+    fn default() -> Self {
+        CostCurve {
+            buckets: [(0.0, 0.0, 0.0); CostCurve::BUCKETS],
         }
-        Some(((secs - a) / b).max(0.0))
     }
 }
+
+impl CostCurve {
+    const BUCKETS: usize = 40;
+    const DECAY: f64 = 0.7;
+
+    fn bucket(units: f64) -> usize {
+        ((2.0 * units.max(1.0).log2()) as usize).min(Self::BUCKETS - 1)
+    }
+
+    pub(crate) fn add(&mut self, units: f64, secs: f64) {
+        if !(units.is_finite() && secs.is_finite() && units > 0.0 && secs >= 0.0) {
+            return;
+        }
+        let b = &mut self.buckets[Self::bucket(units)];
+        let d = Self::DECAY;
+        *b = (b.0 * d + 1.0, b.1 * d + units, b.2 * d + secs);
+    }
+
+    /// The measured points: (mean units, mean seconds) per bucket with data, by size.
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.buckets
+            .iter()
+            .filter(|b| b.0 > 0.0 && b.1 > 0.0)
+            .map(|b| (b.1 / b.0, b.2 / b.0))
+    }
+
+    /// Predicted seconds for `units`; `None` before the first measurement.
+    pub(crate) fn predict(&self, units: f64) -> Option<f64> {
+        let mut below: Option<(f64, f64)> = None;
+        for (x, y) in self.points() {
+            if x >= units {
+                return Some(match below {
+                    // between two measured sizes
+                    Some((x0, y0)) if x > x0 => y0 + (y - y0) * (units - x0) / (x - x0),
+                    _ => y,
+                });
+            }
+            below = Some((x, y));
+        }
+        below.map(|(x, y)| y / x * units)
+    }
+
+    /// Most units whose predicted cost fits in `secs` (0 when not even the smallest does).
+    pub(crate) fn units_within(&self, secs: f64) -> Option<f64> {
+        self.predict(1.0)?;
+        let (mut lo, mut hi) = (0.0f64, 1e6f64);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.predict(mid).is_some_and(|c| c <= secs) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(lo)
+    }
+
+    /// The measured points, for logs.
+    pub(crate) fn summary(&self) -> Vec<(u32, u32)> {
+        self.points()
+            .map(|(x, y)| (x.round() as u32, (y * 1e3).round() as u32))
+            .collect()
+    }
+}
+
+/// [`Costs::summary`]: the text side's line, the windows' measured points.
+pub(crate) type CostSummary = (Option<(f64, f64)>, Vec<(u32, u32)>);
 
 /// What the model costs on this machine, shared by every utterance of an engine.
 #[derive(Debug, Clone, Default)]
@@ -97,13 +175,18 @@ pub(crate) struct Costs {
     /// The text side (`prepare`): seconds against phoneme characters.
     pub prepare: CostFit,
     /// Decoder + generator: seconds against frames computed (context included).
-    pub window: CostFit,
+    pub window: CostCurve,
     /// Frames per phoneme character (at speed 1), for sizing a chunk before it is prepared.
     frames: f64,
     phonemes: f64,
 }
 
 impl Costs {
+    /// The text side's `(fixed s, s per phoneme)` and the windows' `(frames, ms)` points, for logs.
+    pub(crate) fn summary(&self) -> CostSummary {
+        (self.prepare.line(), self.window.summary())
+    }
+
     pub(crate) fn prepared(&mut self, phonemes: usize, frames: usize, speed: f32, secs: f64) {
         self.prepare.add(phonemes as f64, secs);
         self.frames += frames as f64 * f64::from(speed);
@@ -122,7 +205,6 @@ impl Costs {
     }
 
     /// Predicted seconds for the text side and the whole audio of a chunk.
-    #[cfg(test)]
     fn chunk_s(&self, phonemes: usize, speed: f32) -> Option<f64> {
         Some(
             self.prepare.predict(phonemes as f64)?
@@ -133,13 +215,17 @@ impl Costs {
     /// Most phoneme characters a chunk may have so that its text side and audio cost at most
     /// `secs`.
     fn phonemes_within(&self, secs: f64, speed: f32) -> Option<usize> {
-        let (pa, pb) = self.prepare.line()?;
-        let (wa, wb) = self.window.line()?;
-        let per = pb + wb * self.frames_for(1, speed);
-        if per <= 0.0 {
-            return None;
+        self.chunk_s(1, speed)?;
+        let (mut lo, mut hi) = (0usize, hark_kokoro::MAX_PHONEMES + 1);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if self.chunk_s(mid, speed).is_some_and(|c| c <= secs) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
         }
-        Some(((secs - pa - wa) / per).max(0.0) as usize)
+        Some(lo)
     }
 }
 
@@ -156,6 +242,7 @@ pub(crate) struct Ahead {
     pub next_windowed: bool,
     /// Frames (context included) of a first window.
     pub first_window: usize,
+    /// Speech speed of the next chunk.
     pub speed: f32,
 }
 
@@ -194,14 +281,18 @@ impl<'a> Pacer<'a> {
         }
     }
 
+    /// Seconds of audio the player still has when `emitted` samples of the utterance have been
+    /// handed over (`None` before the first).
+    pub(crate) fn in_hand_s(&self, emitted: u64) -> Option<f64> {
+        let played = (self.clock)().saturating_sub(self.origin?).as_secs_f64();
+        Some(emitted as f64 / f64::from(crate::SAMPLE_RATE) - played)
+    }
+
     /// Seconds of work the next piece may take, when `emitted` samples of the utterance have
     /// been handed over: `share` of the audio still in hand, less `margin_s`. `None` before the
     /// first audio (nothing to keep fed yet).
     fn budget_s(&self, emitted: u64, share: f64, margin_s: f64) -> Option<f64> {
-        let origin = self.origin?;
-        let played = (self.clock)().saturating_sub(origin).as_secs_f64();
-        let lead = emitted as f64 / f64::from(crate::SAMPLE_RATE) - played;
-        Some(lead * share - margin_s)
+        Some(self.in_hand_s(emitted)? * share - margin_s)
     }
 
     /// Most phoneme characters the next chunk may have (`None`: no limit known yet).
@@ -223,18 +314,17 @@ impl<'a> Pacer<'a> {
 
     /// Whether the first sound may start now, with `ahead.held_s` of audio in hand: whether,
     /// by the measured costs, every window still to come, and then the next chunk's text side
-    /// and first window, will be ready before the player reaches it. Before anything has been
-    /// measured: yes (as soon as there is audio).
+    /// and first window, will be ready before the player reaches it, give or take
+    /// [`START_TOLERANCE_S`]. Before anything has been measured: yes (as soon as there is audio).
     pub(crate) fn may_start(&self, ahead: &Ahead) -> bool {
         let costs = self.costs();
-        let window = |frames: usize| costs.window.predict(frames as f64);
         let mut t = 0.0;
-        let mut audio = ahead.held_s - START_MARGIN_S;
+        let mut audio = ahead.held_s + START_TOLERANCE_S;
         for &(yielded, computed) in &ahead.windows {
-            let Some(c) = window(computed) else {
+            let Some(c) = costs.window.predict(computed as f64) else {
                 return true;
             };
-            t += c * START_SAFETY;
+            t += c;
             if t > audio {
                 return false;
             }
@@ -247,11 +337,13 @@ impl<'a> Pacer<'a> {
             } else {
                 costs.frames_for(head, ahead.speed)
             };
-            let (Some(prep), Some(win)) = (costs.prepare.predict(head as f64), window(0)) else {
+            let (Some(prep), Some(win)) = (
+                costs.prepare.predict(head as f64),
+                costs.window.predict(first),
+            ) else {
                 return true;
             };
-            let win = win + costs.window.line().map_or(0.0, |l| l.1) * first;
-            t += (prep + win) * START_SAFETY;
+            t += prep + win;
             if t > audio {
                 return false;
             }
@@ -294,8 +386,6 @@ mod tests {
             "{a} {b}"
         );
         assert!((f.predict(100.0).unwrap() - 1.05).abs() < 0.05);
-        assert!((f.units_within(0.55).unwrap() - 50.0).abs() < 3.0);
-        assert_eq!(f.units_within(0.01).unwrap(), 0.0);
         // the machine gets twice as slow: recent measurements win
         for _ in 0..4 {
             for u in [10.0, 80.0] {
@@ -311,6 +401,39 @@ mod tests {
         f.add(0.0, 1.0);
         f.add(5.0, -1.0);
         assert_eq!(f.line(), before);
+    }
+
+    /// A curve follows costs that are not a straight line (fixed costs, faster kernels for long
+    /// pieces), never predicts less below its smallest measurement, and scales per unit beyond
+    /// its largest.
+    #[test]
+    fn cost_curve_follows_measured_costs_of_any_shape() {
+        let mut c = CostCurve::default();
+        assert_eq!(c.predict(10.0), None);
+        assert_eq!(c.units_within(1.0), None);
+        // 100 ms fixed, then 5 ms per unit up to 40 units, then 2 ms per unit
+        let cost = |u: f64| 0.1 + 0.005 * u.min(40.0) + 0.002 * (u - 40.0).max(0.0);
+        for u in [11.0, 22.0, 38.0, 60.0, 150.0, 400.0] {
+            c.add(u, cost(u));
+        }
+        for u in [11.0, 22.0, 38.0, 60.0, 150.0, 400.0] {
+            assert!((c.predict(u).unwrap() - cost(u)).abs() < 1e-9, "{u}");
+        }
+        // between measured sizes: on the segment between them
+        let mid = c.predict(100.0).unwrap();
+        assert!(mid > cost(60.0) && mid < cost(150.0), "{mid}");
+        // below the smallest: its cost; beyond the largest: its cost per unit
+        assert_eq!(c.predict(2.0).unwrap(), cost(11.0));
+        assert!((c.predict(800.0).unwrap() - 2.0 * cost(400.0)).abs() < 1e-9);
+        // what fits a budget
+        let f = c.units_within(cost(150.0)).unwrap();
+        assert!((f - 150.0).abs() < 0.01, "{f}");
+        assert_eq!(c.units_within(0.05).unwrap(), 0.0);
+        // recent measurements count most
+        for _ in 0..10 {
+            c.add(60.0, 2.0 * cost(60.0));
+        }
+        assert!(c.predict(60.0).unwrap() > 1.9 * cost(60.0));
     }
 
     fn costs(prep: (f64, f64), win: (f64, f64)) -> Mutex<Costs> {
@@ -350,18 +473,16 @@ mod tests {
         assert_eq!(p.max_phonemes(48_000, 1.0), Some(n));
         // windows: what fits 1.5 s · 0.9 − 0.03
         let f = p.max_frames(48_000).unwrap();
-        assert_eq!(
-            f,
-            ((1.5 * WINDOW_SHARE - WINDOW_MARGIN_S - 0.04) / 0.01) as usize
-        );
+        let want = (1.5 * WINDOW_SHARE - WINDOW_MARGIN_S - 0.04) / 0.01;
+        assert!(f.abs_diff(want as usize) <= 1, "{f} vs {want}");
         // the player has caught up: only the minimum
         now.set(secs(12.5));
         assert_eq!(p.max_phonemes(48_000, 1.0), Some(PACE_MIN_PHONEMES));
         assert_eq!(p.max_frames(48_000), Some(0));
     }
 
-    /// The first sound waits until the windows still to come (each at its fixed cost plus per
-    /// frame) and the next chunk's start can all be ready in time, and no longer.
+    /// The first sound waits until the windows still to come (each at its measured cost) and
+    /// the next chunk's start can all be ready in time, within the tolerance, and no longer.
     #[test]
     fn the_first_sound_waits_for_what_a_slow_machine_needs() {
         let clock = || Duration::ZERO;
@@ -396,7 +517,7 @@ mod tests {
         let p = Pacer::new(&clock, &slow);
         assert!(!p.may_start(&ahead(0.2, windows(16))));
         // held back until enough audio is in hand: find the least that works, then check
-        // that every window of that plan really is in time
+        // that no window of that plan is later than the tolerance
         let mut held = 0.2;
         while !p.may_start(&ahead(held, windows(16))) {
             held += 0.05;
@@ -408,7 +529,7 @@ mod tests {
         for (y, comp) in windows(16) {
             t += c.window.predict(comp as f64).unwrap();
             assert!(
-                t <= audio,
+                t <= audio + START_TOLERANCE_S,
                 "window ready at {t:.2} s, needed at {audio:.2} s"
             );
             audio += y as f64 * FRAME_S;

@@ -5,13 +5,13 @@
 //! fed by [`synthesize`], so they all produce the same samples.
 
 use crate::audio::{fade_in, fade_out, sentence_gap, EDGE_FADE};
+use crate::config::{EngineConfig, ModelSource, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use crate::frontend::FrontEnds;
 use crate::pacing::{Ahead, Costs, Pacer};
 use crate::segment;
 use crate::timing::{word_timings, WordTiming};
 use crate::voice::{VoiceLibrary, VoiceSource};
-use crate::config::{EngineConfig, ModelSource, SAMPLE_RATE};
 use hark_kokoro::StreamPlan;
 use hark_kokoro::{ForwardOptions, Kokoro, VoicePack};
 use hark_text::ChunkOptions;
@@ -330,9 +330,10 @@ pub(crate) fn synthesize(
                         speed: s.speed,
                     };
                     if !p.may_start(&ahead) {
-                        tracing::trace!(held_s = ahead.held_s, "first sound held back");
+                        tracing::debug!(held_s = ahead.held_s, "first sound held back");
                         continue;
                     }
+                    tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().summary(), "first sound");
                     p.started();
                     for piece in held.drain(..) {
                         if !emit(piece) {
@@ -342,14 +343,11 @@ pub(crate) fn synthesize(
                 } else if !emit(piece) {
                     return Ok(index + 1);
                 }
-                // In the first chunk: the planned next window unless the audio in hand cannot
-                // cover it, then a smaller one (never below the first), growing again from
-                // there. Later windowed chunks start at what fits and keep doubling: small
-                // windows barely beat real time, so shrinking them there could starve the
-                // rest of the utterance.
-                if !last && index == 0 && p.has_started() {
+                // Once playing: the planned next window unless the audio in hand cannot cover
+                // it, then a smaller one (never below MIN_WINDOW), growing again from there.
+                if !last && p.has_started() {
                     if let Some(f) = p.max_frames(time) {
-                        let fits = stream.window_within(f);
+                        let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
                         if fits < stream.next_window() {
                             stream.set_next_window(fits);
                         }
@@ -373,6 +371,11 @@ pub(crate) fn synthesize(
     }
     Ok(index)
 }
+
+/// The shortest window worth computing once playing, frames (0.2 s): with the context frames a
+/// window computes on both sides, a shorter one costs about as much compute as it gives audio, and
+/// shrinking to it would starve the player for good.
+const MIN_WINDOW: usize = 8;
 
 /// Phoneme characters assumed for a chunk not yet segmented (the next sentence), when planning
 /// the first sound: a short sentence.
@@ -420,7 +423,7 @@ impl Model {
             max_phonemes: hark_kokoro::MAX_PHONEMES,
             first_chunk: true,
         };
-        for (i, text) in WARM_UP_TEXTS.iter().enumerate() {
+        for &(text, windowed, record) in &WARM_UP_PASSES {
             for chunk in hark_text::chunk(text, self.g2p.for_voice(voice)?, &opts) {
                 if cancel.load(Ordering::Relaxed) {
                     return Ok(WarmUp::cut_short(t0));
@@ -431,17 +434,18 @@ impl Model {
                     Err(hark_kokoro::Error::Cancelled) => return Ok(WarmUp::cut_short(t0)),
                     Err(e) => return Err(Error::model(e)),
                 };
-                self.costs().prepared(
-                    chunk.phonemes.chars().count(),
-                    p.frames(),
-                    1.0,
-                    t.elapsed().as_secs_f64(),
-                );
-                // the short text whole, the longer one's first windows as fast start makes them
-                let plan = if i == 0 {
-                    StreamPlan::whole()
-                } else {
+                if record {
+                    self.costs().prepared(
+                        chunk.phonemes.chars().count(),
+                        p.frames(),
+                        1.0,
+                        t.elapsed().as_secs_f64(),
+                    );
+                }
+                let plan = if windowed {
                     StreamPlan::default()
+                } else {
+                    StreamPlan::whole()
                 };
                 let mut stream = self.kokoro.stream(&p, plan, &fwd);
                 for _ in 0..WARM_UP_WINDOWS {
@@ -456,10 +460,13 @@ impl Model {
                     }
                     let n = stream.computed_frames() - before;
                     frames += n;
-                    self.costs().window.add(n as f64, t.elapsed().as_secs_f64());
+                    if record {
+                        self.costs().window.add(n as f64, t.elapsed().as_secs_f64());
+                    }
                 }
             }
         }
+        tracing::debug!(costs = ?self.costs().summary(), "costs measured by the warm-up");
         Ok(WarmUp {
             secs: t0.elapsed().as_secs_f64(),
             frames,
@@ -468,11 +475,18 @@ impl Model {
     }
 }
 
-/// The warm-up's texts: a short one rendered whole, and a sentence whose first windows are
-/// rendered as fast start renders them (so the costs are measured at three window sizes).
-const WARM_UP_TEXTS: [&str; 2] = [
-    "Ready.",
-    "The meeting at 10:30 was moved to Thursday afternoon, and nothing else changed.",
+/// The warm-up's passes: (text, windowed as fast start makes them, costs recorded). A short text
+/// rendered whole, first unrecorded (the first pass pays for cold caches and weight pages, which
+/// later requests don't), then recorded with a sentence's first windows, so the costs are
+/// measured at two text lengths and four window sizes.
+const WARM_UP_PASSES: [(&str, bool, bool); 3] = [
+    ("Ready.", false, false),
+    ("Ready.", false, true),
+    (
+        "The meeting at 10:30 was moved to Thursday afternoon, and nothing else changed.",
+        true,
+        true,
+    ),
 ];
 /// Windows rendered per warm-up text.
 const WARM_UP_WINDOWS: usize = 3;
@@ -602,10 +616,14 @@ mod tests {
             chunks(&gb_read_as_us),
         );
         assert_eq!(gb.len(), 2, "{gb:?}");
-        assert_ne!(gb[1].1, gb_as_us[1].1, "British and American rules differ here");
+        assert_ne!(
+            gb[1].1, gb_as_us[1].1,
+            "British and American rules differ here"
+        );
         assert_eq!(switched[0], us[0], "the first chunk is American");
         assert_eq!(switched[1], gb[1], "the rest is British");
-        let srcs = |cs: &[(Range<usize>, Vec<f32>)]| cs.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+        let srcs =
+            |cs: &[(Range<usize>, Vec<f32>)]| cs.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
         assert_eq!(srcs(&switched), srcs(&us), "every word once");
     }
 

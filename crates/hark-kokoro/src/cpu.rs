@@ -11,9 +11,21 @@ use std::sync::OnceLock;
 use crate::error::{Error, Result};
 
 /// Threads the model's parallel parts use: those of the current rayon pool (a caller can run
-/// the model inside a smaller [`rayon::ThreadPool`], or size the global one).
+/// the model inside a smaller [`rayon::ThreadPool`], or size the global one with
+/// [`init_threads`]).
 pub fn threads() -> usize {
     rayon::current_num_threads().max(1)
+}
+
+/// Sizes the global thread pool the model runs on (`None`: one thread per core) and names its
+/// threads `hark-model-N`. Only the first call (or first use of the pool) decides; `false` if the
+/// pool already existed.
+pub fn init_threads(n: Option<usize>) -> bool {
+    let mut b = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("hark-model-{i}"));
+    if let Some(n) = n {
+        b = b.num_threads(n.max(1));
+    }
+    b.build_global().is_ok()
 }
 
 /// A family of vector instructions the kernels are compiled for.

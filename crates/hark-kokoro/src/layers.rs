@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::fftconv;
 use crate::matmul::{sgemm, Mat, MatMut};
 use crate::ops::{transpose, Prologue, SendPtr};
 use crate::pass::Cancel;
@@ -81,9 +82,17 @@ pub(crate) struct Conv1d {
     pub stride: usize,
     pub pad: usize,
     pub dil: usize,
+    /// Set when the convolution runs through the DFT ([`crate::fftconv`]).
+    pub fft: Option<fftconv::Plan>,
 }
 
 const CONV_TILE: usize = 256;
+
+/// Whether long convolutions go through the DFT: on unless `HARK_FFT_CONV=0` (for comparison).
+fn fft_conv_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("HARK_FFT_CONV").map_or(true, |v| v.trim() != "0"))
+}
 
 struct ConvScratch {
     win: Vec<f32>,
@@ -108,6 +117,11 @@ impl Conv1d {
         } else {
             None
         };
+        // "Same" convolutions with many taps and channels go through the DFT.
+        let same = stride == 1 && k % 2 == 1 && pad == dil * (k - 1) / 2;
+        let fft = (same && cin >= 32 && cout >= 32 && fft_conv_enabled())
+            .then(|| fftconv::Plan::new(k))
+            .flatten();
         Ok(Self {
             w,
             b,
@@ -117,6 +131,7 @@ impl Conv1d {
             stride,
             pad,
             dil,
+            fft,
         })
     }
 
@@ -177,6 +192,18 @@ impl Conv1d {
                 row.fill(b);
             }
         });
+        if let Some(plan) = self.fft.as_ref().filter(|p| p.pays(t, self.dil)) {
+            debug_assert_eq!(tout, t);
+            fftconv::Conv {
+                plan,
+                w: &self.w,
+                cin: self.cin,
+                cout: self.cout,
+                dil: self.dil,
+            }
+            .add_into(x, t, pro, out, cancel);
+            return;
+        }
         let kk = self.cin * self.k;
         if self.k == 1 && self.stride == 1 && self.pad == 0 && pro.is_none() {
             // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
@@ -493,6 +520,7 @@ mod tests {
                 stride: s,
                 pad: p,
                 dil: d,
+                fft: None,
             };
             let x = rnd(cin * t, 3);
             close(&c.forward(&x, t, None), &naive_conv(&c, &x, t), 1e-4);
@@ -511,6 +539,7 @@ mod tests {
             stride: 1,
             pad: 2,
             dil: 1,
+            fft: None,
         };
         let x = rnd(cin * t, 5);
         let scale = vec![0.5, 2.0, -1.0];
@@ -525,6 +554,82 @@ mod tests {
             let mut xt = x.clone();
             p.apply_inplace(&mut xt, t);
             close(&c.forward(&x, t, Some(&p)), &naive_conv(&c, &xt, t), 1e-4);
+        }
+    }
+
+    /// The DFT path gives the direct path's result: every dilation, tap count and channel
+    /// count it takes, lengths from shorter than one tile to many work items, with and without
+    /// a fused transform, into a fresh or an accumulating output. Long inputs take it by
+    /// themselves; short ones are forced through it here.
+    #[test]
+    fn fft_convolution_matches_the_direct_one() {
+        for &(cin, cout, k, d, t) in &[
+            (32, 32, 7, 1, 5),
+            (32, 48, 7, 1, 300),
+            (40, 32, 11, 3, 1000),
+            (32, 32, 11, 5, 7),
+            (64, 32, 9, 2, 9000),
+            (32, 32, 15, 1, 26),
+        ] {
+            let w: Vec<f32> = rnd(cout * cin * k, 11);
+            let mk = |fft| Conv1d {
+                w: w.clone().into(),
+                b: Some(rnd(cout, 12).into()),
+                cin,
+                cout,
+                k,
+                stride: 1,
+                pad: d * (k - 1) / 2,
+                dil: d,
+                fft,
+            };
+            let (direct, viafft) = (mk(None), mk(fftconv::Plan::new(k)));
+            let plan = viafft.fft.as_ref().unwrap();
+            assert_eq!(plan.pays(t, d), t >= 5000, "t = {t}");
+            let x = rnd(cin * t, 13);
+            let scale = rnd(cin, 14);
+            let shift = rnd(cin, 15);
+            let alpha: Vec<f32> = rnd(cin, 16).iter().map(|a| 0.5 + a.abs()).collect();
+            let pros = [
+                None,
+                Some(Prologue {
+                    scale: &scale,
+                    shift: &shift,
+                    act: Act::Snake(&alpha),
+                }),
+            ];
+            for pro in &pros {
+                for acc in [false, true] {
+                    let init = rnd(cout * t, 17);
+                    let (mut a, mut b) = (init.clone(), init.clone());
+                    direct.forward_into(&x, t, pro.as_ref(), &mut a, acc);
+                    if plan.pays(t, d) {
+                        viafft.forward_into(&x, t, pro.as_ref(), &mut b, acc);
+                    } else {
+                        // the bias as forward_into adds it, then the transform's sum
+                        for (co, row) in b.chunks_mut(t).enumerate() {
+                            let bias = viafft.b.as_ref().unwrap()[co];
+                            row.iter_mut()
+                                .for_each(|v| *v = if acc { *v + bias } else { bias });
+                        }
+                        fftconv::Conv {
+                            plan,
+                            w: &w,
+                            cin,
+                            cout,
+                            dil: d,
+                        }
+                        .add_into(
+                            &x,
+                            t,
+                            pro.as_ref(),
+                            &mut b,
+                            Cancel::default(),
+                        );
+                    }
+                    close(&b, &a, 2e-4);
+                }
+            }
         }
     }
 

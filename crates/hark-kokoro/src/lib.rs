@@ -15,6 +15,11 @@
 //! weight pages are dropped from the resident set before the generator runs, so a process that
 //! runs 25 s chunks peaks at ~440 MB.
 //!
+//! Layering: each module imports only modules before it in this order: `error`, `cpu`, `noise`,
+//! `simd`, `matmul`, `ops`, `pass`, `weights`, `fftconv`, `layers`, `lstm`, `blocks`, `config`,
+//! `voice`, `albert`, `predictor`, `text_encoder`, `source`, `stft`, `generator`, `decoder`,
+//! `model`, `stream`.
+//!
 //! What it is not: a text front end (graphemes → phonemes live in `hark-text`), an audio
 //! player, a chunker for long texts, or an asset downloader. It knows nothing of apps.
 //!
@@ -31,13 +36,13 @@
 
 #![warn(missing_docs)]
 
-// Lowest first: each module imports only modules above it in this list.
 mod albert;
 mod blocks;
 mod config;
 pub mod cpu;
 mod decoder;
 mod error;
+mod fftconv;
 mod generator;
 mod layers;
 #[cfg(test)]

@@ -590,7 +590,17 @@ mod cblas {
 
     pub(super) fn openblas() -> Option<&'static OpenBlas> {
         static LIB: OnceLock<Option<OpenBlas>> = OnceLock::new();
-        LIB.get_or_init(load).as_ref()
+        // Loaded from a thread of its own: OpenBLAS starts its (idle) worker threads at load,
+        // and they take the loading thread's name.
+        LIB.get_or_init(|| {
+            std::thread::Builder::new()
+                .name("hark-openblas".into())
+                .spawn(load)
+                .ok()?
+                .join()
+                .ok()?
+        })
+        .as_ref()
     }
 
     #[cfg(target_os = "macos")]

@@ -122,6 +122,8 @@ impl Kokoro {
     }
 
     pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config) -> Result<Self> {
+        // (names the pool's threads, unless the caller made the pool already)
+        crate::cpu::init_threads(None);
         let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
         let bert = Albert::new(&mut vb.pp("bert"), cfg)?;

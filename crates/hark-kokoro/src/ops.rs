@@ -69,17 +69,22 @@ impl Prologue<'_> {
         if t == 0 {
             return;
         }
+        x.par_chunks_mut(t)
+            .enumerate()
+            .for_each(|(c, row)| self.apply_inplace_row(c, row));
+    }
+
+    /// The transform of channel `c`, in place over `row`.
+    pub(crate) fn apply_inplace_row(&self, c: usize, row: &mut [f32]) {
         // Through a small stack copy per block: no allocation, and the exact Snake fallback
         // still has the block's input.
         const BLOCK: usize = 256;
-        x.par_chunks_mut(t).enumerate().for_each(|(c, row)| {
-            let mut src = [0f32; BLOCK];
-            for part in row.chunks_mut(BLOCK) {
-                let src = &mut src[..part.len()];
-                src.copy_from_slice(part);
-                self.apply_row(c, src, part);
-            }
-        });
+        let mut src = [0f32; BLOCK];
+        for part in row.chunks_mut(BLOCK) {
+            let src = &mut src[..part.len()];
+            src.copy_from_slice(part);
+            self.apply_row(c, src, part);
+        }
     }
 }
 

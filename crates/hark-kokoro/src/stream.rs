@@ -31,13 +31,15 @@ pub struct StreamPlan {
 }
 
 impl Default for StreamPlan {
-    /// 8-frame (0.2 s) first window doubling per window, with 3 frames of context and a 20 ms
-    /// crossfade: on two cores the first window costs about 0.13 s. A caller that plays as it
+    /// 12-frame (0.3 s) first window doubling per window, with 3 frames of context and a 20 ms
+    /// crossfade: on two cores the first window costs about 0.15 s. (Shorter first windows are
+    /// ready sooner but give less audio per unit of compute, context included, so the windows
+    /// after them fall behind.) A caller that plays as it
     /// goes can shrink later windows to what its player has in hand
     /// ([`Stream::set_next_window`]).
     fn default() -> Self {
         Self {
-            first: 8,
+            first: 12,
             growth: 2.0,
             max: 400,
             context: 3,

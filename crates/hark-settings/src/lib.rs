@@ -124,6 +124,12 @@ pub struct Settings {
     /// (about 0.2 s to the first sound instead of about 1.1 s, with small level differences in
     /// that sentence). Off: exact audio, later first sound.
     pub fast_start: bool,
+    /// Keep the sound output open between readings (off by default). On, no reading waits for
+    /// the device to wake (some Bluetooth headphones take a second); the price is paid while
+    /// idle: on a Mac an open output keeps the audio hardware powered and stops the Mac from
+    /// sleeping when idle. Off, the output opens the moment a hotkey is pressed, while the
+    /// selection is read and the speech computed, and closes after a few idle seconds.
+    pub keep_audio_open: bool,
 }
 
 impl Default for Settings {
@@ -138,6 +144,7 @@ impl Default for Settings {
             bridge: BridgeSettings::default(),
             launch_at_login: false,
             fast_start: true,
+            keep_audio_open: false,
         }
     }
 }
@@ -262,6 +269,7 @@ impl Settings {
             bridge,
             launch_at_login: r.field(obj, "launch_at_login", d.launch_at_login, no_check),
             fast_start: r.field(obj, "fast_start", d.fast_start, no_check),
+            keep_audio_open: r.field(obj, "keep_audio_open", d.keep_audio_open, no_check),
         };
         (s, r.fell_back)
     }
@@ -621,7 +629,7 @@ mod tests {
         std::fs::write(
             store.path(),
             br#"{"version":1,"voice":"bf_emma","speed":9.0,"volume":"loud","fast_start":false,
-                "hotkeys":{"speak":"Alt+X","pause":7},
+                "keep_audio_open":true,"hotkeys":{"speak":"Alt+X","pause":7},
                 "dictionary":[{"word":"GIF","say":"jiff"},{"word":"","say":"x"},{"word":"Tauri"}],
                 "bridge":{"enabled":false,"port":80,"allowed_extension_ids":["abcdefghijklmnopabcdefghijklmnop","nope"]}}"#,
         )
@@ -631,6 +639,7 @@ mod tests {
         let d = Settings::default();
         assert_eq!(s.voice, "bf_emma");
         assert!(!s.fast_start);
+        assert!(s.keep_audio_open);
         assert_eq!((s.speed, s.volume), (d.speed, d.volume));
         assert_eq!(s.hotkeys.speak, "Alt+X");
         assert_eq!(s.hotkeys.pause, d.hotkeys.pause);

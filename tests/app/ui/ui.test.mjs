@@ -29,6 +29,7 @@ const SETTINGS = {
   bridge: { enabled: true, port: 7723, allowed_extension_ids: [] },
   launch_at_login: false,
   fast_start: true,
+  keep_audio_open: false,
 };
 const VOICES = [
   { name: "af_heart", group: "American · female", grade: "A", label: "Heart (A)" },
@@ -146,6 +147,7 @@ test("save sends exactly what the form shows", async () => {
   await page.fill("#bridge-port", "7800");
   await page.check("#autostart");
   await page.uncheck("#fast-start");
+  await page.check("#keep-audio-open");
   await page.click("#save");
   await page.waitForFunction(() => document.getElementById("save-result").textContent === "Saved.");
   const saved = (await calls()).filter((c) => c.cmd === "save_settings");
@@ -158,6 +160,7 @@ test("save sends exactly what the form shows", async () => {
     bridge: { enabled: true, port: 7800, allowed_extension_ids: ["abcdefghijklmnopabcdefghijklmnop"] },
     launch_at_login: true,
     fast_start: false,
+    keep_audio_open: true,
   });
   await page.close();
 });

@@ -11,17 +11,17 @@
 //! The two threads are joined by a bounded channel (one piece in flight) and a bounded
 //! look-ahead in the playback thread, so memory stays flat for any text length.
 
-mod shared;
 mod playback;
+mod shared;
 mod synth;
 
 pub(crate) use self::shared::Ctl;
 
-use self::shared::{check_opts, Core, Job, PlayMsg};
 use self::playback::Playback;
+use self::shared::{check_opts, Core, Job, PlayMsg};
 use self::synth::synth_loop;
-use crate::config::{EngineConfig, Output, SpeakOptions, StreamItem, STREAM_BUFFER};
 use crate::audio::PcmFormat;
+use crate::config::{EngineConfig, Output, SpeakOptions, StreamItem, STREAM_BUFFER};
 use crate::device::{DevicePlayer, DeviceStats};
 use crate::error::{Error, Result};
 use crate::events::{Event, State, UtteranceId};
@@ -31,7 +31,7 @@ use crate::sync::lock;
 use crate::timing::samples_to_ms;
 use crate::voice::{voice_info, VoiceInfo};
 use crossbeam_channel::{bounded, unbounded, Sender};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -44,6 +44,23 @@ pub(crate) struct Handle {
     jobs: Sender<Job>,
     ctl: Sender<Ctl>,
     next_id: AtomicU64,
+    /// The synth and playback threads, joined on drop.
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// How long dropping the engine waits for its threads to finish what they were doing.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+
+/// Joins `t` if it finishes before `deadline`; otherwise leaves it running (detached).
+fn join_by(t: std::thread::JoinHandle<()>, deadline: Instant) {
+    while !t.is_finished() {
+        if Instant::now() >= deadline {
+            tracing::warn!(thread = ?t.thread().name(), "engine thread still busy at shutdown");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = t.join();
 }
 
 impl std::fmt::Debug for Handle {
@@ -65,7 +82,29 @@ impl Drop for Handle {
         self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
         self.core.warming.store(true, Ordering::SeqCst);
         self.core.cancel_synthesis(|_, _| true);
+        for flag in lock(&self.core.streams).drain(..) {
+            if let Some(f) = flag.upgrade() {
+                f.store(true, Ordering::SeqCst);
+            }
+        }
         self.core.audio.request_discard();
+        // Then wait (briefly) for the threads to leave the model: a process that exits while a
+        // thread is inside a matrix product can crash in the math library's exit handler.
+        // Closing the job channel ends the synth thread, which holds the last other command
+        // sender; closing ours then ends the playback thread.
+        let deadline = Instant::now() + SHUTDOWN_WAIT;
+        let mut threads = std::mem::take(&mut self.threads).into_iter();
+        drop(std::mem::replace(&mut self.jobs, unbounded().0));
+        if let Some(t) = threads.next() {
+            join_by(t, deadline);
+        }
+        drop(std::mem::replace(&mut self.ctl, unbounded().0));
+        for t in threads {
+            join_by(t, deadline);
+        }
+        while self.core.running_streams.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
@@ -89,7 +128,7 @@ impl Handle {
 
         let synth_core = core.clone();
         let ctl_prime = ctl_tx.clone();
-        std::thread::Builder::new()
+        let synth = std::thread::Builder::new()
             .name("hark-synth".into())
             .spawn(move || {
                 let started = Instant::now();
@@ -130,7 +169,7 @@ impl Handle {
             })?;
 
         let play_core = core.clone();
-        std::thread::Builder::new()
+        let playback = std::thread::Builder::new()
             .name("hark-playback".into())
             .spawn(move || {
                 let sink: Box<dyn Sink> = match sink {
@@ -156,6 +195,7 @@ impl Handle {
             jobs: jobs_tx,
             ctl: ctl_tx,
             next_id: AtomicU64::new(1),
+            threads: vec![synth, playback],
         })
     }
 
@@ -207,7 +247,8 @@ impl Handle {
 
     pub(crate) fn set_voice(&self, v: &str) -> Result<()> {
         self.model.voices.resolve(v)?;
-        self.core.change_settings(|s| s.voice = v.trim().to_string());
+        self.core
+            .change_settings(|s| s.voice = v.trim().to_string());
         Ok(())
     }
 
@@ -287,11 +328,26 @@ impl Handle {
         let core = self.core.clone();
         let text: Arc<str> = Arc::from(text);
         let (tx, rx) = std::sync::mpsc::sync_channel(STREAM_BUFFER);
+        // Raised when the client goes away, or the engine is dropped.
+        let gone = Arc::new(AtomicBool::new(false));
+        {
+            let mut streams = lock(&self.core.streams);
+            streams.retain(|f| f.strong_count() > 0);
+            streams.push(Arc::downgrade(&gone));
+        }
+        struct Running<'a>(&'a AtomicUsize);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         std::thread::Builder::new()
             .name("hark-stream".into())
             .spawn(move || {
+                // (an engine dropped before this point has raised `gone`: no model work follows)
+                core.running_streams.fetch_add(1, Ordering::SeqCst);
+                let _running = Running(&core.running_streams);
                 let mut sink = PcmStreamSink::new(format, tx.clone());
-                let gone = Arc::new(AtomicBool::new(false));
                 // The client plays the stream as it arrives: pace by the wall clock.
                 let started = Instant::now();
                 let clock = || started.elapsed();
@@ -349,7 +405,11 @@ impl Handle {
         Ok(out)
     }
 
-    pub(crate) fn synthesize_phonemes(&self, phonemes: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
+    pub(crate) fn synthesize_phonemes(
+        &self,
+        phonemes: &str,
+        opts: SpeakOptions,
+    ) -> Result<Vec<f32>> {
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
         let s = self.core.utterance_settings(&opts)();

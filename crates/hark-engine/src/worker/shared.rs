@@ -6,8 +6,8 @@ use crate::device::AudioControl;
 use crate::error::Result;
 use crate::events::{Event, State, UtteranceId};
 use crate::pipeline::{Model, Piece, Settings};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::lock;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -86,6 +86,9 @@ pub(super) struct Core {
     pub warming: Arc<AtomicBool>,
     /// What the warm-up did, once it is over.
     pub warm_up: Mutex<Option<crate::pipeline::WarmUp>>,
+    /// The cancel flags of the PCM streams running on their own threads, and how many run.
+    pub streams: Mutex<Vec<std::sync::Weak<AtomicBool>>>,
+    pub running_streams: AtomicUsize,
 }
 
 /// Checks a request's overrides: the speed's range, and that the voice resolves.
@@ -121,6 +124,8 @@ impl Core {
             keep_open: AtomicBool::new(keep_open),
             warming: Arc::new(AtomicBool::new(false)),
             warm_up: Mutex::new(None),
+            streams: Mutex::new(Vec::new()),
+            running_streams: AtomicUsize::new(0),
         }
     }
 
