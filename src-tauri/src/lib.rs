@@ -32,14 +32,12 @@ pub mod tray;
 pub mod voices;
 pub mod window;
 
-pub use platform::{
-    config_dir, headless_reason, BUNDLE_ID, NATIVE_HOST_FLAG, SETTINGS_FLAG,
-};
+pub use platform::{config_dir, headless_reason, BUNDLE_ID, NATIVE_HOST_FLAG, SETTINGS_FLAG};
 pub use window::show_settings;
 
 use platform::headless_message;
 use std::process::ExitCode;
-use tauri::{AppHandle, Listener, Manager, RunEvent, WindowEvent};
+use tauri::{Listener, Manager, RunEvent, WindowEvent};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HARK_LOG")

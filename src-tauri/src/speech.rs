@@ -1,13 +1,13 @@
 //! Everything that talks to `hark-engine`: start-up, the event pump, and the user's actions
 //! (speak selection, pause, skip, …).
 
+use crate::bridge;
 use crate::error::AppError;
 use crate::model::ModelChoice;
 use crate::selection::{self, Source};
 use crate::settings::{apply_dictionary, Settings};
 use crate::state::{lock, AppState, EngineStatus, TrayState};
 use crate::voices::{self, VoiceEntry};
-use crate::bridge;
 use hark_engine::{Engine, EngineConfig, Event, ModelSource, Output, SpeakOptions, State};
 use tauri::{AppHandle, Emitter, Manager};
 

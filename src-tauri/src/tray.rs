@@ -48,10 +48,7 @@ pub fn tooltip(s: &Status) -> String {
                 format!("hark: downloading the voice model, {}%", done * 100 / total)
             }
             (0, _) => "hark: downloading the voice model…".into(),
-            (done, _) => format!(
-                "hark: downloading the voice model, {} MB",
-                done / 1_000_000
-            ),
+            (done, _) => format!("hark: downloading the voice model, {} MB", done / 1_000_000),
         },
         EngineStatus::Loading => loading.into(),
         EngineStatus::Failed => match &s.engine_error {
@@ -118,7 +115,8 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let st = app.state::<AppState>();
     let s = st.settings();
-    let item = |a: Action, text: &str| MenuItem::with_id(app, a.menu_id(), text, true, None::<&str>);
+    let item =
+        |a: Action, text: &str| MenuItem::with_id(app, a.menu_id(), text, true, None::<&str>);
 
     // Voice ▸ grouped American/British × female/male, grades in the labels, check on the current one.
     let entries = speech::voice_entries(app);

@@ -88,7 +88,7 @@ impl BridgeConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.token.trim().len() < 16 {
             return Err(Error::Config(
                 "the bearer token must have at least 16 characters".into(),

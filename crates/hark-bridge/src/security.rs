@@ -15,21 +15,19 @@
 //!    timeout; a bigger one (declared or chunked) gets a JSON 413 after the rest is drained,
 //!    so the client reads the answer instead of a reset connection.
 //!
-//! Refusals are logged through [`Refusals`](crate::policy::Refusals): at WARN once per kind every 10 s with a count,
-//! never with the (attacker-chosen) header values, which go to DEBUG, escaped and shortened.
+//! Refusals are logged through [`Refusals`](crate::policy::Refusals): at WARN once per kind
+//! every 10 s with a count, never with the (attacker-chosen) header values, which go to DEBUG, escaped and shortened.
 
 use crate::error::ApiError;
-use crate::policy::{extension_id, Refusal};
+use crate::policy::{shorten, Refusal};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

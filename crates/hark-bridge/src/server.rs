@@ -2,8 +2,8 @@
 //! [`Limits::max_connections`] at once, each with a header-read timeout, and a shutdown that
 //! gives open requests [`Limits::shutdown_grace`] and then cuts what is left.
 
-use crate::error::{ApiError, Error, Result};
 use crate::config::Limits;
+use crate::error::{ApiError, Error, Result};
 use crate::policy::Refusal;
 use crate::state::AppState;
 use axum::extract::ConnectInfo;

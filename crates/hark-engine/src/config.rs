@@ -170,4 +170,3 @@ pub(crate) fn check_speed(s: f32) -> Result<f32> {
         )))
     }
 }
-

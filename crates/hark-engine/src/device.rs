@@ -374,7 +374,9 @@ fn build(
         F::U16 => build_typed::<u16>(device, config, control),
         F::I8 => build_typed::<i8>(device, config, control),
         F::U8 => build_typed::<u8>(device, config, control),
-        other => Err(Error::device(format!("unsupported sample format {other:?}"))),
+        other => Err(Error::device(format!(
+            "unsupported sample format {other:?}"
+        ))),
     }
 }
 

@@ -117,7 +117,9 @@ mod tests {
             source: hark_kokoro::Error::Config("bad json".into()),
         };
         assert_eq!(e.to_string(), "model: /m/config.json: config: bad json");
-        assert!(e.source().is_some_and(|s| s.to_string() == "config: bad json"));
+        assert!(e
+            .source()
+            .is_some_and(|s| s.to_string() == "config: bad json"));
         assert!(matches!(
             Error::model(hark_kokoro::Error::Cancelled),
             Error::Cancelled

@@ -6,10 +6,10 @@
 //! moment they accept samples.
 
 use crate::audio::{encode_pcm, PcmFormat};
+use crate::config::{StreamItem, SAMPLE_RATE};
 use crate::device::DevicePlayer;
 use crate::error::{Error, Result};
 use crate::wav::WavFile;
-use crate::config::{StreamItem, SAMPLE_RATE};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

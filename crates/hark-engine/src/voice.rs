@@ -328,7 +328,10 @@ mod tests {
         assert_eq!(voice_lang("af_heart:0+bm_george:1"), Lang::EnGb);
         // a spec that does not parse still gets a language
         assert_eq!(voice_lang("b?"), Lang::EnGb);
-        assert_eq!(voice_info("bm_george").lang, voice_lang("bm_george").as_str());
+        assert_eq!(
+            voice_info("bm_george").lang,
+            voice_lang("bm_george").as_str()
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets/lexicons")
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/hark/assets/lexicons")
     });
     let lang: hark_text::Lang = args.next().as_deref().unwrap_or("en-us").parse()?;
     let espeak = args.next().as_deref() != Some("no-espeak");

@@ -42,7 +42,9 @@ pub enum Reading {
     Word(&'static str),
     /// As a unit counted by the number before it: singular after `1`, plural otherwise.
     Unit {
+        /// The unit after `1` ("inch").
         one: &'static str,
+        /// The unit after any other number ("inches").
         many: &'static str,
     },
     /// As the word its letters spell, the period being sentence punctuation ("No." → "no.").
@@ -63,7 +65,9 @@ pub enum Case {
 /// A context rule: in `when`, read as `read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rule {
+    /// Where the rule applies.
     pub when: Context,
+    /// How the abbreviation is read there.
     pub read: Reading,
 }
 
@@ -73,8 +77,11 @@ pub struct Rule {
 pub struct Abbreviation {
     /// The written form with its period, e.g. `"No."`.
     pub text: &'static str,
+    /// How its letters must be cased to match.
     pub case: Case,
+    /// The context rules, tried in order.
     pub rules: &'static [Rule],
+    /// The reading where no rule holds.
     pub otherwise: Reading,
 }
 

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::numbers;
-use crate::stress::{apply_stress, PRIMARY, SECONDARY};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
+use crate::numbers;
+use crate::stress::{apply_stress, PRIMARY, SECONDARY};
 use crate::token::MToken;
 
 /// A (tag, phonemes) pair of a heteronym entry; `None` phonemes mean "spell it".
@@ -220,11 +220,9 @@ impl Lexicon {
         let (golds, silvers) = std::thread::scope(|s| {
             let g = s.spawn(|| parse_file(&gold));
             let sv = parse_file(&silver);
-            let g = g.join().unwrap_or_else(|_| {
-                Err(Error::LoadPanicked {
-                    path: gold.clone(),
-                })
-            });
+            let g = g
+                .join()
+                .unwrap_or_else(|_| Err(Error::LoadPanicked { path: gold.clone() }));
             (g, sv)
         });
         Ok(Self {

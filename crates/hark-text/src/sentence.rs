@@ -46,4 +46,3 @@ pub fn period_ends_sentence(text: &str, period: usize) -> bool {
         .find(|t| !t.is_space() && t.src.start <= period && period < t.src.end)
         .is_some_and(|t| t.alias.is_none() && t.text.bytes().all(|b| b == b'.'))
 }
-

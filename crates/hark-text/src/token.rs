@@ -118,4 +118,3 @@ pub(crate) fn contraction_tag(w: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
-

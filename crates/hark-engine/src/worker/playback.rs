@@ -760,7 +760,9 @@ mod tests {
         // nothing more to play until the next sentence arrives
         let waiting = [Arrive(0..1), Play(2), Skip, Play(100)];
         assert_eq!(heard(&waiting), [(0, 2 * BLOCK)]);
-        let r = Rig::new().run(&waiting).run(&[Arrive(1..3), End, Play(100)]);
+        let r = Rig::new()
+            .run(&waiting)
+            .run(&[Arrive(1..3), End, Play(100)]);
         assert_eq!(r.heard(), [(0, 2 * BLOCK), (1, LEN), (2, LEN)]);
     }
 
@@ -768,12 +770,29 @@ mod tests {
     fn previous_undoes_a_skip_still_waiting_for_its_sentence() {
         // the first sentence again from its start, then on as if nothing happened
         assert_eq!(
-            heard(&[Arrive(0..1), Play(2), Skip, Previous, Arrive(1..3), End, Play(100)]),
+            heard(&[
+                Arrive(0..1),
+                Play(2),
+                Skip,
+                Previous,
+                Arrive(1..3),
+                End,
+                Play(100)
+            ]),
             [(0, 2 * BLOCK + LEN), (1, LEN), (2, LEN)]
         );
         // two skips ahead of the audio, one taken back: the next sentence after all
         assert_eq!(
-            heard(&[Arrive(0..1), Play(2), Skip, Skip, Previous, Arrive(1..4), End, Play(100)]),
+            heard(&[
+                Arrive(0..1),
+                Play(2),
+                Skip,
+                Skip,
+                Previous,
+                Arrive(1..4),
+                End,
+                Play(100)
+            ]),
             [(0, 2 * BLOCK), (1, LEN), (2, LEN), (3, LEN)]
         );
     }

@@ -2,10 +2,10 @@
 //! the stop epoch between chunks (and, through the cancel flag, inside the model run).
 
 use super::shared::{check_opts, Core, Job, Outcome, PlayMsg};
-use crate::sync::lock;
 use crate::error::Error;
 use crate::events::Event;
 use crate::pipeline::{self, Model};
+use crate::sync::lock;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
