@@ -1,7 +1,8 @@
 //! Time to first audio and late audio (gaps a real-time device would have played) through the
 //! engine on the null output:
 //! `cargo run --release -p hark-engine --example ttfa -- [fast|exact] [RUNS] [TEXT]`
-//! (TEXT defaults to the benchmark's sentence; `paragraph` picks its paragraph).
+//! (TEXT defaults to the benchmark's sentence; `paragraph` picks its paragraph). Like the
+//! benchmark, it waits for the engine's warm-up first; `HARK_NO_WARM_UP=1` speaks at once.
 use hark_engine::{bench, Engine, EngineConfig, Event, Output, SpeakOptions};
 use std::time::Instant;
 
@@ -23,6 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(t) => t.to_string(),
     };
     let engine = Engine::start(cfg)?;
+    if std::env::var_os("HARK_NO_WARM_UP").is_none() {
+        if let Some(w) = engine.warm_up(std::time::Duration::from_secs(120)) {
+            eprintln!("warm-up {:.2} s", w.secs);
+        }
+    }
     let mut rx = engine.subscribe();
     let mut firsts = Vec::new();
     let mut lates = Vec::new();

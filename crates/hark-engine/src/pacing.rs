@@ -26,7 +26,7 @@ pub(crate) const PACE_MIN_PHONEMES: usize = 24;
 /// How late, by the measured costs, a window may be for the first sound to start anyway, s: the
 /// longest silence the plan accepts, so that a machine just fast enough does not hold the first
 /// sound back for a whole window more.
-const START_TOLERANCE_S: f64 = 0.045;
+const START_TOLERANCE_S: f64 = 0.025;
 
 /// A cost `fixed + per_unit · units` seconds, fitted by least squares over the measurements,
 /// recent ones weighted more (each new one discounts the older by [`CostFit::DECAY`]), so it

@@ -31,6 +31,10 @@ pub(crate) const MIN_TAPS: usize = 7;
 /// as much as a hundred tiles (so the short first windows of a stream stay direct).
 const MIN_TILES: usize = 128;
 
+/// The most `cin·cout` for which the transform is used: its spectra, made per call, grow with
+/// the channels times the length.
+pub(crate) const MAX_CHANNEL_PRODUCT: usize = 128 * 128;
+
 /// What a tap count needs: the kernels' transform.
 pub(crate) struct Plan {
     k: usize,

@@ -117,9 +117,12 @@ impl Conv1d {
         } else {
             None
         };
-        // "Same" convolutions with many taps and channels go through the DFT.
+        // "Same" convolutions with many taps and channels go through the DFT. The widest ones
+        // (the generator's first stage, 256 channels) stay direct: their per-call spectra
+        // would add tens of MB to the peak for little time saved.
         let same = stride == 1 && k % 2 == 1 && pad == dil * (k - 1) / 2;
-        let fft = (same && cin >= 32 && cout >= 32 && fft_conv_enabled())
+        let channels_fit = cin >= 32 && cout >= 32 && cin * cout <= fftconv::MAX_CHANNEL_PRODUCT;
+        let fft = (same && channels_fit && fft_conv_enabled())
             .then(|| fftconv::Plan::new(k))
             .flatten();
         Ok(Self {
