@@ -383,7 +383,7 @@ const PACE_GUESS_PHONEMES: usize = 40;
 
 impl Model {
     fn costs(&self) -> std::sync::MutexGuard<'_, Costs> {
-        self.costs.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.costs)
     }
 
     /// One model pass over a phoneme string with `voice` at `speed`: the model's output as it
