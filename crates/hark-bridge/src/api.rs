@@ -1,11 +1,12 @@
 //! Handlers of hark's own `/v1` API: health, version, voices, speak, control, events, synthesize.
 
 use crate::audio::{stream_response, StreamOptions};
-use crate::config::{API_VERSION, EXTENSION_ID};
+use crate::config::API_VERSION;
 use crate::encode::Format;
 use crate::error::ApiError;
 use crate::policy::Refusal;
 use crate::state::{AppState, BridgeEvent, Slot, SlotKind};
+use crate::EXTENSION_ID;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};

@@ -56,17 +56,12 @@ impl Default for Limits {
 /// Version of the HTTP API (the `/v1` prefix).
 pub const API_VERSION: u32 = 1;
 
-/// The stable id of hark's browser extension, derived from the public key in
-/// `extension/manifest.json` (`key`): the first 32 hex digits of the SHA-256 of
-/// the DER public key, with 0-f mapped to a-p. Always allowlisted.
-pub const EXTENSION_ID: &str = "cnbidgmpdgfdipmfnnbliajmnbjeljgp";
-
 /// How the bridge listens and whom it lets in.
 #[derive(Debug, Clone)]
 pub struct BridgeConfig {
     /// Port on 127.0.0.1 (0 = any free port; see [`BridgeHandle::addr`]).
     pub port: u16,
-    /// Extension ids allowed as browser Origins besides [`EXTENSION_ID`].
+    /// Extension ids allowed as browser Origins besides [`EXTENSION_ID`](crate::EXTENSION_ID).
     pub allowed_extension_ids: Vec<String>,
     /// Bearer token required from every client (see [`load_or_create_token`]).
     pub token: String,

@@ -47,15 +47,18 @@ mod stretch;
 mod token;
 
 pub use api::{MAX_TEXT_CHARS, SPEED_RANGE};
-pub use config::{
-    BridgeConfig, Limits, API_VERSION, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_MIN, EXTENSION_ID,
-};
+pub use config::{BridgeConfig, Limits, API_VERSION, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_MIN};
 pub use encode::OPENAI_FORMATS;
 pub use error::{ApiError, Error, Result};
 pub use hark_engine::SAMPLE_RATE;
 pub use policy::is_extension_id;
 pub use security::MAX_BODY_BYTES;
 pub use token::{load_or_create_token, TOKEN_FILE};
+
+/// The stable id of hark's browser extension, derived from the public key in
+/// `extension/manifest.json` (`key`): the first 32 hex digits of the SHA-256 of
+/// the DER public key, with 0-f mapped to a-p. Always allowlisted.
+pub const EXTENSION_ID: &str = "cnbidgmpdgfdipmfnnbliajmnbjeljgp";
 
 use axum::extract::State;
 use axum::routing::{get, post};

@@ -19,9 +19,10 @@
 //! also reads `<user-data-dir>/NativeMessagingHosts` on Linux); set but empty, nothing is
 //! installed.
 
-use crate::config::{API_VERSION, DEFAULT_PORT, EXTENSION_ID};
+use crate::config::{API_VERSION, DEFAULT_PORT};
 use crate::policy::{extension_id, is_extension_id};
 use crate::token::load_or_create_token;
+use crate::EXTENSION_ID;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 

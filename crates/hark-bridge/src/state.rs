@@ -1,9 +1,10 @@
 //! The state every handler and layer shares, the events the bridge adds to the engine's, and
 //! the bounded places (audio and event streams) requests take from it.
 
-use crate::config::{BridgeConfig, EXTENSION_ID};
+use crate::config::BridgeConfig;
 use crate::policy::{extension_id, RateLimiter, Refusals};
 use crate::speaks::SpeakQueue;
+use crate::EXTENSION_ID;
 use hark_engine::Engine;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
