@@ -1,5 +1,14 @@
 //! Generates the Tauri context and the permissions for the app's own commands.
-//! Only the commands listed here can be granted to a window (see `capabilities/`).
+//! Only the commands listed in `src/command_list.rs` can be granted to a window (see
+//! `capabilities/`).
+
+/// The names of the commands in `src/command_list.rs`.
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+include!("src/command_list.rs");
 
 fn main() {
     tauri_build::try_build(
@@ -8,16 +17,3 @@ fn main() {
     )
     .expect("tauri-build failed");
 }
-
-/// Keep in sync with `src/lib.rs` (the `generate_handler!` list).
-const COMMANDS: &[&str] = &[
-    "get_settings",
-    "save_settings",
-    "get_status",
-    "list_voices",
-    "preview_voice",
-    "stop_speech",
-    "start_model_download",
-    "cancel_model_download",
-    "check_hotkey",
-];

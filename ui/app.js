@@ -57,6 +57,17 @@
     return tauri.core.invoke(cmd, args);
   }
 
+  /** The user-facing text of a command's error: `{kind, message}` from the app, or a string. */
+  function errorText(e) {
+    if (e && typeof e === "object" && typeof e.message === "string") return e.message;
+    return String(e);
+  }
+
+  /** Runs a command whose result nobody waits for; its error is shown to the user. */
+  function run(cmd, args) {
+    return invoke(cmd, args).catch((e) => showResult(errorText(e), true));
+  }
+
   function renderVoices() {
     const sel = $("voice");
     sel.textContent = "";
@@ -216,7 +227,7 @@
       showResult("Saved.", false);
       renderStatus(await invoke("get_status"));
     } catch (e) {
-      showResult(String(e), true);
+      showResult(errorText(e), true);
     }
   }
 
@@ -235,7 +246,7 @@
         input.value = await invoke("check_hotkey", { accelerator: acc });
       } catch (err) {
         input.classList.add("invalid");
-        showResult(String(err), true);
+        showResult(errorText(err), true);
       }
     });
   }
@@ -255,13 +266,11 @@
     $("form").addEventListener("submit", save);
     $("preview").addEventListener("click", async () => {
       try { await invoke("preview_voice", { voice: $("voice").value }); showResult("", false); }
-      catch (e) { showResult(String(e), true); }
+      catch (e) { showResult(errorText(e), true); }
     });
-    $("stop").addEventListener("click", () => invoke("stop_speech"));
-    $("download").addEventListener("click", async () => {
-      try { await invoke("start_model_download"); } catch (e) { showResult(String(e), true); }
-    });
-    $("cancel-download").addEventListener("click", () => invoke("cancel_model_download"));
+    $("stop").addEventListener("click", () => run("stop_speech"));
+    $("download").addEventListener("click", () => run("start_model_download"));
+    $("cancel-download").addEventListener("click", () => run("cancel_model_download"));
     $("copy-token").addEventListener("click", async () => {
       $("token").select();
       try { await navigator.clipboard.writeText($("token").value); } catch (_) { document.execCommand("copy"); }
@@ -277,8 +286,12 @@
       renderStatus(ev.payload);
       // Voices arrive when the engine is ready; settings may change from the tray menu.
       if (ev.payload.engine === "ready" && (!wasReady || voices.length === 0)) {
-        voices = await invoke("list_voices");
-        renderVoices();
+        try {
+          voices = await invoke("list_voices");
+          renderVoices();
+        } catch (e) {
+          showResult(errorText(e), true);
+        }
       }
       wasReady = ev.payload.engine === "ready";
     });
@@ -290,8 +303,8 @@
     document.body.dataset.ready = "1";
   }
 
-  window.harkUi = { accelerator, speedLabel, formatBytes, parseIds, init };
+  window.harkUi = { accelerator, speedLabel, formatBytes, parseIds, errorText, init };
   if (window.__TAURI__) {
-    init(window.__TAURI__).catch((e) => showResult(`Could not load settings: ${e}`, true));
+    init(window.__TAURI__).catch((e) => showResult(`Could not load settings: ${errorText(e)}`, true));
   }
 })();

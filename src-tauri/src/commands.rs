@@ -1,67 +1,28 @@
-//! Commands the settings window calls (`invoke`). Each is listed in `build.rs` and granted
-//! in `capabilities/settings.json`.
+//! The commands the settings window calls (`invoke`): thin wrappers, each named once in
+//! `command_list.rs` (see [`COMMANDS`]).
 
+use crate::apply::apply_settings;
+use crate::error::AppError;
 use crate::settings::Settings;
 use crate::state::{lock, AppState, Status};
 use crate::voices::VoiceEntry;
-use crate::{hotkeys, model, speech, tray};
-use tauri::{AppHandle, Emitter, Manager, State};
+use crate::{hotkeys, model, speech};
+use tauri::{AppHandle, State};
 
-/// Validates, saves and applies new settings: engine voice/speed, hotkeys, bridge, autostart,
-/// tray menu. Returns the hotkey problems as part of the status, not as an error.
-pub fn apply_settings(app: &AppHandle, new: Settings) -> Result<Settings, String> {
-    let st = app.state::<AppState>();
-    new.validate().map_err(|e| e.to_string())?;
-    if let Some(engine) = st.engine() {
-        if !engine.voices().iter().any(|v| v.name == new.voice) {
-            return Err(format!("unknown voice '{}'", new.voice));
+/// The command list (`command_list.rs`, shared with `build.rs`) as [`COMMANDS`] and
+/// [`handler`].
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        /// The name of every command.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// The invoke handler with every command of [`COMMANDS`].
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
         }
-    }
-    let old = st.settings();
-    st.store.save(&new).map_err(|e| e.to_string())?;
-    *lock(&st.settings) = new.clone();
-    st.log_event(serde_json::json!({"type": "settings", "voice": new.voice, "speed": new.speed}));
-    if let Err(e) = speech::apply_to_engine(app, &new) {
-        st.notice(
-            app,
-            format!("The engine refused the new voice or speed: {e}"),
-        );
-    }
-    if old.hotkeys != new.hotkeys {
-        hotkeys::register_all(app, &new.hotkeys);
-    }
-    if old.bridge != new.bridge {
-        speech::restart_bridge(app);
-    }
-    if old.launch_at_login != new.launch_at_login {
-        set_autostart(app, new.launch_at_login);
-    }
-    tray::rebuild_menu(app);
-    let _ = app.emit("settings", &new);
-    Ok(new)
+    };
 }
-
-/// Turns launch-at-login on or off; failures become a notice.
-pub fn set_autostart(app: &AppHandle, on: bool) {
-    use tauri_plugin_autostart::ManagerExt;
-    let al = app.autolaunch();
-    let res = if on { al.enable() } else { al.disable() };
-    if let Err(e) = res {
-        app.state::<AppState>()
-            .notice(app, format!("Launch at login could not be changed: {e}"));
-    }
-}
-
-/// Makes the login item match the setting at start: re-registers it when on (so it follows
-/// the app if it moved), removes a stale one when off.
-pub fn sync_autostart(app: &AppHandle, on: bool) {
-    use tauri_plugin_autostart::ManagerExt;
-    match app.autolaunch().is_enabled() {
-        Ok(enabled) if on || enabled => set_autostart(app, on),
-        Ok(_) => {}
-        Err(e) => tracing::debug!("launch at login: {e}"),
-    }
-}
+include!("command_list.rs");
 
 /// The settings in force.
 #[tauri::command]
@@ -69,9 +30,9 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
     state.settings()
 }
 
-/// Saves and applies settings; the error is a sentence for the user.
+/// Saves and applies settings.
 #[tauri::command]
-pub fn save_settings(app: AppHandle, settings: Settings) -> Result<Settings, String> {
+pub fn save_settings(app: AppHandle, settings: Settings) -> Result<Settings, AppError> {
     apply_settings(&app, settings)
 }
 
@@ -89,26 +50,8 @@ pub fn list_voices(app: AppHandle) -> Vec<VoiceEntry> {
 
 /// Speaks a short sample with `voice` (without changing the setting).
 #[tauri::command]
-pub fn preview_voice(app: AppHandle, voice: String) -> Result<(), String> {
-    let st = app.state::<AppState>();
-    let engine = st.engine().ok_or("the voice model is not loaded yet")?;
-    if !engine.voices().iter().any(|v| v.name == voice) {
-        return Err(format!("unknown voice '{voice}'"));
-    }
-    engine.stop();
-    let speed = st.settings().speed;
-    let text = "Hello! This is how I sound when I read to you.";
-    let id = engine.speak(
-        text,
-        hark_engine::SpeakOptions {
-            voice: Some(voice.clone()),
-            speed: Some(speed),
-        },
-    );
-    st.log_event(serde_json::json!({
-        "type": "speak", "id": id, "source": "preview", "text": text, "spoken": text, "voice": voice, "speed": speed
-    }));
-    Ok(())
+pub fn preview_voice(app: AppHandle, voice: String) -> Result<(), AppError> {
+    speech::preview(&app, voice)
 }
 
 /// Stops speech.
@@ -119,7 +62,7 @@ pub fn stop_speech(app: AppHandle) {
 
 /// Starts (or resumes) the model download.
 #[tauri::command]
-pub fn start_model_download(app: AppHandle) -> Result<(), String> {
+pub fn start_model_download(app: AppHandle) -> Result<(), AppError> {
     model::start_download(&app)
 }
 
@@ -129,8 +72,42 @@ pub fn cancel_model_download(app: AppHandle) {
     model::cancel_download(&app);
 }
 
-/// Whether an accelerator string parses (for the hotkey recorder); the error says why not.
+/// Whether an accelerator string parses (for the hotkey recorder), in its canonical spelling.
 #[tauri::command]
-pub fn check_hotkey(accelerator: String) -> Result<String, String> {
+pub fn check_hotkey(accelerator: String) -> Result<String, AppError> {
     hotkeys::parse(&accelerator).map(|s| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+    use std::path::Path;
+
+    /// The settings window is granted exactly the app's commands, and `build.rs` made a
+    /// permission for each.
+    #[test]
+    fn the_window_is_granted_exactly_the_commands() {
+        let cap: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/settings.json")).unwrap();
+        let mut granted: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        granted.sort();
+        let mut commands: Vec<&str> = COMMANDS.to_vec();
+        commands.sort();
+        assert_eq!(granted, commands);
+        let generated = Path::new(env!("CARGO_MANIFEST_DIR")).join("permissions/autogenerated");
+        for c in COMMANDS {
+            let file = generated.join(format!("{c}.toml"));
+            assert!(
+                file.is_file(),
+                "build.rs made no permission {}",
+                file.display()
+            );
+        }
+    }
 }

@@ -1,69 +1,72 @@
-//! Global hotkeys: parse, check for conflicts, register, dispatch. Failures are reported in
-//! the status (the settings window shows them), never swallowed.
+//! Global hotkeys: parse, check for conflicts, register, and find the action of a key press.
+//! Failures are reported in the status (the settings window shows them), never swallowed.
 
+use crate::action::{Action, HOTKEYS};
+use crate::error::AppError;
 use crate::settings::Hotkeys;
-use crate::speech;
 use crate::state::{lock, AppState, HotkeyStatus};
 use std::sync::Mutex;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 
-/// Registered shortcut ids → action, managed as app state.
+/// Registered shortcut ids → the hotkey's name and action, managed as app state.
 #[derive(Default)]
-pub struct Registered(Mutex<Vec<(u32, &'static str)>>);
+pub struct Registered(Mutex<Vec<(u32, &'static str, Action)>>);
 
 /// Parses an accelerator like `CommandOrControl+Alt+S`.
-pub fn parse(accel: &str) -> Result<Shortcut, String> {
+pub fn parse(accel: &str) -> Result<Shortcut, AppError> {
     accel
         .parse::<Shortcut>()
-        .map_err(|e| format!("'{accel}' is not a valid shortcut: {e}"))
+        .map_err(|e| AppError::InvalidHotkey {
+            accelerator: accel.to_string(),
+            reason: e.to_string(),
+        })
 }
 
-/// The plugin's handler: runs the action on key press.
-pub fn on_shortcut(app: &AppHandle, shortcut: &Shortcut, state: ShortcutState) {
+/// The action of a key press of one of our shortcuts (logged); `None` for releases and other
+/// shortcuts.
+pub fn pressed(app: &AppHandle, shortcut: &Shortcut, state: ShortcutState) -> Option<Action> {
     if state != ShortcutState::Pressed {
-        return;
+        return None;
     }
-    let action = lock(&app.state::<Registered>().0)
+    let (name, action) = lock(&app.state::<Registered>().0)
         .iter()
-        .find(|(id, _)| *id == shortcut.id())
-        .map(|(_, a)| *a);
-    let Some(action) = action else { return };
+        .find(|(id, _, _)| *id == shortcut.id())
+        .map(|(_, name, a)| (*name, a.clone()))?;
     app.state::<AppState>().log_event(
-        serde_json::json!({"type": "hotkey", "action": action, "shortcut": shortcut.to_string()}),
+        serde_json::json!({"type": "hotkey", "action": name, "shortcut": shortcut.to_string()}),
     );
-    match action {
-        "speak" => speech::speak_selection_or_stop(app),
-        "pause" => speech::toggle_pause(app),
-        "skip" => speech::skip(app),
-        _ => {}
-    }
+    Some(action)
 }
 
-/// One configured hotkey after checking: (action, accelerator, parsed shortcut or `None` when
-/// disabled, or why it can't be used).
-pub type Checked = (&'static str, String, Result<Option<Shortcut>, String>);
+/// One configured hotkey after checking: (name, action, accelerator, parsed shortcut or `None`
+/// when disabled, or why it can't be used).
+pub type Checked = (
+    &'static str,
+    Action,
+    String,
+    Result<Option<Shortcut>, String>,
+);
 
 /// Checks the configured hotkeys against each other.
 pub fn check(h: &Hotkeys) -> Vec<Checked> {
-    let list = [("speak", &h.speak), ("pause", &h.pause), ("skip", &h.skip)];
     let mut out: Vec<Checked> = Vec::new();
-    for (action, accel) in list {
-        let accel = accel.trim().to_string();
+    for (name, action) in HOTKEYS {
+        let accel = action.accelerator(h).unwrap_or_default().trim().to_string();
         let res = if accel.is_empty() {
             Ok(None)
         } else {
-            parse(&accel).and_then(|sc| {
+            parse(&accel).map_err(|e| e.to_string()).and_then(|sc| {
                 match out
                     .iter()
-                    .find(|(_, _, r)| matches!(r, Ok(Some(o)) if o.id() == sc.id()))
+                    .find(|(_, _, _, r)| matches!(r, Ok(Some(o)) if o.id() == sc.id()))
                 {
-                    Some((other, _, _)) => Err(format!("'{accel}' is already used for {other}")),
+                    Some((other, ..)) => Err(format!("'{accel}' is already used for {other}")),
                     None => Ok(Some(sc)),
                 }
             })
         };
-        out.push((action, accel, res));
+        out.push((name, action, accel, res));
     }
     out
 }
@@ -77,12 +80,12 @@ pub fn register_all(app: &AppHandle, h: &Hotkeys) -> Vec<HotkeyStatus> {
         tracing::warn!("unregistering hotkeys: {e}");
     }
     let mut statuses = Vec::new();
-    for (action, accel, res) in check(h) {
+    for (name, action, accel, res) in check(h) {
         let (ok, error) = match res {
             Ok(None) => (false, None),
             Ok(Some(sc)) => match gs.register(sc) {
                 Ok(()) => {
-                    lock(&reg.0).push((sc.id(), action));
+                    lock(&reg.0).push((sc.id(), name, action));
                     (true, None)
                 }
                 Err(e) => (
@@ -95,10 +98,10 @@ pub fn register_all(app: &AppHandle, h: &Hotkeys) -> Vec<HotkeyStatus> {
             Err(e) => (false, Some(e)),
         };
         if let Some(e) = &error {
-            tracing::warn!("hotkey {action}: {e}");
+            tracing::warn!("hotkey {name}: {e}");
         }
         statuses.push(HotkeyStatus {
-            action: action.to_string(),
+            action: name.to_string(),
             accelerator: accel,
             ok,
             error,
@@ -123,14 +126,14 @@ mod tests {
             skip: "Ctrl+Banana".into(),
         };
         let r = check(&h);
-        assert!(matches!(r[0].2, Ok(Some(_))));
+        assert!(matches!(r[0].3, Ok(Some(_))));
         assert!(r[1]
-            .2
+            .3
             .as_ref()
             .unwrap_err()
             .contains("already used for speak"));
         assert!(r[2]
-            .2
+            .3
             .as_ref()
             .unwrap_err()
             .contains("not a valid shortcut"));
@@ -143,7 +146,7 @@ mod tests {
             ..Hotkeys::default()
         };
         let r = check(&h);
-        assert!(matches!(r[0].2, Ok(None)));
-        assert!(matches!(r[1].2, Ok(Some(_))));
+        assert!(matches!(r[0].3, Ok(None)));
+        assert!(matches!(r[1].3, Ok(Some(_))));
     }
 }

@@ -12,70 +12,32 @@
 //! happens: speak requests with their text, engine events, tray states, menu and hotkey
 //! actions), `HARK_ASSETS` (model assets dir, see `hark-assets`).
 
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod apply;
+pub mod autostart;
+pub mod bridge;
 pub mod commands;
+pub mod dispatch;
+pub mod error;
 pub mod hotkeys;
 pub mod model;
+pub mod platform;
 pub mod selection;
 pub mod settings;
 pub mod speech;
 pub mod state;
 pub mod tray;
 pub mod voices;
+pub mod window;
 
-use std::path::PathBuf;
+pub use platform::{config_dir, headless_reason, BUNDLE_ID, NATIVE_HOST_FLAG, SETTINGS_FLAG};
+pub use window::show_settings;
+
+use platform::headless_message;
 use std::process::ExitCode;
-use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
-
-/// The bundle identifier (`tauri.conf.json`'s `identifier`, checked by a test). It must never
-/// change: macOS files the Accessibility permission, the launch-at-login agent
-/// (`~/Library/LaunchAgents/<id>.plist`) and the app's preferences under it.
-pub const BUNDLE_ID: &str = "dev.hark.reader";
-
-/// Flag: open the settings window at start (or, sent to a running instance, open it there).
-pub const SETTINGS_FLAG: &str = "--settings";
-
-/// Flag: run as the browser's native messaging host (see `hark_bridge::native_host`) instead of
-/// the app; the browser starts the binary this way.
-pub const NATIVE_HOST_FLAG: &str = "--native-host";
-
-/// The settings dir: `HARK_CONFIG_DIR`, else the platform config dir (`~/.config/hark`,
-/// `~/Library/Application Support/hark`).
-pub fn config_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("HARK_CONFIG_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    directories::ProjectDirs::from("", "", "hark").map(|p| p.config_dir().to_path_buf())
-}
-
-/// Why the app can't show a GUI here, if it can't (Linux without `DISPLAY`/`WAYLAND_DISPLAY`).
-pub fn headless_reason() -> Option<String> {
-    if cfg!(target_os = "linux") {
-        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
-            return Some(headless_message(
-                "no display (DISPLAY and WAYLAND_DISPLAY are unset)",
-            ));
-        }
-    }
-    None
-}
-
-fn headless_message(why: &str) -> String {
-    format!(
-        "hark-app: cannot start the tray app: {why}.\n\
-         On a machine without a desktop, run the daemon instead: `hark serve` \
-         (same engine and browser bridge, no tray)."
-    )
-}
-
-/// Shows and focuses the settings window.
-pub fn show_settings(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window("settings") {
-        let _ = w.show();
-        let _ = w.unminimize();
-        let _ = w.set_focus();
-    }
-}
+use tauri::{Listener, Manager, RunEvent, WindowEvent};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HARK_LOG")
@@ -84,18 +46,6 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-/// Launch at login: a `.desktop` file in `~/.config/autostart` on Linux; on macOS a launch
-/// agent (`~/Library/LaunchAgents/dev.hark.reader.plist`, labelled with the bundle identifier)
-/// that starts the app's binary at login. No AppleScript, so no Apple Events permission.
-fn autostart_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    let builder = tauri_plugin_autostart::Builder::new();
-    #[cfg(target_os = "macos")]
-    let builder = builder
-        .macos_launcher(tauri_plugin_autostart::MacosLauncher::LaunchAgent)
-        .app_name(BUNDLE_ID);
-    builder.build()
 }
 
 /// Runs the app. Returns only on failure to start (or from the download child).
@@ -136,31 +86,31 @@ pub fn run() -> ExitCode {
         }))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
-                .with_handler(|app, sc, ev| hotkeys::on_shortcut(app, sc, ev.state))
+                .with_handler(|app, sc, ev| {
+                    if let Some(action) = hotkeys::pressed(app, sc, ev.state) {
+                        dispatch::perform(app, action);
+                    }
+                })
                 .build(),
         )
-        .plugin(autostart_plugin())
+        .plugin(autostart::plugin())
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .manage(hotkeys::Registered::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::get_settings,
-            commands::save_settings,
-            commands::get_status,
-            commands::list_voices,
-            commands::preview_voice,
-            commands::stop_speech,
-            commands::start_model_download,
-            commands::cancel_model_download,
-            commands::check_hotkey,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
             tray::create(&handle)?;
             hotkeys::register_all(&handle, &initial.hotkeys);
-            commands::sync_autostart(&handle, initial.launch_at_login);
+            autostart::sync(&handle, initial.launch_at_login);
+            // A finished download starts the engine.
+            let h = handle.clone();
+            handle.listen(model::INSTALLED_EVENT, move |_| match model::installed() {
+                Ok(choice) => speech::start_engine(h.clone(), choice),
+                Err(e) => model::fail(&h, format!("download finished but {e}")),
+            });
             let st = handle.state::<state::AppState>();
             if !selection::ensure_permission(false) {
                 st.notice(
@@ -170,12 +120,14 @@ pub fn run() -> ExitCode {
                 );
                 selection::ensure_permission(true);
             }
-            match speech::choose_model() {
+            match model::choose() {
                 Ok(choice) => speech::start_engine(handle.clone(), choice),
                 Err(why) => {
-                    st.update_status(&handle, |s| s.engine = state::EngineStatus::NeedsModel);
+                    st.update_status(&handle, |s| {
+                        s.engine = state::EngineStatus::NeedsModel;
+                        s.tray = state::TrayState::Idle;
+                    });
                     st.notice(&handle, format!("The voice model is not installed ({why}). Download it in Settings."));
-                    tray::set_state(&handle, state::TrayState::Idle, Some("hark: voice model not installed"));
                     show_settings(&handle);
                 }
             }

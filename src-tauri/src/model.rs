@@ -4,17 +4,43 @@
 //! one JSON progress line per step on stdout; cancelling kills the child. Resuming is running
 //! it again: `hark_assets::fetch` skips files that are already installed and verified.
 //! `HARK_FETCH_SOURCES` (e.g. `local:/path/to/files`) overrides where the files come from.
+//! A finished download is reported with [`INSTALLED_EVENT`]; `lib.rs` then starts the engine.
 
-use crate::speech::{self, ModelChoice};
+use crate::error::AppError;
 use crate::state::{lock, AppState, EngineStatus, TrayState};
-use crate::tray;
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 
 /// The flag that runs this binary as the download child.
 pub const FETCH_FLAG: &str = "--fetch-assets";
+
+/// The event sent when a download has installed the model assets.
+pub const INSTALLED_EVENT: &str = "model-installed";
+
+/// Which model to load.
+pub enum ModelChoice {
+    /// `ModelSource::Tiny` with this seed (tests), on the installed lexicons if there are any.
+    Tiny {
+        /// Seed of the random weights and voices.
+        seed: u64,
+        /// Lexicons.
+        lexicons: Option<PathBuf>,
+    },
+    /// The real assets.
+    Assets {
+        /// Weights (safetensors).
+        weights: PathBuf,
+        /// Model config.
+        config: PathBuf,
+        /// Voice packs.
+        voices: PathBuf,
+        /// Lexicons.
+        lexicons: PathBuf,
+    },
+}
 
 fn asset_dir() -> Result<hark_assets::AssetDir, String> {
     hark_assets::AssetDir::resolve(None).map_err(|e| format!("no asset directory: {e}"))
@@ -23,54 +49,50 @@ fn asset_dir() -> Result<hark_assets::AssetDir, String> {
 /// The installed assets, or why they can't be used (→ download needed).
 pub fn installed() -> Result<ModelChoice, String> {
     let dir = asset_dir()?;
-    let choice = ModelChoice::Assets {
-        weights: dir.weights_path(),
-        config: dir.config_path(),
-        voices: dir.voices_dir(),
-        lexicons: dir.lexicons_dir(),
-    };
-    if let ModelChoice::Assets {
+    let (weights, config, voices, lexicons) = (
+        dir.weights_path(),
+        dir.config_path(),
+        dir.voices_dir(),
+        dir.lexicons_dir(),
+    );
+    for p in [&weights, &config, &voices, &lexicons] {
+        if !p.exists() {
+            return Err(format!("{} is missing", p.display()));
+        }
+    }
+    Ok(ModelChoice::Assets {
         weights,
         config,
         voices,
         lexicons,
-    } = &choice
-    {
-        for p in [weights, config, voices, lexicons] {
-            if !p.exists() {
-                return Err(format!("{} is missing", p.display()));
-            }
-        }
+    })
+}
+
+/// Decides which model to load: the tiny test model (`HARK_TINY_MODEL=1`, seed
+/// `HARK_TINY_SEED`), the installed assets, or none yet (why not).
+pub fn choose() -> Result<ModelChoice, String> {
+    if std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1") {
+        let seed = std::env::var("HARK_TINY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7);
+        // (the tiny model reads with the real lexicons)
+        let lexicons = asset_dir()
+            .ok()
+            .map(|d| d.lexicons_dir())
+            .filter(|d| d.exists());
+        return Ok(ModelChoice::Tiny { seed, lexicons });
     }
-    Ok(choice)
+    installed()
 }
 
-/// The installed lexicons dir, if there is one (the tiny test model uses the real lexicons).
-pub fn lexicons_if_installed() -> Option<std::path::PathBuf> {
-    let d = asset_dir().ok()?.lexicons_dir();
-    d.exists().then_some(d)
-}
-
-/// `HARK_FETCH_SOURCES`: comma-separated `hf`, `registry`, `local:DIR` (as `hark fetch --source`).
+/// `HARK_FETCH_SOURCES`: comma-separated sources as `hark fetch --source` takes them (`hf`,
+/// `registry`, `local:DIR`).
 pub fn parse_sources(list: &str) -> Result<Vec<hark_assets::Source>, String> {
-    let defaults = hark_assets::FetchOptions::default().sources;
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| match s {
-            "hf" => defaults
-                .iter()
-                .find(|d| matches!(d, hark_assets::Source::HuggingFace { .. }))
-                .cloned()
-                .ok_or_else(|| "no default Hugging Face source".to_string()),
-            "registry" => Ok(hark_assets::Source::Registry),
-            _ => match s.strip_prefix("local:") {
-                Some(d) if !d.is_empty() => Ok(hark_assets::Source::LocalDir(d.into())),
-                _ => Err(format!(
-                    "unknown asset source '{s}' (hf, registry or local:DIR)"
-                )),
-            },
-        })
+        .map(|s| s.parse().map_err(|e: hark_assets::Error| e.to_string()))
         .collect()
 }
 
@@ -123,31 +145,27 @@ pub fn fetch_child() -> i32 {
     }
 }
 
-/// Starts the download (no-op if one runs). Progress goes to the status, the tray tooltip and the
-/// window; on success the engine is started.
-pub fn start_download(app: &AppHandle) -> Result<(), String> {
+/// Starts the download (no-op if one runs). Progress goes to the status (which the window and
+/// the tray show); success is reported with [`INSTALLED_EVENT`].
+pub fn start_download(app: &AppHandle) -> Result<(), AppError> {
     let st = app.state::<AppState>();
     if lock(&st.status).engine == EngineStatus::Downloading {
         return Ok(());
     }
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(AppError::Download)?;
     let mut child = Command::new(exe)
         .arg(FETCH_FLAG)
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
-        .map_err(|e| format!("could not start the download: {e}"))?;
+        .map_err(AppError::Download)?;
     st.cancel_download.store(false, Ordering::SeqCst);
     st.log_event(serde_json::json!({"type": "download", "state": "started"}));
     st.update_status(app, |s| {
         s.engine = EngineStatus::Downloading;
+        s.tray = TrayState::Loading;
         s.download = Default::default();
     });
-    tray::set_state(
-        app,
-        TrayState::Loading,
-        Some("hark: downloading the voice model…"),
-    );
     let stdout = child.stdout.take().expect("piped stdout");
     let cancel = st.cancel_download.clone();
     let app2 = app.clone();
@@ -170,7 +188,6 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         let st = app.state::<AppState>();
         let mut totals = std::collections::HashMap::<String, u64>::new();
         let mut last_error = None;
-        let mut last_tip = std::time::Instant::now();
         for line in std::io::BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
@@ -191,22 +208,6 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
                 Some("advance") => {
                     let b = v["bytes"].as_u64().unwrap_or(0);
                     st.update_status(&app, |s| s.download.done += b);
-                    if last_tip.elapsed().as_millis() > 500 {
-                        last_tip = std::time::Instant::now();
-                        let d = lock(&st.status).download.clone();
-                        let tip = if d.total > 0 {
-                            format!(
-                                "hark: downloading the voice model, {}%",
-                                d.done * 100 / d.total.max(1)
-                            )
-                        } else {
-                            format!(
-                                "hark: downloading the voice model, {} MB",
-                                d.done / 1_000_000
-                            )
-                        };
-                        tray::set_tooltip(&app, &tip);
-                    }
                 }
                 Some("note") => {
                     let m = v["message"].as_str().unwrap_or_default().to_string();
@@ -226,19 +227,17 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
         }));
         if ok {
             match installed() {
-                Ok(choice) => speech::start_engine(app.clone(), choice),
+                Ok(_) => {
+                    let _ = app.emit(INSTALLED_EVENT, ());
+                }
                 Err(e) => fail(&app, format!("download finished but {e}")),
             }
         } else if cancelled {
             st.update_status(&app, |s| {
                 s.engine = EngineStatus::NeedsModel;
+                s.tray = TrayState::Idle;
                 s.download.message = Some("Download cancelled; start it again to resume.".into());
             });
-            tray::set_state(
-                &app,
-                TrayState::Idle,
-                Some("hark: voice model not installed"),
-            );
         } else {
             fail(
                 &app,
@@ -249,18 +248,15 @@ pub fn start_download(app: &AppHandle) -> Result<(), String> {
     Ok(())
 }
 
-fn fail(app: &AppHandle, msg: String) {
+/// The download failed (`msg` says why): the model is still needed.
+pub fn fail(app: &AppHandle, msg: String) {
     let st = app.state::<AppState>();
     st.update_status(app, |s| {
         s.engine = EngineStatus::NeedsModel;
+        s.tray = TrayState::Idle;
         s.download.message = Some(msg.clone());
     });
     st.notice(app, format!("Model download failed: {msg}"));
-    tray::set_state(
-        app,
-        TrayState::Idle,
-        Some("hark: voice model not installed"),
-    );
 }
 
 /// Asks a running download to stop.

@@ -1,40 +1,15 @@
-//! Everything that talks to `hark-engine` and `hark-bridge`: start-up, the event pump,
-//! and the user's actions (speak selection, pause, skip, …).
+//! Everything that talks to `hark-engine`: start-up, the event pump, and the user's actions
+//! (speak selection, pause, skip, …).
 
+use crate::bridge;
+use crate::error::AppError;
+use crate::model::ModelChoice;
 use crate::selection::{self, Source};
 use crate::settings::{apply_dictionary, Settings};
 use crate::state::{lock, AppState, EngineStatus, TrayState};
 use crate::voices::{self, VoiceEntry};
-use crate::{model, tray};
 use hark_engine::{Engine, EngineConfig, Event, ModelSource, Output, SpeakOptions, State};
-use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager};
-
-/// Which model to load.
-pub enum ModelChoice {
-    /// `ModelSource::Tiny` with this seed (tests).
-    Tiny(u64),
-    /// The real assets.
-    Assets {
-        /// Weights (safetensors).
-        weights: PathBuf,
-        /// Model config.
-        config: PathBuf,
-        /// Voice packs.
-        voices: PathBuf,
-        /// Lexicons.
-        lexicons: PathBuf,
-    },
-}
-
-/// `hark_text::Lang` of a voice name (`b…` = British, anything else American).
-fn lang_of(voice: &str) -> hark_text::Lang {
-    if voice.starts_with('b') {
-        hark_text::Lang::EnGb
-    } else {
-        hark_text::Lang::EnUs
-    }
-}
 
 /// Output: the sound device, unless `HARK_AUDIO=null` (frame counting, no device).
 fn output() -> Output {
@@ -46,11 +21,9 @@ fn output() -> Output {
 
 fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfig {
     let (model, lexicons, voices_dir) = match choice {
-        ModelChoice::Tiny(seed) => (
-            ModelSource::Tiny { seed: *seed },
-            model::lexicons_if_installed(),
-            None,
-        ),
+        ModelChoice::Tiny { seed, lexicons } => {
+            (ModelSource::Tiny { seed: *seed }, lexicons.clone(), None)
+        }
         ModelChoice::Assets {
             weights,
             config,
@@ -72,9 +45,11 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         voice: s.voice.clone(),
         speed: s.speed,
         volume: s.volume,
-        lang: lang_of(&s.voice),
+        // each voice is read with its own language's front end
+        lang: None,
         output: out,
         deterministic: false,
+        seed: 0,
         fast_start: s.fast_start,
         keep_audio_open: s.keep_audio_open,
     }
@@ -89,16 +64,12 @@ pub fn start_engine(app: AppHandle, choice: ModelChoice) {
             st.update_status(&app, |s| {
                 s.engine = EngineStatus::Loading;
                 s.engine_error = None;
+                s.tray = TrayState::Loading;
             });
-            tray::set_state(
-                &app,
-                TrayState::Loading,
-                Some("hark: loading the voice model…"),
-            );
             let settings = st.settings();
             let t0 = std::time::Instant::now();
             let mut started = Engine::start(engine_config(&choice, &settings, output()));
-            if let Err(e @ hark_engine::Error::Device(_)) = &started {
+            if let Err(e @ hark_engine::Error::Device { .. }) = &started {
                 if matches!(output(), Output::Device) {
                     st.notice(
                         &app,
@@ -115,26 +86,27 @@ pub fn start_engine(app: AppHandle, choice: ModelChoice) {
                     }));
                     *st.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine.clone());
                     spawn_event_pump(app.clone(), engine);
-                    st.update_status(&app, |s| s.engine = EngineStatus::Ready);
-                    tray::rebuild_menu(&app);
-                    tray::set_state(&app, TrayState::Idle, None);
-                    restart_bridge(&app);
+                    st.update_status(&app, |s| {
+                        s.engine = EngineStatus::Ready;
+                        s.tray = TrayState::Idle;
+                    });
+                    bridge::restart(&app);
                 }
                 Err(e) => {
                     let msg = format!("The voice model could not be loaded: {e}");
                     st.update_status(&app, |s| {
                         s.engine = EngineStatus::Failed;
                         s.engine_error = Some(msg.clone());
+                        s.tray = TrayState::Idle;
                     });
-                    st.notice(&app, msg.clone());
-                    tray::set_state(&app, TrayState::Idle, Some(&format!("hark: {msg}")));
+                    st.notice(&app, msg);
                 }
             }
         })
         .expect("spawn engine thread");
 }
 
-/// Forwards engine events to the event log, the tray icon and the window.
+/// Forwards engine events to the event log, the status (which the tray shows) and the window.
 fn spawn_event_pump(app: AppHandle, engine: Engine) {
     let mut rx = engine.subscribe();
     std::thread::Builder::new()
@@ -163,102 +135,10 @@ fn spawn_event_pump(app: AppHandle, engine: Engine) {
                 State::Idle => TrayState::Idle,
             };
             if lock(&st.status).tray != t {
-                tray::set_state(&app, t, None);
+                st.update_status(&app, |s| s.tray = t);
             }
         })
         .expect("spawn event pump");
-}
-
-/// (Re)starts the bridge with the current settings, off the calling (UI) thread: stopping the
-/// old bridge can take its shutdown grace (1 s) when clients hold connections. Restarts run
-/// one at a time, in order; errors go to the status.
-pub fn restart_bridge(app: &AppHandle) {
-    static RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let app = app.clone();
-    let spawned = std::thread::Builder::new()
-        .name("hark-bridge-restart".into())
-        .spawn(move || {
-            let _one_at_a_time = lock(&RESTARTS);
-            restart_bridge_now(&app);
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("cannot restart the bridge: {e}");
-    }
-}
-
-fn restart_bridge_now(app: &AppHandle) {
-    let st = app.state::<AppState>();
-    let old = lock(&st.bridge).take();
-    if let Some(old) = old {
-        if let Err(e) = old.shutdown() {
-            tracing::warn!("bridge shutdown: {e}");
-        }
-    }
-    let Some(engine) = st.engine() else { return };
-    let s = st.settings();
-    let token = match hark_bridge::load_or_create_token(st.store.dir()) {
-        Ok(t) => t,
-        Err(e) => {
-            st.update_status(app, |x| {
-                x.bridge = crate::state::BridgeStatus {
-                    error: Some(format!("pairing token: {e}")),
-                    ..Default::default()
-                }
-            });
-            return;
-        }
-    };
-    if !s.bridge.enabled {
-        st.update_status(app, |x| {
-            x.bridge = crate::state::BridgeStatus {
-                token: Some(token),
-                ..Default::default()
-            }
-        });
-        return;
-    }
-    let cfg = hark_bridge::BridgeConfig {
-        port: s.bridge.port,
-        allowed_extension_ids: s.bridge.allowed_extension_ids.clone(),
-        ..hark_bridge::BridgeConfig::new(token.clone())
-    };
-    match hark_bridge::spawn(engine, cfg) {
-        Ok(h) => {
-            let addr = h.addr().to_string();
-            tracing::info!("bridge listening on {addr}");
-            // This binary with --native-host is the browsers' pairing helper.
-            hark_bridge::native_host::install_current_exe(
-                crate::NATIVE_HOST_FLAG,
-                st.store.dir(),
-                h.addr().port(),
-                &s.bridge.allowed_extension_ids,
-            );
-            st.log_event(serde_json::json!({"type": "bridge", "addr": addr}));
-            *lock(&st.bridge) = Some(h);
-            st.update_status(app, |x| {
-                x.bridge = crate::state::BridgeStatus {
-                    running: true,
-                    addr: Some(addr),
-                    error: None,
-                    token: Some(token),
-                }
-            });
-        }
-        Err(e) => {
-            let msg = format!(
-                "The browser bridge could not start on port {}: {e}",
-                s.bridge.port
-            );
-            st.update_status(app, |x| {
-                x.bridge = crate::state::BridgeStatus {
-                    error: Some(msg.clone()),
-                    token: Some(token),
-                    ..Default::default()
-                }
-            });
-            st.notice(app, msg);
-        }
-    }
 }
 
 /// Voices for menus and the window: the engine's when loaded, else the names in the settings.
@@ -386,10 +266,10 @@ pub fn skip(app: &AppHandle) {
 }
 
 /// Applies new voice/speed/volume to the running engine.
-pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> Result<(), String> {
+pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> hark_engine::Result<()> {
     if let Some(e) = app.state::<AppState>().engine() {
-        e.set_voice(&s.voice).map_err(|e| e.to_string())?;
-        e.set_speed(s.speed).map_err(|e| e.to_string())?;
+        e.set_voice(&s.voice)?;
+        e.set_speed(s.speed)?;
         e.set_volume(s.volume);
         e.set_fast_start(s.fast_start);
         e.set_keep_audio_open(s.keep_audio_open);
@@ -397,14 +277,25 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// Decides which model to load: the tiny test model, installed assets, or none yet.
-pub fn choose_model() -> Result<ModelChoice, String> {
-    if std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1") {
-        let seed = std::env::var("HARK_TINY_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(7);
-        return Ok(ModelChoice::Tiny(seed));
+/// Speaks a short sample with `voice` (without changing the setting).
+pub fn preview(app: &AppHandle, voice: String) -> Result<(), AppError> {
+    let st = app.state::<AppState>();
+    let engine = st.engine().ok_or(AppError::ModelNotLoaded)?;
+    if !engine.voices().iter().any(|v| v.name == voice) {
+        return Err(AppError::UnknownVoice(voice));
     }
-    model::installed()
+    engine.stop();
+    let speed = st.settings().speed;
+    let text = "Hello! This is how I sound when I read to you.";
+    let id = engine.speak(
+        text,
+        SpeakOptions {
+            voice: Some(voice.clone()),
+            speed: Some(speed),
+        },
+    );
+    st.log_event(serde_json::json!({
+        "type": "speak", "id": id, "source": "preview", "text": text, "spoken": text, "voice": voice, "speed": speed
+    }));
+    Ok(())
 }

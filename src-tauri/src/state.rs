@@ -8,6 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tauri::{AppHandle, Emitter};
 
+/// The event sent with the [`Status`] after every change (the window and the tray follow it).
+pub const STATUS_EVENT: &str = "status";
+
 /// Engine + bridge readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,6 +103,23 @@ pub struct Status {
     pub tiny_model: bool,
 }
 
+impl Status {
+    /// The status at start: loading, nothing else known yet.
+    pub fn new(config_dir: String, notices: Vec<String>, tiny_model: bool) -> Status {
+        Status {
+            engine: EngineStatus::Loading,
+            engine_error: None,
+            tray: TrayState::Loading,
+            download: Download::default(),
+            hotkeys: Vec::new(),
+            bridge: BridgeStatus::default(),
+            notices,
+            config_dir,
+            tiny_model,
+        }
+    }
+}
+
 /// Shared state of the running app.
 pub struct AppState {
     /// Settings file access.
@@ -143,17 +163,7 @@ impl AppState {
                 }
             }
         });
-        let status = Status {
-            engine: EngineStatus::Loading,
-            engine_error: None,
-            tray: TrayState::Loading,
-            download: Download::default(),
-            hotkeys: Vec::new(),
-            bridge: BridgeStatus::default(),
-            notices,
-            config_dir: store.dir().display().to_string(),
-            tiny_model: tiny,
-        };
+        let status = Status::new(store.dir().display().to_string(), notices, tiny);
         AppState {
             store,
             settings: Mutex::new(settings),
@@ -201,7 +211,7 @@ impl AppState {
             f(&mut s);
             s.clone()
         };
-        let _ = app.emit("status", snapshot);
+        let _ = app.emit(STATUS_EVENT, snapshot);
     }
 
     /// Adds a user-visible notice (and logs it).

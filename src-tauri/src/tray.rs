@@ -1,12 +1,18 @@
-//! The tray icon and its menu, built in one place.
+//! The tray icon and its menu, built in one place. The tray redraws itself: its icon and
+//! tooltip from the `status` event, its menu from the `settings` event and when the voices
+//! arrive. A menu item is an [`Action`], carried out by [`dispatch::perform`].
 
+use crate::action::Action;
+use crate::apply::SETTINGS_EVENT;
+use crate::dispatch;
 use crate::settings::SPEEDS;
-use crate::state::{AppState, TrayState};
-use crate::{commands, speech, voices};
+use crate::state::{lock, AppState, EngineStatus, Status, TrayState, STATUS_EVENT};
+use crate::{speech, voices};
+use std::sync::Mutex;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
+use tauri::{AppHandle, Listener, Manager, Wry};
 
 const TRAY_ID: &str = "hark";
 
@@ -32,12 +38,29 @@ fn icon(state: TrayState) -> Image<'static> {
     Image::from_bytes(icon_png(state, TEMPLATE)).expect("tray icons are valid PNGs")
 }
 
-fn tooltip(state: TrayState) -> &'static str {
-    match state {
-        TrayState::Idle => "hark",
-        TrayState::Speaking => "hark: speaking",
-        TrayState::Paused => "hark: paused",
-        TrayState::Loading => "hark: loading the voice model…",
+/// The tooltip for a status: what the app is doing, or why it cannot speak.
+pub fn tooltip(s: &Status) -> String {
+    let loading = "hark: loading the voice model…";
+    match s.engine {
+        EngineStatus::NeedsModel => "hark: voice model not installed".into(),
+        EngineStatus::Downloading => match (s.download.done, s.download.total) {
+            (done, total) if total > 0 => {
+                format!("hark: downloading the voice model, {}%", done * 100 / total)
+            }
+            (0, _) => "hark: downloading the voice model…".into(),
+            (done, _) => format!("hark: downloading the voice model, {} MB", done / 1_000_000),
+        },
+        EngineStatus::Loading => loading.into(),
+        EngineStatus::Failed => match &s.engine_error {
+            Some(e) => format!("hark: {e}"),
+            None => "hark: the voice model could not be loaded".into(),
+        },
+        EngineStatus::Ready => match s.tray {
+            TrayState::Idle => "hark".into(),
+            TrayState::Speaking => "hark: speaking".into(),
+            TrayState::Paused => "hark: paused".into(),
+            TrayState::Loading => loading.into(),
+        },
     }
 }
 
@@ -48,24 +71,52 @@ pub fn speed_label(s: f32) -> String {
     format!("{t}×")
 }
 
-/// Builds the tray icon. Call once, from `setup`.
+/// Builds the tray icon and has it follow the status and the settings. Call once, from `setup`.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let menu = build_menu(app)?;
+    let status = lock(&app.state::<AppState>().status).clone();
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(TrayState::Loading))
+        .icon(icon(status.tray))
         .icon_as_template(TEMPLATE)
-        .tooltip(tooltip(TrayState::Loading))
+        .tooltip(tooltip(&status))
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, ev| on_menu(app, ev.id().as_ref()))
         .build(app)?;
+    // What is drawn now: (icon, tooltip, engine status).
+    let drawn = Mutex::new((status.tray, tooltip(&status), status.engine));
+    let a = app.clone();
+    app.listen(STATUS_EVENT, move |_| {
+        let status = lock(&a.state::<AppState>().status).clone();
+        let tip = tooltip(&status);
+        let mut d = lock(&drawn);
+        if d.0 != status.tray {
+            a.state::<AppState>()
+                .log_event(serde_json::json!({"type": "tray", "state": status.tray}));
+        }
+        if (d.0, &d.1) != (status.tray, &tip) {
+            if let Some(tray) = a.tray_by_id(TRAY_ID) {
+                // `set_icon` alone would drop the template flag on macOS.
+                let _ = tray.set_icon_with_as_template(Some(icon(status.tray)), TEMPLATE);
+                let _ = tray.set_tooltip(Some(&tip));
+            }
+        }
+        // the voices are known once the engine is ready
+        if status.engine == EngineStatus::Ready && d.2 != EngineStatus::Ready {
+            rebuild_menu(&a);
+        }
+        *d = (status.tray, tip, status.engine);
+    });
+    let a = app.clone();
+    app.listen(SETTINGS_EVENT, move |_| rebuild_menu(&a));
     Ok(())
 }
 
 fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let st = app.state::<AppState>();
     let s = st.settings();
-    let item = |id: &str, text: &str| MenuItem::with_id(app, id, text, true, None::<&str>);
+    let item =
+        |a: Action, text: &str| MenuItem::with_id(app, a.menu_id(), text, true, None::<&str>);
 
     // Voice ▸ grouped American/British × female/male, grades in the labels, check on the current one.
     let entries = speech::voice_entries(app);
@@ -88,7 +139,7 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
         for e in in_group {
             items.push(Box::new(CheckMenuItem::with_id(
                 app,
-                format!("voice:{}", e.name),
+                Action::Voice(e.name.clone()).menu_id(),
                 &e.label,
                 true,
                 e.name == s.voice,
@@ -111,7 +162,7 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     for sp in SPEEDS {
         speed_items.push(CheckMenuItem::with_id(
             app,
-            format!("speed:{sp}"),
+            Action::Speed(sp).menu_id(),
             speed_label(sp),
             true,
             (sp - s.speed).abs() < 1e-3,
@@ -128,32 +179,32 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     Menu::with_items(
         app,
         &[
-            &item("speak_selection", "Speak selection")?,
-            &item("speak_clipboard", "Speak clipboard")?,
-            &item("pause_resume", "Pause / Resume")?,
-            &item("stop", "Stop")?,
-            &item("skip", "Skip sentence")?,
+            &item(Action::SpeakSelection, "Speak selection")?,
+            &item(Action::SpeakClipboard, "Speak clipboard")?,
+            &item(Action::PauseResume, "Pause / Resume")?,
+            &item(Action::Stop, "Stop")?,
+            &item(Action::Skip, "Skip sentence")?,
             &sep()?,
             &voice_menu,
             &speed_menu,
             &sep()?,
-            &item("settings", "Settings…")?,
+            &item(Action::Settings, "Settings…")?,
             &CheckMenuItem::with_id(
                 app,
-                "launch_at_login",
+                Action::ToggleLaunchAtLogin.menu_id(),
                 "Launch at login",
                 true,
                 s.launch_at_login,
                 None::<&str>,
             )?,
             &sep()?,
-            &item("quit", "Quit hark")?,
+            &item(Action::Quit, "Quit hark")?,
         ],
     )
 }
 
 /// Rebuilds the menu from the current settings and voices (after a change).
-pub fn rebuild_menu(app: &AppHandle) {
+fn rebuild_menu(app: &AppHandle) {
     let a = app.clone();
     let _ = app.run_on_main_thread(move || {
         let Some(tray) = a.tray_by_id(TRAY_ID) else {
@@ -170,64 +221,43 @@ pub fn rebuild_menu(app: &AppHandle) {
     });
 }
 
-/// Sets the icon (and tooltip: `tip`, or the state's default).
-pub fn set_state(app: &AppHandle, state: TrayState, tip: Option<&str>) {
-    let st = app.state::<AppState>();
-    st.update_status(app, |s| s.tray = state);
-    st.log_event(serde_json::json!({"type": "tray", "state": state}));
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        // `set_icon` alone would drop the template flag on macOS.
-        let _ = tray.set_icon_with_as_template(Some(icon(state)), TEMPLATE);
-        let _ = tray.set_tooltip(Some(tip.unwrap_or(tooltip(state))));
-    }
-}
-
-/// Sets only the tooltip (download progress).
-pub fn set_tooltip(app: &AppHandle, tip: &str) {
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_tooltip(Some(tip));
-    }
-}
-
 fn on_menu(app: &AppHandle, id: &str) {
-    let st = app.state::<AppState>();
-    st.log_event(serde_json::json!({"type": "menu", "id": id}));
-    match id {
-        "speak_selection" => speech::speak_selection_or_stop(app),
-        "speak_clipboard" => speech::speak_clipboard(app),
-        "pause_resume" => speech::toggle_pause(app),
-        "stop" => speech::stop(app),
-        "skip" => speech::skip(app),
-        "settings" => crate::show_settings(app),
-        "launch_at_login" => {
-            let mut s = st.settings();
-            s.launch_at_login = !s.launch_at_login;
-            if let Err(e) = commands::apply_settings(app, s) {
-                st.notice(app, e);
-            }
-        }
-        "quit" => app.exit(0),
-        _ => {
-            let mut s = st.settings();
-            if let Some(v) = id.strip_prefix("voice:") {
-                s.voice = v.to_string();
-            } else if let Some(sp) = id
-                .strip_prefix("speed:")
-                .and_then(|x| x.parse::<f32>().ok())
-            {
-                s.speed = sp;
-            } else {
-                return;
-            }
-            if let Err(e) = commands::apply_settings(app, s) {
-                st.notice(app, e);
-            }
-        }
+    app.state::<AppState>()
+        .log_event(serde_json::json!({"type": "menu", "id": id}));
+    if let Some(action) = Action::from_menu_id(id) {
+        dispatch::perform(app, action);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn tooltips_say_what_the_app_is_doing_or_why_it_cannot_speak() {
+        let mut s = Status::new(String::new(), Vec::new(), false);
+        assert_eq!(tooltip(&s), "hark: loading the voice model…");
+        s.engine = EngineStatus::Ready;
+        s.tray = TrayState::Speaking;
+        assert_eq!(tooltip(&s), "hark: speaking");
+        s.tray = TrayState::Idle;
+        assert_eq!(tooltip(&s), "hark");
+        s.engine = EngineStatus::NeedsModel;
+        assert_eq!(tooltip(&s), "hark: voice model not installed");
+        s.engine = EngineStatus::Downloading;
+        assert_eq!(tooltip(&s), "hark: downloading the voice model…");
+        s.download.done = 2_500_000;
+        assert_eq!(tooltip(&s), "hark: downloading the voice model, 2 MB");
+        s.download.total = 10_000_000;
+        assert_eq!(tooltip(&s), "hark: downloading the voice model, 25%");
+        s.engine = EngineStatus::Failed;
+        s.engine_error = Some("The voice model could not be loaded: bad file".into());
+        assert_eq!(
+            tooltip(&s),
+            "hark: The voice model could not be loaded: bad file"
+        );
+    }
+
     #[test]
     fn speed_labels() {
         assert_eq!(super::speed_label(1.0), "1×");

@@ -170,6 +170,13 @@ test('the extension id comes from the manifest key and matches the bridge', asyn
   assert.match(lib, new RegExp(`pub const EXTENSION_ID: &str = "${id}";`));
 });
 
+test("the manifest offers hark's default voice first, as the engine names it", () => {
+  const manifest = JSON.parse(readFileSync(path.join(EXT, 'manifest.json'), 'utf8'));
+  const voice = readFileSync(path.join(REPO, 'crates/hark-engine/src/voice.rs'), 'utf8')
+    .match(/pub const DEFAULT_VOICE: &str = "(\w+)";/)[1];
+  assert.equal(manifest.tts_engine.voices[0].voice_name, `hark ${voice}`);
+});
+
 test('pairing through native messaging: the extension gets the token from hark serve', async () => {
   const manifest = JSON.parse(readFileSync(path.join(userDir, 'NativeMessagingHosts', `${HOST_NAME}.json`), 'utf8'));
   const id = sw.url().split('/')[2];

@@ -7,6 +7,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while locating, fetching, converting or verifying assets.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A filesystem operation failed.
     #[error("{op} {path}: {source}")]
@@ -77,6 +78,9 @@ pub enum Error {
         /// Bytes expected.
         expected: u64,
     },
+    /// An asset source name that is none of `hf`, `registry`, `local:DIR`.
+    #[error("unknown asset source '{0}' (expected hf, registry or local:DIR)")]
+    UnknownSource(String),
     /// An external program (pip, npm) could not be started.
     #[error("cannot run `{program}` (needed for {purpose}): {source}")]
     ProgramMissing {

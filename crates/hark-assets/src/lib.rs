@@ -29,6 +29,8 @@
 //! # Ok::<(), hark_assets::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod canonical;
 mod error;
 mod fetch;
@@ -40,7 +42,8 @@ mod util;
 pub use canonical::{check_canonical_file, expected_tensors, ConvertReport, TENSOR_COUNT};
 pub use error::{Error, Result};
 pub use fetch::{
-    fetch, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT, ENV_HF_ENDPOINT,
+    fetch, hf_endpoint, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT,
+    ENV_HF_ENDPOINT,
 };
 pub use layout::{
     known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE,

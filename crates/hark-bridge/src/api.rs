@@ -1,24 +1,25 @@
 //! Handlers of hark's own `/v1` API: health, version, voices, speak, control, events, synthesize.
 
 use crate::audio::{stream_response, StreamOptions};
+use crate::config::API_VERSION;
 use crate::encode::Format;
 use crate::error::ApiError;
-use crate::security::Refusal;
-use crate::{AppState, BridgeEvent, API_VERSION, EXTENSION_ID};
+use crate::policy::Refusal;
+use crate::state::{AppState, BridgeEvent, Slot, SlotKind};
+use crate::EXTENSION_ID;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::Stream;
-use hark_engine::{Event, SpeakOptions, State as EngineState, UtteranceId};
+use hark_engine::{SpeakOptions, State as EngineState, UtteranceId};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::HashSet;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
@@ -246,93 +247,6 @@ pub async fn stop(
     Json(json!({ "ok": true, "stopped": stopped, "state": st.engine.state() }))
 }
 
-/// The utterances `/v1/speak` queued that have not ended: bounded by `max`.
-pub struct SpeakQueue {
-    max: usize,
-    pending: Mutex<HashSet<UtteranceId>>,
-    /// Queued utterances to stop as soon as they start.
-    cancel: Mutex<HashSet<UtteranceId>>,
-    len: AtomicUsize,
-}
-
-impl SpeakQueue {
-    pub fn new(max: usize) -> Self {
-        SpeakQueue {
-            max,
-            pending: Mutex::new(HashSet::new()),
-            cancel: Mutex::new(HashSet::new()),
-            len: AtomicUsize::new(0),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.len.load(Ordering::SeqCst)
-    }
-
-    /// Queues `text` unless `max` utterances are pending. The lock is held across
-    /// `Engine::speak`, so the tracker cannot see the end of an utterance before it is counted.
-    fn speak(
-        &self,
-        engine: &hark_engine::Engine,
-        text: &str,
-        opts: SpeakOptions,
-    ) -> Option<UtteranceId> {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if p.len() >= self.max {
-            return None;
-        }
-        let id = engine.speak(text, opts);
-        p.insert(id);
-        self.len.store(p.len(), Ordering::SeqCst);
-        Some(id)
-    }
-
-    fn cancel_when_started(&self, id: UtteranceId) -> bool {
-        let pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id);
-        if pending {
-            self.cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id);
-        }
-        pending
-    }
-
-    /// Handles one engine event; returns true when the utterance must be stopped now.
-    fn on_event(&self, ev: &Event) -> bool {
-        let Some(id) = ev.id() else { return false };
-        if ev.is_terminal() {
-            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            p.remove(&id);
-            self.len.store(p.len(), Ordering::SeqCst);
-            self.cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
-            return false;
-        }
-        matches!(ev, Event::Started { .. })
-            && self
-                .cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id)
-    }
-
-    /// Events were missed: if nothing is playing, nothing of ours is pending either.
-    fn resync(&self, engine: &hark_engine::Engine) {
-        if engine.state() == EngineState::Idle {
-            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            p.clear();
-            self.len.store(0, Ordering::SeqCst);
-        }
-    }
-}
-
 /// Follows the engine's events for the speak queue: ended utterances leave it, and those
 /// stopped while queued are stopped when they start. Runs until the server ends.
 pub async fn track_speaks(st: Arc<AppState>) {
@@ -393,52 +307,6 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// Which bounded resource a [`Slot`] is a place in.
-#[derive(Debug, Clone, Copy)]
-pub enum SlotKind {
-    /// Audio streams (`Limits::max_audio_streams`).
-    Audio,
-    /// Event streams (`Limits::max_event_streams`).
-    Events,
-}
-
-/// One of a bounded number of places (audio streams, event streams), given back on drop.
-pub struct Slot {
-    st: Arc<AppState>,
-    kind: SlotKind,
-}
-
-impl Slot {
-    fn counter(st: &AppState, kind: SlotKind) -> (&AtomicUsize, usize) {
-        match kind {
-            SlotKind::Audio => (&st.active_streams, st.cfg.limits.max_audio_streams),
-            SlotKind::Events => (&st.event_streams, st.cfg.limits.max_event_streams),
-        }
-    }
-
-    /// Takes a place if one is free.
-    pub fn take(st: &Arc<AppState>, kind: SlotKind) -> Option<Slot> {
-        let (counter, max) = Self::counter(st, kind);
-        counter
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()?;
-        Some(Slot {
-            st: st.clone(),
-            kind,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        Self::counter(&self.st, self.kind)
-            .0
-            .fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 /// One SSE event named after the JSON's `type` field, with the JSON as data.
 fn to_sse<T: serde::Serialize>(v: &T) -> Result<SseEvent, Infallible> {
     let value = serde_json::to_value(v)
@@ -480,18 +348,16 @@ pub async fn synthesize(
             )))
         }
     };
-    let speed = speed.map(|s| s as f32);
-    stream_response(
-        st,
-        text,
-        SpeakOptions { voice, speed },
-        StreamOptions {
-            format,
-            stretch: 1.0,
-            whole: false,
-        },
-    )
-    .await
+    let opts = SpeakOptions {
+        voice,
+        speed: speed.map(|s| s as f32),
+    };
+    let live = StreamOptions {
+        format,
+        stretch: 1.0,
+        whole: false,
+    };
+    stream_response(st, text, opts, live).await
 }
 
 pub async fn not_found() -> Response {

@@ -6,12 +6,11 @@
 //! streams run at once, the engine's channel holds [`hark_engine::STREAM_BUFFER`] items and the
 //! body channel [`BODY_BUFFER`] pieces, so a client that reads slowly makes the synthesis wait.
 
-use crate::api::{Slot, SlotKind};
 use crate::encode::{Encode, Format};
 use crate::error::ApiError;
-use crate::security::Refusal;
+use crate::policy::Refusal;
+use crate::state::{AppState, Slot, SlotKind};
 use crate::stretch::Stretch;
-use crate::AppState;
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

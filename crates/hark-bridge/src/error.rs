@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// Failures of the bridge's library API (starting the server, the token file).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Binding the loopback listener failed (port in use, ...).
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
@@ -14,15 +15,36 @@ pub enum Error {
         /// The requested port.
         port: u16,
         /// The OS error.
+        #[source]
         source: std::io::Error,
     },
-    /// Reading or creating the bearer-token file failed.
-    #[error("token file {path}: {message}")]
-    Token {
+    /// Reading, creating or securing the bearer-token file (or its directory) failed.
+    #[error("token file {}: {what}: {source}", path.display())]
+    TokenFile {
         /// The token file.
         path: PathBuf,
-        /// What went wrong.
-        message: String,
+        /// What was being done.
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The token file holds something that is not a token.
+    #[error("token file {}: does not hold a valid token (need at least {min_len} printable ASCII characters); delete it to make a new one", path.display())]
+    InvalidToken {
+        /// The token file.
+        path: PathBuf,
+        /// The shortest token accepted.
+        min_len: usize,
+    },
+    /// The OS gave no randomness for a new token.
+    #[error("token file {}: no OS randomness: {source}", path.display())]
+    NoRandomness {
+        /// The token file.
+        path: PathBuf,
+        /// The error of the OS source.
+        #[source]
+        source: getrandom::Error,
     },
     /// The configuration is unusable (empty token, bad extension id, ...).
     #[error("invalid bridge configuration: {0}")]
@@ -147,8 +169,10 @@ impl From<hark_engine::Error> for ApiError {
     fn from(e: hark_engine::Error) -> Self {
         use hark_engine::Error as E;
         match e {
-            E::Voice(_) | E::InvalidSetting(_) => ApiError::bad_request(e.to_string()),
-            E::Text(_) => ApiError::new(
+            E::Voice(_) | E::VoicePack { .. } | E::InvalidSetting(_) => {
+                ApiError::bad_request(e.to_string())
+            }
+            E::NoLexicons | E::Lexicon { .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "text_error",
                 e.to_string(),

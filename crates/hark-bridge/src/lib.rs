@@ -29,211 +29,46 @@
 //! Shells start it with [`serve`] (async, inside their runtime) or [`spawn`]
 //! (its own runtime thread, for synchronous callers).
 
+#![warn(missing_docs)]
+
 mod api;
 mod audio;
+mod config;
 mod encode;
 mod error;
 pub mod native_host;
 mod openai;
+mod policy;
 mod security;
 mod server;
+mod speaks;
+mod state;
 mod stretch;
 mod token;
 
 pub use api::{MAX_TEXT_CHARS, SPEED_RANGE};
+pub use config::{BridgeConfig, Limits, API_VERSION, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_MIN};
 pub use encode::OPENAI_FORMATS;
 pub use error::{ApiError, Error, Result};
 pub use hark_engine::SAMPLE_RATE;
-pub use security::{is_extension_id, MAX_BODY_BYTES};
+pub use policy::is_extension_id;
+pub use security::MAX_BODY_BYTES;
 pub use token::{load_or_create_token, TOKEN_FILE};
-
-use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
-use hark_engine::Engine;
-use security::{RateLimiter, Refusals};
-use serde::Serialize;
-use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
-use std::time::Duration;
-
-/// Default TCP port of the bridge on 127.0.0.1.
-pub const DEFAULT_PORT: u16 = 7723;
-
-/// Default per-client rate limit (requests per minute, with the same burst).
-pub const DEFAULT_RATE_LIMIT_PER_MIN: u32 = 1200;
-
-/// How much work the bridge takes on at once, and how long it waits for clients.
-/// Every bound answers with a JSON error when it is hit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    /// Open connections; one more is answered 503 `too_many_connections` and closed.
-    pub max_connections: usize,
-    /// Audio streams (`/v1/synthesize`, `/v1/audio/speech`) at once; one more gets 429
-    /// `too_many_streams`. Each stream's synthesis waits while its client does not read.
-    pub max_audio_streams: usize,
-    /// `/v1/speak` utterances queued or playing; one more gets 429 `queue_full`.
-    pub max_queued_speaks: usize,
-    /// Open `/v1/events` streams; one more gets 429 `too_many_event_streams`.
-    pub max_event_streams: usize,
-    /// Time a client has to send a request's headers (also the keep-alive idle time); then the
-    /// connection is closed.
-    pub header_read_timeout: Duration,
-    /// Time a client has to send a request's body; then 408 `body_timeout`.
-    pub body_read_timeout: Duration,
-    /// On shutdown, time open requests get to finish before their connections are cut.
-    pub shutdown_grace: Duration,
-    /// Requests per minute from all clients together (0 = unlimited); then 429 `rate_limited`.
-    pub global_rate_limit_per_min: u32,
-    /// Distinct clients the per-client rate limiter tracks; past that, new clients share one
-    /// bucket.
-    pub max_rate_clients: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: 64,
-            max_audio_streams: 2,
-            max_queued_speaks: 32,
-            max_event_streams: 16,
-            header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(10),
-            shutdown_grace: Duration::from_secs(1),
-            global_rate_limit_per_min: 3000,
-            max_rate_clients: 256,
-        }
-    }
-}
-
-/// Version of the HTTP API (the `/v1` prefix).
-pub const API_VERSION: u32 = 1;
 
 /// The stable id of hark's browser extension, derived from the public key in
 /// `extension/manifest.json` (`key`): the first 32 hex digits of the SHA-256 of
 /// the DER public key, with 0-f mapped to a-p. Always allowlisted.
 pub const EXTENSION_ID: &str = "cnbidgmpdgfdipmfnnbliajmnbjeljgp";
 
-/// How the bridge listens and whom it lets in.
-#[derive(Debug, Clone)]
-pub struct BridgeConfig {
-    /// Port on 127.0.0.1 (0 = any free port; see [`BridgeHandle::addr`]).
-    pub port: u16,
-    /// Extension ids allowed as browser Origins besides [`EXTENSION_ID`].
-    pub allowed_extension_ids: Vec<String>,
-    /// Bearer token required from every client (see [`load_or_create_token`]).
-    pub token: String,
-    /// Requests per minute per client (0 = unlimited).
-    pub rate_limit_per_min: u32,
-    /// Bounds and timeouts.
-    pub limits: Limits,
-}
-
-impl BridgeConfig {
-    /// Default port and rate limit, only hark's own extension allowlisted.
-    pub fn new(token: String) -> Self {
-        Self {
-            port: DEFAULT_PORT,
-            allowed_extension_ids: Vec::new(),
-            token,
-            rate_limit_per_min: DEFAULT_RATE_LIMIT_PER_MIN,
-            limits: Limits::default(),
-        }
-    }
-
-    fn validate(&self) -> Result<()> {
-        if self.token.trim().len() < 16 {
-            return Err(Error::Config(
-                "the bearer token must have at least 16 characters".into(),
-            ));
-        }
-        if let Some(bad) = self
-            .allowed_extension_ids
-            .iter()
-            .find(|id| !is_extension_id(id))
-        {
-            return Err(Error::Config(format!(
-                "'{bad}' is not an extension id (32 letters a-p)"
-            )));
-        }
-        let l = &self.limits;
-        if l.max_connections == 0
-            || l.max_audio_streams == 0
-            || l.max_queued_speaks == 0
-            || l.max_event_streams == 0
-            || l.max_rate_clients == 0
-        {
-            return Err(Error::Config("every limit must be at least 1".into()));
-        }
-        Ok(())
-    }
-}
-
-/// Events the bridge adds to the engine's on `/v1/events`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum BridgeEvent {
-    /// A `speak` request was accepted: its id and exactly the text queued.
-    Utterance {
-        id: u64,
-        text: String,
-        voice: Option<String>,
-        speed: Option<f64>,
-    },
-}
-
-/// Shared state of the handlers and layers.
-pub(crate) struct AppState {
-    engine: Engine,
-    cfg: BridgeConfig,
-    /// The port actually listened on (for the Host check).
-    port: u16,
-    voice_names: Vec<String>,
-    limiter: RateLimiter,
-    global: RateLimiter,
-    refusals: Refusals,
-    bridge_events: tokio::sync::broadcast::Sender<BridgeEvent>,
-    active_streams: AtomicUsize,
-    event_streams: AtomicUsize,
-    speaks: api::SpeakQueue,
-    /// Becomes true when the server shuts down (ends open event streams).
-    closing: tokio::sync::watch::Receiver<bool>,
-}
-
-impl AppState {
-    fn new(
-        engine: Engine,
-        cfg: BridgeConfig,
-        port: u16,
-        closing: tokio::sync::watch::Receiver<bool>,
-    ) -> Self {
-        let voice_names = engine.voices().into_iter().map(|v| v.name).collect();
-        Self {
-            limiter: RateLimiter::new(cfg.rate_limit_per_min, cfg.limits.max_rate_clients),
-            global: RateLimiter::new(cfg.limits.global_rate_limit_per_min, 1),
-            refusals: Refusals::default(),
-            speaks: api::SpeakQueue::new(cfg.limits.max_queued_speaks),
-            engine,
-            cfg,
-            port,
-            voice_names,
-            bridge_events: tokio::sync::broadcast::channel(64).0,
-            active_streams: AtomicUsize::new(0),
-            event_streams: AtomicUsize::new(0),
-            closing,
-        }
-    }
-
-    /// The extension id of `origin` (`chrome-extension://<id>`, a trailing slash allowed) if
-    /// that extension is allowlisted.
-    fn allowlisted_extension(&self, origin: &str) -> Option<String> {
-        let id = security::extension_id(origin)?;
-        (id == EXTENSION_ID || self.cfg.allowed_extension_ids.iter().any(|a| a == id))
-            .then(|| id.to_string())
-    }
-}
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use hark_engine::Engine;
+use state::AppState;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The whole HTTP surface: routes, then the layers (outermost last).
 ///

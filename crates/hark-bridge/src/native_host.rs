@@ -19,7 +19,10 @@
 //! also reads `<user-data-dir>/NativeMessagingHosts` on Linux); set but empty, nothing is
 //! installed.
 
-use crate::{is_extension_id, EXTENSION_ID};
+use crate::config::{API_VERSION, DEFAULT_PORT};
+use crate::policy::{extension_id, is_extension_id};
+use crate::token::load_or_create_token;
+use crate::EXTENSION_ID;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -258,7 +261,7 @@ pub struct Host {
 impl Host {
     /// The answer to one message from `origin`.
     pub fn answer(&self, origin: Option<&str>, msg: &serde_json::Value) -> serde_json::Value {
-        let id = origin.and_then(crate::security::extension_id);
+        let id = origin.and_then(extension_id);
         let allowed = id.is_some_and(|id| {
             id == EXTENSION_ID || self.allowed_extension_ids.iter().any(|a| a == id)
         });
@@ -266,9 +269,9 @@ impl Host {
             return serde_json::json!({"type": "error", "message": "this extension is not allowed to pair with hark"});
         }
         match msg.get("type").and_then(|t| t.as_str()) {
-            Some("pair") => match crate::load_or_create_token(&self.config_dir) {
+            Some("pair") => match load_or_create_token(&self.config_dir) {
                 Ok(token) => serde_json::json!({
-                    "type": "paired", "token": token, "port": self.port, "api": crate::API_VERSION,
+                    "type": "paired", "token": token, "port": self.port, "api": API_VERSION,
                 }),
                 Err(e) => serde_json::json!({"type": "error", "message": e.to_string()}),
             },
@@ -300,7 +303,7 @@ impl Host {
 pub fn run(args: &[String]) -> i32 {
     let mut host = Host {
         config_dir: PathBuf::new(),
-        port: crate::DEFAULT_PORT,
+        port: DEFAULT_PORT,
         allowed_extension_ids: Vec::new(),
     };
     let mut origin = None;
@@ -312,7 +315,7 @@ pub fn run(args: &[String]) -> i32 {
                 host.port = it
                     .next()
                     .and_then(|p| p.parse().ok())
-                    .unwrap_or(crate::DEFAULT_PORT)
+                    .unwrap_or(DEFAULT_PORT)
             }
             "--allow-extension" => host.allowed_extension_ids.extend(it.next().cloned()),
             o if o.starts_with("chrome-extension://") => origin = Some(o.to_string()),
@@ -356,7 +359,7 @@ mod tests {
     #[test]
     fn pairs_allowlisted_extensions_only() {
         let dir = tempfile::tempdir().unwrap();
-        let token = crate::load_or_create_token(dir.path()).unwrap();
+        let token = load_or_create_token(dir.path()).unwrap();
         let other = "abcdefghijklmnopabcdefghijklmnop";
         let host = Host {
             config_dir: dir.path().into(),

@@ -14,7 +14,7 @@ use crate::api::{check_text, JsonBody, SPEED_RANGE};
 use crate::audio::{stream_response, StreamOptions};
 use crate::encode::{Format, OPENAI_FORMATS};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;

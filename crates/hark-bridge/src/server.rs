@@ -2,9 +2,10 @@
 //! [`Limits::max_connections`] at once, each with a header-read timeout, and a shutdown that
 //! gives open requests [`Limits::shutdown_grace`] and then cuts what is left.
 
+use crate::config::Limits;
 use crate::error::{ApiError, Error, Result};
-use crate::security::Refusal;
-use crate::{AppState, Limits};
+use crate::policy::Refusal;
+use crate::state::AppState;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;

@@ -18,25 +18,29 @@ const MIN_TOKEN_LEN: usize = 32;
 /// too short to be a token is an error, not silently replaced.
 pub fn load_or_create_token(config_dir: &Path) -> Result<String> {
     let path = config_dir.join(TOKEN_FILE);
-    let err = |message: String| Error::Token {
-        path: path.clone(),
-        message,
+    let io = |what: &'static str| {
+        let path = path.clone();
+        move |source| Error::TokenFile { path, what, source }
     };
-    create_dir_private(config_dir).map_err(|e| err(format!("creating config dir: {e}")))?;
+    create_dir_private(config_dir).map_err(io("creating config dir"))?;
 
     match std::fs::read_to_string(&path) {
         Ok(contents) => {
             let token = contents.trim().to_string();
             if token.len() < MIN_TOKEN_LEN || !token.chars().all(|c| c.is_ascii_graphic()) {
-                return Err(err(format!(
-                    "does not hold a valid token (need at least {MIN_TOKEN_LEN} printable ASCII characters); delete it to make a new one"
-                )));
+                return Err(Error::InvalidToken {
+                    path,
+                    min_len: MIN_TOKEN_LEN,
+                });
             }
-            tighten_mode(&path).map_err(|e| err(format!("setting mode 0600: {e}")))?;
+            tighten_mode(&path).map_err(io("setting mode 0600"))?;
             Ok(token)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let token = new_token().map_err(err)?;
+            let token = new_token().map_err(|source| Error::NoRandomness {
+                path: path.clone(),
+                source,
+            })?;
             match write_new(&path, &token) {
                 Ok(()) => {
                     tracing::info!(path = %path.display(), "created bridge token");
@@ -46,17 +50,17 @@ pub fn load_or_create_token(config_dir: &Path) -> Result<String> {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     load_or_create_token(config_dir)
                 }
-                Err(e) => Err(err(e.to_string())),
+                Err(e) => Err(io("writing")(e)),
             }
         }
-        Err(e) => Err(err(e.to_string())),
+        Err(e) => Err(io("reading")(e)),
     }
 }
 
 /// 32 random bytes from the OS, hex-encoded.
-fn new_token() -> std::result::Result<String, String> {
+fn new_token() -> std::result::Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no OS randomness: {e}"))?;
+    getrandom::fill(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

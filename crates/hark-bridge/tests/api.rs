@@ -481,3 +481,68 @@ async fn client_hanging_up_mid_stream_ends_the_synthesis() {
     assert_eq!(resp.status(), 200);
     assert_audible(&wav_samples(&resp.bytes().await.unwrap()));
 }
+
+/// Each voice is read with its own English: a `bm_george` request gets what the British front
+/// end makes of the text (the same samples as an engine that reads everything as en-gb), not the
+/// American reading, which is said in a different time; `af_heart` keeps the American one, and
+/// a blend is read as its first voice. Same tiny model and voices, the real lexicons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn british_voices_are_read_with_british_english() {
+    use hark_engine::{Engine, EngineConfig, Lang, SpeakOptions};
+    let s = start();
+    let text = "Either way, the tomato schedule for our laboratory was moved to the garage.";
+    let mut heard = Vec::new();
+    for voice in ["bm_george", "af_heart", "bf_emma:0.7+af_heart:0.3"] {
+        let resp = s
+            .post("/v1/synthesize")
+            .json(&json!({"text": text, "voice": voice, "format": "pcm_f32le"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{voice}");
+        let raw = resp.bytes().await.unwrap();
+        let pcm: Vec<f32> = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        heard.push(pcm);
+    }
+    // The readings of engines that read every voice with one language (clipped as the bridge
+    // sends them).
+    let read = |lang: Lang, voice: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let mut cfg = EngineConfig::tiny(7, lexicons());
+            cfg.lang = Some(lang);
+            let opts = SpeakOptions {
+                voice: Some(voice.into()),
+                speed: None,
+            };
+            let audio = Engine::start(cfg)
+                .unwrap()
+                .synthesize_to_vec(text, opts)
+                .unwrap();
+            audio
+                .iter()
+                .map(|x| if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) })
+                .collect::<Vec<f32>>()
+        })
+    };
+    let george_gb = read(Lang::EnGb, "bm_george").await.unwrap();
+    let george_us = read(Lang::EnUs, "bm_george").await.unwrap();
+    let heart_us = read(Lang::EnUs, "af_heart").await.unwrap();
+    let blend_gb = read(Lang::EnGb, "bf_emma:0.7+af_heart:0.3").await.unwrap();
+    assert!(
+        george_gb.len() != george_us.len(),
+        "the two readings should take different times ({} samples each)",
+        george_gb.len()
+    );
+    assert!(heard[0] == george_gb, "bm_george is read as en-gb");
+    assert!(heard[0] != george_us, "bm_george is not read as en-us");
+    assert!(heard[1] == heart_us, "af_heart is read as en-us");
+    assert!(heard[2] == blend_gb, "a blend is read as its first voice");
+    eprintln!(
+        "bm_george: {:.3} s read as en-gb (as the bridge did), {:.3} s as en-us",
+        george_gb.len() as f64 / 24_000.0,
+        george_us.len() as f64 / 24_000.0
+    );
+}

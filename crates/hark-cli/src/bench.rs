@@ -6,13 +6,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use hark_kokoro::{Config, ForwardOptions, Kokoro, SAMPLE_RATE};
+use hark_assets::AssetDir;
+use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack, SAMPLE_RATE};
 use serde::{Deserialize, Serialize};
 
-use crate::say::load_voice;
 use crate::util::{asset_dir, peak_rss_mb};
 
-/// The public reference texts with their phonemes, voice and speed (from tests/reference).
+/// The public reference texts with their phonemes, voice and speed (from the model crate's
+/// reference cases, `crates/hark-kokoro/tests/reference`).
 const CASES: &str = include_str!("../data/bench-cases.json");
 
 #[derive(Args, Debug)]
@@ -295,4 +296,13 @@ fn cpu_model() -> String {
         }
     }
     "unknown".into()
+}
+
+/// Loads the voice of a case (one installed voice).
+fn load_voice(dir: &AssetDir, name: &str) -> Result<VoicePack> {
+    let path = dir.voice_path(name);
+    if !path.is_file() {
+        bail!("voice `{name}` is not installed; run `hark fetch`");
+    }
+    VoicePack::load(&path).with_context(|| format!("loading voice `{name}`"))
 }

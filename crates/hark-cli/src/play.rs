@@ -5,30 +5,36 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use hark_assets::AssetDir;
-use hark_engine::{Engine, EngineConfig, Event, Output, SpeakOptions};
+use hark_engine::{Engine, EngineConfig, Event, Lang, Output, SpeakOptions, DEFAULT_VOICE};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::say::lang_for_voice;
 use crate::util::asset_dir;
 
 #[derive(Args, Debug)]
 pub struct ReadArgs {
     /// UTF-8 text file to read aloud (`-` = stdin).
     pub file: PathBuf,
-    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
-    #[arg(long, default_value = "af_heart")]
-    pub voice: String,
-    /// Speaking rate (0.5–2.0).
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f32,
-    /// Language of the text: en-us or en-gb (default: from the voice).
-    #[arg(long)]
-    pub lang: Option<hark_text::Lang>,
+    #[command(flatten)]
+    pub voice: VoiceArgs,
     /// Write everything spoken to this WAV file instead of the audio device.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub start: StartArgs,
+}
+
+/// Who speaks, how fast, with which English (`say` and `read`).
+#[derive(Args, Debug)]
+pub struct VoiceArgs {
+    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
+    #[arg(long, default_value = DEFAULT_VOICE)]
+    pub voice: String,
+    /// Speaking rate (0.5–2.0).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f32,
+    /// Language of the text: en-us or en-gb (default: from the voice, `b…` voices are British).
+    #[arg(long)]
+    pub lang: Option<Lang>,
 }
 
 /// How `say` and `read` start speaking.
@@ -50,24 +56,19 @@ impl StartArgs {
     }
 }
 
-/// An engine on the real assets, playing to the default device (or a WAV file).
+/// An engine on the real assets with `voice`, playing to the default device unless `tweak` says
+/// otherwise.
 pub fn engine_for(
     dir: &AssetDir,
-    voice: &str,
-    speed: f32,
-    lang: hark_text::Lang,
-    out: Option<PathBuf>,
-    fast_start: bool,
+    voice: &VoiceArgs,
+    tweak: impl FnOnce(&mut EngineConfig),
 ) -> Result<Engine> {
     let mut cfg = EngineConfig::from_assets(dir.root());
-    cfg.fast_start = fast_start;
-    cfg.voice = voice.to_string();
-    cfg.speed = speed;
-    cfg.lang = lang;
-    cfg.output = match out {
-        Some(p) => Output::Wav(p),
-        None => Output::Device,
-    };
+    cfg.voice = voice.voice.clone();
+    cfg.speed = voice.speed;
+    // with --lang, every voice reads with it; else each with its own
+    cfg.lang = voice.lang;
+    tweak(&mut cfg);
     Engine::start(cfg).with_context(|| {
         format!(
             "starting the speech engine (assets: {}; run `hark fetch`)",
@@ -105,25 +106,6 @@ pub fn speak_and_wait(engine: &Engine, text: &str, progress: bool) -> Result<()>
     }
 }
 
-pub fn play(
-    dir: &AssetDir,
-    text: &str,
-    voice: &str,
-    speed: f32,
-    lang: Option<hark_text::Lang>,
-    fast_start: bool,
-) -> Result<()> {
-    let engine = engine_for(
-        dir,
-        voice,
-        speed,
-        lang.unwrap_or_else(|| lang_for_voice(voice)),
-        None,
-        fast_start,
-    )?;
-    speak_and_wait(&engine, text, false)
-}
-
 pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let text = if args.file.as_os_str() == "-" {
@@ -138,14 +120,11 @@ pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
         eprintln!("hark: {} has nothing to read", args.file.display());
         return Ok(());
     }
-    let lang = args.lang.unwrap_or_else(|| lang_for_voice(&args.voice));
-    let engine = engine_for(
-        &dir,
-        &args.voice,
-        args.speed,
-        lang,
-        args.out.clone(),
-        args.start.fast_start(),
-    )?;
+    let engine = engine_for(&dir, &args.voice, |cfg| {
+        cfg.fast_start = args.start.fast_start();
+        if let Some(p) = args.out.clone() {
+            cfg.output = Output::Wav(p);
+        }
+    })?;
     speak_and_wait(&engine, &text, true)
 }

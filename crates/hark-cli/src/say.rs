@@ -1,16 +1,15 @@
-//! `hark say`: text or phonemes → audio, written to a WAV file / stdout, or played.
+//! `hark say`: text or phonemes → audio through the speech engine, written to a WAV file /
+//! stdout, or played.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use hark_assets::AssetDir;
-use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack, MAX_PHONEMES, SAMPLE_RATE};
-use hark_text::{ChunkOptions, G2p, Lang, Lexicon};
+use hark_engine::wav::write_wav;
+use hark_engine::{Output, SpeakOptions, SAMPLE_RATE};
 
 use crate::util::{asset_dir, text_arg};
-use hark_engine::wav::write_wav;
 
 #[derive(Args, Debug)]
 pub struct SayArgs {
@@ -19,16 +18,10 @@ pub struct SayArgs {
     /// Speak this phoneme string (misaki alphabet) instead of text.
     #[arg(long, conflicts_with = "text")]
     pub phonemes: Option<String>,
-    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
-    #[arg(long, default_value = "af_heart")]
-    pub voice: String,
-    /// Speaking rate (0.5–2.0 typical).
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f32,
-    /// Language of the text: en-us or en-gb (default: from the voice, `b…` voices are British).
-    #[arg(long)]
-    pub lang: Option<Lang>,
-    /// Write a 24 kHz 16-bit WAV here instead of playing (`-` = stdout, nothing else is written there).
+    #[command(flatten)]
+    pub voice: crate::play::VoiceArgs,
+    /// Write a 24 kHz 16-bit WAV here instead of playing (`-` = stdout, nothing else is written
+    /// there). The file holds the exact audio (each first sentence computed whole).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Zero the generator's random excitation (bit-reproducible output, as in the parity tests).
@@ -48,14 +41,10 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
             bail!("--phonemes needs --out (the engine speaks text)");
         }
         let text = text_arg(args.text.clone())?;
-        return crate::play::play(
-            &dir,
-            &text,
-            &args.voice,
-            args.speed,
-            args.lang,
-            args.start.fast_start(),
-        );
+        let engine = crate::play::engine_for(&dir, &args.voice, |cfg| {
+            cfg.fast_start = args.start.fast_start();
+        })?;
+        return crate::play::speak_and_wait(&engine, &text, false);
     };
     let audio = synthesize(&dir, &args)?;
     if out.as_os_str() == "-" {
@@ -73,105 +62,22 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
     Ok(())
 }
 
-/// The whole direct pipeline: front end → chunks → model, concatenated.
-pub fn synthesize(dir: &AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
-    let cfg = Config::from_file(&dir.config_path()).with_context(|| {
-        format!(
-            "reading the model config; run `hark fetch` (assets: {})",
-            dir.root().display()
-        )
+/// The audio of `say --out`: the engine's samples for the text (as `hark say` plays them with
+/// `--exact`), or one model pass over `--phonemes`.
+pub fn synthesize(dir: &hark_assets::AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
+    let engine = crate::play::engine_for(dir, &args.voice, |cfg| {
+        cfg.output = Output::Null;
+        cfg.fast_start = false;
+        cfg.deterministic = args.deterministic;
+        cfg.seed = args.seed;
     })?;
-    let model = Kokoro::load(&dir.weights_path(), &cfg).with_context(|| {
-        format!(
-            "loading the model; run `hark fetch` (assets: {})",
-            dir.root().display()
-        )
-    })?;
-    let voice = load_voice(dir, &args.voice)?;
-    let opts = ForwardOptions {
-        deterministic: args.deterministic,
-        seed: args.seed,
-        ..Default::default()
-    };
     if let Some(ps) = &args.phonemes {
-        return Ok(model.synthesize(ps, &voice, args.speed, &opts)?.audio);
+        return Ok(engine.synthesize_phonemes(ps, SpeakOptions::default())?);
     }
     let text = text_arg(args.text.clone())?;
-    let lang = args.lang.unwrap_or_else(|| lang_for_voice(&args.voice));
-    let lexicon = Lexicon::load(&dir.lexicons_dir(), lang).with_context(|| {
-        format!(
-            "loading lexicons; run `hark fetch` (assets: {})",
-            dir.root().display()
-        )
-    })?;
-    let g2p = G2p::new(lexicon);
-    let chunks = hark_text::chunk(
-        &text,
-        &g2p,
-        &ChunkOptions {
-            max_phonemes: MAX_PHONEMES,
-            first_chunk: false,
-        },
-    );
-    if chunks.is_empty() {
+    let audio = engine.synthesize_to_vec(&text, SpeakOptions::default())?;
+    if audio.is_empty() {
         bail!("nothing to say: the text has no speakable words");
     }
-    let mut audio = Vec::new();
-    for c in &chunks {
-        let s = model
-            .synthesize(&c.phonemes, &voice, args.speed, &opts)
-            .with_context(|| {
-                format!(
-                    "synthesizing the chunk at bytes {}..{}",
-                    c.src.start, c.src.end
-                )
-            })?;
-        audio.extend_from_slice(&s.audio);
-    }
     Ok(audio)
-}
-
-/// `b…` voices expect British phonemes; everything else American.
-pub fn lang_for_voice(spec: &str) -> Lang {
-    if spec.trim_start().starts_with('b') {
-        Lang::EnGb
-    } else {
-        Lang::EnUs
-    }
-}
-
-/// Load a voice or a blend (`a:0.6+b:0.4`).
-pub fn load_voice(dir: &AssetDir, spec: &str) -> Result<VoicePack> {
-    let parts = hark_engine::parse_blend(spec)?;
-    let mut packs = Vec::with_capacity(parts.len());
-    for (name, _) in &parts {
-        let path = dir.voice_path(name);
-        if !path.exists() {
-            let have = dir.list_voices().unwrap_or_default();
-            if have.is_empty() {
-                bail!("voice `{name}` is not installed and no voices are; run `hark fetch`");
-            }
-            bail!(
-                "unknown voice `{name}`; installed voices: {}",
-                have.join(", ")
-            );
-        }
-        packs.push(VoicePack::load(&path).with_context(|| format!("loading voice `{name}`"))?);
-    }
-    if packs.len() == 1 {
-        return Ok(packs.pop().expect("one pack"));
-    }
-    let weighted: Vec<(&VoicePack, f32)> = packs.iter().zip(parts.iter().map(|p| p.1)).collect();
-    Ok(VoicePack::blend(&weighted)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn british_voices_pick_british_english() {
-        assert_eq!(lang_for_voice("bf_emma"), Lang::EnGb);
-        assert_eq!(lang_for_voice("af_heart"), Lang::EnUs);
-    }
 }

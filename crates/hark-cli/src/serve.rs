@@ -8,7 +8,6 @@ use hark_bridge::BridgeConfig;
 use hark_engine::{Engine, EngineConfig, Output};
 use hark_settings::Store;
 
-use crate::say::lang_for_voice;
 use crate::util::asset_dir;
 
 #[derive(Args, Debug)]
@@ -19,7 +18,7 @@ pub struct ServeArgs {
     /// Extension ids allowed as browser origins, besides hark's own extension (repeatable).
     #[arg(long = "allow-extension", value_name = "ID")]
     pub allow_extension: Vec<String>,
-    /// Default voice (default: the app's settings, else af_heart).
+    /// Default voice (default: the app's settings, else the default voice, af_heart).
     #[arg(long)]
     pub voice: Option<String>,
     /// Default speed, 0.5–2.0 (default: the app's settings, else 1.0).
@@ -99,7 +98,6 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     } else {
         EngineConfig::from_assets(dir.root())
     };
-    ecfg.lang = lang_for_voice(&voice);
     ecfg.voice = voice;
     ecfg.speed = speed;
     ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);

@@ -90,14 +90,14 @@ fn wait(
             Ok(Event::Error {
                 id: Some(e),
                 message,
-            }) if e == id => return Err(Error::Model(message)),
+            }) if e == id => return Err(Error::Worker(message)),
             Ok(ev) if ev.id() == Some(id) && ev.is_terminal() => {
-                return Err(Error::Model(format!("utterance ended early: {ev:?}")))
+                return Err(Error::Worker(format!("utterance ended early: {ev:?}")))
             }
             Ok(_) | Err(TryRecvError::Lagged(_)) => {}
             Err(TryRecvError::Empty) => {
                 if Instant::now() > deadline {
-                    return Err(Error::Model("benchmark timed out".into()));
+                    return Err(Error::Worker("benchmark timed out".into()));
                 }
                 std::thread::sleep(Duration::from_micros(200));
             }
@@ -189,7 +189,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
         let mut cfg = engine_cfg.clone();
         cfg.model = ModelSource::Tiny { seed: 1 };
         cfg.voices_dir = None;
-        cfg.voice = "af_heart".into();
+        cfg.voice = crate::voice::DEFAULT_VOICE.into();
         cfg.output = Output::Null;
         let engine = Engine::start(cfg)?;
         let mut rx = engine.subscribe();
@@ -212,7 +212,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     // pacing plans with); measure after that, as a user pressing a key after launch would.
     let warm_up_s = engine
         .warm_up(long)
-        .ok_or_else(|| Error::Model("the engine's warm-up did not finish".into()))?
+        .ok_or_else(|| Error::Worker("the engine's warm-up did not finish".into()))?
         .secs;
     let sentence = spoken_runs(&engine, SENTENCE, SENTENCE_RUNS)?;
     let paragraph = spoken_runs(&engine, PARAGRAPH, PARAGRAPH_RUNS)?;

@@ -116,8 +116,9 @@ pub struct DeviceStats {
     pub frames_played: u64,
     /// Frames dropped by stop / skip.
     pub frames_dropped: u64,
-    /// FNV-1a over the bits of every played mono sample, in order
-    /// (see [`checksum_step`]); starts at [`CHECKSUM_SEED`].
+    /// FNV-1a over the bits of every played mono sample, in order (see [`checksum_step`]);
+    /// starts at [`CHECKSUM_SEED`]. Test instrumentation: kept only with the `checksum` feature
+    /// (the crate's tests); without it, always [`CHECKSUM_SEED`].
     pub checksum: u64,
     /// Output streams opened (more than one after a device was lost and reopened).
     pub streams_opened: u64,
@@ -234,7 +235,7 @@ impl DevicePlayer {
     pub fn write(&mut self, samples: &[f32]) -> Result<()> {
         self.ensure_open()?;
         let Some(s) = self.stream.as_mut() else {
-            return Err(Error::Device("no output stream".into()));
+            return Err(Error::device("no output stream"));
         };
         self.scratch.clear();
         self.resampler.process(samples, &mut self.scratch);
@@ -302,7 +303,7 @@ impl DevicePlayer {
 fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, cpal::SampleFormat)> {
     let default = device
         .default_output_config()
-        .map_err(|e| Error::Device(format!("no default output config: {e}")))?;
+        .map_err(|e| Error::backend("no default output config", e))?;
     let channels = default.channels();
     let mut chosen = None;
     if let Ok(ranges) = device.supported_output_configs() {
@@ -334,7 +335,7 @@ fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
     let host = cpal::default_host();
     let device = host
         .default_output_device()
-        .ok_or_else(|| Error::Device("no default output device".into()))?;
+        .ok_or_else(|| Error::device("no default output device"))?;
     let (config, format) = choose_config(&device)?;
     match build(&device, config, format, control.clone()) {
         Ok(s) => Ok(s),
@@ -373,7 +374,7 @@ fn build(
         F::U16 => build_typed::<u16>(device, config, control),
         F::I8 => build_typed::<i8>(device, config, control),
         F::U8 => build_typed::<u8>(device, config, control),
-        other => Err(Error::Device(format!(
+        other => Err(Error::device(format!(
             "unsupported sample format {other:?}"
         ))),
     }
@@ -432,11 +433,16 @@ where
         if n > 0 {
             if let Ok(chunk) = consumer.read_chunk(n) {
                 let (a, b) = chunk.as_slices();
+                #[cfg(feature = "checksum")]
                 let mut hash = ctl.checksum.load(Ordering::Relaxed);
                 for (&s, frame) in a.iter().chain(b).zip(out.chunks_mut(channels)) {
-                    hash = checksum_step(hash, s);
+                    #[cfg(feature = "checksum")]
+                    {
+                        hash = checksum_step(hash, s);
+                    }
                     frame.fill(T::from_sample(s));
                 }
+                #[cfg(feature = "checksum")]
                 ctl.checksum.store(hash, Ordering::Relaxed);
                 chunk.commit_all();
                 written = n;
@@ -461,10 +467,10 @@ where
     };
     let stream = device
         .build_output_stream::<T, _, _>(config, data_cb, err_cb, None)
-        .map_err(|e| Error::Device(format!("cannot open output stream: {e}")))?;
+        .map_err(|e| Error::backend("cannot open output stream", e))?;
     stream
         .play()
-        .map_err(|e| Error::Device(format!("cannot start output stream: {e}")))?;
+        .map_err(|e| Error::backend("cannot start output stream", e))?;
     control.opened.fetch_add(1, Ordering::SeqCst);
     Ok(OpenStream {
         _stream: stream,

@@ -41,177 +41,39 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod audio;
 pub mod bench;
+mod config;
 pub mod device;
 mod error;
 mod events;
+mod frontend;
 mod pacing;
 mod pipeline;
 pub mod resample;
 pub mod segment;
 pub mod sink;
+mod sync;
 pub mod timing;
 mod voice;
 pub mod wav;
 mod worker;
 
 pub use audio::PcmFormat;
+pub use config::{
+    EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, STREAM_BUFFER,
+};
 pub use device::DeviceStats;
 pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
+pub use hark_text::Lang;
 pub use pipeline::WarmUp;
-pub use voice::{parse_blend, voice_info, VoiceInfo};
+pub use voice::{parse_blend, voice_info, voice_lang, VoiceInfo, DEFAULT_VOICE};
 
-use serde::Serialize;
-use std::ops::Range;
-use std::path::PathBuf;
+use config::check_speed;
 use std::sync::Arc;
-
-/// Model sample rate (Hz); every sink receives audio at this rate.
-pub const SAMPLE_RATE: u32 = 24_000;
-
-/// Where the model comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelSource {
-    /// Real weights (`.safetensors`) and their `config.json`.
-    Files {
-        /// Weights file.
-        weights: PathBuf,
-        /// Model config.
-        config: PathBuf,
-    },
-    /// `Kokoro::tiny_random(seed)` with random voice packs: fast, for tests.
-    Tiny {
-        /// Seed for the weights and voices.
-        seed: u64,
-    },
-}
-
-/// Where `speak` sends its audio.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// The default output device.
-    Device,
-    /// Count frames, play nothing.
-    Null,
-    /// Append everything spoken to one 24 kHz mono 16-bit WAV file.
-    Wav(PathBuf),
-}
-
-/// How to start an [`Engine`].
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// The model.
-    pub model: ModelSource,
-    /// Directory with the lexicon JSON files (`us_gold.json`, ...).
-    pub lexicons: Option<PathBuf>,
-    /// Directory with `<voice>.bin` packs; default `<weights dir>/voices`
-    /// (random packs for the tiny model).
-    pub voices_dir: Option<PathBuf>,
-    /// Default voice or blend (`af_heart`, `af_heart:0.6+af_bella:0.4`).
-    pub voice: String,
-    /// Default speed (0.5 ..= 2.0).
-    pub speed: f32,
-    /// Playback volume (0.0 ..= 2.0).
-    pub volume: f32,
-    /// Front-end language.
-    pub lang: hark_text::Lang,
-    /// Output of `speak`.
-    pub output: Output,
-    /// Fixed noise seeds and no pacing (chunks and fast-start windows never depend on timing),
-    /// so the same text gives the same samples on every output.
-    pub deterministic: bool,
-    /// Compute each utterance's first chunk in growing windows (see
-    /// [`hark_kokoro::Stream`]): the first sound comes after about 0.2 s instead of after the
-    /// whole first chunk (about 1.1 s for an 8-word sentence on two cores), at the cost of level
-    /// differences of about 1 dB (median) in that chunk. On outputs that play as they go, window
-    /// sizes also follow the audio in hand, so there the windows depend on timing. On by default
-    /// ([`EngineConfig::from_assets`], [`EngineConfig::tiny`]); off gives the exact audio.
-    pub fast_start: bool,
-    /// Keep the sound device open between utterances instead of closing it after a few
-    /// seconds of silence. The device then never has to wake for the next utterance (which
-    /// some Bluetooth outputs are slow to do), at a cost while idle: on a Mac an open output
-    /// keeps the audio hardware powered and stops the system from sleeping on idle. Off by
-    /// default; the device is opened as soon as a request starts (or
-    /// [`Engine::prepare_output`] is called), in parallel with synthesis.
-    pub keep_audio_open: bool,
-}
-
-impl EngineConfig {
-    /// Tiny random model, lexicons from `lexicons`, null output, deterministic.
-    pub fn tiny(seed: u64, lexicons: impl Into<PathBuf>) -> EngineConfig {
-        EngineConfig {
-            model: ModelSource::Tiny { seed },
-            lexicons: Some(lexicons.into()),
-            voices_dir: None,
-            voice: "af_heart".into(),
-            speed: 1.0,
-            volume: 1.0,
-            lang: hark_text::Lang::EnUs,
-            output: Output::Null,
-            deterministic: true,
-            fast_start: true,
-            keep_audio_open: false,
-        }
-    }
-
-    /// Real model from an asset directory in the canonical layout
-    /// (`kokoro-v1_0.safetensors`, `config.json`, `voices/`, `lexicons/`).
-    pub fn from_assets(dir: impl Into<PathBuf>) -> EngineConfig {
-        let dir = dir.into();
-        EngineConfig {
-            model: ModelSource::Files {
-                weights: dir.join("kokoro-v1_0.safetensors"),
-                config: dir.join("config.json"),
-            },
-            lexicons: Some(dir.join("lexicons")),
-            voices_dir: Some(dir.join("voices")),
-            voice: "af_heart".into(),
-            speed: 1.0,
-            volume: 1.0,
-            lang: hark_text::Lang::EnUs,
-            output: Output::Device,
-            deterministic: false,
-            fast_start: true,
-            keep_audio_open: false,
-        }
-    }
-}
-
-/// Per-utterance overrides of the engine defaults.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SpeakOptions {
-    /// Voice or blend; `None` = the engine's current voice.
-    pub voice: Option<String>,
-    /// Speed; `None` = the engine's current speed.
-    pub speed: Option<f32>,
-}
-
-/// Messages of [`Engine::synthesize_stream`] that may wait unread: past this, synthesis waits
-/// for the consumer (a slow reader slows the synthesis instead of piling up audio).
-pub const STREAM_BUFFER: usize = 8;
-
-/// One message of [`Engine::synthesize_stream`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StreamItem {
-    /// Encoded PCM (24 kHz mono) for the next stretch of audio.
-    Audio(Vec<u8>),
-    /// A word of the audio that follows (times from the stream start).
-    Word {
-        /// Source byte range.
-        src: Range<usize>,
-        /// Start, ms.
-        start_ms: u64,
-        /// End, ms.
-        end_ms: u64,
-    },
-    /// The stream is complete.
-    End,
-    /// Synthesis failed; nothing follows.
-    Error(String),
-}
 
 /// Handle to the warm worker. Cheap to clone; all clones drive the same worker,
 /// which shuts down when the last clone is dropped.
@@ -225,17 +87,6 @@ const _: fn() = || {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Engine>();
 };
-
-/// Check a speed value.
-fn check_speed(s: f32) -> Result<f32> {
-    if s.is_finite() && (0.5..=2.0).contains(&s) {
-        Ok(s)
-    } else {
-        Err(Error::InvalidSetting(format!(
-            "speed must be between 0.5 and 2.0 (got {s})"
-        )))
-    }
-}
 
 impl Engine {
     /// Start the worker: loads the model, voices and lexicons once on the
@@ -359,6 +210,13 @@ impl Engine {
     /// same samples `speak` plays at volume 1.
     pub fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
         self.inner.synthesize_to_vec(text, opts)
+    }
+
+    /// Synthesize a phoneme string (misaki alphabet, at most [`hark_kokoro::MAX_PHONEMES`]
+    /// symbols) in one model pass on the calling thread, with the voice and speed of `opts`:
+    /// the model's output as it is, without the fades of [`synthesize_to_vec`](Self::synthesize_to_vec).
+    pub fn synthesize_phonemes(&self, phonemes: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
+        self.inner.synthesize_phonemes(phonemes, opts)
     }
 
     /// Samples (24 kHz) handed to the output since the engine started.

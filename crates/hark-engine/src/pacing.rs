@@ -266,7 +266,7 @@ impl<'a> Pacer<'a> {
     }
 
     fn costs(&self) -> std::sync::MutexGuard<'_, Costs> {
-        self.costs.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(self.costs)
     }
 
     /// Whether the first audio has been handed to the player.

@@ -5,28 +5,33 @@
 //! fed by [`synthesize`], so they all produce the same samples.
 
 use crate::audio::{fade_in, fade_out, sentence_gap, EDGE_FADE};
+use crate::config::{EngineConfig, ModelSource, SAMPLE_RATE};
 use crate::error::{Error, Result};
+use crate::frontend::FrontEnds;
 use crate::pacing::{Ahead, Costs, Pacer};
 use crate::segment;
 use crate::timing::{word_timings, WordTiming};
 use crate::voice::{VoiceLibrary, VoiceSource};
-use crate::{EngineConfig, ModelSource};
 use hark_kokoro::StreamPlan;
 use hark_kokoro::{ForwardOptions, Kokoro, VoicePack};
-use hark_text::{ChunkOptions, G2p};
+use hark_text::ChunkOptions;
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Model, front end and voices, loaded once.
+/// Model, front ends and voices, loaded once (the front end of a second language on first use).
 pub(crate) struct Model {
     kokoro: Kokoro,
-    g2p: G2p,
+    /// The G2P of each language; each chunk is read by its voice's ([`FrontEnds::lang_for`]).
+    g2p: FrontEnds,
     pub(crate) voices: VoiceLibrary,
     /// Same text, same samples: fixed noise seeds, and no pacing (see [`synthesize`]).
     deterministic: bool,
+    /// Noise seed of an utterance's first chunk ([`EngineConfig::seed`]).
+    seed: u64,
     /// Compute each utterance's first chunk in growing windows ([`EngineConfig::fast_start`]).
     pub(crate) fast_start: AtomicBool,
     /// What the model costs on this machine (for pacing), from the warm-up and every pass.
@@ -43,10 +48,12 @@ impl Model {
     pub(crate) fn load(cfg: &EngineConfig) -> Result<Model> {
         let (kokoro, source) = match &cfg.model {
             ModelSource::Files { weights, config } => {
-                let kcfg = hark_kokoro::Config::from_file(config)
-                    .map_err(|e| Error::Model(format!("{}: {e}", config.display())))?;
-                let kokoro = Kokoro::load(weights, &kcfg)
-                    .map_err(|e| Error::Model(format!("{}: {e}", weights.display())))?;
+                let at = |path: &PathBuf| {
+                    let path = Some(path.clone());
+                    move |source| Error::Model { path, source }
+                };
+                let kcfg = hark_kokoro::Config::from_file(config).map_err(at(config))?;
+                let kokoro = Kokoro::load(weights, &kcfg).map_err(at(weights))?;
                 let dir = match &cfg.voices_dir {
                     Some(d) => d.clone(),
                     None => weights
@@ -57,7 +64,7 @@ impl Model {
                 (kokoro, VoiceSource::Dir(dir))
             }
             ModelSource::Tiny { seed } => {
-                let kokoro = Kokoro::tiny_random(*seed).map_err(|e| Error::Model(e.to_string()))?;
+                let kokoro = Kokoro::tiny_random(*seed).map_err(Error::model)?;
                 let width = kokoro.style_width();
                 let source = match &cfg.voices_dir {
                     Some(d) => VoiceSource::Dir(d.clone()),
@@ -70,27 +77,19 @@ impl Model {
                 (kokoro, source)
             }
         };
-        let g2p = load_g2p(cfg)?;
+        let g2p = FrontEnds::new(cfg.lexicons.clone(), cfg.lang);
+        // The default voice's front end now: missing lexicons fail the start, not a request.
+        g2p.for_voice(&cfg.voice)?;
         Ok(Model {
             kokoro,
             g2p,
             voices: VoiceLibrary::new(source),
             deterministic: cfg.deterministic,
+            seed: cfg.seed,
             fast_start: AtomicBool::new(cfg.fast_start),
             costs: Mutex::new(Costs::default()),
         })
     }
-}
-
-fn load_g2p(cfg: &EngineConfig) -> Result<G2p> {
-    let Some(dir) = &cfg.lexicons else {
-        return Err(Error::Text(
-            "no lexicon directory configured (EngineConfig::lexicons)".into(),
-        ));
-    };
-    let lexicon = hark_text::Lexicon::load(dir, cfg.lang)
-        .map_err(|e| Error::Text(format!("{}: {e}", dir.display())))?;
-    Ok(G2p::new(lexicon))
 }
 
 /// One model chunk, ready to play: `audio` starts with the sentence gap (if
@@ -156,18 +155,35 @@ pub(crate) fn synthesize(
         if cancelled() {
             return Err(Error::Cancelled);
         }
-        let piece_text = &text[range.clone()];
+        // The sentence is read by the front end of its voice's language; `base` is where the
+        // text the chunks were made from starts.
+        let mut lang = model.g2p.lang_for(&settings().voice);
+        let mut base = range.start;
         let opts = ChunkOptions {
             max_phonemes: hark_kokoro::MAX_PHONEMES,
             first_chunk: index == 0,
         };
-        let mut chunks: VecDeque<_> = hark_text::chunk(piece_text, &model.g2p, &opts).into();
+        let mut chunks: VecDeque<_> =
+            hark_text::chunk(&text[range.clone()], model.g2p.get(lang)?, &opts).into();
         let mut first_in_sentence = true;
         while let Some(mut chunk) = chunks.pop_front() {
             if chunk.phonemes.trim().is_empty() {
                 continue;
             }
             let s = settings();
+            if model.g2p.lang_for(&s.voice) != lang {
+                // The voice changed to one of another language: the rest of the sentence is
+                // read by the new voice's rules.
+                lang = model.g2p.lang_for(&s.voice);
+                base += chunk.src.start;
+                let opts = ChunkOptions {
+                    first_chunk: index == 0,
+                    ..opts
+                };
+                let rest = &text[base..range.end];
+                chunks = hark_text::chunk(rest, model.g2p.get(lang)?, &opts).into();
+                continue;
+            }
             // Not enough audio in hand for the whole chunk: say it in parts.
             if let Some(max) = pacer.as_ref().and_then(|p| p.max_phonemes(time, s.speed)) {
                 if let Some((head, tail)) = chunk.split_at_most(max) {
@@ -195,15 +211,12 @@ pub(crate) fn synthesize(
             };
             let fwd = ForwardOptions {
                 deterministic: model.deterministic,
-                seed: index as u64,
+                seed: model.seed.wrapping_add(index as u64),
                 // Lets `stop` cut a long chunk short inside the model, not only between chunks.
                 cancel: cancel_flag.cloned(),
                 ..Default::default()
             };
-            let model_err = |e| match e {
-                hark_kokoro::Error::Cancelled => Error::Cancelled,
-                e => Error::Model(e.to_string()),
-            };
+            let model_err = Error::model;
             let prepared = model
                 .kokoro
                 .prepare(&chunk.phonemes, &pack, s.speed, &fwd)
@@ -220,7 +233,7 @@ pub(crate) fn synthesize(
             } else {
                 0
             };
-            let offset = range.start;
+            let offset = base;
             let words = word_timings(
                 &chunk.phonemes,
                 chunk
@@ -305,7 +318,7 @@ pub(crate) fn synthesize(
                     // without a gap.
                     held.push(piece);
                     let ahead = Ahead {
-                        held_s: time as f64 / f64::from(crate::SAMPLE_RATE),
+                        held_s: time as f64 / f64::from(SAMPLE_RATE),
                         windows: stream.remaining_windows(),
                         next_phonemes: chunks
                             .front()
@@ -382,7 +395,25 @@ const PACE_GUESS_PHONEMES: usize = 40;
 
 impl Model {
     fn costs(&self) -> std::sync::MutexGuard<'_, Costs> {
-        self.costs.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.costs)
+    }
+
+    /// One model pass over a phoneme string with `voice` at `speed`: the model's output as it
+    /// is (no fades), noise as for an utterance's first chunk.
+    pub(crate) fn synthesize_phonemes(
+        &self,
+        phonemes: &str,
+        voice: &str,
+        speed: f32,
+    ) -> Result<Vec<f32>> {
+        let pack = self.voices.resolve(voice)?;
+        let fwd = ForwardOptions {
+            deterministic: self.deterministic,
+            seed: self.seed,
+            ..Default::default()
+        };
+        let out = self.kokoro.synthesize(phonemes, &pack, speed, &fwd);
+        Ok(out.map_err(Error::model)?.audio)
     }
 
     /// Runs, without a sound, what the first real request needs: the front end (lexicons,
@@ -405,7 +436,7 @@ impl Model {
             first_chunk: true,
         };
         for &(text, windowed, record) in &WARM_UP_PASSES {
-            for chunk in hark_text::chunk(text, &self.g2p, &opts) {
+            for chunk in hark_text::chunk(text, self.g2p.for_voice(voice)?, &opts) {
                 if cancel.load(Ordering::Relaxed) {
                     return Ok(WarmUp::cut_short(t0));
                 }
@@ -413,7 +444,7 @@ impl Model {
                 let p = match self.kokoro.prepare(&chunk.phonemes, &pack, 1.0, &fwd) {
                     Ok(p) => p,
                     Err(hark_kokoro::Error::Cancelled) => return Ok(WarmUp::cut_short(t0)),
-                    Err(e) => return Err(Error::Model(e.to_string())),
+                    Err(e) => return Err(Error::model(e)),
                 };
                 if record {
                     self.costs().prepared(
@@ -437,7 +468,7 @@ impl Model {
                         Some(Err(hark_kokoro::Error::Cancelled)) => {
                             return Ok(WarmUp::cut_short(t0))
                         }
-                        Some(Err(e)) => return Err(Error::Model(e.to_string())),
+                        Some(Err(e)) => return Err(Error::model(e)),
                     }
                     let n = stream.computed_frames() - before;
                     frames += n;
@@ -511,9 +542,20 @@ mod tests {
     }
 
     fn run(model: &Model, text: &str, pace: Option<&dyn Fn() -> Duration>) -> Vec<Piece> {
+        run_voices(model, text, pace, |_| crate::voice::DEFAULT_VOICE)
+    }
+
+    /// Synthesizes `text` with the voice `voice(pieces emitted so far)` for each chunk.
+    fn run_voices(
+        model: &Model,
+        text: &str,
+        pace: Option<&dyn Fn() -> Duration>,
+        voice: impl Fn(usize) -> &'static str,
+    ) -> Vec<Piece> {
+        let emitted = Cell::new(0usize);
         let mut pieces = Vec::new();
         let settings = || Settings {
-            voice: "af_heart".into(),
+            voice: voice(emitted.get()).into(),
             speed: 1.0,
         };
         synthesize(
@@ -525,11 +567,76 @@ mod tests {
             pace,
             |p| {
                 pieces.push(p);
+                emitted.set(emitted.get() + 1);
                 true
             },
         )
         .unwrap();
         pieces
+    }
+
+    /// The audio of each chunk of `pieces`, with its source range.
+    fn chunks(pieces: &[Piece]) -> Vec<(Range<usize>, Vec<f32>)> {
+        let mut out: Vec<(Range<usize>, Vec<f32>)> = Vec::new();
+        for p in pieces {
+            match out.last_mut() {
+                Some(last) if p.continues => last.1.extend_from_slice(&p.audio),
+                _ => out.push((p.src.clone(), p.audio.clone())),
+            }
+        }
+        out
+    }
+
+    /// Each chunk is read by the front end of its own voice's language: a voice that changes to
+    /// a British one in the middle of a sentence has the rest of the sentence read with British
+    /// rules, and no word is lost or said twice.
+    #[test]
+    fn the_front_end_follows_the_voice_of_each_chunk() {
+        // (the tiny model, each voice read with its own language or all with American rules)
+        let lex = lexicons();
+        let installed = lex.join("gb_gold.json").is_file();
+        let load = |lang| {
+            let cfg = EngineConfig {
+                lang,
+                ..EngineConfig::tiny(3, &lex)
+            };
+            Model::load(&cfg).unwrap()
+        };
+        let Some(model) = installed.then(|| load(None)) else {
+            return eprintln!("skipping: no lexicons in {}", lex.display());
+        };
+        // first chunk cut at the comma after the ninth word, the rest in a second chunk
+        let text = "Either way, the tomato schedule for our laboratory was moved again, \
+                    so the aluminium vase stayed in the garage until Thursday.";
+        let us = run_voices(&model, text, None, |_| "af_heart");
+        let gb = run_voices(&model, text, None, |_| "bm_george");
+        // British from the second chunk on (the voice changes once the first sound is out)
+        let switched = run_voices(&model, text, None, |n| {
+            if n == 0 {
+                "af_heart"
+            } else {
+                "bm_george"
+            }
+        });
+        let forced = load(Some(hark_text::Lang::EnUs));
+        let gb_read_as_us = run_voices(&forced, text, None, |_| "bm_george");
+
+        let (us, gb, switched, gb_as_us) = (
+            chunks(&us),
+            chunks(&gb),
+            chunks(&switched),
+            chunks(&gb_read_as_us),
+        );
+        assert_eq!(gb.len(), 2, "{gb:?}");
+        assert_ne!(
+            gb[1].1, gb_as_us[1].1,
+            "British and American rules differ here"
+        );
+        assert_eq!(switched[0], us[0], "the first chunk is American");
+        assert_eq!(switched[1], gb[1], "the rest is British");
+        let srcs =
+            |cs: &[(Range<usize>, Vec<f32>)]| cs.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+        assert_eq!(srcs(&switched), srcs(&us), "every word once");
     }
 
     /// A player that has always played everything already: every chunk is cut down to the

@@ -6,10 +6,10 @@
 //! moment they accept samples.
 
 use crate::audio::{encode_pcm, PcmFormat};
+use crate::config::{StreamItem, SAMPLE_RATE};
 use crate::device::DevicePlayer;
 use crate::error::{Error, Result};
 use crate::wav::WavFile;
-use crate::StreamItem;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -86,7 +86,7 @@ impl Sink for NullSink {
             .clock
             .get_or_insert((now, 0, std::time::Duration::ZERO));
         let due = *start
-            + std::time::Duration::from_nanos(*played * 1_000_000_000 / crate::SAMPLE_RATE as u64)
+            + std::time::Duration::from_nanos(*played * 1_000_000_000 / SAMPLE_RATE as u64)
             + *late;
         if now > due {
             let d = now - due;
@@ -122,9 +122,9 @@ pub struct WavSink {
 impl WavSink {
     /// Create (truncate) `path`.
     pub fn create(path: &Path) -> Result<WavSink> {
-        let file = WavFile::create(path, crate::SAMPLE_RATE).map_err(|e| Error::Output {
+        let file = WavFile::create(path, SAMPLE_RATE).map_err(|source| Error::Output {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         Ok(WavSink {
             path: path.to_path_buf(),
@@ -132,10 +132,10 @@ impl WavSink {
         })
     }
 
-    fn err(&self, e: std::io::Error) -> Error {
+    fn err(&self, source: std::io::Error) -> Error {
         Error::Output {
             path: self.path.clone(),
-            message: e.to_string(),
+            source,
         }
     }
 }
@@ -249,8 +249,8 @@ mod tests {
     fn null_sink_adds_up_how_late_audio_arrives() {
         let counter = Arc::new(AtomicU64::new(0));
         let mut sink = NullSink::with_late_counter(counter.clone());
-        let tenth = vec![0.0f32; crate::SAMPLE_RATE as usize / 10];
-        let ten_s = vec![0.0f32; crate::SAMPLE_RATE as usize * 10];
+        let tenth = vec![0.0f32; SAMPLE_RATE as usize / 10];
+        let ten_s = vec![0.0f32; SAMPLE_RATE as usize * 10];
         sink.begin().unwrap();
         // 10 s in hand: the next write is early
         sink.write(&ten_s).unwrap();

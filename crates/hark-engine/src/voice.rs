@@ -1,10 +1,12 @@
-//! Voice names, blend expressions and the voice library.
+//! Voice names, blend expressions, the language of a voice and the voice library.
 //!
 //! A voice spec is one name (`af_heart`) or a blend `af_heart:0.6+af_bella:0.4`;
 //! a term without a weight counts 1. Weights are normalized to sum to 1.
 
 use crate::error::{Error, Result};
+use crate::sync::lock;
 use hark_kokoro::VoicePack;
+use hark_text::Lang;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -55,14 +57,35 @@ const ENGLISH_GRADES: &[(&str, &str)] = &[
     ("bm_daniel", "D"),
 ];
 
+/// The voice every shell (CLI, tray app, `hark serve`, settings file) uses unless told
+/// otherwise: the best-graded voice of the catalogue.
+pub const DEFAULT_VOICE: &str = "af_heart";
+
+/// The English a voice name is made for, from its first letter (Kokoro's naming: `a…`
+/// American, `b…` British); `None` for the voices of other languages.
+fn english_of(name: &str) -> Option<Lang> {
+    match name.trim_start().chars().next() {
+        Some('a') => Some(Lang::EnUs),
+        Some('b') => Some(Lang::EnGb),
+        _ => None,
+    }
+}
+
+/// The front-end language a voice spec is read with: British English for `b…` voices,
+/// American English for every other voice (the front end reads only English). For a blend,
+/// the language of its first voice. This is the one rule every shell and the engine use.
+pub fn voice_lang(spec: &str) -> Lang {
+    let first = parse_blend(spec)
+        .ok()
+        .and_then(|parts| parts.into_iter().next().map(|(name, _)| name));
+    english_of(first.as_deref().unwrap_or(spec)).unwrap_or(Lang::EnUs)
+}
+
 /// Describe a voice from its name.
 pub fn voice_info(name: &str) -> VoiceInfo {
+    let lang = english_of(name).map_or("other", Lang::as_str);
     let mut chars = name.chars();
-    let lang = match chars.next() {
-        Some('a') => "en-us",
-        Some('b') => "en-gb",
-        _ => "other",
-    };
+    chars.next();
     let gender = match chars.next() {
         Some('f') => "female",
         Some('m') => "male",
@@ -183,12 +206,7 @@ impl VoiceLibrary {
     }
 
     fn single(&self, name: &str) -> Result<Arc<VoicePack>> {
-        if let Some(p) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
+        if let Some(p) = lock(&self.cache).get(name) {
             return Ok(p.clone());
         }
         let pack = match &self.source {
@@ -200,7 +218,10 @@ impl VoiceLibrary {
                         path.display()
                     )));
                 }
-                VoicePack::load(&path).map_err(|e| Error::Voice(format!("{name}: {e}")))?
+                VoicePack::load(&path).map_err(|source| Error::VoicePack {
+                    spec: name.to_string(),
+                    source,
+                })?
             }
             VoiceSource::Random { rows, width, seed } => {
                 let Some(i) = ENGLISH_GRADES.iter().position(|(n, _)| *n == name) else {
@@ -215,7 +236,7 @@ impl VoiceLibrary {
     }
 
     fn insert(&self, key: &str, pack: Arc<VoicePack>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = lock(&self.cache);
         if cache.len() >= CACHE_LIMIT {
             // Blends are cheap to rebuild; keep the single packs.
             cache.retain(|k, _| !k.contains(['+', ':']));
@@ -234,12 +255,7 @@ impl VoiceLibrary {
             .map(|(n, w)| format!("{n}:{w}"))
             .collect::<Vec<_>>()
             .join("+");
-        if let Some(p) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
+        if let Some(p) = lock(&self.cache).get(&key) {
             return Ok(p.clone());
         }
         let packs = parts
@@ -251,8 +267,10 @@ impl VoiceLibrary {
             .zip(&parts)
             .map(|(p, (_, w))| (p.as_ref(), *w))
             .collect();
-        let blended =
-            Arc::new(VoicePack::blend(&refs).map_err(|e| Error::Voice(format!("{spec}: {e}")))?);
+        let blended = Arc::new(VoicePack::blend(&refs).map_err(|source| Error::VoicePack {
+            spec: spec.to_string(),
+            source,
+        })?);
         self.insert(&key, blended.clone());
         Ok(blended)
     }
@@ -294,6 +312,26 @@ mod tests {
         ] {
             assert!(parse_blend(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_voice_speaks_its_own_english() {
+        assert_eq!(voice_lang("bm_george"), Lang::EnGb);
+        assert_eq!(voice_lang(" bf_emma "), Lang::EnGb);
+        assert_eq!(voice_lang(DEFAULT_VOICE), Lang::EnUs);
+        assert_eq!(voice_lang("am_adam"), Lang::EnUs);
+        // voices of other languages are read with the American rules
+        assert_eq!(voice_lang("zf_xiaobei"), Lang::EnUs);
+        // a blend: its first voice (a weight of 0 leaves a voice out of the blend)
+        assert_eq!(voice_lang("bf_emma:0.3+af_heart:0.7"), Lang::EnGb);
+        assert_eq!(voice_lang("af_heart+bm_george"), Lang::EnUs);
+        assert_eq!(voice_lang("af_heart:0+bm_george:1"), Lang::EnGb);
+        // a spec that does not parse still gets a language
+        assert_eq!(voice_lang("b?"), Lang::EnGb);
+        assert_eq!(
+            voice_info("bm_george").lang,
+            voice_lang("bm_george").as_str()
+        );
     }
 
     #[test]

@@ -336,3 +336,38 @@ fn stop_cancels_current_and_queued() {
     );
     assert_eq!(engine.state(), State::Idle);
 }
+
+/// A British voice chosen while the engine runs (`set_voice`, as the tray menu does) is read
+/// with the British front end from then on, and an American one with the American front end:
+/// the same samples as engines that read every voice as en-gb or en-us.
+#[test]
+fn set_voice_switches_the_front_end_to_the_voices_english() {
+    let text = "Either way, the tomato schedule for our laboratory was moved.";
+    let read_as = |lang: hark_engine::Lang, voice: &str| {
+        // (the engine of `tiny`, reading every voice with `lang`)
+        let mut cfg = hark_engine::EngineConfig::tiny(11, lexicons());
+        cfg.lang = Some(lang);
+        let opts = SpeakOptions {
+            voice: Some(voice.into()),
+            speed: None,
+        };
+        let engine = hark_engine::Engine::start(cfg).unwrap();
+        engine.synthesize_to_vec(text, opts).unwrap()
+    };
+    let engine = tiny(Output::Null);
+    let american = engine
+        .synthesize_to_vec(text, SpeakOptions::default())
+        .unwrap();
+    engine.set_voice("bm_george").unwrap();
+    let british = engine
+        .synthesize_to_vec(text, SpeakOptions::default())
+        .unwrap();
+    assert!(british == read_as(hark_engine::Lang::EnGb, "bm_george"));
+    assert!(british != read_as(hark_engine::Lang::EnUs, "bm_george"));
+    engine.set_voice(hark_engine::DEFAULT_VOICE).unwrap();
+    let again = engine
+        .synthesize_to_vec(text, SpeakOptions::default())
+        .unwrap();
+    assert!(again == american);
+    assert!(american == read_as(hark_engine::Lang::EnUs, hark_engine::DEFAULT_VOICE));
+}

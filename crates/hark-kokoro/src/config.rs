@@ -81,12 +81,19 @@ impl Config {
             path: p.to_path_buf(),
             source,
         })?;
-        Self::from_json(&s).map_err(|e| Error::Config(format!("{}: {e}", p.display())))
+        Self::from_json(&s).map_err(|e| match e {
+            Error::ConfigJson { path: None, source } => Error::ConfigJson {
+                path: Some(p.to_path_buf()),
+                source,
+            },
+            e => e,
+        })
     }
 
     /// Parses and validates a `config.json` document.
     pub fn from_json(s: &str) -> Result<Self> {
-        let cfg: Config = serde_json::from_str(s).map_err(|e| Error::Config(e.to_string()))?;
+        let cfg: Config =
+            serde_json::from_str(s).map_err(|source| Error::ConfigJson { path: None, source })?;
         cfg.validate()?;
         Ok(cfg)
     }

@@ -70,9 +70,18 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
-    /// The configuration file cannot be read or parsed.
+    /// The configuration is out of range or inconsistent.
     #[error("config: {0}")]
     Config(String),
+    /// The configuration is not JSON of the expected shape.
+    #[error("config{}: {source}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    ConfigJson {
+        /// The file, when it came from one.
+        path: Option<PathBuf>,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A compute backend or CPU level that this machine cannot run, or an unknown name.
     #[error("compute: {0}")]
     Compute(String),

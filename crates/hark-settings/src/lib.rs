@@ -11,6 +11,8 @@
 //!
 //! What it is not: it applies nothing (engine, hotkeys, bridge); the shells do.
 
+#![warn(missing_docs)]
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -104,7 +106,7 @@ impl Default for BridgeSettings {
 pub struct Settings {
     /// File format version ([`SETTINGS_VERSION`]).
     pub version: u32,
-    /// Voice name, e.g. `af_heart`.
+    /// Voice name, e.g. `af_heart` ([`hark_engine::DEFAULT_VOICE`] by default).
     pub voice: String,
     /// Speaking rate, 0.5–2.0.
     pub speed: f32,
@@ -134,7 +136,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             version: SETTINGS_VERSION,
-            voice: "af_heart".into(),
+            voice: hark_engine::DEFAULT_VOICE.into(),
             speed: 1.0,
             volume: 1.0,
             hotkeys: Hotkeys::default(),

@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let refs = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/reference/g2p-en-us.jsonl"
+        "/tests/reference/g2p-en-us.jsonl"
     );
     let mut sentences: Vec<String> = Vec::new();
     for line in std::fs::read_to_string(refs)?.lines() {

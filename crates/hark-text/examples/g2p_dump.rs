@@ -4,18 +4,17 @@
 //! `cargo run -p hark-text --example g2p_dump -- <lexicon dir> <en-us|en-gb> [no-espeak] < cases.jsonl`
 
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let default_dir = format!(
-        "{}/.cache/hark/assets/lexicons",
-        std::env::var("HOME").unwrap_or_default()
-    );
-    let dir = args.get(1).map(String::as_str).unwrap_or(&default_dir);
-    let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
-    let espeak = args.get(3).map(String::as_str) != Some("no-espeak");
-    let g2p = hark_text::G2p::new(hark_text::Lexicon::load(std::path::Path::new(dir), lang)?)
-        .with_espeak(espeak);
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/hark/assets/lexicons")
+    });
+    let lang: hark_text::Lang = args.next().as_deref().unwrap_or("en-us").parse()?;
+    let espeak = args.next().as_deref() != Some("no-espeak");
+    let g2p = hark_text::G2p::new(hark_text::Lexicon::load(&dir, lang)?).with_espeak(espeak);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {

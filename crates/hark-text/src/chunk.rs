@@ -1,5 +1,6 @@
-//! Chunking of phonemized text into model-sized pieces (Kokoro's `en_tokenize` with
-//! misaki's `waterfall_last`, KOKORO.md §3.2), keeping source byte ranges.
+//! Chunking of phonemized text into model-sized pieces (`KPipeline.en_tokenize` with
+//! `waterfall_last`, <https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/pipeline.py>),
+//! keeping source byte ranges.
 
 use std::ops::Range;
 

@@ -1,5 +1,6 @@
 //! Out-of-vocabulary words: the `espeak-ng` program (run as a subprocess, one process per
-//! batch of words, output mapped to misaki's alphabet as in KOKORO.md §2.5), or a small
+//! batch of words, output mapped to misaki's alphabet as misaki's `EspeakFallback` maps it,
+//! <https://github.com/hexgrad/misaki/blob/main/misaki/espeak.py>), or a small
 //! built-in letter-to-sound fallback when espeak-ng is not available.
 
 use std::collections::HashMap;
@@ -7,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::Lang;
+use crate::lang::Lang;
 
 /// Finds `espeak-ng` on PATH.
 pub fn find_espeak() -> Option<PathBuf> {

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::fallback;
+use crate::lang::Lang;
 use crate::lexicon::{currency_units, Ctx, Lexicon, Rated};
 use crate::stress::{apply_stress, is_consonant, is_vowel, stress_weight, PRIMARY};
-use crate::tokenize::{tokenize, MToken};
-use crate::Lang;
+use crate::token::MToken;
+use crate::tokenize::tokenize;
 
 /// One output token: a word (or word group such as `don't`, `80-column`), a number, or a
 /// punctuation mark, with its phonemes and the byte range of the caller's text it came from.
@@ -29,6 +30,7 @@ pub struct Token {
 /// Result of [`G2p::phonemize`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Phonemized {
+    /// The text's tokens in order, each with its phonemes.
     pub tokens: Vec<Token>,
 }
 

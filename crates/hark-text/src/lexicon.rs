@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::error::{Error, Result};
+use crate::lang::Lang;
 use crate::numbers;
 use crate::stress::{apply_stress, PRIMARY, SECONDARY};
-use crate::{Error, Lang, Result};
+use crate::token::MToken;
 
 /// A (tag, phonemes) pair of a heteronym entry; `None` phonemes mean "spell it".
 type TagPair = (Box<str>, Option<Box<str>>);
@@ -177,9 +179,9 @@ fn parse_file(path: &Path) -> Result<HashMap<Box<str>, Entry>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let LexFile(mut out) = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
+    let LexFile(mut out) = serde_json::from_slice(&bytes).map_err(|source| Error::Format {
         path: path.to_path_buf(),
-        msg: e.to_string(),
+        source,
     })?;
     grow_dictionary(&mut out);
     Ok(out)
@@ -218,12 +220,9 @@ impl Lexicon {
         let (golds, silvers) = std::thread::scope(|s| {
             let g = s.spawn(|| parse_file(&gold));
             let sv = parse_file(&silver);
-            let g = g.join().unwrap_or_else(|_| {
-                Err(Error::Format {
-                    path: gold.clone(),
-                    msg: "parser thread panicked".into(),
-                })
-            });
+            let g = g
+                .join()
+                .unwrap_or_else(|_| Err(Error::LoadPanicked { path: gold.clone() }));
             (g, sv)
         });
         Ok(Self {
@@ -821,7 +820,7 @@ impl Lexicon {
     }
 
     /// Phonemizes one (sub)token: the misaki `Lexicon.__call__` equivalent.
-    pub(crate) fn word(&self, tk: &crate::tokenize::MToken, ctx: Ctx) -> Option<Rated> {
+    pub(crate) fn word(&self, tk: &MToken, ctx: Ctx) -> Option<Rated> {
         let raw = tk.alias.as_deref().unwrap_or(&tk.text);
         let word: String = raw
             .chars()
@@ -894,7 +893,7 @@ pub(crate) fn is_number(word: &str, is_head: bool) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::tokenize::MToken;
+    use crate::token::MToken;
 
     /// A small in-memory lexicon for rule tests.
     pub(crate) fn tiny(lang: Lang) -> Lexicon {

@@ -50,95 +50,27 @@
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
 //! range still accounted for.
 
+#![warn(missing_docs)]
+
 mod abbrev;
 mod chunk;
+mod error;
 mod fallback;
 mod g2p;
+mod lang;
 mod lexicon;
 pub mod numbers;
+mod sentence;
 mod stress;
+mod token;
 mod tokenize;
 
-use std::path::PathBuf;
-
-pub use abbrev::{period_ends_sentence, Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
+pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
+pub use error::{Error, Result};
 pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
 pub use g2p::{G2p, Phonemized, Token};
+pub use lang::Lang;
 pub use lexicon::Lexicon;
+pub use sentence::period_ends_sentence;
 pub use stress::apply_stress;
-
-/// Errors of this crate (only lexicon loading can fail).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read lexicon file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("lexicon file {path} is not a misaki lexicon: {msg}")]
-    Format { path: PathBuf, msg: String },
-    #[error("unknown language {0:?} (expected en-us, a, en-gb or b)")]
-    UnknownLang(String),
-}
-
-/// Result alias of this crate.
-pub type Result<T> = std::result::Result<T, Error>;
-
-/// English dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// American English (`en-us`, Kokoro voices `a…`).
-    EnUs,
-    /// British English (`en-gb`, Kokoro voices `b…`).
-    EnGb,
-}
-
-impl Lang {
-    pub(crate) fn file_prefix(self) -> &'static str {
-        match self {
-            Lang::EnUs => "us",
-            Lang::EnGb => "gb",
-        }
-    }
-
-    /// The canonical name (`en-us` / `en-gb`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::EnUs => "en-us",
-            Lang::EnGb => "en-gb",
-        }
-    }
-}
-
-impl std::fmt::Display for Lang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Lang {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "en-us" | "a" => Ok(Lang::EnUs),
-            "en-gb" | "b" => Ok(Lang::EnGb),
-            _ => Err(Error::UnknownLang(s.to_string())),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lang_parse() {
-        assert_eq!("EN-US".parse::<Lang>().unwrap(), Lang::EnUs);
-        assert_eq!("a".parse::<Lang>().unwrap(), Lang::EnUs);
-        assert_eq!("b".parse::<Lang>().unwrap(), Lang::EnGb);
-        assert_eq!("en-gb".parse::<Lang>().unwrap(), Lang::EnGb);
-        assert!("fr".parse::<Lang>().is_err());
-    }
-}

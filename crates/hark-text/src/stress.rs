@@ -1,4 +1,5 @@
-//! Stress marks (KOKORO.md §2.4): `ˈ` primary and `ˌ` secondary, placed right before a vowel.
+//! Stress marks: `ˈ` primary and `ˌ` secondary, placed right before a vowel, as misaki's
+//! `apply_stress` places them (<https://github.com/hexgrad/misaki/blob/main/misaki/en.py>).
 
 pub(crate) const PRIMARY: char = 'ˈ';
 pub(crate) const SECONDARY: char = 'ˌ';

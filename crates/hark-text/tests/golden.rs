@@ -1,4 +1,5 @@
-//! Agreement with misaki 0.9.4 on the golden G2P cases (`tests/reference/g2p-en-*.jsonl`).
+//! Agreement with misaki 0.9.4 on the golden G2P cases (this crate's
+//! `tests/reference/g2p-en-*.jsonl`).
 //!
 //! Needs the misaki lexicons: `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`). Without
 //! them the tests are skipped with a message, unless `HARK_REQUIRE_ASSETS=1` makes that a
@@ -19,17 +20,9 @@ use std::path::{Path, PathBuf};
 use common::lexicon_dir;
 use hark_text::{G2p, Lang, Lexicon};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
+/// The golden cases (`tests/reference/` of this crate).
 fn reference_dir() -> PathBuf {
-    let shared = repo_root().join("../shared/reference");
-    if shared.join("g2p-en-us.jsonl").is_file() {
-        shared
-    } else {
-        repo_root().join("tests/reference")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
 }
 
 /// Number of reference words matched by an edit-distance alignment of the two word lists.

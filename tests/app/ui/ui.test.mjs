@@ -49,11 +49,14 @@ const STATUS = {
   notices: [], config_dir: "/tmp/x", tiny_model: false,
 };
 
-async function openPage({ saveError = null, status = STATUS } = {}) {
+// Errors as the app's commands return them (`AppError`: `{kind, message}`).
+const appError = (kind, message) => ({ kind, message });
+
+async function openPage({ saveError = null, status = STATUS, failing = {} } = {}) {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
-  await page.addInitScript(({ settings, voices, status, saveError }) => {
+  await page.addInitScript(({ settings, voices, status, saveError, failing }) => {
     const calls = [];
     const listeners = {};
     window.__fake = {
@@ -64,6 +67,7 @@ async function openPage({ saveError = null, status = STATUS } = {}) {
       core: {
         invoke: async (cmd, args) => {
           calls.push({ cmd, args: args === undefined ? null : JSON.parse(JSON.stringify(args)) });
+          if (failing[cmd]) throw failing[cmd];
           switch (cmd) {
             case "get_settings": return JSON.parse(JSON.stringify(settings));
             case "list_voices": return voices;
@@ -72,7 +76,9 @@ async function openPage({ saveError = null, status = STATUS } = {}) {
               if (saveError) throw saveError;
               return args.settings;
             case "check_hotkey":
-              if (/Banana/.test(args.accelerator)) throw `'${args.accelerator}' is not a valid shortcut`;
+              if (/Banana/.test(args.accelerator)) {
+                throw { kind: "invalid_hotkey", message: `'${args.accelerator}' is not a valid shortcut` };
+              }
               return args.accelerator.replace("Ctrl", "Control");
             default: return null;
           }
@@ -82,7 +88,7 @@ async function openPage({ saveError = null, status = STATUS } = {}) {
         listen: async (name, cb) => { (listeners[name] ||= []).push(cb); return () => {}; },
       },
     };
-  }, { settings: SETTINGS, voices: VOICES, status, saveError });
+  }, { settings: SETTINGS, voices: VOICES, status, saveError, failing });
   await page.goto(page_url);
   await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
   return { page, errors, calls: () => page.evaluate(() => window.__fake.calls) };
@@ -160,7 +166,9 @@ test("save sends exactly what the form shows", async () => {
 });
 
 test("a rejected save shows the app's error", async () => {
-  const { page } = await openPage({ saveError: "invalid setting: bridge port 80 is reserved; use 1024–65535" });
+  const { page } = await openPage({
+    saveError: appError("settings", "invalid setting: bridge port 80 is reserved; use 1024–65535"),
+  });
   await page.fill("#bridge-port", "80");
   await page.click("#save");
   await page.waitForFunction(() => document.getElementById("save-result").className === "error");
@@ -189,5 +197,25 @@ test("status events: download progress, cancel, notices, settings changed from t
   await page.evaluate((s) => window.__fake.emit("settings", { ...s, voice: "am_adam", speed: 0.75 }), SETTINGS);
   assert.equal(await page.$eval("#voice", (s) => s.value), "am_adam");
   assert.equal(await page.textContent("#speed-value"), "0.75×");
+  await page.close();
+});
+
+test("errors of the commands nobody waits for reach the user too", async () => {
+  const status = { ...STATUS, engine: "needs_model" };
+  const { page, errors } = await openPage({
+    status,
+    failing: {
+      stop_speech: appError("model_not_loaded", "the voice model is not loaded yet"),
+      start_model_download: appError("download", "could not start the download: permission denied"),
+    },
+  });
+  await page.click("#stop");
+  await page.waitForFunction(() => document.getElementById("save-result").className === "error");
+  assert.equal(await page.textContent("#save-result"), "the voice model is not loaded yet");
+  await page.click("#download");
+  await page.waitForFunction(() => /permission denied/.test(document.getElementById("save-result").textContent));
+  // a plain string (older app builds) is shown as it is
+  assert.equal(await page.evaluate(() => window.harkUi.errorText("boom")), "boom");
+  assert.deepEqual(errors, []);
   await page.close();
 });

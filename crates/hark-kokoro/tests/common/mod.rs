@@ -7,19 +7,9 @@ use std::path::{Path, PathBuf};
 
 use hark_kokoro::{Config, Kokoro};
 
-/// Repository root (two levels above this crate).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `../shared/reference` next to the repository when present, else the project copy.
+/// The reference cases (`tests/reference/` of this crate).
 pub fn reference_dir() -> PathBuf {
-    let shared = repo_root().join("../shared/reference");
-    if shared.join("case-01.safetensors").is_file() {
-        shared
-    } else {
-        repo_root().join("tests/reference")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
 }
 
 /// Directory holding `kokoro-v1_0.safetensors`: `$HARK_ASSETS`, else the user data dir.
