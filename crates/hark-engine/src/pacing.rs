@@ -305,17 +305,13 @@ impl<'a> Pacer<'a> {
 
     /// Most frames (context included) the next window may compute (`None`: not known yet).
     pub(crate) fn max_frames(&self, emitted: u64) -> Option<usize> {
-        let budget = self.budget_s(emitted, WINDOW_SHARE, WINDOW_MARGIN_S)?;
-        self.costs()
-            .window
-            .units_within(budget)
-            .map(|f| f.min(1e9) as usize)
+        self.max_frames_in_hand(self.in_hand_s(emitted)?)
     }
 
-    /// Most frames (context included) the next window may compute if the first sound started
-    /// now with `held_s` of audio in hand (`None`: not known yet).
-    pub(crate) fn max_frames_if_started(&self, held_s: f64) -> Option<usize> {
-        let budget = held_s * WINDOW_SHARE - WINDOW_MARGIN_S;
+    /// Most frames (context included) a window may compute while the player has `in_hand_s`
+    /// of audio (`None`: not known yet). Before the first sound, the audio held back.
+    pub(crate) fn max_frames_in_hand(&self, in_hand_s: f64) -> Option<usize> {
+        let budget = in_hand_s * WINDOW_SHARE - WINDOW_MARGIN_S;
         self.costs()
             .window
             .units_within(budget)

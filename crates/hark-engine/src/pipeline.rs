@@ -329,36 +329,32 @@ pub(crate) fn synthesize(
                             + 2 * StreamPlan::default().context,
                         speed: s.speed,
                     };
-                    if !p.may_start(&ahead) {
-                        // Not yet: make the next window no bigger than the audio held could
-                        // cover once playing, so the next look comes soon, not after a
-                        // doubled window (on a machine just too slow for the plan, that
-                        // doubled window held the first sound back by most of a second).
-                        if !last {
-                            if let Some(f) = p.max_frames_if_started(ahead.held_s) {
-                                let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
-                                if fits < stream.next_window() {
-                                    stream.set_next_window(fits);
-                                }
+                    if p.may_start(&ahead) {
+                        tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().summary(), "first sound");
+                        p.started();
+                        for piece in held.drain(..) {
+                            if !emit(piece) {
+                                return Ok(index + 1);
                             }
                         }
+                    } else {
                         tracing::debug!(held_s = ahead.held_s, "first sound held back");
-                        continue;
-                    }
-                    tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().summary(), "first sound");
-                    p.started();
-                    for piece in held.drain(..) {
-                        if !emit(piece) {
-                            return Ok(index + 1);
-                        }
                     }
                 } else if !emit(piece) {
                     return Ok(index + 1);
                 }
-                // Once playing: the planned next window unless the audio in hand cannot cover
-                // it, then a smaller one (never below MIN_WINDOW), growing again from there.
-                if !last && p.has_started() {
-                    if let Some(f) = p.max_frames(time) {
+                // The planned next window unless the audio in hand cannot cover it, then a
+                // smaller one (never below MIN_WINDOW), growing again from there. Before the
+                // first sound, the audio held back counts as in hand: a held-back start looks
+                // again soon, not after a doubled window (on a machine just too slow for the
+                // plan, that doubled window held the first sound back by most of a second).
+                if !last {
+                    let in_hand = if p.has_started() {
+                        p.in_hand_s(time)
+                    } else {
+                        Some(time as f64 / f64::from(crate::SAMPLE_RATE))
+                    };
+                    if let Some(f) = in_hand.and_then(|s| p.max_frames_in_hand(s)) {
                         let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
                         if fits < stream.next_window() {
                             stream.set_next_window(fits);
