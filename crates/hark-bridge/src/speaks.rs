@@ -4,7 +4,12 @@
 use hark_engine::{Event, SpeakOptions, State as EngineState, UtteranceId};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+
+/// Lock a mutex, carrying on with the data if a panicking thread poisoned it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The utterances `/v1/speak` queued that have not ended: bounded by `max`.
 pub struct SpeakQueue {
@@ -38,7 +43,7 @@ impl SpeakQueue {
         text: &str,
         opts: SpeakOptions,
     ) -> Option<UtteranceId> {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&self.pending);
         if p.len() >= self.max {
             return None;
         }
@@ -49,16 +54,9 @@ impl SpeakQueue {
     }
 
     pub fn cancel_when_started(&self, id: UtteranceId) -> bool {
-        let pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id);
+        let pending = lock(&self.pending).contains(&id);
         if pending {
-            self.cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id);
+            lock(&self.cancel).insert(id);
         }
         pending
     }
@@ -67,27 +65,19 @@ impl SpeakQueue {
     pub fn on_event(&self, ev: &Event) -> bool {
         let Some(id) = ev.id() else { return false };
         if ev.is_terminal() {
-            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = lock(&self.pending);
             p.remove(&id);
             self.len.store(p.len(), Ordering::SeqCst);
-            self.cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            lock(&self.cancel).remove(&id);
             return false;
         }
-        matches!(ev, Event::Started { .. })
-            && self
-                .cancel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id)
+        matches!(ev, Event::Started { .. }) && lock(&self.cancel).remove(&id)
     }
 
     /// Events were missed: if nothing is playing, nothing of ours is pending either.
     pub fn resync(&self, engine: &hark_engine::Engine) {
         if engine.state() == EngineState::Idle {
-            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = lock(&self.pending);
             p.clear();
             self.len.store(0, Ordering::SeqCst);
         }
