@@ -182,8 +182,16 @@ impl Pump {
         }
     }
 
-    /// Streams into `tx` until the end, an error, or the client going away.
+    /// Streams into `tx` until the end, an error, or the client going away. The stream's slot
+    /// is given back before `tx` closes the body, so a client that has read to the end finds
+    /// it free.
     fn stream(mut self, tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) {
+        self.pump(&tx);
+        drop(self);
+        drop(tx);
+    }
+
+    fn pump(&mut self, tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) {
         loop {
             let mut out = Vec::new();
             let step = match self.next() {
