@@ -1,13 +1,17 @@
 //! Long "same" convolutions (stride 1, odd kernel of 7 taps or more, any dilation) through the
-//! discrete Fourier transform, with every step a matrix product on the [`crate::matmul`] seam.
+//! discrete Fourier transform, with the channel mixing a matrix product on the
+//! [`crate::matmul`] seam.
 //!
 //! A convolution with `k` taps costs `k` multiply-adds per output and channel pair when done as
 //! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save: `L = N − k
-//! + 1` exact outputs per tile), it costs the channel mixing of `N/2 + 1` complex bins, four real
-//! multiply-adds each, shared by `L` outputs: for the generator's 11-tap convolutions about a
-//! third of the work. The transforms themselves are small dense products with a fixed `2B × N`
-//! matrix, shared by every channel. A dilated convolution is `d` ordinary ones on the
-//! interleaved subsequences `x[d·v + r]`.
+//! + 1` exact outputs per tile), it costs the channel mixing of `N/2 + 1` bins shared by `L`
+//! outputs: a complex bin takes three real products (`C(a+b)`, `(S−C)a`, `−(C+S)b` for kernel
+//! spectrum `C + iS` and input `a + ib`), a real bin one. For the generator's 11-tap
+//! convolutions that is about a fifth of the direct work, for its 7-tap ones about a quarter.
+//! The transforms themselves are radix-2 FFTs run across 16 tiles at once. A dilated
+//! convolution is `d` ordinary ones on the interleaved subsequences `x[d·v + r]`; a work item
+//! takes the same tiles of every residue, so that it reads one span of the input and writes one
+//! span of the output.
 //!
 //! The arithmetic is f32 like the direct path; the transforms add rounding of order `N·ε`, far
 //! below what the parity tests resolve.
@@ -31,9 +35,9 @@ pub(crate) const MIN_TAPS: usize = 7;
 /// as much as a hundred tiles (so the short first windows of a stream stay direct).
 const MIN_TILES: usize = 128;
 
-/// The most `cin·cout` for which the transform is used: its spectra, made per call, grow with
-/// the channels times the length.
-pub(crate) const MAX_CHANNEL_PRODUCT: usize = 128 * 128;
+/// The most `cin·cout` for which the transform is used: the kernels' spectra, made per call,
+/// take `3·B·cin·cout` floats (13 MB for the generator's 256-channel stage).
+pub(crate) const MAX_CHANNEL_PRODUCT: usize = 256 * 256;
 
 /// What a tap count needs: the kernels' transform.
 pub(crate) struct Plan {
@@ -219,9 +223,31 @@ pub(crate) struct Conv<'a> {
     pub dil: usize,
 }
 
+/// Rows per bin in the spectra of a work item: `re`, `im` and `re + im` of the input (the
+/// three operands of the three-product complex multiplication), or the three products.
+const ROWS: usize = 3;
+
 struct Scratch {
+    /// `[ROWS·B × cin·nbp]`.
     x: Vec<f32>,
+    /// `[ROWS·B × cout·nbp]`.
     y: Vec<f32>,
+    /// The item's tiles, as (residue, tile).
+    tiles: Vec<(usize, usize)>,
+    /// One channel's span of the input, or of the output (serial phases only).
+    row: Vec<f32>,
+}
+
+/// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.
+fn each(n: usize, par: bool, row: &mut Vec<f32>, f: impl Fn(&mut Vec<f32>, usize) + Sync + Send) {
+    if par {
+        (0..n)
+            .into_par_iter()
+            .with_min_len(8)
+            .for_each_init(Vec::new, |buf, i| f(buf, i));
+    } else {
+        (0..n).for_each(|i| f(row, i));
+    }
 }
 
 impl Conv<'_> {
@@ -244,25 +270,27 @@ impl Conv<'_> {
         }
         let l = self.plan.outputs_per_tile();
         let ww = self.bin_weights();
-        // Every tile, as (residue r of the dilation, tile q of the subsequence x[d·v + r]); work
-        // items are runs of tiles, across residues, so that short inputs still make wide products.
-        let tiles: Vec<(usize, usize)> = (0..d.min(t))
-            .flat_map(|r| {
-                let tr = (t - r).div_ceil(d);
-                (0..tr.div_ceil(l)).map(move |q| (r, q))
-            })
+        // Work items are blocks of the output, `d·L·m` samples each: tiles q0..q0+m of every
+        // residue r of the dilation (the subsequences x[d·v + r]). An item reads one contiguous
+        // span of the input and writes one contiguous range of the output.
+        let per_residue = t.div_ceil(d).div_ceil(l);
+        let m = (TILES_PER_ITEM / d).max(1);
+        let items: Vec<(usize, usize)> = (0..per_residue)
+            .step_by(m)
+            .map(|q0| (q0, (q0 + m).min(per_residue)))
             .collect();
-        let items: Vec<&[(usize, usize)]> = tiles.chunks(TILES_PER_ITEM).collect();
         let out_ptr = SendPtr(out.as_mut_ptr());
-        let run = |item: &[(usize, usize)], sc: &mut Scratch, par: bool| {
+        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
             if cancel.is_set() {
                 return;
             }
-            self.item(x, t, pro, &ww, item, sc, par, out_ptr);
+            self.item(x, t, pro, &ww, q0..q1, sc, par, out_ptr);
         };
         let new = || Scratch {
             x: Vec::new(),
             y: Vec::new(),
+            tiles: Vec::new(),
+            row: Vec::new(),
         };
         if items.len() >= 2 * crate::cpu::threads() {
             items
@@ -277,8 +305,10 @@ impl Conv<'_> {
         }
     }
 
-    /// Per bin, the complex channel-mixing matrix of the (conjugated) kernel spectrum as a real
-    /// `[2·cout × 2·cin]` block `[[Wr, −S], [S, Wr]]`: `[B, 2·cout, 2·cin]`.
+    /// Per bin, the channel-mixing matrices of the (conjugated) kernel spectrum `C + iS` for a
+    /// complex product in three real ones, `[B, 3, cout, cin]`: `C`, `S − C` and `−(C + S)`
+    /// (with `a + ib` the input, `re = C(a+b) − (C+S)b` and `im = C(a+b) + (S−C)a`). The real
+    /// bins use only `C`.
     fn bin_weights(&self) -> Vec<f32> {
         let (cin, cout, k) = (self.cin, self.cout, self.plan.k);
         let cc = cout * cin;
@@ -297,27 +327,24 @@ impl Conv<'_> {
                 true,
             );
         }
-        let (r2, c2) = (2 * cout, 2 * cin);
-        let mut ww = vec![0f32; B * r2 * c2];
-        ww.par_chunks_mut(r2 * c2).enumerate().for_each(|(b, blk)| {
-            let re = &spec[2 * b * cc..(2 * b + 1) * cc];
-            let s = &spec[(2 * b + 1) * cc..(2 * b + 2) * cc];
-            for co in 0..cout {
-                let (wr, sr) = (&re[co * cin..(co + 1) * cin], &s[co * cin..(co + 1) * cin]);
-                let top = &mut blk[co * c2..(co + 1) * c2];
-                top[..cin].copy_from_slice(wr);
-                for (d, v) in top[cin..].iter_mut().zip(sr) {
-                    *d = -v;
+        let mut ww = vec![0f32; B * ROWS * cc];
+        ww.par_chunks_mut(ROWS * cc)
+            .enumerate()
+            .for_each(|(b, blk)| {
+                let c = &spec[2 * b * cc..(2 * b + 1) * cc];
+                let s = &spec[(2 * b + 1) * cc..(2 * b + 2) * cc];
+                let (w0, rest) = blk.split_at_mut(cc);
+                let (w1, w2) = rest.split_at_mut(cc);
+                w0.copy_from_slice(c);
+                for (((d1, d2), c), s) in w1.iter_mut().zip(w2.iter_mut()).zip(c).zip(s) {
+                    *d1 = s - c;
+                    *d2 = -(c + s);
                 }
-                let bot = &mut blk[(cout + co) * c2..(cout + co + 1) * c2];
-                bot[..cin].copy_from_slice(sr);
-                bot[cin..].copy_from_slice(wr);
-            }
-        });
+            });
         ww
     }
 
-    /// The tiles `tiles` ((residue, tile) pairs).
+    /// Tiles `qs` of every residue: outputs `d·L·qs.start ..` `d·L·qs.end` (those below `t`).
     #[allow(clippy::too_many_arguments)]
     fn item(
         &self,
@@ -325,7 +352,7 @@ impl Conv<'_> {
         t: usize,
         pro: Option<&Prologue>,
         ww: &[f32],
-        tiles: &[(usize, usize)],
+        qs: std::ops::Range<usize>,
         sc: &mut Scratch,
         par: bool,
         out: SendPtr,
@@ -333,109 +360,155 @@ impl Conv<'_> {
         let (cin, cout, k, d) = (self.cin, self.cout, self.plan.k, self.dil);
         let l = self.plan.outputs_per_tile();
         let h = (k - 1) / 2;
-        let nb = tiles.len();
-        // X [2B × (cin·nb)]: the spectrum of every tile's inputs (tile j of channel ci is column
-        // ci·nb + j), through the transform with the input's transform (`pro`) applied.
-        let xw = cin * nb;
-        sc.x.resize(2 * B * xw, 0.0);
-        let mut blk: Block = [[0f32; CH]; N];
-        let mut spec: Spec = [[0f32; CH]; 2 * B];
-        let mut seg = [0f32; N];
-        for ci in 0..cin {
-            let row = &x[ci * t..(ci + 1) * t];
+        // Tile (r, q) covers the outputs t = d·(q·L + i) + r, i < L, and reads the inputs
+        // d·(q·L − h + s) + r, s < N: all of them lie in one span of the input.
+        sc.tiles.clear();
+        for q in qs.clone() {
+            for r in 0..d.min(t) {
+                if q * l < (t - r).div_ceil(d) {
+                    sc.tiles.push((r, q));
+                }
+            }
+        }
+        let nb = sc.tiles.len();
+        let nbp = nb.next_multiple_of(CH);
+        let cc = cout * cin;
+        let s0 = d as isize * (qs.start * l) as isize - (d * h) as isize;
+        let span_len = d * (qs.len() * l + k - 1);
+        // the span's part inside the input
+        let lo = (-s0).clamp(0, span_len as isize) as usize;
+        let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
+        // X [ROWS·B × (cin·nbp)]: the spectrum of every tile's inputs (tile j of channel ci is
+        // column ci·nbp + j), through the transform with the input's transform (`pro`) applied.
+        let xw = cin * nbp;
+        sc.x.resize(ROWS * B * xw, 0.0);
+        let tiles = &sc.tiles[..];
+        let xp = SendPtr(sc.x.as_mut_ptr());
+        each(cin, par, &mut sc.row, |span, ci| {
+            let xp = &xp;
+            span.resize(span_len, 0.0);
+            span[..lo.min(hi)].fill(0.0);
+            span[hi.max(lo)..].fill(0.0);
+            if hi > lo {
+                let first = (s0 + lo as isize) as usize;
+                let src = &x[ci * t + first..ci * t + first + (hi - lo)];
+                match pro {
+                    Some(p) => p.apply_row(ci, src, &mut span[lo..hi]),
+                    None => span[lo..hi].copy_from_slice(src),
+                }
+            }
+            let mut blk: Block = [[0f32; CH]; N];
+            let mut spec: Spec = [[0f32; CH]; 2 * B];
             for (j0, chunk) in tiles.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
                 for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let tr = (t - r).div_ceil(d);
-                    // inputs v = q·L − h + s of the subsequence, those in [0, tr) only
-                    let v0 = (q * l) as isize - h as isize;
-                    let lo = (-v0).clamp(0, N as isize) as usize;
-                    let hi = (tr as isize - v0).clamp(0, N as isize) as usize;
-                    seg.fill(0.0);
-                    if hi > lo {
-                        let first = (v0 + lo as isize) as usize;
-                        let valid = &mut seg[lo..hi];
-                        if d == 1 {
-                            valid.copy_from_slice(&row[first..first + valid.len()]);
-                        } else {
-                            for (i, v) in valid.iter_mut().enumerate() {
-                                *v = row[d * (first + i) + r];
-                            }
-                        }
-                        if let Some(p) = pro {
-                            p.apply_inplace_row(ci, valid);
-                        }
-                    }
-                    for (s, v) in seg.iter().enumerate() {
-                        blk[s][c] = *v;
+                    let o = d * (q - qs.start) * l + r;
+                    for (s, row) in blk.iter_mut().enumerate() {
+                        row[c] = span[o + d * s];
                     }
                 }
-                for row in blk.iter_mut() {
-                    row[chunk.len()..].fill(0.0);
+                if chunk.len() < CH {
+                    for row in blk.iter_mut() {
+                        row[chunk.len()..].fill(0.0);
+                    }
                 }
                 rfft(&blk, &mut spec);
-                let (col, n) = (ci * nb + j0, chunk.len());
-                for (row, v) in spec.iter().enumerate() {
-                    sc.x[row * xw + col..row * xw + col + n].copy_from_slice(&v[..n]);
+                let col = ci * nbp + j0;
+                for b in 0..B {
+                    let (re, im) = (&spec[2 * b], &spec[2 * b + 1]);
+                    // SAFETY: columns col..col + CH of the rows of bin b belong to channel ci
+                    // alone, inside X.
+                    let row = |i: usize| unsafe {
+                        &mut *(xp.0.add((ROWS * b + i) * xw + col) as *mut [f32; CH])
+                    };
+                    *row(0) = *re;
+                    *row(1) = *im;
+                    let sum = row(2);
+                    for c in 0..CH {
+                        sum[c] = re[c] + im[c];
+                    }
                 }
             }
-        }
-        // Y_b [2cout × nb] = WW_b [2cout × 2cin] · X_b [2cin × nb], for every bin.
-        let yw = cout * nb;
-        sc.y.resize(2 * B * yw, 0.0);
-        let (r2, c2) = (2 * cout, 2 * cin);
-        for b in 0..B {
-            let wb = &ww[b * r2 * c2..(b + 1) * r2 * c2];
-            let xb = &sc.x[2 * b * xw..];
-            let yb = &mut sc.y[2 * b * yw..];
-            // SAFETY: rows 2b, 2b+1 of X (Y) are one [2cin × nb] ([2cout × nb]) matrix.
-            unsafe {
-                if b == 0 || 2 * b == N {
-                    // A real bin: only the real block does anything.
+        });
+        // Per bin: Y1 = C·(a+b), Y2 = (S−C)·a, Y3 = −(C+S)·b; re = Y1 + Y3, im = Y1 + Y2.
+        let yw = cout * nbp;
+        sc.y.resize(ROWS * B * yw, 0.0);
+        let yp = SendPtr(sc.y.as_mut_ptr());
+        let xs = &sc.x[..];
+        let bin = |b: usize| {
+            let yp = &yp;
+            let wb = &ww[b * ROWS * cc..(b + 1) * ROWS * cc];
+            let xb = &xs[ROWS * b * xw..];
+            let real = b == 0 || 2 * b == N;
+            // (weights, input row, output row)
+            let products: &[(usize, usize, usize)] = if real {
+                &[(0, 0, 0)]
+            } else {
+                &[(0, 2, 0), (1, 0, 1), (2, 1, 2)]
+            };
+            for &(wi, xi, yi) in products {
+                // SAFETY: each operand is one [cout × cin], [cin × nbp] or [cout × nbp] block;
+                // the rows of bin b of Y are written by this bin alone.
+                unsafe {
                     sgemm(
                         cout,
-                        nb,
+                        nbp,
                         cin,
-                        MatMut::rows(yb.as_mut_ptr(), nb),
+                        MatMut::rows(yp.0.add((ROWS * b + yi) * yw), nbp),
                         false,
-                        Mat::rows(wb.as_ptr(), c2),
-                        Mat::rows(xb.as_ptr(), nb),
-                        par,
-                    );
-                    yb[yw..2 * yw].fill(0.0);
-                } else {
-                    sgemm(
-                        r2,
-                        nb,
-                        c2,
-                        MatMut::rows(yb.as_mut_ptr(), nb),
+                        Mat::rows(wb[wi * cc..].as_ptr(), cin),
+                        Mat::rows(xb[xi * xw..].as_ptr(), nbp),
                         false,
-                        Mat::rows(wb.as_ptr(), c2),
-                        Mat::rows(xb.as_ptr(), nb),
-                        par,
                     );
                 }
             }
+        };
+        if par {
+            (0..B).into_par_iter().with_min_len(1).for_each(bin);
+        } else {
+            (0..B).for_each(bin);
         }
-        // Back to time; output i of tile (r, q) is at t = d·(q·L + i) + r.
-        for co in 0..cout {
+        // Back to time: every output of the item's range below t comes from exactly one tile.
+        let t0 = d * qs.start * l;
+        let len = (d * qs.len() * l).min(t - t0);
+        let ys = &sc.y[..];
+        each(cout, par, &mut sc.row, |res, co| {
+            let out = &out;
+            res.resize(d * qs.len() * l, 0.0);
+            let mut blk: Block = [[0f32; CH]; N];
+            let mut spec: Spec = [[0f32; CH]; 2 * B];
             for (j0, chunk) in tiles.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
-                let (col, n) = (co * nb + j0, chunk.len());
-                for (row, v) in spec.iter_mut().enumerate() {
-                    v[..n].copy_from_slice(&sc.y[row * yw + col..row * yw + col + n]);
-                    v[n..].fill(0.0);
+                let col = co * nbp + j0;
+                for b in 0..B {
+                    let base = ROWS * b * yw + col;
+                    let y1: &[f32; CH] = ys[base..base + CH].try_into().unwrap();
+                    if b == 0 || 2 * b == N {
+                        spec[2 * b] = *y1;
+                        spec[2 * b + 1] = [0.0; CH];
+                    } else {
+                        let y2: &[f32; CH] = ys[base + yw..base + yw + CH].try_into().unwrap();
+                        let y3: &[f32; CH] =
+                            ys[base + 2 * yw..base + 2 * yw + CH].try_into().unwrap();
+                        for c in 0..CH {
+                            spec[2 * b][c] = y1[c] + y3[c];
+                            spec[2 * b + 1][c] = y1[c] + y2[c];
+                        }
+                    }
                 }
                 irfft(&spec, &mut blk);
                 for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let tr = (t - r).div_ceil(d);
-                    let u0 = q * l;
-                    for (i, v) in blk.iter().take(l.min(tr - u0)).enumerate() {
-                        // SAFETY: u0 + i < tr, so the index is inside out; this item alone
-                        // writes the outputs of its tiles.
-                        unsafe { *out.0.add(co * t + d * (u0 + i) + r) += v[c] };
+                    let o = d * (q - qs.start) * l + r;
+                    for (i, v) in blk.iter().take(l).enumerate() {
+                        res[o + d * i] = v[c];
                     }
                 }
             }
-        }
+            // SAFETY: t0 + len ≤ t, so the range is inside row co of out; only this item, and
+            // in it only this channel, writes it.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
+            for (a, b) in dst.iter_mut().zip(&res[..len]) {
+                *a += b;
+            }
+        });
     }
 }
 

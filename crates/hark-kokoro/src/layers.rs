@@ -117,9 +117,8 @@ impl Conv1d {
         } else {
             None
         };
-        // "Same" convolutions with many taps and channels go through the DFT. The widest ones
-        // (the generator's first stage, 256 channels) stay direct: their per-call spectra
-        // would add tens of MB to the peak for little time saved.
+        // "Same" convolutions with many taps and channels go through the DFT (the generator's
+        // 7- and 11-tap resblocks, 128 and 256 channels).
         let same = stride == 1 && k % 2 == 1 && pad == dil * (k - 1) / 2;
         let channels_fit = cin >= 32 && cout >= 32 && cin * cout <= fftconv::MAX_CHANNEL_PRODUCT;
         let fft = (same && channels_fit && fft_conv_enabled())
