@@ -3,8 +3,8 @@
 //! [`crate::matmul`] seam.
 //!
 //! A convolution with `k` taps costs `k` multiply-adds per output and channel pair when done as
-//! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save: `L = N − k
-//! + 1` exact outputs per tile), it costs the channel mixing of `N/2 + 1` bins shared by `L`
+//! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save:
+//! `L = N − k + 1` exact outputs per tile), it costs the channel mixing of `N/2 + 1` bins shared by `L`
 //! outputs: a complex bin takes three real products (`C(a+b)`, `(S−C)a`, `−(C+S)b` for kernel
 //! spectrum `C + iS` and input `a + ib`), a real bin one. For the generator's 11-tap
 //! convolutions that is about a fifth of the direct work, for its 7-tap ones about a quarter.
