@@ -38,12 +38,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in [20usize, 40, 80, 160, PS.chars().count()] {
         let s: String = PS.chars().take(n).collect();
         let mut best = f64::MAX;
+        let mut parts = String::new();
         for _ in 0..reps {
             let t = Instant::now();
-            let _ = m.prepare(&s, &v, 1.0, &opts)?;
-            best = best.min(t.elapsed().as_secs_f64());
+            let p = m.prepare(&s, &v, 1.0, &opts)?;
+            let secs = t.elapsed().as_secs_f64();
+            if secs < best {
+                best = secs;
+                let tm = p.timings();
+                parts = format!(
+                    "(bert {:.4}, durations {:.4}, f0/n {:.4}, text encoder {:.4})",
+                    tm.bert, tm.predictor, tm.f0n, tm.text_encoder
+                );
+            }
         }
-        println!("prepare {n} phonemes {best:.4}");
+        println!("prepare {n} phonemes {best:.4} {parts}");
     }
     println!("frames in chunk {}", p.frames());
     for f in [8usize, 14, 22, 38, 70, 134, 262, 400] {
