@@ -227,6 +227,7 @@ pub(crate) struct Conv<'a> {
 /// three operands of the three-product complex multiplication), or the three products.
 const ROWS: usize = 3;
 
+#[derive(Default)]
 struct Scratch {
     /// `[ROWS·B × cin·nbp]`.
     x: Vec<f32>,
@@ -286,19 +287,13 @@ impl Conv<'_> {
             }
             self.item(x, t, pro, &ww, q0..q1, sc, par, out_ptr);
         };
-        let new = || Scratch {
-            x: Vec::new(),
-            y: Vec::new(),
-            tiles: Vec::new(),
-            row: Vec::new(),
-        };
         if items.len() >= 2 * crate::cpu::threads() {
             items
                 .par_iter()
                 .with_min_len(1)
-                .for_each_init(new, |sc, it| run(it, sc, false));
+                .for_each_init(Scratch::default, |sc, it| run(it, sc, false));
         } else {
-            let mut sc = new();
+            let mut sc = Scratch::default();
             for it in &items {
                 run(it, &mut sc, true);
             }
