@@ -227,6 +227,11 @@ pub(crate) struct Conv<'a> {
 /// three operands of the three-product complex multiplication), or the three products.
 const ROWS: usize = 3;
 
+/// Whether bin `b` of a real signal's spectrum is real (0 and `N/2`): one product, not three.
+fn real_bin(b: usize) -> bool {
+    b == 0 || 2 * b == N
+}
+
 #[derive(Default)]
 struct Scratch {
     /// `[ROWS·B × cin·nbp]`.
@@ -365,6 +370,9 @@ impl Conv<'_> {
                 }
             }
         }
+        // Where tile (r, q) starts, both in the input span (its first input) and in the item's
+        // output (its first output): the span starts `d·h` before the outputs.
+        let offset = |r: usize, q: usize| d * (q - qs.start) * l + r;
         let nb = sc.tiles.len();
         let nbp = nb.next_multiple_of(CH);
         let cc = cout * cin;
@@ -396,7 +404,7 @@ impl Conv<'_> {
             let mut spec: Spec = [[0f32; CH]; 2 * B];
             for (j0, chunk) in tiles.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
                 for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let o = d * (q - qs.start) * l + r;
+                    let o = offset(r, q);
                     for (s, row) in blk.iter_mut().enumerate() {
                         row[c] = span[o + d * s];
                     }
@@ -433,9 +441,8 @@ impl Conv<'_> {
             let yp = &yp;
             let wb = &ww[b * ROWS * cc..(b + 1) * ROWS * cc];
             let xb = &xs[ROWS * b * xw..];
-            let real = b == 0 || 2 * b == N;
             // (weights, input row, output row)
-            let products: &[(usize, usize, usize)] = if real {
+            let products: &[(usize, usize, usize)] = if real_bin(b) {
                 &[(0, 0, 0)]
             } else {
                 &[(0, 2, 0), (1, 0, 1), (2, 1, 2)]
@@ -476,7 +483,7 @@ impl Conv<'_> {
                 for b in 0..B {
                     let base = ROWS * b * yw + col;
                     let y1: &[f32; CH] = ys[base..base + CH].try_into().unwrap();
-                    if b == 0 || 2 * b == N {
+                    if real_bin(b) {
                         spec[2 * b] = *y1;
                         spec[2 * b + 1] = [0.0; CH];
                     } else {
@@ -491,7 +498,7 @@ impl Conv<'_> {
                 }
                 irfft(&spec, &mut blk);
                 for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let o = d * (q - qs.start) * l + r;
+                    let o = offset(r, q);
                     for (i, v) in blk.iter().take(l).enumerate() {
                         res[o + d * i] = v[c];
                     }
