@@ -572,6 +572,9 @@ mod tests {
             (32, 32, 11, 5, 7),
             (64, 32, 9, 2, 9000),
             (32, 32, 15, 1, 26),
+            // enough work items to run them across the pool (the others run one item's phases
+            // across it)
+            (32, 32, 7, 1, 20000),
         ] {
             let w: Vec<f32> = rnd(cout * cin * k, 11);
             let mk = |fft| Conv1d {
