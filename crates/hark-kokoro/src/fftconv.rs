@@ -31,9 +31,14 @@ const TILES_PER_ITEM: usize = 128;
 
 /// The fewest taps for which the transform pays (3- and 5-tap convolutions stay direct).
 pub(crate) const MIN_TAPS: usize = 7;
-/// The fewest tiles for which it pays: the kernels' transform, made once per call, costs about
-/// as much as a hundred tiles (so the short first windows of a stream stay direct).
-const MIN_TILES: usize = 128;
+/// The fewest tiles for which it pays. The kernels' spectra, made per call, are written at
+/// memory speed: at 256 channels that costs about as much as 30 tiles save (measured on
+/// the generator's first windows); at 128 channels or fewer a handful of tiles repays it.
+const MIN_TILES: usize = 32;
+/// [`MIN_TILES`] up to [`SMALL_CHANNEL_PRODUCT`].
+const MIN_TILES_SMALL: usize = 8;
+/// The most `cin·cout` for [`MIN_TILES_SMALL`].
+const SMALL_CHANNEL_PRODUCT: usize = 128 * 128;
 
 /// The most `cin·cout` for which the transform is used: the kernels' spectra, made per call,
 /// take `3·B·cin·cout` floats (13 MB for the generator's 256-channel stage).
@@ -67,13 +72,19 @@ impl Plan {
         N - self.k + 1
     }
 
-    /// Whether an input of `t` samples at dilation `dil` is long enough for the transform.
-    pub(crate) fn pays(&self, t: usize, dil: usize) -> bool {
+    /// Whether an input of `t` samples at dilation `dil` is long enough for the transform, with
+    /// `cc = cin·cout`.
+    pub(crate) fn pays(&self, t: usize, dil: usize, cc: usize) -> bool {
         let l = self.outputs_per_tile();
         let tiles: usize = (0..dil.min(t))
             .map(|r| (t - r).div_ceil(dil).div_ceil(l))
             .sum();
-        tiles >= MIN_TILES
+        tiles
+            >= if cc > SMALL_CHANNEL_PRODUCT {
+                MIN_TILES
+            } else {
+                MIN_TILES_SMALL
+            }
     }
 }
 
@@ -213,6 +224,37 @@ crate::simd::multiversion! {
     }
 }
 
+crate::simd::multiversion! {
+    /// One output channel's rows of [`Conv::bin_weights`], `out [B, 3, cin]`, from its taps
+    /// `w [cin, k]` and the plan's `taps [2B, k]` (`wt`: room for `w` transposed).
+    fn channel_spectra(w: &[f32], k: usize, taps: &[f32], wt: &mut [f32], out: &mut [f32]) {
+        let cin = w.len() / k;
+        for (ci, row) in w.chunks_exact(k).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                wt[j * cin + ci] = v;
+            }
+        }
+        for (b, blk) in out.chunks_exact_mut(ROWS * cin).enumerate() {
+            let (cos, sin) = (&taps[2 * b * k..][..k], &taps[(2 * b + 1) * k..][..k]);
+            let (c, rest) = blk.split_at_mut(cin);
+            let (s, neg) = rest.split_at_mut(cin);
+            c.fill(0.0);
+            s.fill(0.0);
+            for ((&cj, &sj), x) in cos.iter().zip(sin).zip(wt.chunks_exact(cin)) {
+                for ((c, s), &v) in c.iter_mut().zip(s.iter_mut()).zip(x) {
+                    *c += cj * v;
+                    *s += sj * v;
+                }
+            }
+            for ((c, s), n) in c.iter().zip(s.iter_mut()).zip(neg.iter_mut()) {
+                let (c, sv) = (*c, *s);
+                *s = sv - c;
+                *n = -(c + sv);
+            }
+        }
+    }
+}
+
 /// One convolution's operands.
 pub(crate) struct Conv<'a> {
     pub plan: &'a Plan,
@@ -230,6 +272,38 @@ const ROWS: usize = 3;
 /// Whether bin `b` of a real signal's spectrum is real (0 and `N/2`): one product, not three.
 fn real_bin(b: usize) -> bool {
     b == 0 || 2 * b == N
+}
+
+/// The kernels' spectra of the last call, kept so that the next call on a short input (a
+/// stream's first windows) does not pay for fresh pages; the caller drops them with
+/// [`release`] when its convolutions of one size are done (the generator, once per stage).
+static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
+
+/// The work buffers of the last call whose items ran one after another (short inputs).
+static SCRATCH: std::sync::Mutex<Scratch> = std::sync::Mutex::new(Scratch {
+    x: Vec::new(),
+    y: Vec::new(),
+    tiles: Vec::new(),
+    row: Vec::new(),
+});
+
+/// Drops the buffers the calls keep for the next one ([`SPECTRA`], [`SCRATCH`]).
+pub(crate) fn release() {
+    if let Ok(mut w) = SPECTRA.lock() {
+        *w = Vec::new();
+    }
+    if let Ok(mut s) = SCRATCH.lock() {
+        *s = Scratch::default();
+    }
+}
+
+/// Calls [`release`] when dropped.
+pub(crate) struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        release();
+    }
 }
 
 #[derive(Default)]
@@ -275,7 +349,18 @@ impl Conv<'_> {
             return;
         }
         let l = self.plan.outputs_per_tile();
-        let ww = self.bin_weights();
+        let mut pool = SPECTRA
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let n = cout * ROWS * B * cin;
+        if pool.len() < n {
+            // fresh zero pages rather than a fill
+            pool = vec![0f32; n];
+        }
+        let ww = &mut pool[..n];
+        self.bin_weights(ww);
+        let ww = &*ww;
         // Work items are blocks of the output, `d·L·m` samples each: tiles q0..q0+m of every
         // residue r of the dilation (the subsequences x[d·v + r]). An item reads one contiguous
         // span of the input and writes one contiguous range of the output.
@@ -290,7 +375,7 @@ impl Conv<'_> {
             if cancel.is_set() {
                 return;
             }
-            self.item(x, t, pro, &ww, q0..q1, sc, par, out_ptr);
+            self.item(x, t, pro, ww, q0..q1, sc, par, out_ptr);
         };
         if items.len() >= 2 * crate::cpu::threads() {
             items
@@ -298,50 +383,39 @@ impl Conv<'_> {
                 .with_min_len(1)
                 .for_each_init(Scratch::default, |sc, it| run(it, sc, false));
         } else {
-            let mut sc = Scratch::default();
+            let mut sc = SCRATCH
+                .lock()
+                .map(|mut s| std::mem::take(&mut *s))
+                .unwrap_or_default();
             for it in &items {
                 run(it, &mut sc, true);
+            }
+            if let Ok(mut s) = SCRATCH.lock() {
+                *s = sc;
+            }
+        }
+        if let Ok(mut p) = SPECTRA.lock() {
+            if p.len() < pool.len() {
+                *p = pool;
             }
         }
     }
 
-    /// Per bin, the channel-mixing matrices of the (conjugated) kernel spectrum `C + iS` for a
-    /// complex product in three real ones, `[B, 3, cout, cin]`: `C`, `S − C` and `−(C + S)`
-    /// (with `a + ib` the input, `re = C(a+b) − (C+S)b` and `im = C(a+b) + (S−C)a`). The real
-    /// bins use only `C`.
-    fn bin_weights(&self) -> Vec<f32> {
-        let (cin, cout, k) = (self.cin, self.cout, self.plan.k);
-        let cc = cout * cin;
-        // spectra [2B × (cout·cin)] = taps [2B × k] · Wᵀ [k × (cout·cin)]
-        let mut spec = vec![0f32; 2 * B * cc];
-        // SAFETY: taps is [2B, k], w is [cout·cin, k] (used transposed), spec is [2B, cout·cin].
-        unsafe {
-            sgemm(
-                2 * B,
-                cc,
-                k,
-                MatMut::rows(spec.as_mut_ptr(), cc),
-                false,
-                Mat::rows(self.plan.taps.as_ptr(), k),
-                Mat::cols(self.w.as_ptr(), k),
-                true,
-            );
-        }
-        let mut ww = vec![0f32; B * ROWS * cc];
-        ww.par_chunks_mut(ROWS * cc)
-            .enumerate()
-            .for_each(|(b, blk)| {
-                let c = &spec[2 * b * cc..(2 * b + 1) * cc];
-                let s = &spec[(2 * b + 1) * cc..(2 * b + 2) * cc];
-                let (w0, rest) = blk.split_at_mut(cc);
-                let (w1, w2) = rest.split_at_mut(cc);
-                w0.copy_from_slice(c);
-                for (((d1, d2), c), s) in w1.iter_mut().zip(w2.iter_mut()).zip(c).zip(s) {
-                    *d1 = s - c;
-                    *d2 = -(c + s);
-                }
+    /// Per output channel and bin, the channel-mixing rows of the (conjugated) kernel spectrum
+    /// `C + iS` for a complex product in three real ones, `[cout, B, 3, cin]`: `C`, `S − C` and
+    /// `−(C + S)` (with `a + ib` the input, `re = C(a+b) − (C+S)b` and `im = C(a+b) + (S−C)a`).
+    /// The real bins use only `C`. Bin `b`'s product `i` is the `[cout, cin]` matrix at
+    /// `(3b + i)·cin` with row stride `3B·cin`.
+    fn bin_weights(&self, ww: &mut [f32]) {
+        let (cin, k) = (self.cin, self.plan.k);
+        let taps = &self.plan.taps[..];
+        ww.par_chunks_mut(ROWS * B * cin)
+            .zip(self.w.par_chunks(cin * k))
+            .with_min_len(8)
+            .for_each_init(Vec::new, |wt, (out, w)| {
+                wt.resize(cin * k, 0.0);
+                channel_spectra(w, k, taps, wt, out)
             });
-        ww
     }
 
     /// Tiles `qs` of every residue: outputs `d·L·qs.start ..` `d·L·qs.end` (those below `t`).
@@ -375,7 +449,6 @@ impl Conv<'_> {
         let offset = |r: usize, q: usize| d * (q - qs.start) * l + r;
         let nb = sc.tiles.len();
         let nbp = nb.next_multiple_of(CH);
-        let cc = cout * cin;
         let s0 = d as isize * (qs.start * l) as isize - (d * h) as isize;
         let span_len = d * (qs.len() * l + k - 1);
         // the span's part inside the input
@@ -439,7 +512,7 @@ impl Conv<'_> {
         let xs = &sc.x[..];
         let bin = |b: usize| {
             let yp = &yp;
-            let wb = &ww[b * ROWS * cc..(b + 1) * ROWS * cc];
+            let wb = &ww[b * ROWS * cin..];
             let xb = &xs[ROWS * b * xw..];
             // (weights, input row, output row)
             let products: &[(usize, usize, usize)] = if real_bin(b) {
@@ -448,8 +521,9 @@ impl Conv<'_> {
                 &[(0, 2, 0), (1, 0, 1), (2, 1, 2)]
             };
             for &(wi, xi, yi) in products {
-                // SAFETY: each operand is one [cout × cin], [cin × nbp] or [cout × nbp] block;
-                // the rows of bin b of Y are written by this bin alone.
+                // SAFETY: each operand is a [cout × cin] matrix (rows 3B·cin apart, the last
+                // one ending inside ww), a [cin × nbp] or a [cout × nbp] block; the rows of bin
+                // b of Y are written by this bin alone.
                 unsafe {
                     sgemm(
                         cout,
@@ -457,7 +531,7 @@ impl Conv<'_> {
                         cin,
                         MatMut::rows(yp.0.add((ROWS * b + yi) * yw), nbp),
                         false,
-                        Mat::rows(wb[wi * cc..].as_ptr(), cin),
+                        Mat::rows(wb[wi * cin..].as_ptr(), ROWS * B * cin),
                         Mat::rows(xb[xi * xw..].as_ptr(), nbp),
                         false,
                     );

@@ -8,6 +8,7 @@
 use crate::blocks::AdaInResBlock1;
 use crate::config::Config;
 use crate::error::Result;
+use crate::fftconv;
 use crate::layers::{Conv1d, ConvTranspose1d};
 use crate::ops::{leaky_relu_inplace, trim_heap, Act, Prologue};
 use crate::pass::Pass;
@@ -158,10 +159,13 @@ impl Generator {
         pass.timings.source += t0.elapsed().as_secs_f64();
         let mut t = t;
         let mut scratch = Vec::new();
+        // The DFT convolutions' reused buffers live for one stage (see `fftconv::release`).
+        let _release = fftconv::Release;
         for i in 0..self.ups.len() {
             pass.cancel.check()?;
             // The previous stage's (or the decoder's) buffers were freed into the allocator's
             // heap; hand those pages back before this stage's bigger buffers are mapped.
+            fftconv::release();
             trim_heap();
             let ts = std::time::Instant::now();
             leaky_relu_inplace(&mut x, 0.1);
