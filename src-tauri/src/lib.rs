@@ -50,6 +50,7 @@ fn init_tracing() {
 
 /// Runs the app. Returns only on failure to start (or from the download child).
 pub fn run() -> ExitCode {
+    hark_engine::limit_heap_arenas();
     init_tracing();
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == NATIVE_HOST_FLAG) {

@@ -114,6 +114,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    hark_kokoro::limit_heap_arenas();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let assets = cli.assets.as_deref();

@@ -68,6 +68,7 @@ pub use config::{
 pub use device::DeviceStats;
 pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
+pub use hark_kokoro::limit_heap_arenas;
 pub use hark_text::Lang;
 pub use pipeline::WarmUp;
 pub use voice::{parse_blend, voice_info, voice_lang, VoiceInfo, DEFAULT_VOICE};

@@ -68,6 +68,7 @@ pub use config::{
 pub use cpu::threads;
 pub use error::{Error, Result};
 pub use model::{ForwardOptions, Kokoro, Prepared, Synthesis, Trace, TraceTensor};
+pub use ops::limit_heap_arenas;
 pub use pass::Timings;
 pub use stream::{Stream, StreamPlan};
 pub use voice::VoicePack;
