@@ -287,14 +287,17 @@ static SCRATCH: std::sync::Mutex<Scratch> = std::sync::Mutex::new(Scratch {
     row: Vec::new(),
 });
 
+/// Takes a kept buffer out of `slot`, leaving it empty (also when another thread panicked
+/// holding it: the buffers carry no state between calls).
+fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
+    let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut *g)
+}
+
 /// Drops the buffers the calls keep for the next one ([`SPECTRA`], [`SCRATCH`]).
 pub(crate) fn release() {
-    if let Ok(mut w) = SPECTRA.lock() {
-        *w = Vec::new();
-    }
-    if let Ok(mut s) = SCRATCH.lock() {
-        *s = Scratch::default();
-    }
+    drop(take(&SPECTRA));
+    drop(take(&SCRATCH));
 }
 
 /// Calls [`release`] when dropped.
@@ -349,10 +352,7 @@ impl Conv<'_> {
             return;
         }
         let l = self.plan.outputs_per_tile();
-        let mut pool = SPECTRA
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default();
+        let mut pool = take(&SPECTRA);
         let n = cout * ROWS * B * cin;
         if pool.len() < n {
             // fresh zero pages rather than a fill
@@ -383,10 +383,7 @@ impl Conv<'_> {
                 .with_min_len(1)
                 .for_each_init(Scratch::default, |sc, it| run(it, sc, false));
         } else {
-            let mut sc = SCRATCH
-                .lock()
-                .map(|mut s| std::mem::take(&mut *s))
-                .unwrap_or_default();
+            let mut sc = take(&SCRATCH);
             for it in &items {
                 run(it, &mut sc, true);
             }

@@ -30,7 +30,7 @@ pub(crate) fn trim_heap() {
 
 /// Caps the allocator's arenas at two (glibc only; a no-op elsewhere). glibc gives threads
 /// their own arenas, up to eight per core, and a buffer freed in one arena is not reused by
-/// another: with the engine's threads around the model that kept about 30 MB more resident at
+/// another: with the engine's threads around the model that kept about 40 MB more resident at
 /// the peak of `hark bench`. Call once at the start of `main`, before threads exist.
 pub fn limit_heap_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
