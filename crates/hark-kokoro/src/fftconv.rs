@@ -47,7 +47,8 @@ pub(crate) const MAX_CHANNEL_PRODUCT: usize = 256 * 256;
 /// What a tap count needs: the kernels' transform.
 pub(crate) struct Plan {
     k: usize,
-    /// `[2B × k]`: rows `(b, cos)`, `(b, sin)` applied to the taps.
+    /// `[2B × k]`: rows `(b, cos)`, `(b, sin)` applied to the taps, over `M` (the scale of the
+    /// inverse transform, which [`irfft`] leaves out).
     taps: Vec<f32>,
 }
 
@@ -61,8 +62,8 @@ impl Plan {
         for b in 0..B {
             for j in 0..k {
                 let a = angle(b * j, N);
-                taps[2 * b * k + j] = a.cos() as f32;
-                taps[(2 * b + 1) * k + j] = a.sin() as f32;
+                taps[2 * b * k + j] = (a.cos() / M as f64) as f32;
+                taps[(2 * b + 1) * k + j] = (a.sin() / M as f64) as f32;
             }
         }
         Some(Plan { k, taps })
@@ -99,6 +100,112 @@ const CH: usize = 16;
 const M: usize = N / 2;
 type Block = [[f32; CH]; N];
 type Spec = [[f32; CH]; 2 * B];
+/// A block of tiles as rows: `rows[c]` holds the `N` samples of tile (column) `c`.
+type Rows = [[f32; N]; CH];
+
+/// Whether [`rows_to_block`] and [`block_to_rows`] have vector code at the current CPU level
+/// (without it, the tiles are read and written one sample at a time).
+#[inline(always)]
+fn fast_transpose() -> bool {
+    cfg!(target_arch = "x86_64") && crate::cpu::level() >= crate::cpu::CpuLevel::Avx2
+}
+
+/// `blk[s][c] = rows[c][s]`.
+#[inline(always)]
+fn rows_to_block(rows: &Rows, blk: &mut Block) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (src, dst) = (rows.as_ptr() as *const f32, blk.as_mut_ptr() as *mut f32);
+        if fast_transpose() {
+            // SAFETY: the CPU has AVX (checked at run time); every 8×8 block read and written
+            // lies inside `rows` (row stride N) and `blk` (row stride CH).
+            unsafe {
+                for h in 0..CH / 8 {
+                    for g in 0..N / 8 {
+                        x86::t8(
+                            src.add(8 * h * N + 8 * g),
+                            N,
+                            dst.add(8 * g * CH + 8 * h),
+                            CH,
+                        );
+                    }
+                }
+            }
+            return;
+        }
+    }
+    for (s, row) in blk.iter_mut().enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = rows[c][s];
+        }
+    }
+}
+
+/// `rows[c][s] = blk[s][c]`.
+#[inline(always)]
+fn block_to_rows(blk: &Block, rows: &mut Rows) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (src, dst) = (blk.as_ptr() as *const f32, rows.as_mut_ptr() as *mut f32);
+        if fast_transpose() {
+            // SAFETY: as in `rows_to_block`, with the roles swapped.
+            unsafe {
+                for h in 0..CH / 8 {
+                    for g in 0..N / 8 {
+                        x86::t8(
+                            src.add(8 * g * CH + 8 * h),
+                            CH,
+                            dst.add(8 * h * N + 8 * g),
+                            N,
+                        );
+                    }
+                }
+            }
+            return;
+        }
+    }
+    for (s, row) in blk.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            rows[c][s] = v;
+        }
+    }
+}
+
+/// Square transposes in vector registers.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Writes the transpose of the 8×8 matrix at `src` (row stride `ss` floats) to `dst` (row
+    /// stride `ds`). AVX-512 CPUs run it too: their 16×16 form would need Rust 1.89.
+    ///
+    /// # Safety
+    /// AVX; both matrices lie in their buffers.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn t8(src: *const f32, ss: usize, dst: *mut f32, ds: usize) {
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (i, v) in r.iter_mut().enumerate() {
+            *v = _mm256_loadu_ps(src.add(i * ss));
+        }
+        let mut t = [_mm256_setzero_ps(); 8];
+        for i in 0..4 {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for i in 0..2 {
+            let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
+            r[4 * i] = _mm256_shuffle_ps(a, c, 0x44);
+            r[4 * i + 1] = _mm256_shuffle_ps(a, c, 0xEE);
+            r[4 * i + 2] = _mm256_shuffle_ps(b, d, 0x44);
+            r[4 * i + 3] = _mm256_shuffle_ps(b, d, 0xEE);
+        }
+        for i in 0..4 {
+            let (a, b) = (r[i], r[i + 4]);
+            _mm256_storeu_ps(dst.add(i * ds), _mm256_permute2f128_ps(a, b, 0x20));
+            _mm256_storeu_ps(dst.add((i + 4) * ds), _mm256_permute2f128_ps(a, b, 0x31));
+        }
+    }
+}
 
 /// `e^{-2πi·k/N}` for `k < N`, and `e^{-2πi·k/M}` for the complex transform, as (cos, sin).
 struct Twiddles {
@@ -123,21 +230,18 @@ fn twiddles() -> &'static Twiddles {
     })
 }
 
-/// In-place radix-2 complex FFT of length `M` on `CH` columns at once (`inverse`: conjugate
-/// twiddles, no scaling).
+/// `i` with its `log2 M` bits reversed: where the radix-2 FFT wants input `i`.
+const fn rev(i: usize) -> usize {
+    (i as u32)
+        .reverse_bits()
+        .wrapping_shr(32 - M.trailing_zeros()) as usize
+}
+
+/// In-place radix-2 complex FFT of length `M` on `CH` columns at once, from input in
+/// bit-reversed order (`inverse`: conjugate twiddles, no scaling).
 #[inline(always)]
 fn fft_m(re: &mut [[f32; CH]; M], im: &mut [[f32; CH]; M], inverse: bool) {
     let tw = &twiddles().full;
-    // bit reversal (M = 16: 4 bits)
-    for i in 0..M {
-        let j = (i as u32)
-            .reverse_bits()
-            .wrapping_shr(32 - M.trailing_zeros()) as usize;
-        if j > i {
-            re.swap(i, j);
-            im.swap(i, j);
-        }
-    }
     let mut len = 2;
     while len <= M {
         let half = len / 2;
@@ -162,63 +266,161 @@ fn fft_m(re: &mut [[f32; CH]; M], im: &mut [[f32; CH]; M], inverse: bool) {
     }
 }
 
-crate::simd::multiversion! {
-    /// The real DFT of each column of `x` (`N` samples): rows `(b, re)`, `(b, im)` of `X[b] =
-    /// Σ x[s]·e^{-2πi·bs/N}`, `b ≤ N/2`.
-    fn rfft(x: &Block, out: &mut Spec) {
-        let mut re = [[0f32; CH]; M];
-        let mut im = [[0f32; CH]; M];
-        for n in 0..M {
-            re[n] = x[2 * n];
-            im[n] = x[2 * n + 1];
+/// The real DFT of each column of `x` (`N` samples): rows `(b, re)`, `(b, im)` of `X[b] =
+/// Σ x[s]·e^{-2πi·bs/N}`, `b ≤ N/2`.
+#[inline(always)]
+fn rfft(x: &Block, out: &mut Spec) {
+    let mut re = [[0f32; CH]; M];
+    let mut im = [[0f32; CH]; M];
+    for n in 0..M {
+        re[rev(n)] = x[2 * n];
+        im[rev(n)] = x[2 * n + 1];
+    }
+    fft_m(&mut re, &mut im, false);
+    let tw = &twiddles().half;
+    for k in 0..B {
+        let (kk, mk) = (k % M, (M - k % M) % M);
+        let (wr, wi) = tw[k];
+        for c in 0..CH {
+            // Z[k] and conj(Z[M − k])
+            let (zr, zi) = (re[kk][c], im[kk][c]);
+            let (mr, mi) = (re[mk][c], -im[mk][c]);
+            let (er, ei) = (0.5 * (zr + mr), 0.5 * (zi + mi));
+            // (Z[k] − conj(Z[M−k])) / 2i
+            let (or, oi) = (0.5 * (zi - mi), -0.5 * (zr - mr));
+            out[2 * k][c] = er + wr * or - wi * oi;
+            out[2 * k + 1][c] = ei + wr * oi + wi * or;
         }
-        fft_m(&mut re, &mut im, false);
-        let tw = &twiddles().half;
-        for k in 0..B {
-            let (kk, mk) = (k % M, (M - k % M) % M);
-            let (wr, wi) = tw[k];
-            for c in 0..CH {
-                // Z[k] and conj(Z[M − k])
-                let (zr, zi) = (re[kk][c], im[kk][c]);
-                let (mr, mi) = (re[mk][c], -im[mk][c]);
-                let (er, ei) = (0.5 * (zr + mr), 0.5 * (zi + mi));
-                // (Z[k] − conj(Z[M−k])) / 2i
-                let (or, oi) = (0.5 * (zi - mi), -0.5 * (zr - mr));
-                out[2 * k][c] = er + wr * or - wi * oi;
-                out[2 * k + 1][c] = ei + wr * oi + wi * or;
+    }
+}
+
+/// The inverse of [`rfft`] times `M` (= `N/2`): `N` real samples per column from bins `b ≤ N/2`
+/// (the spectrum of a real signal), `x[s] = (1/2)·Σ X[b]·e^{2πi·bs/N}` over all `N` bins (the
+/// kernels' spectra carry the `1/M`).
+#[inline(always)]
+fn irfft(spec: &Spec, x: &mut Block) {
+    let mut re = [[0f32; CH]; M];
+    let mut im = [[0f32; CH]; M];
+    let tw = &twiddles().half;
+    for k in 0..M {
+        let m = M - k;
+        // e^{+2πi·k/N}
+        let (wr, wi) = (tw[k].0, -tw[k].1);
+        for c in 0..CH {
+            let (yr, yi) = (spec[2 * k][c], spec[2 * k + 1][c]);
+            let (mr, mi) = (spec[2 * m][c], -spec[2 * m + 1][c]);
+            let (er, ei) = (0.5 * (yr + mr), 0.5 * (yi + mi));
+            let (dr, di) = (0.5 * (yr - mr), 0.5 * (yi - mi));
+            let (or, oi) = (dr * wr - di * wi, dr * wi + di * wr);
+            // Z = Xe + i·Xo
+            re[rev(k)][c] = er - oi;
+            im[rev(k)][c] = ei + or;
+        }
+    }
+    fft_m(&mut re, &mut im, true);
+    for n in 0..M {
+        x[2 * n] = re[n];
+        x[2 * n + 1] = im[n];
+    }
+}
+
+crate::simd::multiversion! {
+    /// One input channel's part of a work item: the spectra of its tiles, `x [ROWS·B × nbp]`,
+    /// rows `re`, `im`, `re + im` per bin. Column `j` is tile `j`, whose `N` inputs are
+    /// `span[offs[j] + d·s]`; the columns past the tiles are zero.
+    fn forward_channel(span: &[f32], offs: &[usize], d: usize, x: &mut [f32]) {
+        let nbp = x.len() / (ROWS * B);
+        debug_assert!(offs.len() <= nbp);
+        let fast = fast_transpose();
+        let mut rows: Rows = [[0f32; N]; CH];
+        let mut blk: Block = [[0f32; CH]; N];
+        let mut spec: Spec = [[0f32; CH]; 2 * B];
+        for (j0, chunk) in offs.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
+            if fast {
+                for (c, row) in rows.iter_mut().enumerate() {
+                    match chunk.get(c) {
+                        Some(&o) if d == 1 => row.copy_from_slice(&span[o..o + N]),
+                        Some(&o) => {
+                            for (s, v) in row.iter_mut().enumerate() {
+                                *v = span[o + d * s];
+                            }
+                        }
+                        None => row.fill(0.0),
+                    }
+                }
+                rows_to_block(&rows, &mut blk);
+            } else {
+                for (c, &o) in chunk.iter().enumerate() {
+                    for (s, row) in blk.iter_mut().enumerate() {
+                        row[c] = span[o + d * s];
+                    }
+                }
+                for row in blk.iter_mut() {
+                    row[chunk.len()..].fill(0.0);
+                }
+            }
+            rfft(&blk, &mut spec);
+            for (b, bin) in spec.chunks_exact(2).enumerate() {
+                let (re, im) = (&bin[0], &bin[1]);
+                let at = ROWS * b * nbp + j0;
+                x[at..at + CH].copy_from_slice(re);
+                x[at + nbp..at + nbp + CH].copy_from_slice(im);
+                let sum = &mut x[at + 2 * nbp..at + 2 * nbp + CH];
+                for ((v, &a), &b) in sum.iter_mut().zip(re).zip(im) {
+                    *v = a + b;
+                }
             }
         }
     }
 }
 
 crate::simd::multiversion! {
-    /// The inverse of [`rfft`]: `N` real samples per column from bins `b ≤ N/2` (the spectrum of
-    /// a real signal), `x[s] = (1/N)·Σ X[b]·e^{2πi·bs/N}` over all `N` bins.
-    fn irfft(spec: &Spec, x: &mut Block) {
-        let mut re = [[0f32; CH]; M];
-        let mut im = [[0f32; CH]; M];
-        let tw = &twiddles().half;
-        for k in 0..M {
-            let m = M - k;
-            // e^{+2πi·k/N}
-            let (wr, wi) = (tw[k].0, -tw[k].1);
-            for c in 0..CH {
-                let (yr, yi) = (spec[2 * k][c], spec[2 * k + 1][c]);
-                let (mr, mi) = (spec[2 * m][c], -spec[2 * m + 1][c]);
-                let (er, ei) = (0.5 * (yr + mr), 0.5 * (yi + mi));
-                let (dr, di) = (0.5 * (yr - mr), 0.5 * (yi - mi));
-                let (or, oi) = (dr * wr - di * wi, dr * wi + di * wr);
-                // Z = Xe + i·Xo
-                re[k][c] = er - oi;
-                im[k][c] = ei + or;
+    /// One output channel's part of a work item, back to time: from the bin products
+    /// `y [ROWS·B × nbp]` (see [`Conv::item`]), the first `l` outputs of tile (column) `j` to
+    /// `res[offs[j] + d·i]`, `i < l`. `res` has room for `N` samples from every `offs[j]`.
+    fn inverse_channel(y: &[f32], offs: &[usize], d: usize, l: usize, res: &mut [f32]) {
+        let nbp = y.len() / (ROWS * B);
+        let fast = fast_transpose();
+        let mut rows: Rows = [[0f32; N]; CH];
+        let mut blk: Block = [[0f32; CH]; N];
+        let mut spec: Spec = [[0f32; CH]; 2 * B];
+        for (j0, chunk) in offs.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
+            for (b, bin) in spec.chunks_exact_mut(2).enumerate() {
+                let at = ROWS * b * nbp + j0;
+                let y1 = &y[at..at + CH];
+                if real_bin(b) {
+                    bin[0].copy_from_slice(y1);
+                    bin[1] = [0.0; CH];
+                } else {
+                    let (y2, y3) = (&y[at + nbp..at + nbp + CH], &y[at + 2 * nbp..at + 2 * nbp + CH]);
+                    let (re, im) = bin.split_at_mut(1);
+                    for c in 0..CH {
+                        re[0][c] = y1[c] + y3[c];
+                        im[0][c] = y1[c] + y2[c];
+                    }
+                }
             }
-        }
-        fft_m(&mut re, &mut im, true);
-        let scale = 1.0 / M as f32;
-        for n in 0..M {
-            for c in 0..CH {
-                x[2 * n][c] = re[n][c] * scale;
-                x[2 * n + 1][c] = im[n][c] * scale;
+            irfft(&spec, &mut blk);
+            if fast {
+                block_to_rows(&blk, &mut rows);
+                // The tiles of a dilation-1 item lie back to back: what a whole row writes past
+                // its `l` outputs is overwritten by the next tile's (or lies past the item's).
+                let packed = d == 1 && chunk.windows(2).all(|w| w[1] == w[0] + l);
+                for (row, &o) in rows.iter().zip(chunk) {
+                    if packed {
+                        res[o..o + N].copy_from_slice(row);
+                    } else {
+                        for (i, &v) in row[..l].iter().enumerate() {
+                            res[o + d * i] = v;
+                        }
+                    }
+                }
+            } else {
+                for (c, &o) in chunk.iter().enumerate() {
+                    for (i, v) in blk.iter().take(l).enumerate() {
+                        res[o + d * i] = v[c];
+                    }
+                }
             }
         }
     }
@@ -279,13 +481,26 @@ fn real_bin(b: usize) -> bool {
 /// [`release`] when its convolutions of one size are done (the generator, once per stage).
 static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 
-/// The work buffers of the last call whose items ran one after another (short inputs).
-static SCRATCH: std::sync::Mutex<Scratch> = std::sync::Mutex::new(Scratch {
-    x: Vec::new(),
-    y: Vec::new(),
-    tiles: Vec::new(),
-    row: Vec::new(),
-});
+/// Work buffers of finished calls and work items, kept for the next (one per thread at most):
+/// sized once per stage rather than allocated and cleared for every item.
+static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
+
+/// A [`Scratch`] from [`SCRATCH`], given back when dropped.
+struct Pooled(Scratch);
+
+impl Pooled {
+    fn get() -> Pooled {
+        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+        Pooled(pool.pop().unwrap_or_default())
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+        pool.push(std::mem::take(&mut self.0));
+    }
+}
 
 /// Takes a kept buffer out of `slot`, leaving it empty (also when another thread panicked
 /// holding it: the buffers carry no state between calls).
@@ -311,12 +526,14 @@ impl Drop for Release {
 
 #[derive(Default)]
 struct Scratch {
-    /// `[ROWS·B × cin·nbp]`.
+    /// `[cin × ROWS·B × nbp]`.
     x: Vec<f32>,
-    /// `[ROWS·B × cout·nbp]`.
+    /// `[cout × ROWS·B × nbp]`.
     y: Vec<f32>,
     /// The item's tiles, as (residue, tile).
     tiles: Vec<(usize, usize)>,
+    /// Where each tile starts in the item's span of the input, and in its output.
+    offs: Vec<usize>,
     /// One channel's span of the input, or of the output (serial phases only).
     row: Vec<f32>,
 }
@@ -381,14 +598,11 @@ impl Conv<'_> {
             items
                 .par_iter()
                 .with_min_len(1)
-                .for_each_init(Scratch::default, |sc, it| run(it, sc, false));
+                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
         } else {
-            let mut sc = take(&SCRATCH);
+            let mut sc = Pooled::get();
             for it in &items {
-                run(it, &mut sc, true);
-            }
-            if let Ok(mut s) = SCRATCH.lock() {
-                *s = sc;
+                run(it, &mut sc.0, true);
             }
         }
         if let Ok(mut p) = SPECTRA.lock() {
@@ -451,14 +665,15 @@ impl Conv<'_> {
         // the span's part inside the input
         let lo = (-s0).clamp(0, span_len as isize) as usize;
         let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
-        // X [ROWS·B × (cin·nbp)]: the spectrum of every tile's inputs (tile j of channel ci is
-        // column ci·nbp + j), through the transform with the input's transform (`pro`) applied.
-        let xw = cin * nbp;
-        sc.x.resize(ROWS * B * xw, 0.0);
-        let tiles = &sc.tiles[..];
-        let xp = SendPtr(sc.x.as_mut_ptr());
-        each(cin, par, &mut sc.row, |span, ci| {
-            let xp = &xp;
+        // X [cin × ROWS·B × nbp]: the spectra of every tile's inputs (tile j of channel ci is
+        // column j of its block), through the transform with the input's transform (`pro`)
+        // applied. Bin b's product i reads the [cin × nbp] matrix at row (ROWS·b + i)·nbp.
+        sc.offs.clear();
+        sc.offs.extend(sc.tiles.iter().map(|&(r, q)| offset(r, q)));
+        let stride = ROWS * B * nbp;
+        sc.x.resize(cin * stride, 0.0);
+        let offs = &sc.offs[..];
+        let fill = |span: &mut Vec<f32>, ci: usize, xc: &mut [f32]| {
             span.resize(span_len, 0.0);
             span[..lo.min(hi)].fill(0.0);
             span[hi.max(lo)..].fill(0.0);
@@ -470,47 +685,27 @@ impl Conv<'_> {
                     None => span[lo..hi].copy_from_slice(src),
                 }
             }
-            let mut blk: Block = [[0f32; CH]; N];
-            let mut spec: Spec = [[0f32; CH]; 2 * B];
-            for (j0, chunk) in tiles.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
-                for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let o = offset(r, q);
-                    for (s, row) in blk.iter_mut().enumerate() {
-                        row[c] = span[o + d * s];
-                    }
-                }
-                if chunk.len() < CH {
-                    for row in blk.iter_mut() {
-                        row[chunk.len()..].fill(0.0);
-                    }
-                }
-                rfft(&blk, &mut spec);
-                let col = ci * nbp + j0;
-                for b in 0..B {
-                    let (re, im) = (&spec[2 * b], &spec[2 * b + 1]);
-                    // SAFETY: columns col..col + CH of the rows of bin b belong to channel ci
-                    // alone, inside X.
-                    let row = |i: usize| unsafe {
-                        &mut *(xp.0.add((ROWS * b + i) * xw + col) as *mut [f32; CH])
-                    };
-                    *row(0) = *re;
-                    *row(1) = *im;
-                    let sum = row(2);
-                    for c in 0..CH {
-                        sum[c] = re[c] + im[c];
-                    }
-                }
+            forward_channel(span, offs, d, xc);
+        };
+        let xs = &mut sc.x[..cin * stride];
+        if par {
+            xs.par_chunks_mut(stride)
+                .enumerate()
+                .with_min_len(8)
+                .for_each_init(Vec::new, |span, (ci, xc)| fill(span, ci, xc));
+        } else {
+            for (ci, xc) in xs.chunks_mut(stride).enumerate() {
+                fill(&mut sc.row, ci, xc);
             }
-        });
-        // Per bin: Y1 = C·(a+b), Y2 = (S−C)·a, Y3 = −(C+S)·b; re = Y1 + Y3, im = Y1 + Y2.
-        let yw = cout * nbp;
-        sc.y.resize(ROWS * B * yw, 0.0);
+        }
+        // Per bin: Y1 = C·(a+b), Y2 = (S−C)·a, Y3 = −(C+S)·b; re = Y1 + Y3, im = Y1 + Y2, in
+        // Y [cout × ROWS·B × nbp] laid out like X.
+        sc.y.resize(cout * stride, 0.0);
         let yp = SendPtr(sc.y.as_mut_ptr());
         let xs = &sc.x[..];
         let bin = |b: usize| {
             let yp = &yp;
             let wb = &ww[b * ROWS * cin..];
-            let xb = &xs[ROWS * b * xw..];
             // (weights, input row, output row)
             let products: &[(usize, usize, usize)] = if real_bin(b) {
                 &[(0, 0, 0)]
@@ -519,17 +714,17 @@ impl Conv<'_> {
             };
             for &(wi, xi, yi) in products {
                 // SAFETY: each operand is a [cout × cin] matrix (rows 3B·cin apart, the last
-                // one ending inside ww), a [cin × nbp] or a [cout × nbp] block; the rows of bin
-                // b of Y are written by this bin alone.
+                // one ending inside ww), a [cin × nbp] or a [cout × nbp] one (rows `stride`
+                // apart, inside X and Y); the rows of bin b of Y are written by this bin alone.
                 unsafe {
                     sgemm(
                         cout,
                         nbp,
                         cin,
-                        MatMut::rows(yp.0.add((ROWS * b + yi) * yw), nbp),
+                        MatMut::rows(yp.0.add((ROWS * b + yi) * nbp), stride),
                         false,
                         Mat::rows(wb[wi * cin..].as_ptr(), ROWS * B * cin),
-                        Mat::rows(xb[xi * xw..].as_ptr(), nbp),
+                        Mat::rows(xs[(ROWS * b + xi) * nbp..].as_ptr(), stride),
                         false,
                     );
                 }
@@ -546,35 +741,8 @@ impl Conv<'_> {
         let ys = &sc.y[..];
         each(cout, par, &mut sc.row, |res, co| {
             let out = &out;
-            res.resize(d * qs.len() * l, 0.0);
-            let mut blk: Block = [[0f32; CH]; N];
-            let mut spec: Spec = [[0f32; CH]; 2 * B];
-            for (j0, chunk) in tiles.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
-                let col = co * nbp + j0;
-                for b in 0..B {
-                    let base = ROWS * b * yw + col;
-                    let y1: &[f32; CH] = ys[base..base + CH].try_into().unwrap();
-                    if real_bin(b) {
-                        spec[2 * b] = *y1;
-                        spec[2 * b + 1] = [0.0; CH];
-                    } else {
-                        let y2: &[f32; CH] = ys[base + yw..base + yw + CH].try_into().unwrap();
-                        let y3: &[f32; CH] =
-                            ys[base + 2 * yw..base + 2 * yw + CH].try_into().unwrap();
-                        for c in 0..CH {
-                            spec[2 * b][c] = y1[c] + y3[c];
-                            spec[2 * b + 1][c] = y1[c] + y2[c];
-                        }
-                    }
-                }
-                irfft(&spec, &mut blk);
-                for (c, &(r, q)) in chunk.iter().enumerate() {
-                    let o = offset(r, q);
-                    for (i, v) in blk.iter().take(l).enumerate() {
-                        res[o + d * i] = v[c];
-                    }
-                }
-            }
+            res.resize(d * qs.len() * l + N, 0.0);
+            inverse_channel(&ys[co * stride..][..stride], offs, d, l, res);
             // SAFETY: t0 + len ≤ t, so the range is inside row co of out; only this item, and
             // in it only this channel, writes it.
             let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
@@ -588,6 +756,32 @@ impl Conv<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tile transposes at this process's CPU level (`HARK_CPU` picks it; CI runs each).
+    #[test]
+    fn tile_transposes_are_transposes() {
+        let mut rows: Rows = [[0f32; N]; CH];
+        for (c, row) in rows.iter_mut().enumerate() {
+            for (s, v) in row.iter_mut().enumerate() {
+                *v = (c * 1000 + s) as f32;
+            }
+        }
+        let mut blk: Block = [[f32::NAN; CH]; N];
+        rows_to_block(&rows, &mut blk);
+        for (s, row) in blk.iter().enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                assert_eq!(
+                    v,
+                    rows[c][s],
+                    "sample {s} of tile {c} at {}",
+                    crate::cpu::level()
+                );
+            }
+        }
+        let mut back: Rows = [[f32::NAN; N]; CH];
+        block_to_rows(&blk, &mut back);
+        assert_eq!(back, rows, "at {}", crate::cpu::level());
+    }
 
     /// The block transforms against the DFT's definition, and back.
     #[test]
@@ -616,6 +810,7 @@ mod tests {
         irfft(&spec, &mut back);
         for (a, b) in back.iter().zip(&x) {
             for (u, v) in a.iter().zip(b) {
+                let u = u / M as f32;
                 assert!((u - v).abs() < 1e-5, "{u} vs {v}");
             }
         }
