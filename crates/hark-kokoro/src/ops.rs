@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::simd::{multiversion, sin_fast, SIN_FAST_LIMIT};
+use crate::simd::{multiversion, sin2_fast, SIN_FAST_LIMIT};
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
 #[derive(Clone, Copy)]
@@ -128,8 +128,7 @@ multiversion! {
             let v = a * s + b;
             let z = al * v;
             out_of_range |= u32::from((z.abs() > SIN_FAST_LIMIT) | z.is_nan());
-            let sn = sin_fast(z);
-            *d = v + inv * (sn * sn);
+            *d = v + inv * sin2_fast(z);
         }
         out_of_range == 0
     }
