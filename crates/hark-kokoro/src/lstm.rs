@@ -5,14 +5,13 @@
 
 use crate::error::Result;
 use crate::matmul::{sgemm, Mat, MatMut};
-use crate::ops::transpose;
 use crate::weights::{Vb, Weight};
 
 struct Direction {
     /// `[4H, in]`
     w_ih: Weight,
-    /// `[H, 4H]` (transposed recurrent weights: row j is the contribution of h[j]).
-    w_hh_t: Vec<f32>,
+    /// `[4H, H]` laid out by [`block_rows`].
+    w_hh: Vec<f32>,
     /// `b_ih + b_hh`, `[4H]`
     bias: Vec<f32>,
 }
@@ -32,7 +31,7 @@ impl BiLstm {
             let b_hh = vb.get(&format!("bias_hh_l0{suffix}"), &[4 * h])?;
             Ok(Direction {
                 w_ih,
-                w_hh_t: transpose(&w_hh, 4 * h, h),
+                w_hh: block_rows(&w_hh, 4 * h, h),
                 bias: b_ih.iter().zip(b_hh.iter()).map(|(a, b)| a + b).collect(),
             })
         };
@@ -93,7 +92,7 @@ impl BiLstm {
         for step in 0..t {
             let s = if which == 0 { step } else { t - 1 - step };
             g.copy_from_slice(&gx[s * g4..(s + 1) * g4]);
-            recurrent_step(&d.w_hh_t, &hs, &mut g);
+            recurrent_step(&d.w_hh, &hs, &mut g);
             cell_update(&g, &mut cs, &mut hs);
             out[s * h..(s + 1) * h].copy_from_slice(&hs);
         }
@@ -117,14 +116,45 @@ crate::simd::multiversion! {
     }
 }
 
+/// Gates per block of [`recurrent_step`]: four AVX-512 registers, eight AVX2 ones.
+const STEP_BLOCK: usize = 64;
+
+/// `W [n, h]` as [`recurrent_step`] reads it: for each block of [`STEP_BLOCK`] rows, its columns
+/// one after another (`[h, STEP_BLOCK]`), then the last `n mod STEP_BLOCK` rows the same way.
+fn block_rows(w: &[f32], n: usize, h: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(n * h);
+    for r0 in (0..n).step_by(STEP_BLOCK) {
+        let rows = STEP_BLOCK.min(n - r0);
+        for j in 0..h {
+            out.extend((r0..r0 + rows).map(|r| w[r * h + j]));
+        }
+    }
+    out
+}
+
 crate::simd::multiversion! {
-    /// `g += Σ_j h[j] · w_t[j, :]` (the recurrent mat-vec in axpy form, which vectorizes).
-    fn recurrent_step(w_t: &[f32], h: &[f32], g: &mut [f32]) {
-        let n = g.len();
-        for (j, hv) in h.iter().enumerate() {
-            let row = &w_t[j * n..(j + 1) * n];
-            for (gv, w) in g.iter_mut().zip(row) {
-                *gv += hv * w;
+    /// `g += W·h` with `W` laid out by [`block_rows`]: a block of `g` at a time held in
+    /// registers across all of `h`, so that the loop loads only weights, in order.
+    fn recurrent_step(w: &[f32], h: &[f32], g: &mut [f32]) {
+        let hn = h.len();
+        let mut blocks = g.chunks_exact_mut(STEP_BLOCK);
+        let mut ws = w.chunks_exact(hn * STEP_BLOCK);
+        for (blk, wb) in (&mut blocks).zip(&mut ws) {
+            let mut acc = [0f32; STEP_BLOCK];
+            acc.copy_from_slice(blk);
+            for (row, hv) in wb.chunks_exact(STEP_BLOCK).zip(h) {
+                for (a, w) in acc.iter_mut().zip(row) {
+                    *a += hv * w;
+                }
+            }
+            blk.copy_from_slice(&acc);
+        }
+        let rest = blocks.into_remainder();
+        if !rest.is_empty() {
+            for (row, hv) in ws.remainder().chunks_exact(rest.len()).zip(h) {
+                for (gv, w) in rest.iter_mut().zip(row) {
+                    *gv += hv * w;
+                }
             }
         }
     }
@@ -137,7 +167,8 @@ mod tests {
 
     #[test]
     fn bilstm_matches_naive_reference() {
-        let (d_in, h, t) = (5, 4, 9);
+        // 4h = 80 gates: one block of `recurrent_step` and a remainder
+        let (d_in, h, t) = (5, 20, 9);
         let mut src = RandomSource::new(3);
         let mut vb = Vb::new(&mut src);
         let l = BiLstm::new(&mut vb, d_in, h).unwrap();
@@ -146,7 +177,16 @@ mod tests {
             .collect();
         let y = l.forward(&x, t);
         for (dir_i, d) in l.dirs.iter().enumerate() {
-            let w_hh = transpose(&d.w_hh_t, h, 4 * h);
+            // `block_rows` undone
+            let mut w_hh = vec![0f32; 4 * h * h];
+            let mut it = d.w_hh.iter();
+            for r0 in (0..4 * h).step_by(STEP_BLOCK) {
+                for j in 0..h {
+                    for r in r0..(r0 + STEP_BLOCK).min(4 * h) {
+                        w_hh[r * h + j] = *it.next().unwrap();
+                    }
+                }
+            }
             let (mut hs, mut cs) = (vec![0f64; h], vec![0f64; h]);
             let order: Vec<usize> = if dir_i == 0 {
                 (0..t).collect()
