@@ -269,6 +269,11 @@ impl<'a> Pacer<'a> {
         crate::sync::lock(self.costs)
     }
 
+    /// Whether the window costs have been measured (by the warm-up, or an earlier request).
+    pub(crate) fn knows_window_costs(&self) -> bool {
+        self.costs().window.predict(1.0).is_some()
+    }
+
     /// Whether the first audio has been handed to the player.
     pub(crate) fn has_started(&self) -> bool {
         self.origin.is_some()

@@ -248,10 +248,24 @@ pub(crate) fn synthesize(
             let fast = model.fast_start.load(Ordering::Relaxed);
             let fits = pacer.as_ref().and_then(|p| p.max_frames(time));
             let windowed = fast && (index == 0 || fits.is_some_and(|f| f < prepared.frames()));
-            let plan = if windowed {
-                StreamPlan::default()
-            } else {
-                StreamPlan::whole()
+            // What follows this chunk, for planning the first sound.
+            let next = Ahead {
+                next_phonemes: chunks
+                    .front()
+                    .map(|c| c.phonemes.chars().count())
+                    .or_else(|| sentences.peek().map(|_| PACE_GUESS_PHONEMES)),
+                next_windowed: fast,
+                first_window: StreamPlan::default().first + 2 * StreamPlan::default().context,
+                speed: s.speed,
+                ..Ahead::default()
+            };
+            let plan = match (windowed, pacer.as_ref()) {
+                (true, Some(p)) if !p.has_started() => StreamPlan {
+                    first: first_window(p, &model.kokoro, &prepared, &fwd, &next),
+                    ..StreamPlan::default()
+                },
+                (true, _) => StreamPlan::default(),
+                (false, _) => StreamPlan::whole(),
             };
             let src = chunk.src.start + offset..chunk.src.end + offset;
             let mut stream = model.kokoro.stream(&prepared, plan, &fwd);
@@ -320,14 +334,7 @@ pub(crate) fn synthesize(
                     let ahead = Ahead {
                         held_s: time as f64 / f64::from(SAMPLE_RATE),
                         windows: stream.remaining_windows(),
-                        next_phonemes: chunks
-                            .front()
-                            .map(|c| c.phonemes.chars().count())
-                            .or_else(|| sentences.peek().map(|_| PACE_GUESS_PHONEMES)),
-                        next_windowed: fast,
-                        first_window: StreamPlan::default().first
-                            + 2 * StreamPlan::default().context,
-                        speed: s.speed,
+                        ..next.clone()
                     };
                     if p.may_start(&ahead) {
                         tracing::debug!(held_s = ahead.held_s, costs = ?model.costs().summary(), "first sound");
@@ -388,6 +395,51 @@ const MIN_WINDOW: usize = 8;
 /// Phoneme characters assumed for a chunk not yet segmented (the next sentence), when planning
 /// the first sound: a short sentence.
 const PACE_GUESS_PHONEMES: usize = 40;
+
+/// The fewest frames [`first_window`] lets a first window yield (0.2 s).
+const MIN_FIRST_WINDOW: usize = 8;
+
+/// Audio a first window shorter than the default must leave to spare, by the measured costs,
+/// for the first sound to start right after it, s: room for a machine a little slower than
+/// measured, since a first sound that must then wait for the next window comes later than the
+/// default window's would have.
+const FIRST_WINDOW_MARGIN_S: f64 = 0.08;
+
+/// Frames the first window of an utterance's first chunk yields with fast start: the fewest,
+/// from [`MIN_FIRST_WINDOW`] up to the default's, after which, by this machine's measured costs,
+/// the first sound could start at once with [`FIRST_WINDOW_MARGIN_S`] to spare (every later
+/// window, and the next chunk, ready before the player needs them). The default until the
+/// window costs have been measured.
+fn first_window(
+    pacer: &Pacer,
+    kokoro: &Kokoro,
+    prepared: &hark_kokoro::Prepared,
+    fwd: &ForwardOptions,
+    next: &Ahead,
+) -> usize {
+    let default = StreamPlan::default();
+    if !pacer.knows_window_costs() {
+        return default.first;
+    }
+    for first in MIN_FIRST_WINDOW..default.first {
+        let plan = StreamPlan { first, ..default };
+        let mut windows = kokoro.stream(prepared, plan, fwd).remaining_windows();
+        if windows.len() < 2 {
+            // the chunk fits in one window: shorter ones only split it
+            break;
+        }
+        let (yielded, _) = windows.remove(0);
+        let ahead = Ahead {
+            held_s: yielded as f64 * crate::pacing::FRAME_S - FIRST_WINDOW_MARGIN_S,
+            windows,
+            ..next.clone()
+        };
+        if pacer.may_start(&ahead) {
+            return first;
+        }
+    }
+    default.first
+}
 
 impl Model {
     fn costs(&self) -> std::sync::MutexGuard<'_, Costs> {
@@ -633,6 +685,55 @@ mod tests {
         let srcs =
             |cs: &[(Range<usize>, Vec<f32>)]| cs.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
         assert_eq!(srcs(&switched), srcs(&us), "every word once");
+    }
+
+    /// The first window is as short as this machine's measured window costs allow with the
+    /// margin, never shorter than the minimum, and the default while the costs are unknown or
+    /// too high for a shorter one.
+    #[test]
+    fn the_first_window_follows_the_measured_costs() {
+        let lex = lexicons();
+        if !lex.join("us_gold.json").is_file() {
+            eprintln!("skipping: no lexicons in {}", lex.display());
+            return;
+        }
+        let model = Model::load(&EngineConfig::tiny(3, lex)).unwrap();
+        let pack = model.voices.resolve(crate::voice::DEFAULT_VOICE).unwrap();
+        let fwd = ForwardOptions::default();
+        let phonemes = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˌOvəɹ ðə lˈAzi dˈɔɡ. ".repeat(6);
+        let p = model.kokoro.prepare(&phonemes, &pack, 1.0, &fwd).unwrap();
+        assert!(p.frames() > 200, "{} frames", p.frames());
+        let clock = || Duration::ZERO;
+        let next = Ahead {
+            speed: 1.0,
+            ..Ahead::default()
+        };
+        // windows cost `fixed + per_frame · frames computed`
+        let first = |costs: Option<(f64, f64)>| {
+            let mut c = Costs::default();
+            if let Some((fixed, per_frame)) = costs {
+                for f in [8.0, 12.0, 16.0, 24.0, 32.0, 64.0, 128.0, 256.0] {
+                    c.window.add(f, fixed + per_frame * f);
+                }
+            }
+            let c = std::sync::Mutex::new(c);
+            first_window(&Pacer::new(&clock, &c), &model.kokoro, &p, &fwd, &next)
+        };
+        let default = StreamPlan::default().first;
+        assert_eq!(first(None), default, "costs unknown");
+        assert_eq!(
+            first(Some((0.02, 0.002))),
+            MIN_FIRST_WINDOW,
+            "a fast machine"
+        );
+        assert_eq!(first(Some((0.06, 0.015))), default, "a slow machine");
+        // 50 ms + 6 ms per frame: an 8-frame first window (0.2 s of audio) leaves less than the
+        // margin before the 22 frames of the second, an 11-frame one enough before its 28
+        let between = first(Some((0.05, 0.006)));
+        assert!(
+            (MIN_FIRST_WINDOW + 1..default).contains(&between),
+            "{between}"
+        );
     }
 
     /// A player that has always played everything already: every chunk is cut down to the
