@@ -103,70 +103,36 @@ type Spec = [[f32; CH]; 2 * B];
 /// A block of tiles as rows: `rows[c]` holds the `N` samples of tile (column) `c`.
 type Rows = [[f32; N]; CH];
 
-/// Whether [`rows_to_block`] and [`block_to_rows`] have vector code at the current CPU level
+/// Whether [`transpose`] has vector code at the current CPU level
 /// (without it, the tiles are read and written one sample at a time).
 #[inline(always)]
 fn fast_transpose() -> bool {
     cfg!(target_arch = "x86_64") && crate::cpu::level() >= crate::cpu::CpuLevel::Avx2
 }
 
-/// `blk[s][c] = rows[c][s]`.
+/// `dst[j][i] = src[i][j]` (`R` and `C` multiples of 8): tiles into [`Block`]s ([`Rows`] in) and
+/// back ([`Block`] in).
 #[inline(always)]
-fn rows_to_block(rows: &Rows, blk: &mut Block) {
+fn transpose<const R: usize, const C: usize>(src: &[[f32; C]; R], dst: &mut [[f32; R]; C]) {
+    const { assert!(R % 8 == 0 && C % 8 == 0) };
     #[cfg(target_arch = "x86_64")]
-    {
-        let (src, dst) = (rows.as_ptr() as *const f32, blk.as_mut_ptr() as *mut f32);
-        if fast_transpose() {
-            // SAFETY: the CPU has AVX (checked at run time); every 8×8 block read and written
-            // lies inside `rows` (row stride N) and `blk` (row stride CH).
-            unsafe {
-                for h in 0..CH / 8 {
-                    for g in 0..N / 8 {
-                        x86::t8(
-                            src.add(8 * h * N + 8 * g),
-                            N,
-                            dst.add(8 * g * CH + 8 * h),
-                            CH,
-                        );
-                    }
+    if fast_transpose() {
+        let (s, d) = (src.as_ptr() as *const f32, dst.as_mut_ptr() as *mut f32);
+        // SAFETY: the CPU has AVX (checked at run time); with R and C multiples of 8, every
+        // 8×8 block read lies inside `src` (row stride C) and every one written inside `dst`
+        // (row stride R).
+        unsafe {
+            for i in (0..R).step_by(8) {
+                for j in (0..C).step_by(8) {
+                    x86::t8(s.add(i * C + j), C, d.add(j * R + i), R);
                 }
             }
-            return;
         }
+        return;
     }
-    for (s, row) in blk.iter_mut().enumerate() {
-        for (c, v) in row.iter_mut().enumerate() {
-            *v = rows[c][s];
-        }
-    }
-}
-
-/// `rows[c][s] = blk[s][c]`.
-#[inline(always)]
-fn block_to_rows(blk: &Block, rows: &mut Rows) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let (src, dst) = (blk.as_ptr() as *const f32, rows.as_mut_ptr() as *mut f32);
-        if fast_transpose() {
-            // SAFETY: as in `rows_to_block`, with the roles swapped.
-            unsafe {
-                for h in 0..CH / 8 {
-                    for g in 0..N / 8 {
-                        x86::t8(
-                            src.add(8 * g * CH + 8 * h),
-                            CH,
-                            dst.add(8 * h * N + 8 * g),
-                            N,
-                        );
-                    }
-                }
-            }
-            return;
-        }
-    }
-    for (s, row) in blk.iter().enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            rows[c][s] = v;
+    for (i, row) in src.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            dst[j][i] = v;
         }
     }
 }
@@ -348,7 +314,7 @@ crate::simd::multiversion! {
                         None => row.fill(0.0),
                     }
                 }
-                rows_to_block(&rows, &mut blk);
+                transpose(&rows, &mut blk);
             } else {
                 for (c, &o) in chunk.iter().enumerate() {
                     for (s, row) in blk.iter_mut().enumerate() {
@@ -402,7 +368,7 @@ crate::simd::multiversion! {
             }
             irfft(&spec, &mut blk);
             if fast {
-                block_to_rows(&blk, &mut rows);
+                transpose(&blk, &mut rows);
                 // The tiles of a dilation-1 item lie back to back: what a whole row writes past
                 // its `l` outputs is overwritten by the next tile's (or lies past the item's).
                 let packed = d == 1 && chunk.windows(2).all(|w| w[1] == w[0] + l);
@@ -767,7 +733,7 @@ mod tests {
             }
         }
         let mut blk: Block = [[f32::NAN; CH]; N];
-        rows_to_block(&rows, &mut blk);
+        transpose(&rows, &mut blk);
         for (s, row) in blk.iter().enumerate() {
             for (c, &v) in row.iter().enumerate() {
                 assert_eq!(
@@ -779,7 +745,7 @@ mod tests {
             }
         }
         let mut back: Rows = [[f32::NAN; N]; CH];
-        block_to_rows(&blk, &mut back);
+        transpose(&blk, &mut back);
         assert_eq!(back, rows, "at {}", crate::cpu::level());
     }
 
