@@ -496,9 +496,7 @@ struct Scratch {
     x: Vec<f32>,
     /// `[cout × ROWS·B × nbp]`.
     y: Vec<f32>,
-    /// The item's tiles, as (residue, tile).
-    tiles: Vec<(usize, usize)>,
-    /// Where each tile starts in the item's span of the input, and in its output.
+    /// The item's tiles: where each starts in the item's span of the input, and in its output.
     offs: Vec<usize>,
     /// One channel's span of the input, or of the output (serial phases only).
     row: Vec<f32>,
@@ -612,19 +610,18 @@ impl Conv<'_> {
         let l = self.plan.outputs_per_tile();
         let h = (k - 1) / 2;
         // Tile (r, q) covers the outputs t = d·(q·L + i) + r, i < L, and reads the inputs
-        // d·(q·L − h + s) + r, s < N: all of them lie in one span of the input.
-        sc.tiles.clear();
+        // d·(q·L − h + s) + r, s < N: all of them lie in one span of the input. Each tile is
+        // kept as where it starts, both in the input span (its first input) and in the item's
+        // output (its first output): the span starts `d·h` before the outputs.
+        sc.offs.clear();
         for q in qs.clone() {
             for r in 0..d.min(t) {
                 if q * l < (t - r).div_ceil(d) {
-                    sc.tiles.push((r, q));
+                    sc.offs.push(d * (q - qs.start) * l + r);
                 }
             }
         }
-        // Where tile (r, q) starts, both in the input span (its first input) and in the item's
-        // output (its first output): the span starts `d·h` before the outputs.
-        let offset = |r: usize, q: usize| d * (q - qs.start) * l + r;
-        let nb = sc.tiles.len();
+        let nb = sc.offs.len();
         let nbp = nb.next_multiple_of(CH);
         let s0 = d as isize * (qs.start * l) as isize - (d * h) as isize;
         let span_len = d * (qs.len() * l + k - 1);
@@ -634,8 +631,6 @@ impl Conv<'_> {
         // X [cin × ROWS·B × nbp]: the spectra of every tile's inputs (tile j of channel ci is
         // column j of its block), through the transform with the input's transform (`pro`)
         // applied. Bin b's product i reads the [cin × nbp] matrix at row (ROWS·b + i)·nbp.
-        sc.offs.clear();
-        sc.offs.extend(sc.tiles.iter().map(|&(r, q)| offset(r, q)));
         let stride = ROWS * B * nbp;
         sc.x.resize(cin * stride, 0.0);
         let offs = &sc.offs[..];
