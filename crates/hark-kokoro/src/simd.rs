@@ -47,6 +47,7 @@ pub(crate) fn sin2_fast(x: f32) -> f32 {
     const P2: f32 = 4.837_513e-4;
     const P3: f32 = 7.549_79e-8;
     let y = x * FRAC_2_PI + ROUND;
+    // the quadrant, from y's low mantissa bits
     let q = y.to_bits();
     let jf = y - ROUND;
     let r = ((x - jf * P1) - jf * P2) - jf * P3;
