@@ -623,6 +623,17 @@ mod tests {
         pieces
     }
 
+    /// [`lexicons`] when the American ones are installed; `None` (and a note) to skip a test.
+    fn us_lexicons() -> Option<std::path::PathBuf> {
+        let lex = lexicons();
+        if lex.join("us_gold.json").is_file() {
+            Some(lex)
+        } else {
+            eprintln!("skipping: no lexicons in {}", lex.display());
+            None
+        }
+    }
+
     /// The audio of each chunk of `pieces`, with its source range.
     fn chunks(pieces: &[Piece]) -> Vec<(Range<usize>, Vec<f32>)> {
         let mut out: Vec<(Range<usize>, Vec<f32>)> = Vec::new();
@@ -692,11 +703,9 @@ mod tests {
     /// too high for a shorter one.
     #[test]
     fn the_first_window_follows_the_measured_costs() {
-        let lex = lexicons();
-        if !lex.join("us_gold.json").is_file() {
-            eprintln!("skipping: no lexicons in {}", lex.display());
+        let Some(lex) = us_lexicons() else {
             return;
-        }
+        };
         let model = Model::load(&EngineConfig::tiny(3, lex)).unwrap();
         let pack = model.voices.resolve(crate::voice::DEFAULT_VOICE).unwrap();
         let fwd = ForwardOptions::default();
@@ -740,11 +749,9 @@ mod tests {
     /// minimum, yet every word is said once, in order, in its sentence.
     #[test]
     fn a_starved_player_gets_long_sentences_in_parts_and_every_word() {
-        let lex = lexicons();
-        if !lex.join("us_gold.json").is_file() {
-            eprintln!("skipping: no lexicons in {}", lex.display());
+        let Some(lex) = us_lexicons() else {
             return;
-        }
+        };
         let mut cfg = EngineConfig::tiny(3, lex);
         cfg.fast_start = false;
         // (a deterministic model is never paced: checked at the end)
