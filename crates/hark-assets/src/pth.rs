@@ -458,7 +458,7 @@ fn read_entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str, file: &str) 
 /// `W = g · v / ‖v‖` per index of axis 0 (norm over all other axes).
 pub(crate) fn fold_weight_norm(g: &F32Tensor, v: &F32Tensor) -> Option<F32Tensor> {
     let rows = *v.shape.first()?;
-    if rows == 0 || g.data.len() != rows || v.data.len() % rows != 0 {
+    if rows == 0 || g.data.len() != rows || !v.data.len().is_multiple_of(rows) {
         return None;
     }
     let inner = v.data.len() / rows;

@@ -121,14 +121,17 @@ impl Config {
     fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Config(m.to_string()));
         let i = &self.istftnet;
-        if self.hidden_dim == 0 || self.hidden_dim % 16 != 0 {
+        if self.hidden_dim == 0 || !self.hidden_dim.is_multiple_of(16) {
             return bad("hidden_dim must be a positive multiple of 16");
         }
         if self.style_dim == 0 || self.max_dur == 0 || self.n_layer == 0 {
             return bad("style_dim, max_dur and n_layer must be positive");
         }
         if self.plbert.num_attention_heads == 0
-            || self.plbert.hidden_size % self.plbert.num_attention_heads != 0
+            || !self
+                .plbert
+                .hidden_size
+                .is_multiple_of(self.plbert.num_attention_heads)
         {
             return bad("plbert.hidden_size must be a multiple of num_attention_heads");
         }
@@ -146,13 +149,16 @@ impl Config {
         if i.resblock_kernel_sizes.iter().any(|k| k % 2 == 0) {
             return bad("istftnet: resblock kernels must be odd");
         }
-        if i.gen_istft_n_fft < 4 || i.gen_istft_n_fft % 2 != 0 || i.gen_istft_hop_size == 0 {
+        if i.gen_istft_n_fft < 4
+            || !i.gen_istft_n_fft.is_multiple_of(2)
+            || i.gen_istft_hop_size == 0
+        {
             return bad("istftnet: n_fft must be even and hop positive");
         }
-        if i.upsample_initial_channel % 4 != 0 || i.upsample_initial_channel == 0 {
+        if !i.upsample_initial_channel.is_multiple_of(4) || i.upsample_initial_channel == 0 {
             return bad("istftnet: upsample_initial_channel must be a multiple of 4");
         }
-        if self.text_encoder_kernel_size % 2 == 0 {
+        if self.text_encoder_kernel_size.is_multiple_of(2) {
             return bad("text_encoder_kernel_size must be odd");
         }
         if let Some((s, &id)) = self

@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use crate::matmul::{sgemm, Mat, MatMut};
+use crate::matmul::{packed, sgemm, Mat, MatMut};
 use crate::ops::{Prologue, SendPtr};
 use crate::pass::Cancel;
 
@@ -55,7 +55,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// `None` when `k` taps leave no room in a tile (or too few to pay).
     pub(crate) fn new(k: usize) -> Option<Plan> {
-        if k < MIN_TAPS || k % 2 == 0 || k >= N / 2 {
+        if k < MIN_TAPS || k.is_multiple_of(2) || k >= N / 2 {
             return None;
         }
         let mut taps = vec![0f32; 2 * B * k];
@@ -114,7 +114,7 @@ fn fast_transpose() -> bool {
 /// back ([`Block`] in).
 #[inline(always)]
 fn transpose<const R: usize, const C: usize>(src: &[[f32; C]; R], dst: &mut [[f32; R]; C]) {
-    const { assert!(R % 8 == 0 && C % 8 == 0) };
+    const { assert!(R.is_multiple_of(8) && C.is_multiple_of(8)) };
     #[cfg(target_arch = "x86_64")]
     if fast_transpose() {
         let (s, d) = (src.as_ptr() as *const f32, dst.as_mut_ptr() as *mut f32);
@@ -143,7 +143,7 @@ mod x86 {
     use std::arch::x86_64::*;
 
     /// Writes the transpose of the 8×8 matrix at `src` (row stride `ss` floats) to `dst` (row
-    /// stride `ds`). AVX-512 CPUs run it too: their 16×16 form would need Rust 1.89.
+    /// stride `ds`). AVX-512 CPUs run it too.
     ///
     /// # Safety
     /// AVX; both matrices lie in their buffers.
@@ -290,18 +290,59 @@ fn irfft(spec: &Spec, x: &mut Block) {
     }
 }
 
+/// Where one input channel's spectra go in a work item's `X`: rows `re`, `im`, `re + im` per
+/// bin (`ROWS·B` of them), one column per tile, written 16 columns at a time. `X` is laid out
+/// for the products that read it: row-major `[cin × ROWS·B × nbp]` for [`sgemm`], or in
+/// [`packed`] panels (`[ROWS·B × nbp/NR × cin × NR]`) for its own kernels.
+struct ChannelOut {
+    /// The channel's `(row 0, column 0)`.
+    ptr: *mut f32,
+    /// Floats from one row to the next.
+    row: usize,
+    /// Floats from one panel of [`packed::NR`] columns to the next.
+    panel: usize,
+    /// Columns (a multiple of `CH`).
+    cols: usize,
+}
+
+impl ChannelOut {
+    /// # Safety
+    /// For every row `r < ROWS·B` and column `j < cols`, the float at
+    /// `ptr + r·row + (j / NR)·panel + j % NR` is valid and written through this value alone.
+    unsafe fn new(ptr: *mut f32, row: usize, panel: usize, cols: usize) -> Self {
+        debug_assert!(cols.is_multiple_of(CH));
+        ChannelOut {
+            ptr,
+            row,
+            panel,
+            cols,
+        }
+    }
+
+    /// Columns `j0 .. j0 + CH` of row `r` (`j0` a multiple of `CH`).
+    #[inline(always)]
+    fn put(&mut self, r: usize, j0: usize, v: &[f32; CH]) {
+        const { assert!(packed::NR.is_multiple_of(CH)) };
+        assert!(r < ROWS * B && j0 + CH <= self.cols && j0.is_multiple_of(CH));
+        let at = r * self.row + (j0 / packed::NR) * self.panel + j0 % packed::NR;
+        // SAFETY: (r, j0 .. j0 + CH) is inside the area `new` was given, and a block of CH
+        // columns starting at a multiple of CH does not cross a panel.
+        unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), self.ptr.add(at), CH) };
+    }
+}
+
 crate::simd::multiversion! {
-    /// One input channel's part of a work item: the spectra of its tiles, `x [ROWS·B × nbp]`,
-    /// rows `re`, `im`, `re + im` per bin. Column `j` is tile `j`, whose `N` inputs are
-    /// `span[offs[j] + d·s]`; the columns past the tiles are zero.
-    fn forward_channel(span: &[f32], offs: &[usize], d: usize, x: &mut [f32]) {
-        let nbp = x.len() / (ROWS * B);
-        debug_assert!(offs.len() <= nbp);
+    /// One input channel's part of a work item: the spectra of its tiles to `x`. Column `j` is
+    /// tile `j`, whose `N` inputs are `span[offs[j] + d·s]`; the columns past the tiles are
+    /// zero.
+    fn forward_channel(span: &[f32], offs: &[usize], d: usize, x: &mut ChannelOut) {
+        debug_assert!(offs.len() <= x.cols);
         let fast = fast_transpose();
         let mut rows: Rows = [[0f32; N]; CH];
         let mut blk: Block = [[0f32; CH]; N];
         let mut spec: Spec = [[0f32; CH]; 2 * B];
-        for (j0, chunk) in offs.chunks(CH).enumerate().map(|(i, c)| (i * CH, c)) {
+        for j0 in (0..x.cols).step_by(CH) {
+            let chunk = &offs[j0.min(offs.len())..(j0 + CH).min(offs.len())];
             if fast {
                 for (c, row) in rows.iter_mut().enumerate() {
                     match chunk.get(c) {
@@ -328,13 +369,13 @@ crate::simd::multiversion! {
             rfft(&blk, &mut spec);
             for (b, bin) in spec.chunks_exact(2).enumerate() {
                 let (re, im) = (&bin[0], &bin[1]);
-                let at = ROWS * b * nbp + j0;
-                x[at..at + CH].copy_from_slice(re);
-                x[at + nbp..at + nbp + CH].copy_from_slice(im);
-                let sum = &mut x[at + 2 * nbp..at + 2 * nbp + CH];
+                let mut sum = [0f32; CH];
                 for ((v, &a), &b) in sum.iter_mut().zip(re).zip(im) {
                     *v = a + b;
                 }
+                x.put(ROWS * b, j0, re);
+                x.put(ROWS * b + 1, j0, im);
+                x.put(ROWS * b + 2, j0, &sum);
             }
         }
     }
@@ -540,7 +581,9 @@ impl Conv<'_> {
             pool = vec![0f32; n];
         }
         let ww = &mut pool[..n];
-        self.bin_weights(ww);
+        // our own kernels on operands written in their layout, where they run
+        let packed = packed::available() && cout % packed::MR == 0;
+        self.bin_weights(ww, packed);
         let ww = &*ww;
         // Work items are blocks of the output, `d·L·m` samples each: tiles q0..q0+m of every
         // residue r of the dilation (the subsequences x[d·v + r]). An item reads one contiguous
@@ -556,7 +599,7 @@ impl Conv<'_> {
             if cancel.is_set() {
                 return;
             }
-            self.item(x, t, pro, ww, q0..q1, sc, par, out_ptr);
+            self.item(x, t, pro, ww, packed, q0..q1, sc, par, out_ptr);
         };
         if items.len() >= 2 * crate::cpu::threads() {
             items
@@ -577,20 +620,56 @@ impl Conv<'_> {
     }
 
     /// Per output channel and bin, the channel-mixing rows of the (conjugated) kernel spectrum
-    /// `C + iS` for a complex product in three real ones, `[cout, B, 3, cin]`: `C`, `S − C` and
-    /// `−(C + S)` (with `a + ib` the input, `re = C(a+b) − (C+S)b` and `im = C(a+b) + (S−C)a`).
-    /// The real bins use only `C`. Bin `b`'s product `i` is the `[cout, cin]` matrix at
-    /// `(3b + i)·cin` with row stride `3B·cin`.
-    fn bin_weights(&self, ww: &mut [f32]) {
-        let (cin, k) = (self.cin, self.plan.k);
+    /// `C + iS` for a complex product in three real ones: `C`, `S − C` and `−(C + S)` (with
+    /// `a + ib` the input, `re = C(a+b) − (C+S)b` and `im = C(a+b) + (S−C)a`). The real bins use
+    /// only `C`. Bin `b`'s product `i` is the `[cout × cin]` matrix of row `p = 3b + i` of
+    /// `[cout, B, 3, cin]`: at `p·cin` with row stride `3B·cin`, or with `packed`, at `p·cout·cin`
+    /// in [`packed`]'s blocks of rows.
+    fn bin_weights(&self, ww: &mut [f32], packed: bool) {
+        let (cin, cout, k) = (self.cin, self.cout, self.plan.k);
         let taps = &self.plan.taps[..];
-        ww.par_chunks_mut(ROWS * B * cin)
-            .zip(self.w.par_chunks(cin * k))
-            .with_min_len(8)
-            .for_each_init(Vec::new, |wt, (out, w)| {
+        let per = ROWS * B * cin;
+        if !packed {
+            ww.par_chunks_mut(per)
+                .zip(self.w.par_chunks(cin * k))
+                .with_min_len(8)
+                .for_each_init(Vec::new, |wt, (out, w)| {
+                    wt.resize(cin * k, 0.0);
+                    channel_spectra(w, k, taps, wt, out)
+                });
+            return;
+        }
+        const MR: usize = packed::MR;
+        assert_eq!(ww.len(), cout * per);
+        let wp = SendPtr(ww.as_mut_ptr());
+        (0..cout / MR).into_par_iter().for_each_init(
+            Default::default,
+            |(wt, rows): &mut (Vec<f32>, Vec<f32>), ib| {
+                let wp = &wp;
                 wt.resize(cin * k, 0.0);
-                channel_spectra(w, k, taps, wt, out)
-            });
+                rows.resize(MR * per, 0.0);
+                for (r, out) in rows.chunks_exact_mut(per).enumerate() {
+                    let co = ib * MR + r;
+                    channel_spectra(&self.w[co * cin * k..][..cin * k], k, taps, wt, out);
+                }
+                for p in 0..ROWS * B {
+                    // SAFETY: block ib of product p, [cin × MR] at p·cout·cin + ib·cin·MR, lies
+                    // inside ww (cout·per = 3B·cout·cin floats) and is written by this block
+                    // alone.
+                    let dst = unsafe {
+                        std::slice::from_raw_parts_mut(
+                            wp.0.add(p * cout * cin + ib * cin * MR),
+                            cin * MR,
+                        )
+                    };
+                    for (r, row) in rows.chunks_exact(per).enumerate() {
+                        for (ci, &v) in row[p * cin..(p + 1) * cin].iter().enumerate() {
+                            dst[ci * MR + r] = v;
+                        }
+                    }
+                }
+            },
+        );
     }
 
     /// Tiles `qs` of every residue: outputs `d·L·qs.start ..` `d·L·qs.end` (those below `t`).
@@ -601,6 +680,7 @@ impl Conv<'_> {
         t: usize,
         pro: Option<&Prologue>,
         ww: &[f32],
+        packed: bool,
         qs: std::ops::Range<usize>,
         sc: &mut Scratch,
         par: bool,
@@ -622,19 +702,33 @@ impl Conv<'_> {
             }
         }
         let nb = sc.offs.len();
-        let nbp = nb.next_multiple_of(CH);
+        let nbp = nb.next_multiple_of(if packed { packed::NR } else { CH });
         let s0 = d as isize * (qs.start * l) as isize - (d * h) as isize;
         let span_len = d * (qs.len() * l + k - 1);
         // the span's part inside the input
         let lo = (-s0).clamp(0, span_len as isize) as usize;
         let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
-        // X [cin × ROWS·B × nbp]: the spectra of every tile's inputs (tile j of channel ci is
-        // column j of its block), through the transform with the input's transform (`pro`)
-        // applied. Bin b's product i reads the [cin × nbp] matrix at row (ROWS·b + i)·nbp.
+        // X: the spectra of every tile's inputs (tile j of channel ci is column j of its rows),
+        // through the transform with the input's transform (`pro`) applied. Bin b's product i
+        // reads the [cin × nbp] matrix of row p = ROWS·b + i: in [cin × ROWS·B × nbp] at p·nbp
+        // with row stride ROWS·B·nbp, or packed at p·cin·nbp.
         let stride = ROWS * B * nbp;
         sc.x.resize(cin * stride, 0.0);
         let offs = &sc.offs[..];
-        let fill = |span: &mut Vec<f32>, ci: usize, xc: &mut [f32]| {
+        let xp = SendPtr(sc.x.as_mut_ptr());
+        let channel = |ci: usize| {
+            let xp = &xp;
+            // SAFETY: in either layout, channel ci's (row, column) positions lie inside X
+            // (cin·stride floats) and belong to no other channel.
+            unsafe {
+                if packed {
+                    ChannelOut::new(xp.0.add(ci * packed::NR), cin * nbp, cin * packed::NR, nbp)
+                } else {
+                    ChannelOut::new(xp.0.add(ci * stride), nbp, packed::NR, nbp)
+                }
+            }
+        };
+        let fill = |span: &mut Vec<f32>, ci: usize| {
             span.resize(span_len, 0.0);
             span[..lo.min(hi)].fill(0.0);
             span[hi.max(lo)..].fill(0.0);
@@ -646,19 +740,9 @@ impl Conv<'_> {
                     None => span[lo..hi].copy_from_slice(src),
                 }
             }
-            forward_channel(span, offs, d, xc);
+            forward_channel(span, offs, d, &mut channel(ci));
         };
-        let xs = &mut sc.x[..cin * stride];
-        if par {
-            xs.par_chunks_mut(stride)
-                .enumerate()
-                .with_min_len(8)
-                .for_each_init(Vec::new, |span, (ci, xc)| fill(span, ci, xc));
-        } else {
-            for (ci, xc) in xs.chunks_mut(stride).enumerate() {
-                fill(&mut sc.row, ci, xc);
-            }
-        }
+        each(cin, par, &mut sc.row, fill);
         // Per bin: Y1 = C·(a+b), Y2 = (S−C)·a, Y3 = −(C+S)·b; re = Y1 + Y3, im = Y1 + Y2, in
         // Y [cout × ROWS·B × nbp] laid out like X.
         sc.y.resize(cout * stride, 0.0);
@@ -666,7 +750,6 @@ impl Conv<'_> {
         let xs = &sc.x[..];
         let bin = |b: usize| {
             let yp = &yp;
-            let wb = &ww[b * ROWS * cin..];
             // (weights, input row, output row)
             let products: &[(usize, usize, usize)] = if real_bin(b) {
                 &[(0, 0, 0)]
@@ -674,6 +757,26 @@ impl Conv<'_> {
                 &[(0, 2, 0), (1, 0, 1), (2, 1, 2)]
             };
             for &(wi, xi, yi) in products {
+                let (pw, px, py) = (ROWS * b + wi, ROWS * b + xi, ROWS * b + yi);
+                if packed {
+                    // SAFETY: A is product pw's [cout × cin] blocks, B row px's [cin × nbp]
+                    // panels (both inside their buffers), C the [cout × nbp] rows of Y at
+                    // py·nbp, `stride` apart, written by this bin alone; `packed` was
+                    // decided on `packed::available()` and cout a multiple of MR.
+                    unsafe {
+                        packed::gemm(
+                            cout,
+                            nbp,
+                            cin,
+                            ww[pw * cout * cin..][..cout * cin].as_ptr(),
+                            xs[px * cin * nbp..][..cin * nbp].as_ptr(),
+                            yp.0.add(py * nbp),
+                            stride,
+                        );
+                    }
+                    continue;
+                }
+                let wb = &ww[b * ROWS * cin..];
                 // SAFETY: each operand is a [cout × cin] matrix (rows 3B·cin apart, the last
                 // one ending inside ww), a [cin × nbp] or a [cout × nbp] one (rows `stride`
                 // apart, inside X and Y); the rows of bin b of Y are written by this bin alone.

@@ -12,6 +12,11 @@
 //! - [`Backend::Accelerate`]: Apple's Accelerate framework (`cblas_sgemm`) on macOS, which
 //!   reaches the matrix co-processor; always present there.
 //!
+//! One family of products does not take the seam where our own kernels run: the DFT
+//! convolutions' per-bin channel mixing writes its operands straight into the panels of
+//! `matmul::packed`'s AVX-512/AVX2 micro-kernels (no packing, clearing or set-up per call). With
+//! Accelerate, and on CPUs below AVX2, it goes through [`sgemm`] like everything else.
+//!
 //! The backend is a process-wide choice: `HARK_GEMM` (`auto`, `gemm`, `openblas`,
 //! `accelerate`) or [`set_backend`] before or between forward passes. `auto` picks Accelerate
 //! on macOS, otherwise OpenBLAS when it loads and its kernels cover the CPU's widest vector
@@ -24,6 +29,8 @@ use rayon::prelude::*;
 
 use crate::cpu::{self, CpuLevel};
 use crate::error::{Error, Result};
+
+pub(crate) mod packed;
 
 /// An engine behind [`sgemm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

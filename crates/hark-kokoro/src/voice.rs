@@ -25,7 +25,7 @@ impl VoicePack {
             return Err(err("row width must be positive".into()));
         }
         let row_bytes = 4 * width;
-        if bytes.is_empty() || bytes.len() % row_bytes != 0 {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(row_bytes) {
             return Err(err(format!(
                 "{} bytes is not a whole number of {width}-float rows",
                 bytes.len()

@@ -176,7 +176,7 @@ impl WeightSource for FileSource {
         if data.len() != 4 * len {
             return Err(err(format!("{} data bytes for {len} floats", data.len())));
         }
-        let w = if cfg!(target_endian = "little") && (data.as_ptr() as usize) % 4 == 0 {
+        let w = if cfg!(target_endian = "little") && (data.as_ptr() as usize).is_multiple_of(4) {
             self.mapped.push((data.as_ptr() as usize, data.len()));
             Weight(Repr::Mapped {
                 _file: Arc::clone(&self.st),

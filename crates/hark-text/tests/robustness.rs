@@ -57,7 +57,7 @@ fn check(text: &str, max: usize) {
         g,
         &ChunkOptions {
             max_phonemes: max,
-            first_chunk: max % 2 == 0,
+            first_chunk: max.is_multiple_of(2),
         },
     );
     let mut last = 0;
