@@ -15,7 +15,7 @@
 //! One family of products does not take the seam where our own kernels run: the DFT
 //! convolutions' per-bin channel mixing writes its operands straight into the panels of
 //! `matmul::packed`'s AVX-512/AVX2 micro-kernels (no packing, clearing or set-up per call). With
-//! Accelerate, and on CPUs below AVX2, it goes through [`sgemm`] like everything else.
+//! Accelerate, and on CPUs below AVX2, it goes through the seam like everything else.
 //!
 //! The backend is a process-wide choice: `HARK_GEMM` (`auto`, `gemm`, `openblas`,
 //! `accelerate`) or [`set_backend`] before or between forward passes. `auto` picks Accelerate
