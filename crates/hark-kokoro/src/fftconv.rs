@@ -517,9 +517,11 @@ fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
 }
 
 /// Drops the buffers the calls keep for the next one ([`SPECTRA`], [`SCRATCH`]).
+/// Also drops [`crate::winograd`]'s, kept on the same terms.
 pub(crate) fn release() {
     drop(take(&SPECTRA));
     drop(take(&SCRATCH));
+    crate::winograd::release();
 }
 
 /// Calls [`release`] when dropped.

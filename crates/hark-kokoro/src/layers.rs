@@ -14,6 +14,7 @@ use crate::matmul::{sgemm, Mat, MatMut};
 use crate::ops::{transpose, Prologue, SendPtr};
 use crate::pass::Cancel;
 use crate::weights::{Vb, Weight};
+use crate::winograd;
 
 /// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
 pub(crate) struct Linear {
@@ -202,6 +203,20 @@ impl Conv1d {
             debug_assert_eq!(tout, t);
             fftconv::Conv {
                 plan,
+                w: &self.w,
+                cin: self.cin,
+                cout: self.cout,
+                dil: self.dil,
+            }
+            .add_into(x, t, pro, out, cancel);
+            return;
+        }
+        if self.k == 3
+            && self.stride == 1
+            && self.pad == self.dil
+            && winograd::applies(self.cin, self.cout, t, self.dil)
+        {
+            winograd::Conv {
                 w: &self.w,
                 cin: self.cin,
                 cout: self.cout,
@@ -642,6 +657,88 @@ mod tests {
                         );
                     }
                     close(&b, &a, 2e-4);
+                }
+            }
+        }
+    }
+
+    /// The Winograd path gives the direct result: each dilation the generator uses, channel
+    /// counts from one block of rows to the widest it takes, lengths from a part of a panel to
+    /// several work items, with and without a fused transform, into a fresh or an accumulating
+    /// output. Long inputs take it by themselves (where its kernels run); short ones are forced
+    /// through it here.
+    #[test]
+    fn winograd_convolution_matches_the_direct_one() {
+        if !crate::matmul::packed::available() {
+            assert!(!winograd::applies(128, 128, 100_000, 1));
+            return;
+        }
+        for &(cin, cout, d, t) in &[
+            (16, 8, 1, 5),
+            (32, 48, 1, 300),
+            (40, 32, 3, 1000),
+            (24, 16, 5, 7),
+            (256, 256, 1, 700),
+            (32, 32, 5, 9000),
+            (32, 32, 1, 20000),
+        ] {
+            let c = Conv1d {
+                w: rnd(cout * cin * 3, 21).into(),
+                b: Some(rnd(cout, 22).into()),
+                cin,
+                cout,
+                k: 3,
+                stride: 1,
+                pad: d,
+                dil: d,
+                fft: None,
+            };
+            if t >= 5000 {
+                assert!(winograd::applies(cin, cout, t, d), "t = {t}");
+            } else if t <= 30 {
+                assert!(!winograd::applies(cin, cout, t, d), "t = {t}");
+            }
+            let x = rnd(cin * t, 23);
+            let scale = rnd(cin, 24);
+            let shift = rnd(cin, 25);
+            let alpha: Vec<f32> = rnd(cin, 26).iter().map(|a| 0.5 + a.abs()).collect();
+            let pro = Prologue {
+                scale: &scale,
+                shift: &shift,
+                act: Act::Snake(&alpha),
+            };
+            for pro in [None, Some(&pro)] {
+                let mut xt = x.clone();
+                if let Some(p) = pro {
+                    p.apply_inplace(&mut xt, t);
+                }
+                let direct = naive_conv(&c, &xt, t);
+                for acc in [false, true] {
+                    let init = rnd(cout * t, 27);
+                    let mut got = init.clone();
+                    if winograd::applies(cin, cout, t, d) {
+                        c.forward_into(&x, t, pro, &mut got, acc);
+                    } else {
+                        // the bias as forward_into adds it, then the transform's sum
+                        for (co, row) in got.chunks_mut(t).enumerate() {
+                            let bias = c.b.as_ref().unwrap()[co];
+                            row.iter_mut()
+                                .for_each(|v| *v = if acc { *v + bias } else { bias });
+                        }
+                        winograd::Conv {
+                            w: &c.w,
+                            cin,
+                            cout,
+                            dil: d,
+                        }
+                        .add_into(&x, t, pro, &mut got, Cancel::default());
+                    }
+                    let want: Vec<f32> = direct
+                        .iter()
+                        .zip(&init)
+                        .map(|(v, i)| if acc { v + i } else { *v })
+                        .collect();
+                    close(&got, &want, 2e-4);
                 }
             }
         }

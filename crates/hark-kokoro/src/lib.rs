@@ -61,6 +61,7 @@ mod stream;
 mod text_encoder;
 mod voice;
 mod weights;
+mod winograd;
 
 pub use config::{
     Config, IstftnetConfig, PlbertConfig, Vocab, CONFIG_V1_JSON, MAX_PHONEMES, SAMPLE_RATE,

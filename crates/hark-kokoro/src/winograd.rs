@@ -1,0 +1,380 @@
+//! 3-tap "same" convolutions (stride 1, any dilation; the generator's residual blocks) as
+//! Winograd's F(4, 3): each tile of 4 outputs reads 6 inputs, takes them to 6 transformed points
+//! (`Bᵀ·d`), mixes channels there with 6 products `U_p · V_p` of the kernels' transforms
+//! (`U = G·g`) and the inputs', and comes back with `Aᵀ`: 6 multiply-adds per 4 outputs and
+//! channel pair instead of 12. The transforms take only additions and small constants
+//! (interpolation at 0, ±1, ±2 and ∞), so their rounding stays within a few ε.
+//!
+//! The products run on [`packed`]'s kernels, the transforms writing their operands straight into
+//! its panels, so this path exists only where those run; elsewhere (and for few tiles, or
+//! wide channels whose kernel transforms, made per call, would cost more than they save) the
+//! convolution stays direct. As in [`crate::fftconv`], a dilated convolution is `d` ordinary
+//! ones on the subsequences `x[d·v + r]`, and a work item takes the same tiles of every residue.
+
+use rayon::prelude::*;
+
+use crate::matmul::packed::{self, MR, NR};
+use crate::ops::{Prologue, SendPtr};
+use crate::pass::Cancel;
+
+/// Outputs per tile.
+const M: usize = 4;
+/// Transformed points per tile (`M + 3 − 1`).
+const P: usize = 6;
+/// Tiles per work item (per residue: divided by the dilation).
+const TILES_PER_ITEM: usize = 128;
+/// The fewest tiles for which the transform pays.
+const MIN_TILES: usize = 32;
+/// The most `cin·cout`: the kernels' transforms, made per call, take `6·cin·cout` floats.
+const MAX_CHANNEL_PRODUCT: usize = 256 * 256;
+
+/// `Bᵀ`: the input transform.
+const BT: [[f32; P]; P] = [
+    [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
+    [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
+    [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
+    [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
+    [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+    [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
+];
+/// `G`: the kernel transform.
+const G: [[f32; 3]; P] = [
+    [0.25, 0.0, 0.0],
+    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+    [0.0, 0.0, 1.0],
+];
+/// `Aᵀ`: the output transform.
+const AT: [[f32; P]; M] = [
+    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+    [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
+    [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
+    [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
+];
+
+/// Tiles of an input of `t` samples at dilation `d`.
+fn tiles(t: usize, d: usize) -> usize {
+    (0..d.min(t)).map(|r| (t - r).div_ceil(d).div_ceil(M)).sum()
+}
+
+/// Whether a 3-tap convolution of `cin → cout` channels over `t` samples at dilation `d` (stride
+/// 1, padding `d`) takes this path.
+pub(crate) fn applies(cin: usize, cout: usize, t: usize, d: usize) -> bool {
+    enabled()
+        && packed::available()
+        && cout.is_multiple_of(MR)
+        && cin * cout <= MAX_CHANNEL_PRODUCT
+        && tiles(t, d) >= MIN_TILES
+}
+
+/// On unless `HARK_WINOGRAD=0` (for comparison).
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("HARK_WINOGRAD").map_or(true, |v| v.trim() != "0"))
+}
+
+/// The kernels' transforms of the last call, kept for the next (see [`release`]).
+static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
+/// Work buffers of finished work items, kept for the next.
+static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
+
+fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
+    std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Drops the buffers kept for the next call.
+pub(crate) fn release() {
+    drop(take(&WEIGHTS));
+    drop(take(&SCRATCH));
+}
+
+#[derive(Default)]
+struct Scratch {
+    /// `V [P × nbp/NR × cin × NR]`: the inputs' transforms in the kernels' panels.
+    x: Vec<f32>,
+    /// `[cout × P × nbp]`: the products.
+    y: Vec<f32>,
+    /// Where each tile starts in the item's input span, and in its output.
+    offs: Vec<usize>,
+    /// One channel's span of the input, or of the output (serial phases only).
+    row: Vec<f32>,
+}
+
+/// A [`Scratch`] from [`SCRATCH`], given back when dropped.
+struct Pooled(Scratch);
+
+impl Pooled {
+    fn get() -> Pooled {
+        Pooled(
+            SCRATCH
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+        pool.push(std::mem::take(&mut self.0));
+    }
+}
+
+/// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.
+fn each(n: usize, par: bool, row: &mut Vec<f32>, f: impl Fn(&mut Vec<f32>, usize) + Sync + Send) {
+    if par {
+        (0..n)
+            .into_par_iter()
+            .with_min_len(8)
+            .for_each_init(Vec::new, |buf, i| f(buf, i));
+    } else {
+        (0..n).for_each(|i| f(row, i));
+    }
+}
+
+crate::simd::multiversion! {
+    /// The input transforms of one panel of tiles (`NR` of them, those past `offs` zero):
+    /// `v[p][j] = Σ_s Bᵀ[p][s]·span[offs[j] + d·s]`.
+    fn forward_panel(span: &[f32], offs: &[usize], d: usize, v: &mut [[f32; NR]; P]) {
+        let mut x = [[0f32; NR]; P];
+        for (j, &o) in offs.iter().enumerate() {
+            for (s, row) in x.iter_mut().enumerate() {
+                row[j] = span[o + d * s];
+            }
+        }
+        for (vp, bt) in v.iter_mut().zip(&BT) {
+            *vp = [0.0; NR];
+            for (xs, &c) in x.iter().zip(bt) {
+                if c != 0.0 {
+                    for (a, &b) in vp.iter_mut().zip(xs) {
+                        *a += c * b;
+                    }
+                }
+            }
+        }
+    }
+}
+
+crate::simd::multiversion! {
+    /// The output transforms of one panel of tiles: the products `y[p·ld ..][..NR]` to the first
+    /// `M` outputs of each tile, `res[offs[j] + d·i]`.
+    fn inverse_panel(y: &[f32], ld: usize, offs: &[usize], d: usize, res: &mut [f32]) {
+        let mut out = [[0f32; NR]; M];
+        for (o, at) in out.iter_mut().zip(&AT) {
+            for (p, &c) in at.iter().enumerate() {
+                if c != 0.0 {
+                    let yp = &y[p * ld..][..NR];
+                    for (a, &b) in o.iter_mut().zip(yp) {
+                        *a += c * b;
+                    }
+                }
+            }
+        }
+        for (j, &o) in offs.iter().enumerate() {
+            for (i, row) in out.iter().enumerate() {
+                res[o + d * i] = row[j];
+            }
+        }
+    }
+}
+
+/// One convolution's operands.
+pub(crate) struct Conv<'a> {
+    /// `[cout, cin, 3]`.
+    pub w: &'a [f32],
+    pub cin: usize,
+    pub cout: usize,
+    pub dil: usize,
+}
+
+impl Conv<'_> {
+    /// `out [cout, t] += conv(pro(x [cin, t]))` with zero padding of `dil` on both sides (the
+    /// bias is the caller's). Needs [`applies`]. Skips its remaining work once `cancel` is set.
+    pub(crate) fn add_into(
+        &self,
+        x: &[f32],
+        t: usize,
+        pro: Option<&Prologue>,
+        out: &mut [f32],
+        cancel: Cancel,
+    ) {
+        let (cin, cout, d) = (self.cin, self.cout, self.dil);
+        assert_eq!(self.w.len(), cout * cin * 3);
+        assert_eq!(x.len(), cin * t);
+        assert_eq!(out.len(), cout * t);
+        assert!(packed::available() && cout.is_multiple_of(MR) && t > 0);
+        let mut kept = take(&WEIGHTS);
+        let n = P * cout * cin;
+        if kept.len() < n {
+            // fresh zero pages rather than a fill
+            kept = vec![0f32; n];
+        }
+        self.kernel_transforms(&mut kept[..n]);
+        let u = &kept[..n];
+        let per_residue = t.div_ceil(d).div_ceil(M);
+        let m = (TILES_PER_ITEM / d).max(1);
+        let items: Vec<(usize, usize)> = (0..per_residue)
+            .step_by(m)
+            .map(|q0| (q0, (q0 + m).min(per_residue)))
+            .collect();
+        let out_ptr = SendPtr(out.as_mut_ptr());
+        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
+            if !cancel.is_set() {
+                self.item(x, t, pro, u, q0..q1, sc, par, out_ptr);
+            }
+        };
+        if items.len() >= 2 * crate::cpu::threads() {
+            items
+                .par_iter()
+                .with_min_len(1)
+                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
+        } else {
+            let mut sc = Pooled::get();
+            for it in &items {
+                run(it, &mut sc.0, true);
+            }
+        }
+        let mut slot = WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.len() < kept.len() {
+            *slot = kept;
+        }
+    }
+
+    /// `U_p = G·g` for every channel pair, `[P × cout/MR × cin × MR]` ([`packed`]'s blocks).
+    fn kernel_transforms(&self, u: &mut [f32]) {
+        let (cin, cout) = (self.cin, self.cout);
+        let up = SendPtr(u.as_mut_ptr());
+        (0..cout / MR).into_par_iter().for_each(|ib| {
+            let up = &up;
+            for (p, gp) in G.iter().enumerate() {
+                // SAFETY: block ib of point p, [cin × MR] at p·cout·cin + ib·cin·MR, lies inside
+                // u (P·cout·cin floats) and is written by this block alone.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        up.0.add(p * cout * cin + ib * cin * MR),
+                        cin * MR,
+                    )
+                };
+                for r in 0..MR {
+                    let w = &self.w[(ib * MR + r) * cin * 3..][..cin * 3];
+                    for (ci, g) in w.chunks_exact(3).enumerate() {
+                        dst[ci * MR + r] = gp[0] * g[0] + gp[1] * g[1] + gp[2] * g[2];
+                    }
+                }
+            }
+        });
+    }
+
+    /// Tiles `qs` of every residue: outputs `d·M·qs.start ..` `d·M·qs.end` (those below `t`).
+    #[allow(clippy::too_many_arguments)]
+    fn item(
+        &self,
+        x: &[f32],
+        t: usize,
+        pro: Option<&Prologue>,
+        u: &[f32],
+        qs: std::ops::Range<usize>,
+        sc: &mut Scratch,
+        par: bool,
+        out: SendPtr,
+    ) {
+        let (cin, cout, d) = (self.cin, self.cout, self.dil);
+        // Tile (r, q) covers the outputs d·(q·M + i) + r, i < M, and reads the inputs
+        // d·(q·M − 1 + s) + r, s < P, all inside one span of the input that starts d before
+        // the item's first output.
+        sc.offs.clear();
+        for q in qs.clone() {
+            for r in 0..d.min(t) {
+                if q * M < (t - r).div_ceil(d) {
+                    sc.offs.push(d * (q - qs.start) * M + r);
+                }
+            }
+        }
+        let nbp = sc.offs.len().next_multiple_of(NR);
+        let s0 = (d * qs.start * M) as isize - d as isize;
+        let span_len = d * (qs.len() * M + 2);
+        let lo = (-s0).clamp(0, span_len as isize) as usize;
+        let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
+        sc.x.resize(P * cin * nbp, 0.0);
+        let xp = SendPtr(sc.x.as_mut_ptr());
+        let offs = &sc.offs[..];
+        let fill = |span: &mut Vec<f32>, ci: usize| {
+            let xp = &xp;
+            span.resize(span_len, 0.0);
+            span[..lo.min(hi)].fill(0.0);
+            span[hi.max(lo)..].fill(0.0);
+            if hi > lo {
+                let first = (s0 + lo as isize) as usize;
+                let src = &x[ci * t + first..ci * t + first + (hi - lo)];
+                match pro {
+                    Some(p) => p.apply_row(ci, src, &mut span[lo..hi]),
+                    None => span[lo..hi].copy_from_slice(src),
+                }
+            }
+            let mut v = [[0f32; NR]; P];
+            for jb in 0..nbp / NR {
+                let tiles = &offs[(jb * NR).min(offs.len())..((jb + 1) * NR).min(offs.len())];
+                forward_panel(span, tiles, d, &mut v);
+                for (p, vp) in v.iter().enumerate() {
+                    // SAFETY: row ci of panel jb of point p lies inside V (P·cin·nbp floats);
+                    // only channel ci writes it.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            vp.as_ptr(),
+                            xp.0.add(p * cin * nbp + jb * cin * NR + ci * NR),
+                            NR,
+                        )
+                    };
+                }
+            }
+        };
+        each(cin, par, &mut sc.row, fill);
+        // Y [cout × P × nbp]: point p's product at row p of each channel.
+        let ld = P * nbp;
+        sc.y.resize(cout * ld, 0.0);
+        let yp = SendPtr(sc.y.as_mut_ptr());
+        let xs = &sc.x[..];
+        let point = |p: usize| {
+            let yp = &yp;
+            // SAFETY: U_p and V_p are in packed's layouts inside u and X; C is the rows p·nbp
+            // of Y, ld apart, written by this point alone; `applies` checked the kernels run.
+            unsafe {
+                packed::gemm(
+                    cout,
+                    nbp,
+                    cin,
+                    u[p * cout * cin..][..cout * cin].as_ptr(),
+                    xs[p * cin * nbp..][..cin * nbp].as_ptr(),
+                    yp.0.add(p * nbp),
+                    ld,
+                )
+            };
+        };
+        if par {
+            (0..P).into_par_iter().with_min_len(1).for_each(point);
+        } else {
+            (0..P).for_each(point);
+        }
+        let t0 = d * qs.start * M;
+        let len = (d * qs.len() * M).min(t - t0);
+        let ys = &sc.y[..];
+        each(cout, par, &mut sc.row, |res, co| {
+            let out = &out;
+            res.resize(d * qs.len() * M, 0.0);
+            for jb in 0..nbp / NR {
+                let tiles = &offs[(jb * NR).min(offs.len())..((jb + 1) * NR).min(offs.len())];
+                inverse_panel(&ys[co * ld + jb * NR..], nbp, tiles, d, res);
+            }
+            // SAFETY: t0 + len ≤ t, so the range is inside row co of out; only this item, and
+            // in it only this channel, writes it.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
+            for (a, b) in dst.iter_mut().zip(&res[..len]) {
+                *a += b;
+            }
+        });
+    }
+}
