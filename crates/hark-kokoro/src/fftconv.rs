@@ -434,22 +434,17 @@ crate::simd::multiversion! {
 }
 
 crate::simd::multiversion! {
-    /// One output channel's rows of [`Conv::bin_weights`], `out [B, 3, cin]`, from its taps
-    /// `w [cin, k]` and the plan's `taps [2B, k]` (`wt`: room for `w` transposed).
-    fn channel_spectra(w: &[f32], k: usize, taps: &[f32], wt: &mut [f32], out: &mut [f32]) {
-        let cin = w.len() / k;
-        for (ci, row) in w.chunks_exact(k).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                wt[j * cin + ci] = v;
-            }
-        }
-        for (b, blk) in out.chunks_exact_mut(ROWS * cin).enumerate() {
+    /// Rows of [`Conv::bin_weights`], `out [B, 3, n]`, from taps laid out `wt [k, n]` (column
+    /// `c` holds one channel pair's `k` taps) and the plan's `taps [2B, k]`.
+    fn spectra_rows(wt: &[f32], k: usize, taps: &[f32], out: &mut [f32]) {
+        let n = wt.len() / k;
+        for (b, blk) in out.chunks_exact_mut(ROWS * n).enumerate() {
             let (cos, sin) = (&taps[2 * b * k..][..k], &taps[(2 * b + 1) * k..][..k]);
-            let (c, rest) = blk.split_at_mut(cin);
-            let (s, neg) = rest.split_at_mut(cin);
+            let (c, rest) = blk.split_at_mut(n);
+            let (s, neg) = rest.split_at_mut(n);
             c.fill(0.0);
             s.fill(0.0);
-            for ((&cj, &sj), x) in cos.iter().zip(sin).zip(wt.chunks_exact(cin)) {
+            for ((&cj, &sj), x) in cos.iter().zip(sin).zip(wt.chunks_exact(n)) {
                 for ((c, s), &v) in c.iter_mut().zip(s.iter_mut()).zip(x) {
                     *c += cj * v;
                     *s += sj * v;
@@ -636,39 +631,50 @@ impl Conv<'_> {
                 .zip(self.w.par_chunks(cin * k))
                 .with_min_len(8)
                 .for_each_init(Vec::new, |wt, (out, w)| {
+                    // wt [k, cin]
                     wt.resize(cin * k, 0.0);
-                    channel_spectra(w, k, taps, wt, out)
+                    for (ci, row) in w.chunks_exact(k).enumerate() {
+                        for (j, &v) in row.iter().enumerate() {
+                            wt[j * cin + ci] = v;
+                        }
+                    }
+                    spectra_rows(wt, k, taps, out)
                 });
             return;
         }
+        // Per block of MR output channels, the rows over the columns (ci, r) of packed's
+        // blocks: each row p is then block ib of product p as it is.
         const MR: usize = packed::MR;
         assert_eq!(ww.len(), cout * per);
         let wp = SendPtr(ww.as_mut_ptr());
+        let n = cin * MR;
         (0..cout / MR).into_par_iter().for_each_init(
             Default::default,
             |(wt, rows): &mut (Vec<f32>, Vec<f32>), ib| {
                 let wp = &wp;
-                wt.resize(cin * k, 0.0);
-                rows.resize(MR * per, 0.0);
-                for (r, out) in rows.chunks_exact_mut(per).enumerate() {
-                    let co = ib * MR + r;
-                    channel_spectra(&self.w[co * cin * k..][..cin * k], k, taps, wt, out);
+                // wt [k, cin, MR]
+                wt.resize(k * n, 0.0);
+                let w = &self.w[ib * MR * cin * k..][..MR * cin * k];
+                for (j, wj) in wt.chunks_exact_mut(n).enumerate() {
+                    for (ci, v) in wj.chunks_exact_mut(MR).enumerate() {
+                        for (r, v) in v.iter_mut().enumerate() {
+                            *v = w[(r * cin + ci) * k + j];
+                        }
+                    }
                 }
-                for p in 0..ROWS * B {
+                rows.resize(ROWS * B * n, 0.0);
+                spectra_rows(wt, k, taps, rows);
+                for (p, row) in rows.chunks_exact(n).enumerate() {
                     // SAFETY: block ib of product p, [cin × MR] at p·cout·cin + ib·cin·MR, lies
                     // inside ww (cout·per = 3B·cout·cin floats) and is written by this block
                     // alone.
-                    let dst = unsafe {
-                        std::slice::from_raw_parts_mut(
-                            wp.0.add(p * cout * cin + ib * cin * MR),
-                            cin * MR,
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            row.as_ptr(),
+                            wp.0.add(p * cout * cin + ib * n),
+                            n,
                         )
                     };
-                    for (r, row) in rows.chunks_exact(per).enumerate() {
-                        for (ci, &v) in row[p * cin..(p + 1) * cin].iter().enumerate() {
-                            dst[ci * MR + r] = v;
-                        }
-                    }
                 }
             },
         );

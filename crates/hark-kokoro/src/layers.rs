@@ -591,6 +591,8 @@ mod tests {
             (32, 32, 11, 5, 7),
             (64, 32, 9, 2, 9000),
             (32, 32, 15, 1, 26),
+            // channels that are not a multiple of the kernels' blocks
+            (20, 16, 7, 2, 2000),
             // enough work items to run them across the pool (the others run one item's phases
             // across it)
             (32, 32, 7, 1, 20000),

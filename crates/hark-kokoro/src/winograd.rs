@@ -259,10 +259,11 @@ impl Conv<'_> {
                         cin * MR,
                     )
                 };
-                for r in 0..MR {
-                    let w = &self.w[(ib * MR + r) * cin * 3..][..cin * 3];
-                    for (ci, g) in w.chunks_exact(3).enumerate() {
-                        dst[ci * MR + r] = gp[0] * g[0] + gp[1] * g[1] + gp[2] * g[2];
+                let w = &self.w[ib * MR * cin * 3..][..MR * cin * 3];
+                for (ci, d) in dst.chunks_exact_mut(MR).enumerate() {
+                    for (r, v) in d.iter_mut().enumerate() {
+                        let g = &w[(r * cin + ci) * 3..][..3];
+                        *v = gp[0] * g[0] + gp[1] * g[1] + gp[2] * g[2];
                     }
                 }
             }
