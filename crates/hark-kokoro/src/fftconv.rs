@@ -506,7 +506,7 @@ impl Drop for Pooled {
 
 /// Takes a kept buffer out of `slot`, leaving it empty (also when another thread panicked
 /// holding it: the buffers carry no state between calls).
-fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
+pub(crate) fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
     let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
     std::mem::take(&mut *g)
 }
@@ -541,7 +541,12 @@ struct Scratch {
 }
 
 /// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.
-fn each(n: usize, par: bool, row: &mut Vec<f32>, f: impl Fn(&mut Vec<f32>, usize) + Sync + Send) {
+pub(crate) fn each(
+    n: usize,
+    par: bool,
+    row: &mut Vec<f32>,
+    f: impl Fn(&mut Vec<f32>, usize) + Sync + Send,
+) {
     if par {
         (0..n)
             .into_par_iter()

@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+use crate::fftconv::{each, take};
 use crate::matmul::packed::{self, MR, NR};
 use crate::ops::{Prologue, SendPtr};
 use crate::pass::Cancel;
@@ -80,10 +81,6 @@ static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 /// Work buffers of finished work items, kept for the next.
 static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
 
-fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
-    std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()))
-}
-
 /// Drops the buffers kept for the next call.
 pub(crate) fn release() {
     drop(take(&WEIGHTS));
@@ -121,18 +118,6 @@ impl Drop for Pooled {
     fn drop(&mut self) {
         let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
         pool.push(std::mem::take(&mut self.0));
-    }
-}
-
-/// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.
-fn each(n: usize, par: bool, row: &mut Vec<f32>, f: impl Fn(&mut Vec<f32>, usize) + Sync + Send) {
-    if par {
-        (0..n)
-            .into_par_iter()
-            .with_min_len(8)
-            .for_each_init(Vec::new, |buf, i| f(buf, i));
-    } else {
-        (0..n).for_each(|i| f(row, i));
     }
 }
 
