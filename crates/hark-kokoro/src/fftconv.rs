@@ -1,6 +1,7 @@
 //! Long "same" convolutions (stride 1, odd kernel of 7 taps or more, any dilation) through the
-//! discrete Fourier transform, with the channel mixing a matrix product on the
-//! [`crate::matmul`] seam.
+//! discrete Fourier transform, with the channel mixing a matrix product per frequency bin: on
+//! `matmul::packed`'s kernels where they run (the spectra are written in their layout), otherwise
+//! on the [`crate::matmul`] seam.
 //!
 //! A convolution with `k` taps costs `k` multiply-adds per output and channel pair when done as
 //! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save:
