@@ -485,14 +485,15 @@ fn real_bin(b: usize) -> bool {
 static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 
 /// Work buffers of finished calls and work items, kept for the next (one per thread at most):
-/// sized once per stage rather than allocated and cleared for every item.
+/// sized once per stage rather than allocated and cleared for every item. [`crate::winograd`]'s
+/// work items use them too.
 static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
 
 /// A [`Scratch`] from [`SCRATCH`], given back when dropped.
-struct Pooled(Scratch);
+pub(crate) struct Pooled(pub(crate) Scratch);
 
 impl Pooled {
-    fn get() -> Pooled {
+    pub(crate) fn get() -> Pooled {
         let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
         Pooled(pool.pop().unwrap_or_default())
     }
@@ -529,16 +530,17 @@ impl Drop for Release {
     }
 }
 
+/// One work item's buffers (here, and in [`crate::winograd`] with its transform's rows).
 #[derive(Default)]
-struct Scratch {
-    /// `[cin × ROWS·B × nbp]`.
-    x: Vec<f32>,
-    /// `[cout × ROWS·B × nbp]`.
-    y: Vec<f32>,
+pub(crate) struct Scratch {
+    /// The inputs' transforms: `[cin × ROWS·B × nbp]`, or in the packed kernels' panels.
+    pub(crate) x: Vec<f32>,
+    /// The products, `[cout × ROWS·B × nbp]`.
+    pub(crate) y: Vec<f32>,
     /// The item's tiles: where each starts in the item's span of the input, and in its output.
-    offs: Vec<usize>,
+    pub(crate) offs: Vec<usize>,
     /// One channel's span of the input, or of the output (serial phases only).
-    row: Vec<f32>,
+    pub(crate) row: Vec<f32>,
 }
 
 /// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.

@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use crate::fftconv::{each, take};
+use crate::fftconv::{each, take, Pooled, Scratch};
 use crate::matmul::packed::{self, MR, NR};
 use crate::ops::{Prologue, SendPtr};
 use crate::pass::Cancel;
@@ -78,47 +78,10 @@ fn enabled() -> bool {
 
 /// The kernels' transforms of the last call, kept for the next (see [`release`]).
 static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
-/// Work buffers of finished work items, kept for the next.
-static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
-
-/// Drops the buffers kept for the next call.
+/// Drops the kernels' transforms kept for the next call (the work buffers are
+/// [`crate::fftconv`]'s, shared).
 pub(crate) fn release() {
     drop(take(&WEIGHTS));
-    drop(take(&SCRATCH));
-}
-
-#[derive(Default)]
-struct Scratch {
-    /// `V [P × nbp/NR × cin × NR]`: the inputs' transforms in the kernels' panels.
-    x: Vec<f32>,
-    /// `[cout × P × nbp]`: the products.
-    y: Vec<f32>,
-    /// Where each tile starts in the item's input span, and in its output.
-    offs: Vec<usize>,
-    /// One channel's span of the input, or of the output (serial phases only).
-    row: Vec<f32>,
-}
-
-/// A [`Scratch`] from [`SCRATCH`], given back when dropped.
-struct Pooled(Scratch);
-
-impl Pooled {
-    fn get() -> Pooled {
-        Pooled(
-            SCRATCH
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_default(),
-        )
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-        pool.push(std::mem::take(&mut self.0));
-    }
 }
 
 crate::simd::multiversion! {
