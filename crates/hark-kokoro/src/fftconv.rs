@@ -490,10 +490,10 @@ static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
 
 /// A [`Scratch`] from [`SCRATCH`], given back when dropped.
-pub(crate) struct Pooled(pub(crate) Scratch);
+struct Pooled(Scratch);
 
 impl Pooled {
-    pub(crate) fn get() -> Pooled {
+    fn get() -> Pooled {
         let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
         Pooled(pool.pop().unwrap_or_default())
     }
@@ -560,6 +560,138 @@ pub(crate) fn each(
     }
 }
 
+/// How a "same" convolution (stride 1, `k` taps at dilation `d`) of an input of `t` samples
+/// is cut into tiles of `l` outputs and work items; shared with [`crate::winograd`]. Tile
+/// `(r, q)` of residue `r` covers the outputs `d·(q·l + i) + r`, `i < l`, and reads the inputs
+/// from `d·(q·l − h) + r`, `h = (k − 1)/2`. Work items are blocks of the output, `d·l·m` samples
+/// each: tiles `q0..q0+m` of every residue (the subsequences `x[d·v + r]`), so that an item
+/// reads one contiguous span of the input and writes one contiguous range of the output.
+#[derive(Clone, Copy)]
+pub(crate) struct Tiling {
+    pub t: usize,
+    pub d: usize,
+    pub l: usize,
+    pub k: usize,
+}
+
+impl Tiling {
+    /// Runs `item(tiles, scratch, par)` for every work item (`tiles`: its range of `q`), across
+    /// the pool when there are enough items, otherwise one by one with `par` (the item spreads
+    /// its own phases); the remaining items are skipped once `cancel` is set.
+    pub(crate) fn run(
+        &self,
+        cancel: Cancel,
+        item: impl Fn(std::ops::Range<usize>, &mut Scratch, bool) + Sync,
+    ) {
+        let per_residue = self.t.div_ceil(self.d).div_ceil(self.l);
+        let m = (TILES_PER_ITEM / self.d).max(1);
+        let items: Vec<(usize, usize)> = (0..per_residue)
+            .step_by(m)
+            .map(|q0| (q0, (q0 + m).min(per_residue)))
+            .collect();
+        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
+            if !cancel.is_set() {
+                item(q0..q1, sc, par);
+            }
+        };
+        if items.len() >= 2 * crate::cpu::threads() {
+            items
+                .par_iter()
+                .with_min_len(1)
+                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
+        } else {
+            let mut sc = Pooled::get();
+            for it in &items {
+                run(it, &mut sc.0, true);
+            }
+        }
+    }
+
+    /// The tiles of item `qs`, each as where it starts, both in the item's input span (its
+    /// first input) and in the item's output (its first output): the span starts `d·h` before
+    /// the outputs.
+    pub(crate) fn offsets(&self, qs: &std::ops::Range<usize>, offs: &mut Vec<usize>) {
+        let (t, d, l) = (self.t, self.d, self.l);
+        offs.clear();
+        for q in qs.clone() {
+            for r in 0..d.min(t) {
+                if q * l < (t - r).div_ceil(d) {
+                    offs.push(d * (q - qs.start) * l + r);
+                }
+            }
+        }
+    }
+
+    /// The input span item `qs` reads.
+    pub(crate) fn span(&self, qs: &std::ops::Range<usize>) -> Span {
+        let (t, d, l, k) = (self.t, self.d, self.l, self.k);
+        let s0 = d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize;
+        let len = d * (qs.len() * l + k - 1);
+        Span {
+            s0,
+            len,
+            lo: (-s0).clamp(0, len as isize) as usize,
+            hi: (t as isize - s0).clamp(0, len as isize) as usize,
+        }
+    }
+
+    /// Adds an item's outputs `res` (from its first, `d·l·qs.start`; those below `t`) into row
+    /// `co` of `out [cout, t]`.
+    ///
+    /// # Safety
+    /// `out` is valid for row `co`, and no other thread writes that row's range of this item.
+    pub(crate) unsafe fn add_row(
+        &self,
+        out: &SendPtr,
+        co: usize,
+        qs: &std::ops::Range<usize>,
+        res: &[f32],
+    ) {
+        let (t, d, l) = (self.t, self.d, self.l);
+        let t0 = d * qs.start * l;
+        let len = (d * qs.len() * l).min(t - t0);
+        // SAFETY: t0 + len ≤ t, so the range is inside row co of out (the caller's part).
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
+        for (a, b) in dst.iter_mut().zip(&res[..len]) {
+            *a += b;
+        }
+    }
+}
+
+/// A work item's span of the input: `len` samples from `s0`, of which `lo..hi` lie inside it.
+pub(crate) struct Span {
+    s0: isize,
+    len: usize,
+    lo: usize,
+    hi: usize,
+}
+
+impl Span {
+    /// Channel `ci` of `x [cin, t]` over the span into `buf`, through `pro`, zero outside the
+    /// input.
+    pub(crate) fn fill(
+        &self,
+        x: &[f32],
+        t: usize,
+        ci: usize,
+        pro: Option<&Prologue>,
+        buf: &mut Vec<f32>,
+    ) {
+        let (lo, hi) = (self.lo, self.hi);
+        buf.resize(self.len, 0.0);
+        buf[..lo.min(hi)].fill(0.0);
+        buf[hi.max(lo)..].fill(0.0);
+        if hi > lo {
+            let first = (self.s0 + lo as isize) as usize;
+            let src = &x[ci * t + first..ci * t + first + (hi - lo)];
+            match pro {
+                Some(p) => p.apply_row(ci, src, &mut buf[lo..hi]),
+                None => buf[lo..hi].copy_from_slice(src),
+            }
+        }
+    }
+}
+
 impl Conv<'_> {
     /// `out [cout, t] += conv(pro(x [cin, t]))` with zero padding of `dil·(k−1)/2` on both
     /// sides (the bias is the caller's). Skips its remaining work once `cancel` is set.
@@ -590,33 +722,11 @@ impl Conv<'_> {
         let packed = packed::available() && cout % packed::MR == 0;
         self.bin_weights(ww, packed);
         let ww = &*ww;
-        // Work items are blocks of the output, `d·L·m` samples each: tiles q0..q0+m of every
-        // residue r of the dilation (the subsequences x[d·v + r]). An item reads one contiguous
-        // span of the input and writes one contiguous range of the output.
-        let per_residue = t.div_ceil(d).div_ceil(l);
-        let m = (TILES_PER_ITEM / d).max(1);
-        let items: Vec<(usize, usize)> = (0..per_residue)
-            .step_by(m)
-            .map(|q0| (q0, (q0 + m).min(per_residue)))
-            .collect();
         let out_ptr = SendPtr(out.as_mut_ptr());
-        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
-            if cancel.is_set() {
-                return;
-            }
-            self.item(x, t, pro, ww, packed, q0..q1, sc, par, out_ptr);
-        };
-        if items.len() >= 2 * crate::cpu::threads() {
-            items
-                .par_iter()
-                .with_min_len(1)
-                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
-        } else {
-            let mut sc = Pooled::get();
-            for it in &items {
-                run(it, &mut sc.0, true);
-            }
-        }
+        let tiling = Tiling { t, d, l, k };
+        tiling.run(cancel, |qs, sc, par| {
+            self.item(x, &tiling, pro, ww, packed, qs, sc, par, &out_ptr)
+        });
         if let Ok(mut p) = SPECTRA.lock() {
             if p.len() < pool.len() {
                 *p = pool;
@@ -693,37 +803,20 @@ impl Conv<'_> {
     fn item(
         &self,
         x: &[f32],
-        t: usize,
+        tiling: &Tiling,
         pro: Option<&Prologue>,
         ww: &[f32],
         packed: bool,
         qs: std::ops::Range<usize>,
         sc: &mut Scratch,
         par: bool,
-        out: SendPtr,
+        out: &SendPtr,
     ) {
-        let (cin, cout, k, d) = (self.cin, self.cout, self.plan.k, self.dil);
-        let l = self.plan.outputs_per_tile();
-        let h = (k - 1) / 2;
-        // Tile (r, q) covers the outputs t = d·(q·L + i) + r, i < L, and reads the inputs
-        // d·(q·L − h + s) + r, s < N: all of them lie in one span of the input. Each tile is
-        // kept as where it starts, both in the input span (its first input) and in the item's
-        // output (its first output): the span starts `d·h` before the outputs.
-        sc.offs.clear();
-        for q in qs.clone() {
-            for r in 0..d.min(t) {
-                if q * l < (t - r).div_ceil(d) {
-                    sc.offs.push(d * (q - qs.start) * l + r);
-                }
-            }
-        }
+        let (cin, cout, d, l, t) = (self.cin, self.cout, self.dil, tiling.l, tiling.t);
+        tiling.offsets(&qs, &mut sc.offs);
         let nb = sc.offs.len();
         let nbp = nb.next_multiple_of(if packed { packed::NR } else { CH });
-        let s0 = d as isize * (qs.start * l) as isize - (d * h) as isize;
-        let span_len = d * (qs.len() * l + k - 1);
-        // the span's part inside the input
-        let lo = (-s0).clamp(0, span_len as isize) as usize;
-        let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
+        let span = tiling.span(&qs);
         // X: the spectra of every tile's inputs (tile j of channel ci is column j of its rows),
         // through the transform with the input's transform (`pro`) applied. Bin b's product i
         // reads the [cin × nbp] matrix of row p = ROWS·b + i: in [cin × ROWS·B × nbp] at p·nbp
@@ -744,19 +837,9 @@ impl Conv<'_> {
                 }
             }
         };
-        let fill = |span: &mut Vec<f32>, ci: usize| {
-            span.resize(span_len, 0.0);
-            span[..lo.min(hi)].fill(0.0);
-            span[hi.max(lo)..].fill(0.0);
-            if hi > lo {
-                let first = (s0 + lo as isize) as usize;
-                let src = &x[ci * t + first..ci * t + first + (hi - lo)];
-                match pro {
-                    Some(p) => p.apply_row(ci, src, &mut span[lo..hi]),
-                    None => span[lo..hi].copy_from_slice(src),
-                }
-            }
-            forward_channel(span, offs, d, &mut channel(ci));
+        let fill = |buf: &mut Vec<f32>, ci: usize| {
+            span.fill(x, t, ci, pro, buf);
+            forward_channel(buf, offs, d, &mut channel(ci));
         };
         each(cin, par, &mut sc.row, fill);
         // Per bin: Y1 = C·(a+b), Y2 = (S−C)·a, Y3 = −(C+S)·b; re = Y1 + Y3, im = Y1 + Y2, in
@@ -816,19 +899,12 @@ impl Conv<'_> {
             (0..B).for_each(bin);
         }
         // Back to time: every output of the item's range below t comes from exactly one tile.
-        let t0 = d * qs.start * l;
-        let len = (d * qs.len() * l).min(t - t0);
         let ys = &sc.y[..];
         each(cout, par, &mut sc.row, |res, co| {
-            let out = &out;
             res.resize(d * qs.len() * l + N, 0.0);
             inverse_channel(&ys[co * stride..][..stride], offs, d, l, res);
-            // SAFETY: t0 + len ≤ t, so the range is inside row co of out; only this item, and
-            // in it only this channel, writes it.
-            let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
-            for (a, b) in dst.iter_mut().zip(&res[..len]) {
-                *a += b;
-            }
+            // SAFETY: only this item, and in it only this channel, writes row co's range.
+            unsafe { tiling.add_row(out, co, &qs, res) };
         });
     }
 }

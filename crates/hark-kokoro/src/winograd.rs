@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use crate::fftconv::{each, take, Pooled, Scratch};
+use crate::fftconv::{each, take, Scratch, Tiling};
 use crate::matmul::packed::{self, MR, NR};
 use crate::ops::{Prologue, SendPtr};
 use crate::pass::Cancel;
@@ -22,8 +22,6 @@ use crate::pass::Cancel;
 const M: usize = 4;
 /// Transformed points per tile (`M + 3 − 1`).
 const P: usize = 6;
-/// Tiles per work item (per residue: divided by the dilation).
-const TILES_PER_ITEM: usize = 128;
 /// The fewest tiles for which the transform pays.
 const MIN_TILES: usize = 32;
 /// The most `cin·cout`: the kernels' transforms, made per call, take `6·cin·cout` floats.
@@ -163,29 +161,11 @@ impl Conv<'_> {
         }
         self.kernel_transforms(&mut kept[..n]);
         let u = &kept[..n];
-        let per_residue = t.div_ceil(d).div_ceil(M);
-        let m = (TILES_PER_ITEM / d).max(1);
-        let items: Vec<(usize, usize)> = (0..per_residue)
-            .step_by(m)
-            .map(|q0| (q0, (q0 + m).min(per_residue)))
-            .collect();
         let out_ptr = SendPtr(out.as_mut_ptr());
-        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
-            if !cancel.is_set() {
-                self.item(x, t, pro, u, q0..q1, sc, par, out_ptr);
-            }
-        };
-        if items.len() >= 2 * crate::cpu::threads() {
-            items
-                .par_iter()
-                .with_min_len(1)
-                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
-        } else {
-            let mut sc = Pooled::get();
-            for it in &items {
-                run(it, &mut sc.0, true);
-            }
-        }
+        let tiling = Tiling { t, d, l: M, k: 3 };
+        tiling.run(cancel, |qs, sc, par| {
+            self.item(x, &tiling, pro, u, qs, sc, par, &out_ptr)
+        });
         let mut slot = WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
         if slot.len() < kept.len() {
             *slot = kept;
@@ -223,47 +203,25 @@ impl Conv<'_> {
     fn item(
         &self,
         x: &[f32],
-        t: usize,
+        tiling: &Tiling,
         pro: Option<&Prologue>,
         u: &[f32],
         qs: std::ops::Range<usize>,
         sc: &mut Scratch,
         par: bool,
-        out: SendPtr,
+        out: &SendPtr,
     ) {
-        let (cin, cout, d) = (self.cin, self.cout, self.dil);
-        // Tile (r, q) covers the outputs d·(q·M + i) + r, i < M, and reads the inputs
-        // d·(q·M − 1 + s) + r, s < P, all inside one span of the input that starts d before
-        // the item's first output.
-        sc.offs.clear();
-        for q in qs.clone() {
-            for r in 0..d.min(t) {
-                if q * M < (t - r).div_ceil(d) {
-                    sc.offs.push(d * (q - qs.start) * M + r);
-                }
-            }
-        }
+        let (cin, cout, d, t) = (self.cin, self.cout, self.dil, tiling.t);
+        tiling.offsets(&qs, &mut sc.offs);
         let nbp = sc.offs.len().next_multiple_of(NR);
-        let s0 = (d * qs.start * M) as isize - d as isize;
-        let span_len = d * (qs.len() * M + 2);
-        let lo = (-s0).clamp(0, span_len as isize) as usize;
-        let hi = (t as isize - s0).clamp(0, span_len as isize) as usize;
+        let span = tiling.span(&qs);
         sc.x.resize(P * cin * nbp, 0.0);
         let xp = SendPtr(sc.x.as_mut_ptr());
         let offs = &sc.offs[..];
-        let fill = |span: &mut Vec<f32>, ci: usize| {
+        let fill = |buf: &mut Vec<f32>, ci: usize| {
             let xp = &xp;
-            span.resize(span_len, 0.0);
-            span[..lo.min(hi)].fill(0.0);
-            span[hi.max(lo)..].fill(0.0);
-            if hi > lo {
-                let first = (s0 + lo as isize) as usize;
-                let src = &x[ci * t + first..ci * t + first + (hi - lo)];
-                match pro {
-                    Some(p) => p.apply_row(ci, src, &mut span[lo..hi]),
-                    None => span[lo..hi].copy_from_slice(src),
-                }
-            }
+            span.fill(x, t, ci, pro, buf);
+            let span = &buf[..];
             let mut v = [[0f32; NR]; P];
             for jb in 0..nbp / NR {
                 let tiles = &offs[(jb * NR).min(offs.len())..((jb + 1) * NR).min(offs.len())];
@@ -308,22 +266,15 @@ impl Conv<'_> {
         } else {
             (0..P).for_each(point);
         }
-        let t0 = d * qs.start * M;
-        let len = (d * qs.len() * M).min(t - t0);
         let ys = &sc.y[..];
         each(cout, par, &mut sc.row, |res, co| {
-            let out = &out;
             res.resize(d * qs.len() * M, 0.0);
             for jb in 0..nbp / NR {
                 let tiles = &offs[(jb * NR).min(offs.len())..((jb + 1) * NR).min(offs.len())];
                 inverse_panel(&ys[co * ld + jb * NR..], nbp, tiles, d, res);
             }
-            // SAFETY: t0 + len ≤ t, so the range is inside row co of out; only this item, and
-            // in it only this channel, writes it.
-            let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
-            for (a, b) in dst.iter_mut().zip(&res[..len]) {
-                *a += b;
-            }
+            // SAFETY: only this item, and in it only this channel, writes row co's range.
+            unsafe { tiling.add_row(out, co, &qs, res) };
         });
     }
 }
