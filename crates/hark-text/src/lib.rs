@@ -64,6 +64,7 @@ mod sentence;
 mod stress;
 mod token;
 mod tokenize;
+pub mod zh;
 
 pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
