@@ -143,6 +143,7 @@ impl ZhG2p {
         let mut out = Out {
             tokens: Vec::new(),
             src_end: 0,
+            last: Kind::Raw,
         };
         if text.trim().is_empty() {
             return Phonemized::default();
@@ -164,7 +165,7 @@ impl ZhG2p {
                     self.pinyin.word(w.word, &mut ids);
                     let ipa: String = ids.iter().map(|&i| self.pinyin.ipa(i)).collect();
                     let at = run.start + w.byte_start..run.start + w.byte_end;
-                    out.push(&n, w.word, ipa, at, true);
+                    out.push(&n, w.word, ipa, at, Kind::Han, true);
                 }
                 out.space(false);
             } else {
@@ -191,33 +192,64 @@ impl ZhG2p {
             let latin = latin_len(rest);
             if latin > 0 && self.readings == Readings::Hark {
                 if let Some(reader) = &self.english {
-                    out.space(true);
                     for tok in reader.read(&rest[..latin]).tokens {
                         let at = i + tok.src.start..i + tok.src.end;
-                        out.push(n, &tok.text, tok.phonemes, at, tok.whitespace);
+                        out.push(n, &tok.text, tok.phonemes, at, Kind::Latin, tok.whitespace);
                     }
-                    out.space(true);
+                    out.space(false);
                     i += latin;
                     continue;
                 }
             }
-            let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            // copied up to a space or a Latin word
+            let len = if latin > 0 {
+                latin
+            } else {
+                rest.find(|c: char| c.is_whitespace() || c.is_ascii_alphabetic())
+                    .unwrap_or(rest.len())
+            };
             let raw: String = rest[..len].chars().filter(|&c| c != NON_SYLLABIC).collect();
-            out.push(n, &rest[..len], raw, i..i + len, false);
+            out.push(n, &rest[..len], raw, i..i + len, Kind::Raw, false);
             i += len;
         }
     }
+}
+
+/// What a token is: a Chinese word, an English reading, anything else (copied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Han,
+    Latin,
+    Raw,
 }
 
 /// The tokens being built, with the source position reached so far (ranges never overlap).
 struct Out {
     tokens: Vec<Token>,
     src_end: usize,
+    /// Kind of the last token.
+    last: Kind,
 }
 
 impl Out {
-    /// Appends a token for the bytes `at` of the rewritten text `n`.
-    fn push(&mut self, n: &Norm, text: &str, phonemes: String, at: Range<usize>, ws: bool) {
+    /// Appends a token for the bytes `at` of the rewritten text `n`. English readings are
+    /// spaced from the Chinese words around them (punctuation stays attached).
+    fn push(
+        &mut self,
+        n: &Norm,
+        text: &str,
+        phonemes: String,
+        at: Range<usize>,
+        kind: Kind,
+        ws: bool,
+    ) {
+        if matches!(
+            (self.last, kind),
+            (Kind::Han, Kind::Latin) | (Kind::Latin, Kind::Han)
+        ) {
+            self.space(true);
+        }
+        self.last = kind;
         let src = n.src(at);
         let start = src.start.max(self.src_end);
         let end = src.end.max(start);
