@@ -20,7 +20,7 @@
 //!
 //! ```no_run
 //! use hark_text::zh::ZhG2p;
-//! let zh = ZhG2p::new(); // ~0.2 s: jieba's dictionary and the pinyin data; Send + Sync
+//! let zh = ZhG2p::new(); // ~0.12 s: jieba's dictionary and the pinyin data; Send + Sync
 //! assert_eq!(zh.phonemize("你好。").phonemes(), "ni↓xau↓.");
 //! ```
 
