@@ -461,6 +461,7 @@ fn a_lone_two_before_a_measure_word_is_liang() {
     // not before other words, nor in longer numbers
     assert_eq!(ph(plain(), "2月"), ph(plain(), "二月"));
     assert_eq!(ph(plain(), "12个"), ph(plain(), "十二个"));
+    assert_eq!(ph(plain(), "第2个"), ph(plain(), "第二个"));
     assert_eq!(ph(misaki(), "2个小时"), ph(misaki(), "二个小时"));
 }
 

@@ -13,7 +13,7 @@
 //!   and years followed by a month are read digit by digit (二零零七年, `98年5月` 九八年五月);
 //! * clock times read as times (`9:00` 九点, `2:30` 两点三十, `16:05` 十六点零五) instead of
 //!   `九:零`;
-//! * a lone 2 before a measure word is 两 (`2个小时` 两个小时, `下午2点` 两点);
+//! * a lone 2 before a measure word is 两 (`2个小时` 两个小时, `下午2点` 两点), except after 第;
 //! * long digit strings (11 or more: phone, account numbers) are read digit by digit, with 1 as
 //!   幺, instead of as a cardinal in the hundreds of billions;
 //! * thousands separators are ignored (`1,234` 一千二百三十四, not 一,二百三十四);
@@ -353,7 +353,8 @@ fn hark_readings(n: &Norm) -> Norm {
     sub(&n, &DIGITS, |c, t| {
         let m = c.get(0).expect("group 0");
         let (p, _) = around(t, m.start(), m.end());
-        let lone = ascii_digits(m.as_str()) == "2" && !matches!(p, Some('.' | '-' | '/'));
+        // not in a decimal or range, nor an ordinal (第2个 is 第二个)
+        let lone = ascii_digits(m.as_str()) == "2" && !matches!(p, Some('.' | '-' | '/' | '第'));
         let rest = &t[m.end()..];
         if lone && LIANG_BEFORE.iter().any(|w| rest.starts_with(w)) {
             Sub::With("两".into())
