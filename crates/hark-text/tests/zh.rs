@@ -546,6 +546,15 @@ fn bad_input_never_panics() {
         let p = misaki().phonemize(text);
         check_ranges(text, &p);
     }
+    // long digit strings that the number patterns almost match must not make them quadratic
+    for text in [
+        format!("{}-1", "1".repeat(300_000)),
+        format!("1234{}", ",567".repeat(100_000)),
+        format!("{}:", "12:3".repeat(100_000)),
+    ] {
+        check_ranges(&text, &plain().phonemize(&text));
+        check_ranges(&text, &misaki().phonemize(&text));
+    }
     let huge = "今天股市开盘上涨了1.2%。".repeat(20_000);
     let p = plain().phonemize(&huge);
     check_ranges(&huge, &p);

@@ -174,8 +174,10 @@ enum Sub {
     With(String),
     /// Leave it as written (cn2an failed on it).
     Keep,
-    /// Not a match after all: look again from the next character.
-    Retry,
+    /// Not a match after all: look again from this byte (the regex engine's retry one
+    /// character later, or further where no later start can match either, so that no input
+    /// makes the passes quadratic).
+    Retry(usize),
 }
 
 /// The byte index of the char after the one at `i`.
@@ -203,7 +205,7 @@ fn sub(n: &Norm, re: &Regex, mut f: impl FnMut(&Captures, &str) -> Sub) -> Norm 
                 pos = m.end();
             }
             Sub::Keep => pos = m.end(),
-            Sub::Retry => pos = next_char(t, m.start()),
+            Sub::Retry(at) => pos = at.max(next_char(t, m.start())),
         }
     }
     n.rewrite(edits)
@@ -232,7 +234,9 @@ pub(crate) fn transform(n: &Norm, readings: Readings) -> Norm {
     n = sub(&n, &RANGE, |c, t| {
         let m = c.get(0).expect("group 0");
         if !MEASURE_WORDS.iter().any(|w| t[m.end()..].starts_with(w)) {
-            return Sub::Retry;
+            // a range starting inside the first digits ends where this one does
+            let digits = m.as_str().find(|c| !is_digit(c)).unwrap_or(m.len());
+            return Sub::Retry(m.start() + digits);
         }
         let (a, b) = m.as_str().split_once('-').expect("a range has a hyphen");
         with(low(a).zip(low(b)).map(|(a, b)| format!("{a}到{b}")))
@@ -287,8 +291,9 @@ fn hark_readings(n: &Norm) -> Norm {
     let n = sub(n, &GROUPED, |c, t| {
         let m = c.get(0).expect("group 0");
         match around(t, m.start(), m.end()) {
-            (Some(p), _) if is_digit(p) || p == ',' => Sub::Retry,
-            (_, Some(q)) if is_digit(q) || q == ',' => Sub::Retry,
+            // part of a longer digit string: so is any grouping inside it
+            (Some(p), _) if is_digit(p) || p == ',' => Sub::Keep,
+            (_, Some(q)) if is_digit(q) || q == ',' => Sub::Keep,
             _ => Sub::With(m.as_str().replace(',', "")),
         }
     });
@@ -309,12 +314,12 @@ fn hark_readings(n: &Norm) -> Norm {
         // part of a longer number or of h:mm:ss: not a plain clock time
         let joined = |x: Option<char>| x.is_some_and(|x| is_digit(x) || x == ':');
         if joined(p) || joined(q) {
-            return Sub::Retry;
+            return Sub::Retry(0);
         }
         let (h, mm) = (ascii_digits(&c[1]), ascii_digits(&c[2]));
         let (hv, mv): (u32, u32) = (h.parse().unwrap_or(99), mm.parse().unwrap_or(99));
         if hv > 24 || mv > 59 {
-            return Sub::Retry;
+            return Sub::Retry(0);
         }
         let hour = if hv == 2 {
             "两".into()
