@@ -548,15 +548,15 @@ fn bad_input_never_panics() {
     }
     // long digit strings that the number patterns almost match must not make them quadratic
     for text in [
-        format!("{}-1", "1".repeat(300_000)),
-        format!("1234{}", ",567".repeat(100_000)),
-        format!("{}:", "12:3".repeat(100_000)),
+        format!("{}-1", "1".repeat(100_000)),
+        format!("1234{}", ",567".repeat(30_000)),
+        format!("{}:", "12:3".repeat(30_000)),
     ] {
         check_ranges(&text, &plain().phonemize(&text));
         check_ranges(&text, &misaki().phonemize(&text));
     }
-    let huge = "今天股市开盘上涨了1.2%。".repeat(20_000);
+    let huge = "今天股市开盘上涨了1.2%。".repeat(10_000);
     let p = plain().phonemize(&huge);
     check_ranges(&huge, &p);
-    assert_eq!(p.tokens.len(), 20_000 * 8);
+    assert_eq!(p.tokens.len(), 10_000 * 8);
 }
