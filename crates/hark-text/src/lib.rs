@@ -45,6 +45,11 @@
 //! # }
 //! ```
 //!
+//! * **Mandarin** ([`zh`]): [`zh::ZhG2p`] reads Chinese as misaki's legacy zh path does
+//!   (cn2an numbers, jieba segmentation, pypinyin readings, misaki's pinyin→IPA table with tone
+//!   arrows), with corrections where misaki reads wrong, and hands Latin words to an English
+//!   reader. Same output shape as the English G2P ([`Phonemized`], words with source ranges).
+//!
 //! What it is not: it knows nothing of the model, vocabularies/token ids, audio or apps.
 //! Input is any `&str`; bad or odd input (control characters, combining marks, RTL, CJK, emoji
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
@@ -64,6 +69,7 @@ mod sentence;
 mod stress;
 mod token;
 mod tokenize;
+pub mod zh;
 
 pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};

@@ -17,44 +17,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::lexicon_dir;
+use common::{lexicon_dir, matched_words};
 use hark_text::{G2p, Lang, Lexicon};
 
 /// The golden cases (`tests/reference/` of this crate).
 fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
-}
-
-/// Number of reference words matched by an edit-distance alignment of the two word lists.
-fn matched_words(r: &[&str], h: &[&str]) -> usize {
-    let (n, m) = (r.len(), h.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let sub = d[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-        }
-    }
-    let (mut i, mut j, mut ok) = (n, m, 0);
-    while i > 0 && j > 0 {
-        let same = r[i - 1] == h[j - 1];
-        if d[i][j] == d[i - 1][j - 1] + usize::from(!same) {
-            ok += usize::from(same);
-            i -= 1;
-            j -= 1;
-        } else if d[i][j] == d[i - 1][j] + 1 {
-            i -= 1;
-        } else {
-            j -= 1;
-        }
-    }
-    ok
 }
 
 /// A named case where we read differently from misaki on purpose: on the reference lines

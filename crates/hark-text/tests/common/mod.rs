@@ -1,4 +1,4 @@
-//! Shared by the integration tests: where the misaki lexicons are.
+//! Shared by the integration tests: where the misaki lexicons are, and how readings are scored.
 
 use std::path::PathBuf;
 
@@ -43,4 +43,37 @@ pub fn lexicon(lang: hark_text::Lang) -> Option<hark_text::Lexicon> {
         lexicon_dir().map(|d| hark_text::Lexicon::load(&d, lang).expect("lexicon loads"))
     })
     .clone()
+}
+
+/// Number of reference words matched by an edit-distance alignment of the two word lists.
+#[allow(dead_code)] // not every test binary uses it
+pub fn matched_words(r: &[&str], h: &[&str]) -> usize {
+    let (n, m) = (r.len(), h.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let sub = d[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    let (mut i, mut j, mut ok) = (n, m, 0);
+    while i > 0 && j > 0 {
+        let same = r[i - 1] == h[j - 1];
+        if d[i][j] == d[i - 1][j - 1] + usize::from(!same) {
+            ok += usize::from(same);
+            i -= 1;
+            j -= 1;
+        } else if d[i][j] == d[i - 1][j] + 1 {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    ok
 }
