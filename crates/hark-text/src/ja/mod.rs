@@ -206,7 +206,7 @@ impl JaG2p {
         let (n, counters) = numbers::transform(&norm::normalize(text), self.readings);
         let t = n.text();
         let morphs = self.dict.parse(t);
-        let words: Vec<Word> = morphs.iter().map(|m| self.word(t, m, &counters)).collect();
+        let words: Vec<Word> = morphs.iter().map(|m| word(t, m, &counters)).collect();
         let groups = self.group(&words);
         // each group's phonemes, with misaki's spacing
         let mut romaji: Vec<(String, bool)> = Vec::with_capacity(groups.len());
@@ -260,34 +260,6 @@ impl JaG2p {
             });
         }
         Phonemized { tokens }
-    }
-
-    /// A MeCab word with its reading in hiragana (a counter after a number gets its counter
-    /// reading) and misaki's category: 6 for every known word and katakana.
-    fn word<'t>(&self, t: &'t str, m: &Morph<'_>, counters: &[numbers::Counter]) -> Word<'t> {
-        let span = m.span.0..m.span.1;
-        let surface = &t[span.clone()];
-        let hira = match counters.iter().find(|c| c.span == span) {
-            Some(c) => c.reading.to_string(),
-            None => {
-                let reading = [9, 17]
-                    .into_iter()
-                    .filter_map(|i| feature_field(m.feature, i))
-                    .find(|f| !f.is_empty());
-                kana::to_hiragana(reading.as_deref().unwrap_or(surface))
-            }
-        };
-        let char_type = if m.char_type == KATAKANA || !m.unknown {
-            HIRAGANA
-        } else {
-            m.char_type
-        };
-        Word {
-            span,
-            surface: Cow::Borrowed(surface),
-            hira,
-            char_type,
-        }
     }
 
     /// misaki's grouping: from each word, the longest run of following words of the same
@@ -382,6 +354,34 @@ impl JaG2p {
             .filter(|(_, d)| !d)
             .map(|(c, _)| c)
             .collect()
+    }
+}
+
+/// A MeCab word with its reading in hiragana (a counter after a number gets the counter's
+/// reading) and misaki's category: 6 for every known word and katakana.
+fn word<'t>(t: &'t str, m: &Morph<'_>, counters: &[numbers::Counter]) -> Word<'t> {
+    let span = m.span.0..m.span.1;
+    let surface = &t[span.clone()];
+    let hira = match counters.iter().find(|c| c.span == span) {
+        Some(c) => c.reading.to_string(),
+        None => {
+            let reading = [9, 17]
+                .into_iter()
+                .filter_map(|i| feature_field(m.feature, i))
+                .find(|f| !f.is_empty());
+            kana::to_hiragana(reading.as_deref().unwrap_or(surface))
+        }
+    };
+    let char_type = if m.char_type == KATAKANA || !m.unknown {
+        HIRAGANA
+    } else {
+        m.char_type
+    };
+    Word {
+        span,
+        surface: Cow::Borrowed(surface),
+        hira,
+        char_type,
     }
 }
 

@@ -8,21 +8,34 @@
 //! * decimals: `25.5` is にじゅうごてんご (misaki reads a sentence-ending period between them);
 //! * `%` after a number is パーセント (misaki leaves the sign, which the model cannot say);
 //! * more than nine digits: with separators a number up to 兆, without them digit by digit;
-//! * counters: the counter after a number is read as a counter, with its sound changes
-//!   ([`Counter`]): MeCab, seeing hiragana before 年, 歳, 時 …, often reads them as nouns
-//!   (とし, とき), and num2kana knows none of よじ, いっさい, はたち, みっか.
+//! * counters: the counter after a number is read as a counter, with its sound changes: MeCab,
+//!   seeing hiragana before 年, 歳, 時, 月 …, often reads them as nouns (とし, とき, つき), and
+//!   num2kana knows none of よじ, いっさい, はたち, みっか. For 年, 時, 歳, 月 and 人 the kanji
+//!   stays (MeCab cuts the text as for misaki) and the word it becomes gets the counter's
+//!   reading ([`Counter`]); 分, 日 and the whole-word readings (はたち, ひとり, みっか) are
+//!   written in hiragana with the number, as MeCab would join 分 to what follows (`分から`
+//!   is 分かる's わから).
 
 use std::ops::Range;
 
 use super::Readings;
 use crate::zh::norm::Norm;
 
-/// A counter read after a number: the span of its kanji in the rewritten text and the
-/// reading to give the word MeCab makes of it (when that word is the kanji alone).
+/// A counter kept as a kanji after a number: its span in the rewritten text and the reading
+/// the word MeCab makes of it gets (when that word is the kanji alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Counter {
     pub(crate) span: Range<usize>,
     pub(crate) reading: &'static str,
+}
+
+/// How a number and the counter after it are read.
+enum CounterReading {
+    /// One hiragana word for both.
+    Whole(String),
+    /// The number's reading; the counter kanji stays and is read `counter` (or as MeCab
+    /// reads it, if `None`: 時間, 年間).
+    Split(String, Option<&'static str>),
 }
 
 const DIGITS: [&str; 10] = [
@@ -201,7 +214,7 @@ fn digits_read(digits: &str) -> String {
     digits.bytes().map(one).collect()
 }
 
-/// A decimal number: the integer part, てん, each digit (a final じゅう before the point is
+/// A decimal number: the integer part, 点 (てん), each digit (a final じゅう before the point is
 /// じゅっ, as num2kana's point rule says; いち and はち are いっ and はっ likewise).
 fn decimal(int: &str, frac: &str) -> String {
     let mut out = if int.trim_start_matches('0').is_empty() {
@@ -210,21 +223,10 @@ fn decimal(int: &str, frac: &str) -> String {
         integer(int).unwrap_or_else(|| digits_read(int))
     };
     out = geminate(out);
-    out.push_str("てん");
+    // the kanji, which MeCab always reads テン (hiragana てん it may cut as て + ん)
+    out.push('点');
     out.push_str(&digits_read(frac));
     out
-}
-
-/// What a counter after an integer does: its reading, and the number's new reading if the
-/// pair changes it.
-enum CounterReading {
-    /// Number and counter become one word (`3日` みっか, `20歳` はたち, `1人` ひとり).
-    Whole(&'static str),
-    /// The number is read `number`, the counter `counter`.
-    Split {
-        number: String,
-        counter: &'static str,
-    },
 }
 
 /// Replaces the ending `from` of `s` by `to` (if `s` ends so).
@@ -236,22 +238,40 @@ fn change_end(mut s: String, from: &str, to: &str) -> String {
     s
 }
 
-/// The reading of integer `digits` (read `number`) before the counter `c`; `after_month`:
-/// the number follows 月 (so 1日 is ついたち). `None`: not a counter hark reads.
-fn counter(digits: &str, number: String, c: char, after_month: bool) -> Option<CounterReading> {
+/// The reading of integer `digits` (read `number`) with the counter `c` after it.
+/// `after_month`: the number follows 月 (so 1日 is ついたち); `next`: the character after the
+/// counter. `None`: no counter hark reads.
+fn counter(
+    digits: &str,
+    number: String,
+    c: char,
+    next: Option<char>,
+    after_month: bool,
+) -> Option<CounterReading> {
+    use CounterReading::{Split, Whole};
     let d = digits.trim_start_matches('0');
     let b = d.as_bytes();
     let last = *b.last()?;
     let tens = b.len().checked_sub(2).map(|i| b[i]).unwrap_or(b'0');
-    let whole = |w| Some(CounterReading::Whole(w));
-    let split = |number: String, counter| Some(CounterReading::Split { number, counter });
+    let whole = |s: &str| Some(Whole(s.to_string()));
+    let with = |n: String, counter: &str| Some(Whole(n + counter));
+    let split = |n: String, counter| Some(Split(n, Some(counter)));
+    let hour = |n: String| {
+        let n = change_end(n, "よん", "よ");
+        let n = change_end(n, "なな", "しち");
+        change_end(n, "きゅう", "く")
+    };
+    if next == Some('間') {
+        // 時間, 年間: the number changes (よじかん, よねんかん), MeCab reads the rest
+        return match c {
+            '時' => Some(Split(hour(number), None)),
+            '年' => Some(Split(change_end(number, "よん", "よ"), None)),
+            _ => None,
+        };
+    }
     match c {
         '年' => split(change_end(number, "よん", "よ"), "ねん"),
-        '時' => {
-            let n = change_end(number, "よん", "よ");
-            let n = change_end(n, "なな", "しち");
-            split(change_end(n, "きゅう", "く"), "じ")
-        }
+        '時' => split(hour(number), "じ"),
         '歳' => match (d, last) {
             ("20", _) => whole("はたち"),
             (_, b'1') => split(change_end(number, "いち", "いっ"), "さい"),
@@ -260,21 +280,19 @@ fn counter(digits: &str, number: String, c: char, after_month: bool) -> Option<C
             _ => split(number, "さい"),
         },
         '分' => match last {
-            b'1' => split(change_end(number, "いち", "いっ"), "ぷん"),
-            b'3' | b'4' => split(number, "ぷん"),
-            b'6' => split(change_end(number, "ろく", "ろっ"), "ぷん"),
-            b'8' => split(change_end(number, "はち", "はっ"), "ぷん"),
-            b'0' if tens != b'0' => split(change_end(number, "じゅう", "じゅっ"), "ぷん"),
+            b'1' => with(change_end(number, "いち", "いっ"), "ぷん"),
+            b'3' | b'4' => with(number, "ぷん"),
+            b'6' => with(change_end(number, "ろく", "ろっ"), "ぷん"),
+            b'8' => with(change_end(number, "はち", "はっ"), "ぷん"),
+            b'0' if tens != b'0' => with(change_end(number, "じゅう", "じゅっ"), "ぷん"),
             b'0' if number.ends_with("ひゃく") => {
-                split(change_end(number, "ひゃく", "ひゃっ"), "ぷん")
+                with(change_end(number, "ひゃく", "ひゃっ"), "ぷん")
             }
-            b'0' => split(number, "ぷん"),
-            _ => split(number, "ふん"),
+            b'0' => with(number, "ぷん"),
+            _ => with(number, "ふん"),
         },
         '月' if (1..=12).contains(&d.parse::<u32>().ok()?) => {
-            let n = change_end(number, "よん", "し");
-            let n = change_end(n, "なな", "しち");
-            split(change_end(n, "きゅう", "く"), "がつ")
+            split(change_end(hour(number), "よ", "し"), "がつ")
         }
         '日' => match d {
             "1" if after_month => whole("ついたち"),
@@ -337,7 +355,7 @@ fn scan(t: &str, i: usize) -> (usize, String, Option<Range<usize>>, bool) {
 }
 
 /// Rewrites the numbers of `n` (see the module docs); returns the new text and the counters
-/// whose word readings must be set after tagging.
+/// whose words get their readings after tagging.
 pub(crate) fn transform(n: &Norm, readings: Readings) -> (Norm, Vec<Counter>) {
     let t = n.text();
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
@@ -369,17 +387,19 @@ pub(crate) fn transform(n: &Norm, readings: Readings) -> (Norm, Vec<Counter>) {
                     Some(n) if grouped || digits.len() <= 9 => n,
                     _ => digits_read(&digits),
                 };
-                let next = t[end..].chars().next();
+                let mut rest = t[end..].chars();
+                let c = rest.next();
                 let after_month = t[..i].ends_with('月');
-                let c = next.and_then(|c| counter(&digits, number.clone(), c, after_month));
-                match c {
-                    Some(CounterReading::Whole(w)) => {
-                        reading.push_str(w);
-                        end += next.map_or(0, char::len_utf8);
+                let read =
+                    c.and_then(|c| counter(&digits, number.clone(), c, rest.next(), after_month));
+                match read {
+                    Some(CounterReading::Whole(r)) => {
+                        reading.push_str(&r);
+                        end += c.map_or(0, char::len_utf8);
                     }
-                    Some(CounterReading::Split { number, counter }) => {
-                        reading.push_str(&number);
-                        counter_at = Some(counter);
+                    Some(CounterReading::Split(r, counter)) => {
+                        reading.push_str(&r);
+                        counter_at = counter;
                     }
                     None => reading.push_str(&number),
                 }
@@ -457,16 +477,27 @@ mod tests {
     #[test]
     fn hark_reads_separators_decimals_percent_and_counters() {
         let read = |s: &str| {
-            let (n, c) = transform(&Norm::new(s), Readings::Hark);
-            (n.text().to_string(), c)
+            transform(&Norm::new(s), Readings::Hark)
+                .0
+                .text()
+                .to_string()
         };
-        assert_eq!(read("1,500円").0, " せんごひゃく円");
-        assert_eq!(read("1,50円").0, " いち, ごじゅう円");
-        assert_eq!(read("1.2%").0, " いってんにパーセント");
-        assert_eq!(read("3日").0, " みっか");
-        assert_eq!(read("12月1日").0, " じゅうに月 ついたち");
-        let (t, c) = read("4時に");
-        assert_eq!(t, " よ時に");
+        assert_eq!(read("1,500円"), " せんごひゃく円");
+        assert_eq!(read("1,50円"), " いち, ごじゅう円");
+        assert_eq!(read("1.2%"), " いっ点にパーセント");
+        assert_eq!(read("3日"), " みっか");
+        assert_eq!(read("12月1日"), " じゅうに月 ついたち");
+        assert_eq!(read("4時間"), " よ時間");
+        assert_eq!(read("10歳"), " じゅっ歳");
+        assert_eq!(read("60分から"), " ろくじゅっぷんから");
+        assert_eq!(read("4月"), " し月");
+        assert_eq!(read("13月"), " じゅうさん月");
+        assert_eq!(
+            read("08012345678"),
+            " ゼロはちゼロいちにさんよんごろくななはち"
+        );
+        let (t, c) = transform(&Norm::new("4時に"), Readings::Hark);
+        assert_eq!(t.text(), " よ時に");
         assert_eq!(
             c,
             vec![Counter {
@@ -474,9 +505,6 @@ mod tests {
                 reading: "じ"
             }]
         );
-        assert_eq!(&t[c[0].span.clone()], "時");
-        assert_eq!(read("10歳").0, " じゅっ歳");
-        assert_eq!(read("60分").0, " ろくじゅっ分");
         let (m, c) = transform(&Norm::new("1,500円は4時"), Readings::Misaki);
         assert_eq!(m.text(), " いち, ごひゃく円は よん時");
         assert!(c.is_empty());
