@@ -358,3 +358,41 @@ mod tests {
         assert!(!dest.exists() && !util::temp_sibling(&dest).exists());
     }
 }
+
+#[cfg(test)]
+mod real {
+    use super::*;
+
+    /// Installs the real dictionary from `$HARK_JA_SRC` (a folder with the unidic-lite archive
+    /// and the misaki wheel) when it is set; skipped otherwise.
+    #[test]
+    fn installs_the_real_dictionary_from_a_local_folder() {
+        let Some(src) = std::env::var_os("HARK_JA_SRC") else {
+            eprintln!("skipping: HARK_JA_SRC not set");
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = AssetDir::at(tmp.path());
+        let opts = FetchOptions {
+            sources: vec![Source::LocalDir(src.into())],
+            force: false,
+            voices: None,
+        };
+        let mut advanced = 0;
+        let r = fetch_japanese(&dir, &opts, &mut |p| {
+            if let Progress::Advance { bytes, .. } = p {
+                advanced += bytes;
+            }
+        })
+        .unwrap();
+        assert_eq!(r.installed.len(), JA_FILES.len());
+        assert_eq!(advanced, JA_FILES.iter().map(|f| pin(f).bytes).sum::<u64>());
+        let m = dir.read_manifest().unwrap();
+        for f in JA_FILES {
+            let rel = format!("ja/{f}");
+            dir.check_entry(&rel, &m[&rel]).unwrap();
+        }
+        let again = fetch_japanese(&dir, &opts, &mut |_| {}).unwrap();
+        assert_eq!(again.skipped, vec![GROUP.to_string()]);
+    }
+}
