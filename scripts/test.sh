@@ -20,7 +20,7 @@ export HARK_REQUIRE_ASSETS=1
 export HARK_LEXICON_DIR="$HARK_ASSETS/lexicons"
 
 echo "== fetch model assets into $HARK_ASSETS" >&2
-cargo run -q -p hark-cli -- fetch
+cargo run -q -p hark-cli -- fetch --japanese
 cargo run -q -p hark-cli -- fetch --verify
 
 failed=()

@@ -29,6 +29,17 @@ pub const LEXICON_FILES: [&str; 4] = [
 /// The Kokoro v1.0 `config.json` (dimensions + 114-symbol vocab), checked against the reference.
 pub const EMBEDDED_CONFIG: &str = hark_kokoro::CONFIG_V1_JSON;
 
+/// The files of the Japanese dictionary, as installed under `ja/` (see [`AssetDir::ja_dir`]).
+pub const JA_FILES: [&str; 6] = [
+    "sys.dic",
+    "unk.dic",
+    "matrix.bin",
+    "char.bin",
+    "BSD",
+    "ja_words.txt",
+];
+
+pub(crate) const JA_PIN: &str = include_str!("../data/ja-unidic-lite-1.0.8.sha256");
 pub(crate) const VOICES_PIN: &str = include_str!("../data/kokoro-js-1.2.1-voices.sha256");
 pub(crate) const LEXICONS_PIN: &str = include_str!("../data/misaki-0.9.4-lexicons.sha256");
 
@@ -172,6 +183,11 @@ impl AssetDir {
     /// `<root>/lexicons`.
     pub fn lexicons_dir(&self) -> PathBuf {
         self.root.join("lexicons")
+    }
+    /// `<root>/ja`: the Japanese dictionary (MeCab's compiled unidic-lite 1.0.8 and misaki's
+    /// word list), installed by [`crate::fetch_japanese`].
+    pub fn ja_dir(&self) -> PathBuf {
+        self.root.join("ja")
     }
     /// `<root>/manifest.json`.
     pub fn manifest_path(&self) -> PathBuf {

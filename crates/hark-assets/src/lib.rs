@@ -16,6 +16,8 @@
 //! <root>/config.json              Kokoro v1.0 config (dims + vocab)
 //! <root>/voices/<name>.bin        raw little-endian f32 [510, 256] (522,240 bytes)
 //! <root>/lexicons/{us,gb}_{gold,silver}.json   misaki 0.9.4 lexicons
+//! <root>/ja/                     Japanese dictionary (unidic-lite's sys.dic, unk.dic, matrix.bin, char.bin,
+//!                                 BSD; misaki's ja_words.txt), only with `fetch_japanese`
 //! <root>/manifest.json            relpath -> {sha256, bytes, source}, rewritten atomically
 //! <root>/.downloads/              raw downloads, resumable `*.part` files, reusable cache
 //! ```
@@ -42,10 +44,10 @@ mod util;
 pub use canonical::{check_canonical_file, expected_tensors, ConvertReport, TENSOR_COUNT};
 pub use error::{Error, Result};
 pub use fetch::{
-    fetch, hf_endpoint, FetchOptions, FetchReport, Progress, Source, DEFAULT_HF_ENDPOINT,
-    ENV_HF_ENDPOINT,
+    fetch, fetch_japanese, hf_endpoint, FetchOptions, FetchReport, Progress, Source,
+    DEFAULT_HF_ENDPOINT, ENV_HF_ENDPOINT,
 };
 pub use layout::{
     known_voices, AssetDir, FileState, Manifest, ManifestEntry, Status, CONFIG_FILE,
-    EMBEDDED_CONFIG, ENV_ASSETS, LEXICON_FILES, MANIFEST_FILE, VOICE_BYTES, WEIGHTS_FILE,
+    EMBEDDED_CONFIG, ENV_ASSETS, JA_FILES, LEXICON_FILES, MANIFEST_FILE, VOICE_BYTES, WEIGHTS_FILE,
 };

@@ -32,6 +32,10 @@ pub struct FetchArgs {
     /// Only check what is installed (sha256 against the manifest); download nothing.
     #[arg(long)]
     pub verify: bool,
+    /// Also install the Japanese dictionary (unidic-lite 1.0.8, a 47 MB download, 260 MB
+    /// installed), which the Japanese front end needs.
+    #[arg(long)]
+    pub japanese: bool,
 }
 
 pub fn run(assets: Option<&Path>, args: FetchArgs) -> Result<()> {
@@ -83,7 +87,13 @@ pub fn run(assets: Option<&Path>, args: FetchArgs) -> Result<()> {
             let _ = multi.println(format!("hark: {n}"));
         }
     };
-    let report = hark_assets::fetch(&dir, &opts, &mut on_progress)?;
+    let mut report = hark_assets::fetch(&dir, &opts, &mut on_progress)?;
+    if args.japanese {
+        let ja = hark_assets::fetch_japanese(&dir, &opts, &mut on_progress)?;
+        report.installed.extend(ja.installed);
+        report.skipped.extend(ja.skipped);
+        report.elapsed += ja.elapsed;
+    }
     let mut by_source: Vec<(&str, usize)> = Vec::new();
     for (_, src) in &report.installed {
         match by_source.iter_mut().find(|(s, _)| *s == src.as_str()) {

@@ -14,17 +14,8 @@ use std::time::Instant;
 
 use hark_text::zh::ZhG2p;
 
-/// Resident memory of this process in MB (Linux; 0 elsewhere).
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+mod common;
+use common::rss_mb;
 
 fn english() -> Option<hark_text::G2p> {
     let dir = std::env::var_os("HARK_LEXICON_DIR")

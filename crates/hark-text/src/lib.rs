@@ -50,6 +50,11 @@
 //!   arrows), with corrections where misaki reads wrong, and hands Latin words to an English
 //!   reader. Same output shape as the English G2P ([`Phonemized`], words with source ranges).
 //!
+//! * **Japanese** ([`ja`]): [`ja::JaG2p`] reads Japanese as misaki's cutlet path does (MeCab's
+//!   segmentation with unidic-lite, by our own reader of MeCab's memory-mapped dictionary;
+//!   misaki's kana→IPA rules, num2kana numbers and word list), with corrections where misaki
+//!   reads wrong (counters, separators, parentheses). Same output shape ([`Phonemized`]).
+//!
 //! What it is not: it knows nothing of the model, vocabularies/token ids, audio or apps.
 //! Input is any `&str`; bad or odd input (control characters, combining marks, RTL, CJK, emoji
 //! sequences, megabytes of text) never panics — what cannot be spoken is skipped with its byte
@@ -62,6 +67,7 @@ mod chunk;
 mod error;
 mod fallback;
 mod g2p;
+pub mod ja;
 mod lang;
 mod lexicon;
 pub mod numbers;

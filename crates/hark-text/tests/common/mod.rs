@@ -28,6 +28,34 @@ pub fn lexicon_dir() -> Option<PathBuf> {
     }
 }
 
+/// The installed Japanese dictionary: `$HARK_ASSETS/ja` (default `~/.cache/hark/assets/ja`),
+/// when it holds the files `hark_text::ja::JaG2p` reads. Without them the caller skips (with a
+/// message), unless `HARK_REQUIRE_ASSETS=1` makes that a failure.
+#[allow(dead_code)] // not every test binary uses it
+pub fn ja_dir() -> Option<PathBuf> {
+    let root = std::env::var_os("HARK_ASSETS")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
+        });
+    let dir = root.join("ja");
+    if hark_text::ja::FILES.iter().all(|f| dir.join(f).is_file()) {
+        Some(dir)
+    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
+        panic!(
+            "the Japanese dictionary is not installed in {} (run `hark fetch --japanese`)",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "skipping: the Japanese dictionary is not installed in {} (run `hark fetch --japanese`)",
+            dir.display()
+        );
+        None
+    }
+}
+
 /// The lexicon of `lang`, loaded once per test binary (`None`: skip, see [`lexicon_dir`]).
 #[allow(dead_code)] // not every test binary uses it
 pub fn lexicon(lang: hark_text::Lang) -> Option<hark_text::Lexicon> {
