@@ -2,7 +2,8 @@
 # Installs or checks what hark needs to build and test (idempotent).
 #   Debian/Ubuntu: system packages with apt (needs root or sudo).
 #   macOS: the Xcode Command Line Tools (required: `xcode-select --install`), and from
-#          Homebrew libopus (required) and espeak-ng (optional).
+#          Homebrew libopus (required) and espeak-ng (optional for English; it reads es, fr-fr, it,
+#          pt-br and hi).
 # Both: a Rust toolchain (cargo), pip and npm (model assets from the package registries), the
 # `openai` Python package (the bridge's OpenAI-compatibility test drives the real client).
 set -euo pipefail
@@ -22,7 +23,8 @@ if [ "$(uname -s)" = Darwin ]; then
       exit 1
     fi
   fi
-  # espeak-ng is an optional fallback for words the lexicons don't have.
+  # espeak-ng: the fallback for English words the lexicons don't have, and the reader of es, fr-fr,
+  # it, pt-br and hi (without it those languages give a clear error).
   if command -v espeak-ng >/dev/null; then
     :
   elif command -v brew >/dev/null; then
@@ -40,7 +42,8 @@ else
     libopus-dev make
     # the matrix-product engine hark loads at run time when present (macOS uses Accelerate)
     libopenblas-dev
-    # run: the espeak-ng program (optional fallback for unknown words; the goldens were made with it)
+    # run: the espeak-ng program (reads es, fr-fr, it, pt-br, hi; fallback for unknown English words;
+    # the goldens were made with it)
     espeak-ng
     # tests: virtual X display, keys and clicks, selections, tray, screenshots, browser,
     # an independent decoder for the bridge's audio formats

@@ -39,6 +39,8 @@ pub enum ModelChoice {
         voices: PathBuf,
         /// Lexicons.
         lexicons: PathBuf,
+        /// The Japanese dictionary (`hark fetch --japanese`).
+        japanese: PathBuf,
     },
 }
 
@@ -65,6 +67,7 @@ pub fn installed() -> Result<ModelChoice, String> {
         config,
         voices,
         lexicons,
+        japanese: dir.ja_dir(),
     })
 }
 

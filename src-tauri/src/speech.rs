@@ -20,27 +20,33 @@ fn output() -> Output {
 }
 
 fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfig {
-    let (model, lexicons, voices_dir) = match choice {
-        ModelChoice::Tiny { seed, lexicons } => {
-            (ModelSource::Tiny { seed: *seed }, lexicons.clone(), None)
-        }
+    let (model, lexicons, japanese, voices_dir) = match choice {
+        ModelChoice::Tiny { seed, lexicons } => (
+            ModelSource::Tiny { seed: *seed },
+            lexicons.clone(),
+            None,
+            None,
+        ),
         ModelChoice::Assets {
             weights,
             config,
             voices,
             lexicons,
+            japanese,
         } => (
             ModelSource::Files {
                 weights: weights.clone(),
                 config: config.clone(),
             },
             Some(lexicons.clone()),
+            Some(japanese.clone()),
             Some(voices.clone()),
         ),
     };
     EngineConfig {
         model,
         lexicons,
+        japanese,
         voices_dir,
         voice: s.voice.clone(),
         speed: s.speed,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use hark_text::{G2p, Lang, Lexicon};
+use hark_text::{EspeakG2p, FrontEnd, G2p, Lang, Lexicon, Phonemize, Sources};
 use serde::Deserialize;
 
 use crate::util::{asset_dir, text_arg};
@@ -14,15 +14,22 @@ use crate::util::{asset_dir, text_arg};
 pub struct PhonemizeArgs {
     /// Text to phonemize (`-` or nothing: read stdin).
     pub text: Option<String>,
-    /// en-us or en-gb.
+    /// en-us, en-gb, es, fr-fr, it, pt-br, hi or zh (or Kokoro's letter: a b e f i p h z).
     #[arg(long, default_value = "en-us")]
     pub lang: Lang,
     /// Read `{"id","text"}` JSON lines on stdin, write `{"id","phonemes"}` lines (bad lines get `{"id","error"}`).
     #[arg(long, conflicts_with = "text")]
     pub jsonl: bool,
-    /// Don't call the espeak-ng program for unknown words (use the built-in letter-to-sound rules).
+    /// English: don't call the espeak-ng program for unknown words (use the built-in
+    /// letter-to-sound rules).
     #[arg(long)]
     pub no_espeak: bool,
+    /// Every language but English: read exactly as misaki does, its mistakes included (es,
+    /// fr-fr, it, pt-br, hi: numbers split at `.` and `,`, minus signs dropped, `¡ ¿` kept, the
+    /// danda dropped; zh: Latin words copied raw, years digit by digit; ja: `（）` as `« »`,
+    /// numbers split at commas).
+    #[arg(long)]
+    pub misaki_quirks: bool,
 }
 
 #[derive(Deserialize)]
@@ -31,15 +38,38 @@ struct Line {
     text: String,
 }
 
-pub fn run(assets: Option<&Path>, args: PhonemizeArgs) -> Result<()> {
+/// The reader of `args.lang`, with the flags that apply to it.
+fn reader(assets: Option<&Path>, args: &PhonemizeArgs) -> Result<FrontEnd> {
+    if args.lang.is_english() {
+        let dir = asset_dir(assets)?;
+        let lexicon = Lexicon::load(&dir.lexicons_dir(), args.lang).with_context(|| {
+            format!(
+                "loading lexicons; run `hark fetch` (assets: {})",
+                dir.root().display()
+            )
+        })?;
+        return Ok(G2p::new(lexicon).with_espeak(!args.no_espeak).into());
+    }
+    if args.lang.espeak_voice().is_some() {
+        let r = EspeakG2p::new(args.lang)?.with_misaki_quirks(args.misaki_quirks);
+        return Ok(r.into());
+    }
     let dir = asset_dir(assets)?;
-    let lexicon = Lexicon::load(&dir.lexicons_dir(), args.lang).with_context(|| {
-        format!(
-            "loading lexicons; run `hark fetch` (assets: {})",
-            dir.root().display()
-        )
-    })?;
-    let g2p = G2p::new(lexicon).with_espeak(!args.no_espeak);
+    let (lexicons, japanese) = (dir.lexicons_dir(), dir.ja_dir());
+    let sources = Sources {
+        // (Mandarin reads its English words with American English when the lexicons are there)
+        lexicons: lexicons.is_dir().then_some(lexicons.as_path()),
+        japanese: Some(&japanese),
+    };
+    Ok(match FrontEnd::load(args.lang, sources)? {
+        FrontEnd::Mandarin(zh) if args.misaki_quirks => FrontEnd::Mandarin(zh.misaki_exact()),
+        FrontEnd::Japanese(ja) if args.misaki_quirks => FrontEnd::Japanese(ja.misaki_exact()),
+        reader => reader,
+    })
+}
+
+pub fn run(assets: Option<&Path>, args: PhonemizeArgs) -> Result<()> {
+    let g2p = reader(assets, &args)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if !args.jsonl {

@@ -23,7 +23,7 @@ pub struct ReadArgs {
     pub start: StartArgs,
 }
 
-/// Who speaks, how fast, with which English (`say` and `read`).
+/// Who speaks, how fast, in which language (`say` and `read`).
 #[derive(Args, Debug)]
 pub struct VoiceArgs {
     /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
@@ -32,7 +32,8 @@ pub struct VoiceArgs {
     /// Speaking rate (0.5–2.0).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f32,
-    /// Language of the text: en-us or en-gb (default: from the voice, `b…` voices are British).
+    /// Language of the text: en-us, en-gb, es, fr-fr, it, pt-br, hi or zh (default: from the
+    /// voice's first letter, `b…` British, `e…` Spanish, ...).
     #[arg(long)]
     pub lang: Option<Lang>,
 }

@@ -136,3 +136,67 @@ fn say_plays_exact_or_fast_to_the_null_device() {
         assert!(out.stdout.is_empty(), "nothing on stdout when playing");
     }
 }
+
+/// `hark phonemize --lang` for the espeak-ng languages (with `--jsonl`), and a clear error for a
+/// language without a reader.
+#[test]
+fn phonemize_takes_every_language() {
+    let Some(dir) = assets() else { return };
+    if std::process::Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("HARK_REQUIRE_ASSETS").is_none(),
+            "espeak-ng is not installed"
+        );
+        return;
+    }
+    let out = hark(&dir, &["phonemize", "--lang", "es", "Cuesta 1.234,56 €."]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fixed = String::from_utf8(out.stdout).unwrap();
+    let out = hark(
+        &dir,
+        &[
+            "phonemize",
+            "--lang",
+            "e",
+            "--misaki-quirks",
+            "Cuesta 1.234,56 €.",
+        ],
+    );
+    let quirks = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        fixed.trim().ends_with('.') && !fixed.contains(','),
+        "{fixed}"
+    );
+    assert!(quirks.contains(','), "misaki splits the number: {quirks}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(["--assets"])
+        .arg(&dir)
+        .args(["phonemize", "--lang", "hi", "--jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("{\"id\":7,\"text\":\"मैं घर जा रहा हूँ।\"}\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(v["id"], 7);
+    assert!(v["phonemes"].as_str().unwrap().ends_with('.'), "{v}");
+    let out = hark(&dir, &["phonemize", "--lang", "zh", "你好"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("zh") && out.stdout.is_empty(), "{err}");
+}

@@ -46,6 +46,9 @@ pub struct EngineConfig {
     pub model: ModelSource,
     /// Directory with the lexicon JSON files (`us_gold.json`, ...).
     pub lexicons: Option<PathBuf>,
+    /// The Japanese dictionary's directory (`<assets>/ja`, installed by `hark fetch
+    /// --japanese`); without it Japanese voices fail with a clear error.
+    pub japanese: Option<PathBuf>,
     /// Directory with `<voice>.bin` packs; default `<weights dir>/voices`
     /// (random packs for the tiny model).
     pub voices_dir: Option<PathBuf>,
@@ -89,6 +92,7 @@ impl EngineConfig {
         EngineConfig {
             model: ModelSource::Tiny { seed },
             lexicons: Some(lexicons.into()),
+            japanese: None,
             voices_dir: None,
             voice: DEFAULT_VOICE.into(),
             speed: 1.0,
@@ -112,6 +116,7 @@ impl EngineConfig {
                 config: dir.join("config.json"),
             },
             lexicons: Some(dir.join("lexicons")),
+            japanese: Some(dir.join("ja")),
             voices_dir: Some(dir.join("voices")),
             voice: DEFAULT_VOICE.into(),
             speed: 1.0,

@@ -32,6 +32,16 @@ pub enum Error {
         #[source]
         source: hark_text::Error,
     },
+    /// The text front end of a language could not be made (espeak-ng missing for es, fr-fr,
+    /// it, pt-br, hi; no reader for the language yet).
+    #[error("text front end ({lang}): {source}")]
+    FrontEnd {
+        /// The language.
+        lang: hark_text::Lang,
+        /// What the front end reported.
+        #[source]
+        source: hark_text::Error,
+    },
     /// A voice name or blend expression is malformed or names no installed voice.
     #[error("voice: {0}")]
     Voice(String),

@@ -77,7 +77,7 @@ impl Model {
                 (kokoro, source)
             }
         };
-        let g2p = FrontEnds::new(cfg.lexicons.clone(), cfg.lang);
+        let g2p = FrontEnds::new(cfg.lexicons.clone(), cfg.japanese.clone(), cfg.lang);
         // The default voice's front end now: missing lexicons fail the start, not a request.
         g2p.for_voice(&cfg.voice)?;
         Ok(Model {

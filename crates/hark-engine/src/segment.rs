@@ -40,7 +40,7 @@ impl<'a> Sentences<'a> {
             }
             match c {
                 '\n' | '\r' => return i + c.len_utf8(),
-                '.' | '!' | '?' | '…' | '。' | '！' | '？' => {
+                '.' | '!' | '?' | '…' | '。' | '！' | '？' | '।' | '॥' => {
                     // Swallow repeated terminators and closing quotes/brackets.
                     let mut end = i + c.len_utf8();
                     while let Some(&(o, n)) = iter.peek() {
@@ -55,6 +55,8 @@ impl<'a> Sentences<'a> {
                     let next = rest.chars().next();
                     match next {
                         None => return end,
+                        // Chinese writes no space after its full-width marks
+                        Some(_) if matches!(c, '。' | '！' | '？') => return end,
                         Some(n) if n.is_whitespace() => {
                             let following = rest.trim_start().chars().next();
                             // the front end's own rule, so an abbreviation it expands ("No. 5",
@@ -149,6 +151,20 @@ mod tests {
                 "Last one…"
             ]
         );
+    }
+
+    #[test]
+    fn other_scripts_end_sentences_their_way() {
+        // the danda (Hindi), full-width marks with no space after them (Chinese), ¿ ¡ (Spanish)
+        assert_eq!(
+            split("मैं घर जा रहा हूँ। तुम कहाँ हो? ठीक है॥"),
+            vec!["मैं घर जा रहा हूँ।", "तुम कहाँ हो?", "ठीक है॥"]
+        );
+        assert_eq!(
+            split("你好。我很好！你呢？"),
+            vec!["你好。", "我很好！", "你呢？"]
+        );
+        assert_eq!(split("¿Qué tal? ¡Bien!"), vec!["¿Qué tal?", "¡Bien!"]);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 pub struct VoiceInfo {
     /// File stem, e.g. `af_heart`.
     pub name: String,
-    /// `en-us`, `en-gb` or `other`.
+    /// The language it speaks (`en-us`, `en-gb`, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`,
+    /// `ja`), or `other` for a name outside Kokoro's naming.
     pub lang: String,
     /// `female`, `male` or `unknown`.
     pub gender: String,
@@ -61,29 +62,26 @@ const ENGLISH_GRADES: &[(&str, &str)] = &[
 /// otherwise: the best-graded voice of the catalogue.
 pub const DEFAULT_VOICE: &str = "af_heart";
 
-/// The English a voice name is made for, from its first letter (Kokoro's naming: `a…`
-/// American, `b…` British); `None` for the voices of other languages.
-fn english_of(name: &str) -> Option<Lang> {
-    match name.trim_start().chars().next() {
-        Some('a') => Some(Lang::EnUs),
-        Some('b') => Some(Lang::EnGb),
-        _ => None,
-    }
+/// The language a voice name is made for, from its first letter (Kokoro's naming: `a…`
+/// American, `b…` British, `e…` Spanish, `f…` French, `i…` Italian, `p…` Brazilian
+/// Portuguese, `h…` Hindi, `z…` Mandarin, `j…` Japanese); `None` for other names.
+fn lang_of(name: &str) -> Option<Lang> {
+    name.trim_start().chars().next().and_then(Lang::from_code)
 }
 
-/// The front-end language a voice spec is read with: British English for `b…` voices,
-/// American English for every other voice (the front end reads only English). For a blend,
-/// the language of its first voice. This is the one rule every shell and the engine use.
+/// The front-end language a voice spec is read with, from its name's first letter (see
+/// [`lang_of`]); American English for a name outside Kokoro's naming. For a blend, the
+/// language of its first voice. This is the one rule every shell and the engine use.
 pub fn voice_lang(spec: &str) -> Lang {
     let first = parse_blend(spec)
         .ok()
         .and_then(|parts| parts.into_iter().next().map(|(name, _)| name));
-    english_of(first.as_deref().unwrap_or(spec)).unwrap_or(Lang::EnUs)
+    lang_of(first.as_deref().unwrap_or(spec)).unwrap_or(Lang::EnUs)
 }
 
 /// Describe a voice from its name.
 pub fn voice_info(name: &str) -> VoiceInfo {
-    let lang = english_of(name).map_or("other", Lang::as_str);
+    let lang = lang_of(name).map_or("other", Lang::as_str);
     let mut chars = name.chars();
     chars.next();
     let gender = match chars.next() {
@@ -320,8 +318,16 @@ mod tests {
         assert_eq!(voice_lang(" bf_emma "), Lang::EnGb);
         assert_eq!(voice_lang(DEFAULT_VOICE), Lang::EnUs);
         assert_eq!(voice_lang("am_adam"), Lang::EnUs);
-        // voices of other languages are read with the American rules
-        assert_eq!(voice_lang("zf_xiaobei"), Lang::EnUs);
+        // every language's voices by their first letter; other names with the American rules
+        assert_eq!(voice_lang("ef_dora"), Lang::Es);
+        assert_eq!(voice_lang("ff_siwis"), Lang::FrFr);
+        assert_eq!(voice_lang("im_nicola"), Lang::It);
+        assert_eq!(voice_lang("pm_alex"), Lang::PtBr);
+        assert_eq!(voice_lang("hf_alpha"), Lang::Hi);
+        assert_eq!(voice_lang("zf_xiaobei"), Lang::Zh);
+        assert_eq!(voice_lang("jf_alpha"), Lang::Ja);
+        assert_eq!(voice_lang("xx_custom"), Lang::EnUs);
+        assert_eq!(voice_lang("ef_dora:0.5+af_heart:0.5"), Lang::Es);
         // a blend: its first voice (a weight of 0 leaves a voice out of the blend)
         assert_eq!(voice_lang("bf_emma:0.3+af_heart:0.7"), Lang::EnGb);
         assert_eq!(voice_lang("af_heart+bm_george"), Lang::EnUs);
@@ -344,7 +350,8 @@ mod tests {
         let v = voice_info("zf_xiaobei");
         assert_eq!(
             (v.lang.as_str(), v.gender.as_str(), v.grade.as_str()),
-            ("other", "female", "?")
+            ("zh", "female", "?")
         );
+        assert_eq!(voice_info("custom").lang, "other");
     }
 }

@@ -4,7 +4,8 @@
 
 use std::ops::Range;
 
-use crate::g2p::{G2p, Token};
+use crate::frontend::Phonemize;
+use crate::g2p::Token;
 
 /// Options for [`chunk`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,9 +253,12 @@ fn build(tks: &[Token], max: usize, out: &mut Vec<Chunk>) {
     }
 }
 
-/// Splits `text` into paragraphs (`\n+`), phonemizes them and packs the tokens into chunks of
-/// at most `opts.max_phonemes` phoneme characters. Empty or unspeakable input gives `vec![]`.
-pub fn chunk(text: &str, g2p: &G2p, opts: &ChunkOptions) -> Vec<Chunk> {
+/// Splits `text` into paragraphs (`\n+`), phonemizes them with `reader` (any language's: a
+/// [`G2p`](crate::G2p), an [`EspeakG2p`](crate::EspeakG2p), a [`FrontEnd`](crate::FrontEnd))
+/// and packs the tokens into chunks of at most `opts.max_phonemes` phoneme characters, cut
+/// first after a sentence end (a token whose phonemes are `.`, `!`, `?` or `…`). Empty or
+/// unspeakable input gives `vec![]`.
+pub fn chunk<P: Phonemize + ?Sized>(text: &str, reader: &P, opts: &ChunkOptions) -> Vec<Chunk> {
     let max = opts.max_phonemes.max(1);
     let mut pieces: Vec<(usize, &str)> = Vec::new();
     let mut start = 0;
@@ -272,7 +276,7 @@ pub fn chunk(text: &str, g2p: &G2p, opts: &ChunkOptions) -> Vec<Chunk> {
             start = i + 1;
         }
     }
-    let paras = g2p.phonemize_many(&pieces);
+    let paras = reader.phonemize_many(&pieces);
     let mut out = Vec::new();
     let mut first = opts.first_chunk;
     for tokens in paras {

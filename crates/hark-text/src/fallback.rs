@@ -1,26 +1,16 @@
-//! Out-of-vocabulary words: the `espeak-ng` program (run as a subprocess, one process per
-//! batch of words, output mapped to misaki's alphabet as misaki's `EspeakFallback` maps it,
-//! <https://github.com/hexgrad/misaki/blob/main/misaki/espeak.py>), or a small
+//! Out-of-vocabulary words: the `espeak-ng` program (the dialect's long-lived process, see
+//! [`crate::espeak::process`]; output mapped to misaki's alphabet as misaki's `EspeakFallback`
+//! maps it, <https://github.com/hexgrad/misaki/blob/main/misaki/espeak.py>), or a small
 //! built-in letter-to-sound fallback when espeak-ng is not available.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
+use crate::espeak::process::Espeak;
 use crate::lang::Lang;
-
-/// Finds `espeak-ng` on PATH.
-pub fn find_espeak() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("espeak-ng"))
-        .find(|p| p.is_file())
-}
 
 /// Punctuation phonemizer's espeak wrapper keeps around words (`preserve_punctuation`).
 fn is_mark(c: char) -> bool {
-    ";:,.!?¡¿—…\"«»“”(){}[]".contains(c)
+    crate::espeak::is_misaki_mark(c)
 }
 
 /// Maps raw espeak-ng IPA (with `^` ties) to the misaki alphabet.
@@ -91,9 +81,14 @@ pub fn espeak_to_misaki(ipa: &str, lang: Lang) -> String {
         .replace('^', "")
 }
 
-/// Runs espeak-ng once for many texts. Each text is split at punctuation marks, the word
-/// parts are phonemized (one input line each) and the marks are put back.
-pub(crate) fn espeak_batch(exe: &PathBuf, lang: Lang, texts: &[String]) -> HashMap<String, String> {
+/// Phonemizes many texts with the dialect's espeak-ng process. Each text is split at
+/// punctuation marks, the word parts are phonemized (one input line each) and the marks are
+/// put back.
+pub(crate) fn espeak_batch(
+    espeak: &Espeak,
+    lang: Lang,
+    texts: &[String],
+) -> HashMap<String, String> {
     // Segment every text into word parts and marks.
     let mut lines: Vec<String> = Vec::new();
     let mut plans: Vec<Vec<Result<usize, String>>> = Vec::new();
@@ -129,7 +124,7 @@ pub(crate) fn espeak_batch(exe: &PathBuf, lang: Lang, texts: &[String]) -> HashM
         }
         plans.push(plan);
     }
-    let outs = run_lines(exe, lang, &lines);
+    let outs = run_lines(espeak, lang, &lines);
     let mut result = HashMap::new();
     for (t, plan) in texts.iter().zip(plans) {
         let mut s = String::new();
@@ -147,80 +142,38 @@ pub(crate) fn espeak_batch(exe: &PathBuf, lang: Lang, texts: &[String]) -> HashM
     result
 }
 
-fn run_lines(exe: &PathBuf, lang: Lang, lines: &[String]) -> Vec<String> {
+/// The phonemes of each line, read after a stressed dummy word in the same clause: espeak-ng
+/// otherwise stresses a lone function word ("it" → ˈɪt), which the library call used by misaki
+/// does not. The dummy's phonemes are removed from the output. Empty outputs when espeak-ng
+/// fails (logged).
+fn run_lines(espeak: &Espeak, lang: Lang, lines: &[String]) -> Vec<String> {
     if lines.is_empty() {
         return Vec::new();
     }
-    if let Some(v) = run_once(exe, lang, lines) {
-        if v.len() == lines.len() {
-            return v;
+    let input: Vec<String> = lines.iter().map(|l| format!("{DUMMY} {l}")).collect();
+    let outs = match espeak.phonemize(&input) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!("{e}; unknown words use the built-in fallback");
+            return vec![String::new(); lines.len()];
         }
-        tracing::debug!(
-            sent = lines.len(),
-            got = v.len(),
-            "espeak-ng line count mismatch; retrying word by word"
-        );
-    }
-    lines
-        .iter()
+    };
+    let dummy = match lang {
+        Lang::EnGb => DUMMY_IPA_GB,
+        _ => DUMMY_IPA_US,
+    };
+    outs.into_iter()
         .map(|l| {
-            run_once(exe, lang, std::slice::from_ref(l))
-                .map(|v| v.join(" "))
-                .unwrap_or_default()
+            let l = l.trim();
+            match l.strip_prefix(dummy) {
+                Some(rest) => rest.trim().to_string(),
+                None => {
+                    tracing::debug!(line = l, "espeak-ng output without the dummy prefix");
+                    l.to_string()
+                }
+            }
         })
         .collect()
-}
-
-fn run_once(exe: &PathBuf, lang: Lang, lines: &[String]) -> Option<Vec<String>> {
-    let voice = match lang {
-        Lang::EnUs => "en-us",
-        Lang::EnGb => "en-gb",
-    };
-    let mut child = Command::new(exe)
-        .args(["-q", "--ipa", "--tie=^", "-v", voice])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| tracing::debug!("cannot start espeak-ng: {e}"))
-        .ok()?;
-    // Each word follows a stressed dummy word in the same clause: espeak-ng's command line
-    // otherwise stresses a lone function word ("it" → ˈɪt), which the library call used by
-    // misaki does not. The dummy's phonemes are removed from the output.
-    let mut input = String::new();
-    for l in lines {
-        input.push_str(DUMMY);
-        input.push(' ');
-        input.push_str(&l.replace(['\n', '\r'], " "));
-        input.push('\n');
-    }
-    let mut stdin = child.stdin.take()?;
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let mut out = String::new();
-    let mut stdout = child.stdout.take()?;
-    let _ = stdout.read_to_string(&mut out);
-    let _ = writer.join();
-    let _ = child.wait();
-    Some(
-        out.lines()
-            .map(|l| {
-                let l = l.trim();
-                let dummy = match lang {
-                    Lang::EnUs => DUMMY_IPA_US,
-                    Lang::EnGb => DUMMY_IPA_GB,
-                };
-                match l.strip_prefix(dummy) {
-                    Some(rest) => rest.trim().to_string(),
-                    None => {
-                        tracing::debug!(line = l, "espeak-ng output without the dummy prefix");
-                        l.to_string()
-                    }
-                }
-            })
-            .collect(),
-    )
 }
 
 const DUMMY: &str = "bad";

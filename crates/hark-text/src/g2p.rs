@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::espeak::process::{find_espeak, Espeak};
 use crate::fallback;
 use crate::lang::Lang;
 use crate::lexicon::{currency_units, Ctx, Lexicon, Rated};
@@ -53,7 +53,8 @@ impl Phonemized {
 pub struct G2p {
     lex: Lexicon,
     user: HashMap<String, String>,
-    espeak: Option<PathBuf>,
+    /// The dialect's espeak-ng process for unknown words (started on first use).
+    espeak: Option<Espeak>,
     cache: Mutex<HashMap<String, String>>,
 }
 
@@ -646,7 +647,7 @@ impl G2p {
     /// Creates a converter for the lexicon's dialect; espeak-ng is used for unknown words when
     /// the `espeak-ng` program is on PATH.
     pub fn new(lexicon: Lexicon) -> Self {
-        let espeak = fallback::find_espeak();
+        let espeak = Self::espeak_for(lexicon.lang());
         if espeak.is_none() {
             tracing::debug!("espeak-ng not found on PATH; unknown words use the built-in fallback");
         }
@@ -669,11 +670,15 @@ impl G2p {
     /// Enables or disables the espeak-ng fallback (enabling only works when it is on PATH).
     pub fn with_espeak(mut self, enabled: bool) -> Self {
         self.espeak = if enabled {
-            fallback::find_espeak()
+            Self::espeak_for(self.lang())
         } else {
             None
         };
         self
+    }
+
+    fn espeak_for(lang: Lang) -> Option<Espeak> {
+        Some(Espeak::new(find_espeak()?, lang.espeak_voice()?))
     }
 
     /// Whether unknown words go to espeak-ng.
@@ -704,7 +709,7 @@ impl G2p {
         } else {
             HashMap::new()
         };
-        let Some(exe) = &self.espeak else {
+        let Some(espeak) = &self.espeak else {
             let mut sink = FallbackSink {
                 cache: &cache,
                 missing: Vec::new(),
@@ -751,7 +756,7 @@ impl G2p {
         let mut cache = cache;
         if !missing.is_empty() {
             tracing::debug!(count = missing.len(), "espeak-ng fallback");
-            let got = fallback::espeak_batch(exe, self.lang(), &missing);
+            let got = fallback::espeak_batch(espeak, self.lang(), &missing);
             if let Ok(mut shared) = self.cache.lock() {
                 if shared.len() > CACHE_LIMIT {
                     shared.clear();

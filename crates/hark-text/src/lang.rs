@@ -1,29 +1,106 @@
-//! The English dialects the front end reads.
+//! The languages of Kokoro-82M v1.0 and how each is read.
 
 use crate::error::{Error, Result};
 
-/// English dialect.
+/// A language the Kokoro-82M v1.0 voices speak, named as the reference pipeline names them
+/// (`en-us`, `es`, `fr-fr`, …; Kokoro's one-letter codes `a b e f i p h z j` are accepted too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     /// American English (`en-us`, Kokoro voices `a…`).
     EnUs,
     /// British English (`en-gb`, Kokoro voices `b…`).
     EnGb,
+    /// Spanish (`es`, voices `e…`), read through espeak-ng.
+    Es,
+    /// French (`fr-fr`, voices `f…`), read through espeak-ng.
+    FrFr,
+    /// Italian (`it`, voices `i…`), read through espeak-ng.
+    It,
+    /// Brazilian Portuguese (`pt-br`, voices `p…`), read through espeak-ng.
+    PtBr,
+    /// Hindi (`hi`, voices `h…`), read through espeak-ng.
+    Hi,
+    /// Mandarin Chinese (`zh`, voices `z…`).
+    Zh,
+    /// Japanese (`ja`, voices `j…`); no reader yet.
+    Ja,
 }
 
 impl Lang {
-    pub(crate) fn file_prefix(self) -> &'static str {
+    /// Every language, in Kokoro's order.
+    pub const ALL: [Lang; 9] = [
+        Lang::EnUs,
+        Lang::EnGb,
+        Lang::Es,
+        Lang::FrFr,
+        Lang::It,
+        Lang::PtBr,
+        Lang::Hi,
+        Lang::Zh,
+        Lang::Ja,
+    ];
+
+    /// Prefix of the misaki lexicon files (English only).
+    pub(crate) fn file_prefix(self) -> Option<&'static str> {
         match self {
-            Lang::EnUs => "us",
-            Lang::EnGb => "gb",
+            Lang::EnUs => Some("us"),
+            Lang::EnGb => Some("gb"),
+            _ => None,
         }
     }
 
-    /// The canonical name (`en-us` / `en-gb`).
+    /// The canonical name (`en-us`, `en-gb`, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`, `ja`).
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::EnUs => "en-us",
             Lang::EnGb => "en-gb",
+            Lang::Es => "es",
+            Lang::FrFr => "fr-fr",
+            Lang::It => "it",
+            Lang::PtBr => "pt-br",
+            Lang::Hi => "hi",
+            Lang::Zh => "zh",
+            Lang::Ja => "ja",
+        }
+    }
+
+    /// Kokoro's one-letter code, which is also the first letter of the language's voice names.
+    pub fn code(self) -> char {
+        match self {
+            Lang::EnUs => 'a',
+            Lang::EnGb => 'b',
+            Lang::Es => 'e',
+            Lang::FrFr => 'f',
+            Lang::It => 'i',
+            Lang::PtBr => 'p',
+            Lang::Hi => 'h',
+            Lang::Zh => 'z',
+            Lang::Ja => 'j',
+        }
+    }
+
+    /// The language of Kokoro's one-letter code (`a` → `en-us`, `e` → `es`, …).
+    pub fn from_code(c: char) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == c)
+    }
+
+    /// American or British English (read from misaki's lexicons).
+    pub fn is_english(self) -> bool {
+        matches!(self, Lang::EnUs | Lang::EnGb)
+    }
+
+    /// The espeak-ng voice that reads this language: the whole text for es, fr-fr, it, pt-br
+    /// and hi (as misaki's `EspeakG2P`), unknown words for English; `None` for zh and ja.
+    pub fn espeak_voice(self) -> Option<&'static str> {
+        match self {
+            Lang::EnUs => Some("en-us"),
+            Lang::EnGb => Some("en-gb"),
+            Lang::Es => Some("es"),
+            Lang::FrFr => Some("fr-fr"),
+            Lang::It => Some("it"),
+            Lang::PtBr => Some("pt-br"),
+            Lang::Hi => Some("hi"),
+            Lang::Zh | Lang::Ja => None,
         }
     }
 }
@@ -37,11 +114,17 @@ impl std::fmt::Display for Lang {
 impl std::str::FromStr for Lang {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "en-us" | "a" => Ok(Lang::EnUs),
-            "en-gb" | "b" => Ok(Lang::EnGb),
-            _ => Err(Error::UnknownLang(s.to_string())),
+        let t = s.trim().to_ascii_lowercase();
+        let mut chars = t.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if let Some(l) = Lang::from_code(c) {
+                return Ok(l);
+            }
         }
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.as_str() == t)
+            .ok_or_else(|| Error::UnknownLang(s.to_string()))
     }
 }
 
@@ -55,6 +138,14 @@ mod tests {
         assert_eq!("a".parse::<Lang>().unwrap(), Lang::EnUs);
         assert_eq!("b".parse::<Lang>().unwrap(), Lang::EnGb);
         assert_eq!("en-gb".parse::<Lang>().unwrap(), Lang::EnGb);
+        assert_eq!("fr-fr".parse::<Lang>().unwrap(), Lang::FrFr);
+        assert_eq!("P".parse::<Lang>().unwrap(), Lang::PtBr);
         assert!("fr".parse::<Lang>().is_err());
+        assert!("x".parse::<Lang>().is_err());
+        assert!("".parse::<Lang>().is_err());
+        for l in Lang::ALL {
+            assert_eq!(l.as_str().parse::<Lang>().unwrap(), l);
+            assert_eq!(l.code().to_string().parse::<Lang>().unwrap(), l);
+        }
     }
 }

@@ -211,9 +211,9 @@ fn grow_dictionary(d: &mut HashMap<Box<str>, Entry>) {
 }
 
 impl Lexicon {
-    /// Loads `{us,gb}_gold.json` and `{us,gb}_silver.json` from `dir`.
+    /// Loads `{us,gb}_gold.json` and `{us,gb}_silver.json` from `dir` (English only).
     pub fn load(dir: &Path, lang: Lang) -> Result<Self> {
-        let p = lang.file_prefix();
+        let p = lang.file_prefix().ok_or(Error::NotEnglish(lang))?;
         let gold: PathBuf = dir.join(format!("{p}_gold.json"));
         let silver: PathBuf = dir.join(format!("{p}_silver.json"));
         // Parse the two files on two threads: load time is on the app's start-up path.

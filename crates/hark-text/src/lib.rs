@@ -1,10 +1,22 @@
-//! # hark-text — the English front end of hark
+//! # hark-text — the text front end of hark
 //!
-//! Turns English text into phoneme strings in the alphabet the Kokoro-82M v1.0 model was
-//! trained on, and groups them into model-sized chunks, keeping for every chunk, word and
-//! phoneme span the byte range of the input text it came from (for highlighting).
+//! Turns text into phoneme strings in the alphabet the Kokoro-82M v1.0 model was trained on,
+//! and groups them into model-sized chunks, keeping for every chunk, word and phoneme span the
+//! byte range of the input text it came from (for highlighting).
 //!
-//! What it does:
+//! Every language's reader gives the same shape ([`Phonemized`]: tokens with phonemes and
+//! byte ranges) through the [`Phonemize`] trait, and [`FrontEnd`] holds the reader of any
+//! [`Lang`] ([`FrontEnd::load`]):
+//! * **English** (`en-us`, `en-gb`): [`G2p`], below;
+//! * **Spanish, French, Italian, Brazilian Portuguese, Hindi** (`es fr-fr it pt-br hi`):
+//!   [`EspeakG2p`], misaki's `EspeakG2P`: espeak-ng (a separate, long-lived program; it is GPL
+//!   and never linked) reads the text between punctuation marks, its IPA is mapped to Kokoro's
+//!   symbols, the marks are kept. Unlike misaki it reads local numbers whole (`1.234,56`,
+//!   `2,22,840`), amounts of money as the language says them (`R$ 1.800,00`), minus signs, and
+//!   keeps `¡ ¿` out of the phonemes and the danda `।` as a sentence end;
+//! * `zh` and `ja`: no reader in this crate yet ([`Error::Unavailable`]).
+//!
+//! What the English reader does:
 //! * **G2P compatible with misaki 0.9.4** (`misaki/en.py` by hexgrad, Apache-2.0): gold then
 //!   silver lexicons (misaki's JSON files, loaded at run time from a lexicon directory; they are
 //!   misaki's data, under its license), case variants, capitalization stress, `-s/-ed/-ing`
@@ -27,9 +39,9 @@
 //!   are skipped (empty phonemes, range kept).
 //! * **Overrides**: a user dictionary (case-insensitive) and misaki's inline links
 //!   `[word](/phonemes/)`, `[word](+2)` (stress), `[1](#a#)` (number flags).
-//! * **Chunking** ([`chunk`]): paragraphs on `\n+`, chunks of ≤ 510 phoneme characters cut by
-//!   misaki/Kokoro's waterfall (sentence end, then `:;`, then `,—`), optionally a short first
-//!   chunk for fast first audio.
+//! * **Chunking** ([`chunk`], any language): paragraphs on `\n+`, chunks of ≤ 510 phoneme
+//!   characters cut by misaki/Kokoro's waterfall (sentence end, then `:;`, then `,—`),
+//!   optionally a short first chunk for fast first audio.
 //!
 //! ```no_run
 //! use hark_text::{chunk, ChunkOptions, G2p, Lang, Lexicon};
@@ -65,7 +77,9 @@
 mod abbrev;
 mod chunk;
 mod error;
+mod espeak;
 mod fallback;
+mod frontend;
 mod g2p;
 pub mod ja;
 mod lang;
@@ -80,7 +94,10 @@ pub mod zh;
 pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
 pub use error::{Error, Result};
-pub use fallback::{builtin_lts, espeak_to_misaki, find_espeak};
+pub use espeak::process::find_espeak;
+pub use espeak::EspeakG2p;
+pub use fallback::{builtin_lts, espeak_to_misaki};
+pub use frontend::{FrontEnd, Phonemize, Sources};
 pub use g2p::{G2p, Phonemized, Token};
 pub use lang::Lang;
 pub use lexicon::Lexicon;

@@ -469,9 +469,10 @@ mod tests {
             "じゅうにおくさんぜんよんひゃくごじゅうろくまんななせんはっぴゃくきゅうじゅう"
         );
         assert_eq!(integer("1000000000000").unwrap(), "いっちょう");
-        assert_eq!(decimal("25", "5"), "にじゅうごてんご");
-        assert_eq!(decimal("10", "05"), "じゅってんゼロご");
-        assert_eq!(decimal("0", "5"), "れいてんご");
+        // (点 in kanji: MeCab always reads it テン, where it may cut hiragana てん as て + ん)
+        assert_eq!(decimal("25", "5"), "にじゅうご点ご");
+        assert_eq!(decimal("10", "05"), "じゅっ点ゼロご");
+        assert_eq!(decimal("0", "5"), "れい点ご");
     }
 
     #[test]

@@ -73,6 +73,21 @@ pub fn lexicon(lang: hark_text::Lang) -> Option<hark_text::Lexicon> {
     .clone()
 }
 
+/// The espeak-ng reader of `lang` (fixes on), or `None` (skip, with a message) when the
+/// espeak-ng program is not installed, unless `HARK_REQUIRE_ASSETS=1` makes that a failure (CI
+/// installs it: scripts/deps.sh).
+#[allow(dead_code)] // not every test binary uses it
+pub fn espeak(lang: hark_text::Lang) -> Option<hark_text::EspeakG2p> {
+    if hark_text::find_espeak().is_none() {
+        if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
+            panic!("espeak-ng is not installed (scripts/deps.sh installs it)");
+        }
+        eprintln!("skipping: espeak-ng is not installed");
+        return None;
+    }
+    Some(hark_text::EspeakG2p::new(lang).expect("espeak-ng reads the language"))
+}
+
 /// Number of reference words matched by an edit-distance alignment of the two word lists.
 #[allow(dead_code)] // not every test binary uses it
 pub fn matched_words(r: &[&str], h: &[&str]) -> usize {
