@@ -6,7 +6,7 @@
 //! respect their phoneme limit and hold only symbols of Kokoro's vocabulary (the model refuses
 //! any other).
 //!
-//! A bounded campaign: `HARK_FUZZ_CASES` cases per property (default 48; CI uses the default,
+//! A bounded campaign: `HARK_FUZZ_CASES` cases per property (default 32; CI uses the default,
 //! a longer run sets e.g. `HARK_FUZZ_CASES=5000`). The kept corpus: every file in
 //! `tests/fuzz-corpus/` is read by every reader on each run, and proptest keeps the inputs of
 //! past failures in `tests/fuzz.proptest-regressions` and replays them first.
@@ -22,7 +22,7 @@ fn cases() -> u32 {
     std::env::var("HARK_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+        .unwrap_or(32)
 }
 
 fn config() -> ProptestConfig {
