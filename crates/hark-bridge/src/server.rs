@@ -278,8 +278,7 @@ async fn serve_connection(
             let _ = conn.as_mut().await;
         }
     }
-    drop(conn);
-    drop(tracker);
+    // The connection goes first, then its tracker (the last owner removes the registry entry).
 }
 
 /// Answers a connection over the cap with a JSON 503 and closes it, never waiting on it for

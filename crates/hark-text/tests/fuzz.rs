@@ -116,7 +116,7 @@ fn check(reader: &FrontEnd, text: &str, max: usize) {
         reader,
         &ChunkOptions {
             max_phonemes: max,
-            first_chunk: max % 2 == 0,
+            first_chunk: max.is_multiple_of(2),
         },
     );
     let mut last = 0;
