@@ -5,7 +5,7 @@ use crate::config::API_VERSION;
 use crate::encode::Format;
 use crate::error::ApiError;
 use crate::policy::Refusal;
-use crate::state::{AppState, BridgeEvent, Slot, SlotKind};
+use crate::state::{AppState, BridgeEvent, EventSlot};
 use crate::EXTENSION_ID;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
@@ -128,6 +128,7 @@ pub async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> 
         "status": "ok",
         "state": st.engine.state(),
         "active_streams": st.active_streams.load(Ordering::SeqCst),
+        "waiting_streams": st.waiting_streams.load(Ordering::SeqCst),
         "event_streams": st.event_streams.load(Ordering::SeqCst),
         "queued_speaks": st.speaks.len(),
     }))
@@ -273,7 +274,7 @@ pub async fn events(
     State(st): State<Arc<AppState>>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let max = st.cfg.limits.max_event_streams;
-    let slot = Slot::take(&st, SlotKind::Events).ok_or_else(|| {
+    let slot = EventSlot::take(&st).ok_or_else(|| {
         st.refusals.note(Refusal::Busy, "event streams");
         ApiError::busy(
             "too_many_event_streams",

@@ -9,7 +9,7 @@
 use crate::encode::{Encode, Format};
 use crate::error::ApiError;
 use crate::policy::Refusal;
-use crate::state::{AppState, Slot, SlotKind};
+use crate::state::{AppState, AudioSlot, NoAudioSlot};
 use crate::stretch::Stretch;
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
@@ -37,7 +37,8 @@ pub struct StreamOptions {
     pub whole: bool,
 }
 
-/// Starts synthesis of `text` and answers with the encoded audio.
+/// Starts synthesis of `text` and answers with the encoded audio. A request waits its turn
+/// for a stream's place (see [`AudioSlot::take`]); beyond the line, 429 `too_many_streams`.
 ///
 /// The response starts once the engine hands over its first audio: an engine failure before
 /// that becomes a JSON error; afterwards each chunk is encoded and written to the body as soon
@@ -49,15 +50,22 @@ pub async fn stream_response(
     opts: SpeakOptions,
     so: StreamOptions,
 ) -> Result<Response, ApiError> {
-    let slot = Slot::take(&st, SlotKind::Audio).ok_or_else(|| {
-        st.refusals.note(Refusal::Busy, "audio streams");
-        ApiError::busy(
-            "too_many_streams",
-            format!(
-                "{} audio streams are running already; retry when one ends",
-                st.cfg.limits.max_audio_streams
-            ),
-        )
+    let slot = AudioSlot::take(&st).await.map_err(|why| match why {
+        NoAudioSlot::Full => {
+            st.refusals.note(Refusal::Busy, "audio streams");
+            ApiError::busy(
+                "too_many_streams",
+                format!(
+                    "{} audio streams are running and {} more are waiting already; retry when one ends",
+                    st.cfg.limits.max_audio_streams, st.cfg.limits.max_waiting_streams
+                ),
+            )
+        }
+        NoAudioSlot::Closing => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "hark is shutting down",
+        ),
     })?;
     let mut encoder = so.format.encoder().map_err(ApiError::internal)?;
     let engine = st.engine.clone();
@@ -138,7 +146,7 @@ struct Pump {
     samples: Vec<f32>,
     stretched: Vec<f32>,
     /// Held until the pump ends.
-    _slot: Slot,
+    _slot: AudioSlot,
 }
 
 impl Pump {

@@ -14,11 +14,17 @@ pub const DEFAULT_RATE_LIMIT_PER_MIN: u32 = 1200;
 /// Every bound answers with a JSON error when it is hit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// Open connections; one more is answered 503 `too_many_connections` and closed.
+    /// Open connections. When one more comes, the connection that has waited longest without
+    /// sending a complete request head (a new one, or a keep-alive one between requests) is
+    /// closed to make room; only when every connection has a request in progress is the new
+    /// one answered 503 `too_many_connections` and closed.
     pub max_connections: usize,
-    /// Audio streams (`/v1/synthesize`, `/v1/audio/speech`) at once; one more gets 429
-    /// `too_many_streams`. Each stream's synthesis waits while its client does not read.
+    /// Audio streams (`/v1/synthesize`, `/v1/audio/speech`) running at once. Each stream's
+    /// synthesis waits while its client does not read.
     pub max_audio_streams: usize,
+    /// Audio requests that wait for a running stream to end, served in the order they came;
+    /// one more gets 429 `too_many_streams` with `Retry-After`.
+    pub max_waiting_streams: usize,
     /// `/v1/speak` utterances queued or playing; one more gets 429 `queue_full`.
     pub max_queued_speaks: usize,
     /// Open `/v1/events` streams; one more gets 429 `too_many_event_streams`.
@@ -42,6 +48,7 @@ impl Default for Limits {
         Limits {
             max_connections: 64,
             max_audio_streams: 2,
+            max_waiting_streams: 32,
             max_queued_speaks: 32,
             max_event_streams: 16,
             header_read_timeout: Duration::from_secs(10),

@@ -219,6 +219,17 @@ pub fn install_into(what: &Install, dirs: &[PathBuf]) -> io::Result<Vec<PathBuf>
 
 /// Reads one message: `Ok(None)` at the end of input.
 pub fn read_message(r: &mut impl Read) -> io::Result<Option<serde_json::Value>> {
+    match read_frame(r)? {
+        None => Ok(None),
+        Some(buf) => serde_json::from_slice(&buf)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+    }
+}
+
+/// Reads one frame's bytes: `Ok(None)` at the end of input (or inside a length prefix); an
+/// error for a length over [`MAX_MESSAGE`] (nothing is allocated for it) or a frame cut short.
+fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -234,9 +245,7 @@ pub fn read_message(r: &mut impl Read) -> io::Result<Option<serde_json::Value>> 
     }
     let mut buf = vec![0u8; n];
     r.read_exact(&mut buf)?;
-    serde_json::from_slice(&buf)
-        .map(Some)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    Ok(Some(buf))
 }
 
 /// Writes one message.
@@ -283,15 +292,24 @@ impl Host {
     }
 
     /// Serves messages from `input` until it ends. `origin` is the argument Chrome passes
-    /// (`chrome-extension://<id>/`).
+    /// (`chrome-extension://<id>/`). A message that is not JSON gets an error answer (the next
+    /// one is read as usual); a length over [`MAX_MESSAGE`] or a message cut short ends the
+    /// exchange with an error, as the stream cannot be followed past it.
     pub fn serve(
         &self,
         origin: Option<&str>,
         input: &mut impl Read,
         output: &mut impl Write,
     ) -> io::Result<()> {
-        while let Some(msg) = read_message(input)? {
-            write_message(output, &self.answer(origin, &msg))?;
+        while let Some(frame) = read_frame(input)? {
+            let answer = match serde_json::from_slice(&frame) {
+                Ok(msg) => self.answer(origin, &msg),
+                Err(e) => serde_json::json!({
+                    "type": "error",
+                    "message": format!("the message is not JSON ({e}); send {{\"type\": \"pair\"}}"),
+                }),
+            };
+            write_message(output, &answer)?;
         }
         Ok(())
     }

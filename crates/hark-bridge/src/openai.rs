@@ -5,8 +5,11 @@
 //! - `response_format`: `mp3` (LAME, 64 kbit/s), `opus` (Ogg Opus), `flac`, `wav` and `pcm`
 //!   (s16le 24 kHz mono), each really encoded; `aac` and anything else get a 400 that lists
 //!   these (no well-kept AAC encoder is available to a Rust program without FFmpeg).
-//! - `stream` (default `true`): the encoded audio is sent as it is made (WAV with sizes
-//!   0xFFFFFFFF); `false` sends it whole, with `Content-Length` and exact WAV/FLAC headers.
+//! - `stream`: `true` sends the encoded audio as it is made (WAV with sizes 0xFFFFFFFF, FLAC
+//!   without its sample count and checksum); `false` sends it whole, with `Content-Length` and
+//!   exact WAV/FLAC headers. The default is `true`, except for FLAC: a FLAC file's header holds
+//!   its length and checksum, which only the end knows, so by default it is sent whole (with
+//!   its length) unless the client asks for `"stream": true`.
 //! - `speed` 0.25–4.0: the model speaks 0.5–2.0 itself; beyond that the audio is
 //!   time-stretched (pitch kept) by the rest.
 
@@ -116,7 +119,10 @@ pub async fn speech(
         StreamOptions {
             format,
             stretch,
-            whole: !req.stream.unwrap_or(true),
+            whole: match req.stream {
+                Some(stream) => !stream,
+                None => format == Format::Flac,
+            },
         },
     )
     .await

@@ -34,7 +34,12 @@ pub(crate) struct AppState {
     pub global: RateLimiter,
     pub refusals: Refusals,
     pub bridge_events: tokio::sync::broadcast::Sender<BridgeEvent>,
+    /// Audio streams running (each holds one of `audio_slots`).
     pub active_streams: AtomicUsize,
+    /// Audio requests waiting for a slot.
+    pub waiting_streams: AtomicUsize,
+    /// The places of running audio streams, handed out in the order they were asked for.
+    pub audio_slots: Arc<tokio::sync::Semaphore>,
     pub event_streams: AtomicUsize,
     pub speaks: SpeakQueue,
     /// Becomes true when the server shuts down (ends open event streams).
@@ -54,12 +59,14 @@ impl AppState {
             global: RateLimiter::new(cfg.limits.global_rate_limit_per_min, 1),
             refusals: Refusals::default(),
             speaks: SpeakQueue::new(cfg.limits.max_queued_speaks),
+            audio_slots: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_audio_streams)),
             engine,
             cfg,
             port,
             voice_names,
             bridge_events: tokio::sync::broadcast::channel(64).0,
             active_streams: AtomicUsize::new(0),
+            waiting_streams: AtomicUsize::new(0),
             event_streams: AtomicUsize::new(0),
             closing,
         }
@@ -74,48 +81,92 @@ impl AppState {
     }
 }
 
-/// Which bounded resource a [`Slot`] is a place in.
-#[derive(Debug, Clone, Copy)]
-pub enum SlotKind {
-    /// Audio streams (`Limits::max_audio_streams`).
-    Audio,
-    /// Event streams (`Limits::max_event_streams`).
-    Events,
-}
-
-/// One of a bounded number of places (audio streams, event streams), given back on drop.
-pub struct Slot {
+/// One of the [`Limits::max_event_streams`](crate::Limits::max_event_streams) places of
+/// event streams, given back on drop.
+pub struct EventSlot {
     st: Arc<AppState>,
-    kind: SlotKind,
 }
 
-impl Slot {
-    fn counter(st: &AppState, kind: SlotKind) -> (&AtomicUsize, usize) {
-        match kind {
-            SlotKind::Audio => (&st.active_streams, st.cfg.limits.max_audio_streams),
-            SlotKind::Events => (&st.event_streams, st.cfg.limits.max_event_streams),
-        }
-    }
-
+impl EventSlot {
     /// Takes a place if one is free.
-    pub fn take(st: &Arc<AppState>, kind: SlotKind) -> Option<Slot> {
-        let (counter, max) = Self::counter(st, kind);
-        counter
+    pub fn take(st: &Arc<AppState>) -> Option<EventSlot> {
+        let max = st.cfg.limits.max_event_streams;
+        st.event_streams
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < max).then_some(n + 1)
             })
             .ok()?;
-        Some(Slot {
+        Some(EventSlot { st: st.clone() })
+    }
+}
+
+impl Drop for EventSlot {
+    fn drop(&mut self) {
+        self.st.event_streams.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Why an audio request got no place.
+pub enum NoAudioSlot {
+    /// As many requests wait already as may.
+    Full,
+    /// The server is shutting down.
+    Closing,
+}
+
+/// The place of a running audio stream, one of
+/// [`Limits::max_audio_streams`](crate::Limits::max_audio_streams); given back on drop, to
+/// the request that has waited longest.
+pub struct AudioSlot {
+    st: Arc<AppState>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Counts one waiting request while it lives (a request whose client goes away stops waiting).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl AudioSlot {
+    /// A place at once if one is free; else a place in turn, after the requests that waited
+    /// before (at most [`Limits::max_waiting_streams`](crate::Limits::max_waiting_streams)
+    /// wait at once).
+    pub async fn take(st: &Arc<AppState>) -> Result<AudioSlot, NoAudioSlot> {
+        let slots = st.audio_slots.clone();
+        // Free places go to waiting requests first (the semaphore is fair), so a free one
+        // here means nobody is waiting.
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let max = st.cfg.limits.max_waiting_streams;
+                st.waiting_streams
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        (n < max).then_some(n + 1)
+                    })
+                    .map_err(|_| NoAudioSlot::Full)?;
+                let _waiting = Waiting(&st.waiting_streams);
+                let mut closing = st.closing.clone();
+                tokio::select! {
+                    p = slots.acquire_owned() => p.map_err(|_| NoAudioSlot::Closing)?,
+                    _ = closing.wait_for(|c| *c) => return Err(NoAudioSlot::Closing),
+                }
+            }
+        };
+        st.active_streams.fetch_add(1, Ordering::SeqCst);
+        Ok(AudioSlot {
             st: st.clone(),
-            kind,
+            _permit: permit,
         })
     }
 }
 
-impl Drop for Slot {
+impl Drop for AudioSlot {
     fn drop(&mut self) {
-        Self::counter(&self.st, self.kind)
-            .0
-            .fetch_sub(1, Ordering::SeqCst);
+        // The count goes down before the permit goes to the next request.
+        self.st.active_streams.fetch_sub(1, Ordering::SeqCst);
     }
 }

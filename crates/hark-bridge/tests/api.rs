@@ -255,8 +255,8 @@ async fn synthesize_streams_first_bytes_early() {
     assert_eq!(h["active_streams"], 0);
 }
 
-/// `"stream": true` (the default) sends the encoded audio as it is made: for each compressed
-/// format the first bytes come long before the end, in many pieces.
+/// `"stream": true` (the default but for FLAC) sends the encoded audio as it is made: for each
+/// compressed format the first bytes come long before the end, in many pieces.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_compressed_formats_stream_as_they_are_made() {
     let s = start();
@@ -265,7 +265,7 @@ async fn openai_compressed_formats_stream_as_they_are_made() {
         let t0 = Instant::now();
         let mut resp = s
             .post("/v1/audio/speech")
-            .json(&json!({"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt}))
+            .json(&json!({"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "stream": true}))
             .send()
             .await
             .unwrap();

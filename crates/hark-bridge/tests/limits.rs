@@ -119,12 +119,13 @@ fn ticks_between(
         .sum()
 }
 
-/// 16 clients ask for long audio at once and do not read: 2 streams run, 14 get 429; the
-/// running ones' synthesis stops working while nobody reads (the engine's threads use no
-/// CPU), and delivers everything once the client reads.
+/// 16 clients ask for long audio at once and do not read, with no room to wait: 2 streams
+/// run, 14 get 429; the running ones' synthesis stops working while nobody reads (the
+/// engine's threads use no CPU), and delivers everything once the client reads. (Waiting in
+/// line is tested in `turns.rs`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_streams_are_bounded_and_wait_for_slow_readers() {
-    let s = std::sync::Arc::new(start());
+    let s = std::sync::Arc::new(start_with(|c| c.limits.max_waiting_streams = 0));
     let text = "Every sentence here adds a little more audio to the stream. ".repeat(40);
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -230,14 +231,24 @@ async fn event_streams_are_bounded() {
     assert_eq!(resp.status(), 200);
 }
 
+/// When every connection has a request in progress (here: 8 event streams), one more is
+/// answered a JSON 503 and closed; once they end, requests are served again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cap_answers_503_json() {
     let s = start_with(|c| c.limits.max_connections = 8);
-    let mut idle = Vec::new();
+    let mut busy = Vec::new();
     for _ in 0..8 {
-        idle.push(raw(&s).await);
+        // Each on its own client, so on its own connection.
+        let client = reqwest::Client::new();
+        let resp = client
+            .get(s.url("/v1/events"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        busy.push(resp);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let mut c = raw(&s).await;
     let (answer, closed) = read_all(&mut c, Duration::from_secs(5)).await;
     assert!(closed);
@@ -255,7 +266,7 @@ async fn connection_cap_answers_503_json() {
     };
     assert_eq!(resp.status(), 503);
     assert_eq!(error_code(resp).await, "too_many_connections");
-    drop(idle);
+    drop(busy);
     let t = Instant::now();
     loop {
         match s.get("/v1/health").send().await {

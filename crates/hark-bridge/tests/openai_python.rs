@@ -27,6 +27,7 @@ for fmt in ["mp3", "opus", "flac", "wav", "pcm"]:
     with client.audio.speech.with_streaming_response.create(
             model="tts-1", voice="af_heart", input=text, response_format=fmt) as resp:
         info[fmt] = resp.headers["content-type"]
+        info[fmt + "_default_length"] = resp.headers.get("content-length")
         resp.stream_to_file(f"{out}/stream.{fmt}")
     # Sent whole.
     whole = client.audio.speech.create(model="kokoro", voice="af_heart", input=text,
@@ -206,6 +207,20 @@ async fn openai_python_client_every_format_decodes_to_the_right_length() {
                 .unwrap()
                 .len()
         );
+    }
+    // By default FLAC comes whole, with its length (its header holds the sample count); the
+    // other formats stream as they are made.
+    for fmt in ["mp3", "opus", "flac", "wav", "pcm"] {
+        let len = info[format!("{fmt}_default_length")].as_str();
+        if fmt == "flac" {
+            let file = dir.path().join("stream.flac");
+            assert_eq!(
+                len.map(|l| l.parse::<u64>().unwrap()),
+                Some(std::fs::metadata(file).unwrap().len())
+            );
+        } else {
+            assert_eq!(len, None, "{fmt}");
+        }
     }
     let whole = std::fs::read(dir.path().join("whole.wav")).unwrap();
     assert_eq!(

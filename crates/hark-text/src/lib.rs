@@ -92,7 +92,7 @@ mod tokenize;
 pub mod zh;
 
 pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
-pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan};
+pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan, KOKORO_ALPHABET};
 pub use error::{Error, Result};
 pub use espeak::process::find_espeak;
 pub use espeak::EspeakG2p;
