@@ -41,8 +41,9 @@ pub const CHOOSABLE: [Lang; 8] = [
 ];
 
 /// The user's voice for each language, and whether text in another language than the current
-/// voice's is read with it (see [`crate::Engine::set_language_voices`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// voice's is read with it (see [`crate::Engine::set_language_voices`]). The default: off, no
+/// choices (every language with its default voice).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LanguageVoices {
     /// Read text in another language with that language's voice. Off: the current voice reads
     /// everything (with its own language's rules). The engine starts with it off; the tray app
@@ -51,16 +52,6 @@ pub struct LanguageVoices {
     /// The chosen voice of a language (English under `en-us`); a language without an entry
     /// (or whose voice is not installed) uses [`default_voice_for`].
     pub voices: BTreeMap<Lang, String>,
-}
-
-impl Default for LanguageVoices {
-    /// Off, no choices (every language with its default voice).
-    fn default() -> Self {
-        LanguageVoices {
-            enabled: false,
-            voices: BTreeMap::new(),
-        }
-    }
 }
 
 impl LanguageVoices {

@@ -123,6 +123,30 @@ mod tests {
         }
     }
 
+    /// Short English selections must not switch to another language's voice (an Italian voice
+    /// reading English would be worse than no switch).
+    #[test]
+    fn short_english_stays_english_or_unclear() {
+        for text in [
+            "After the menu 12345.",
+            "OK thanks",
+            "Hello there.",
+            "Read this page",
+            "See you tomorrow at the station.",
+            "Quiet Rivers of the North",
+            "From the clipboard 4711.",
+            "Either way, the tomato schedule was moved.",
+            "Speech from chrome.tts, through the hark engine.",
+            "A page speaks, then changes its mind.",
+        ] {
+            let got = detect(text);
+            assert!(
+                got.is_none() || got == Some(Lang::EnUs),
+                "{text:?}: {got:?}"
+            );
+        }
+    }
+
     #[test]
     fn unclear_text_is_no_answer() {
         for text in ["", "  ", "1234 5678", "!!!", "ok", "Привет, как дела?"] {

@@ -98,6 +98,9 @@ pub struct Sources<'a> {
 }
 
 /// The reader of any language: what an engine keeps, one per language. `Send + Sync`.
+// (an engine holds one per language, loaded once and never moved: the size of the largest
+// variant costs nothing)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum FrontEnd {
     /// American or British English ([`G2p`], misaki's lexicons); shared with the Mandarin
