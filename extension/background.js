@@ -59,11 +59,99 @@ function listen(id, onEvent) {
   for (const ev of queued) dispatch(ev);
 }
 
-/** Queues `text` on the bridge; returns the utterance id. */
-async function speak(text, { voice, speed } = {}) {
+// ---- languages: every voice under its BCP 47 tag, the voice for a page's language ----
+
+/**
+ * The language a BCP 47 tag (a page's `lang`, chrome.tts's `lang`) is read with, as the
+ * engine names it (`en-us`, `en-gb`, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`, `ja`), or null.
+ * The same rule as hark_text::Lang::from_bcp47.
+ */
+function langOfTag(tag) {
+  if (!tag) return null;
+  const parts = String(tag).trim().replace(/_/g, '-').toLowerCase().split('-');
+  const region = parts.slice(1).find((p) => p.length === 2);
+  switch (parts[0]) {
+    case 'en': return ['gb', 'uk', 'ie', 'au', 'nz'].includes(region) ? 'en-gb' : 'en-us';
+    case 'es': return 'es';
+    case 'fr': return 'fr-fr';
+    case 'it': return 'it';
+    case 'pt': return 'pt-br';
+    case 'hi': return 'hi';
+    case 'zh': case 'cmn': return 'zh';
+    case 'ja': return 'ja';
+    default: return null;
+  }
+}
+
+/** Same language for reading: equal, or both English. */
+const sameLang = (a, b) => a === b || (a?.startsWith('en-') && b?.startsWith('en-'));
+
+/** The bridge's voices ({ voices, language_voices }), asked each time (the app's choices may
+ * change); the first answer also registers them with chrome.tts. */
+let registered = false;
+async function voices() {
+  const v = await bridge.json('/v1/voices');
+  if (!registered) {
+    registered = true;
+    registerVoices(v.voices);
+  }
+  return v;
+}
+
+/** Offers the app's voices to chrome.tts, each under its BCP 47 tag (the manifest lists the
+ * 54 of Kokoro v1.0; this adds any other the app has). */
+function registerVoices(list) {
+  if (!chrome.ttsEngine.updateVoices || !Array.isArray(list)) return;
+  const eventTypes = ['start', 'word', 'sentence', 'end', 'error'];
+  chrome.ttsEngine.updateVoices(
+    list.map((v) => ({ voiceName: `hark ${v.name}`, lang: v.bcp47 || 'en-US', eventTypes })),
+  );
+}
+
+/** The language of `text` by Chrome's detector, when it is sure; else null. */
+async function detectLang(text) {
+  try {
+    const r = await chrome.i18n.detectLanguage(text.slice(0, 2000));
+    const top = r && r.isReliable && r.languages && r.languages[0];
+    return top ? langOfTag(top.language) : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * The voice for text in language `tag` (BCP 47; empty: Chrome's detector tells it from
+ * `text`): `voice` (the user's) when it speaks that language, else the app's voice for the
+ * language (`language_voices` of /v1/voices). Without a voice of the user's, English text gets
+ * none: the bridge uses the app's voice (and the app's "other languages in their own voice"
+ * still looks at the text). Undefined when nothing is known: the bridge's default.
+ */
+async function voiceFor(text, tag, voice) {
+  const lang = langOfTag(tag) || (await detectLang(text));
+  if (!lang) return voice || undefined;
+  let list;
+  try {
+    list = await voices();
+  } catch (_) {
+    return voice || undefined;
+  }
+  if (voice) {
+    const mine = list.voices.find((v) => v.name === voice);
+    if (!mine || sameLang(mine.lang, lang)) return voice;
+  } else if (lang.startsWith('en-')) {
+    return undefined;
+  }
+  const own = list.language_voices && list.language_voices[lang.startsWith('en-') ? 'en-us' : lang];
+  if (own) return own;
+  const any = list.voices.find((v) => sameLang(v.lang, lang));
+  return any ? any.name : voice || undefined;
+}
+
+/** Queues `text` on the bridge; returns the utterance id. `lang`: the text's BCP 47 tag. */
+async function speak(text, { voice, speed, lang } = {}) {
   const s = await bridge.settings();
   const body = { text: bridge.wellFormed(text) };
-  const v = voice ?? s.voice;
+  const v = voice ?? (await voiceFor(text, lang, s.voice));
   if (v) body.voice = v;
   const sp = speed ?? s.speed;
   if (sp && sp !== 1) body.speed = Math.min(2, Math.max(0.5, Number(sp)));
@@ -102,12 +190,14 @@ function sendToTab(tabId, msg) {
  */
 async function readInTab(tabId, mode, fallbackText) {
   let text = '';
+  let lang = '';
   let injected = false;
   try {
     await inject(tabId);
     injected = true;
     const r = await chrome.tabs.sendMessage(tabId, { hark: 'collect', mode });
     text = (r && r.text) || '';
+    lang = (r && r.lang) || '';
   } catch (e) {
     console.info('hark: cannot script this tab, reading without highlighting', e && e.message);
   }
@@ -122,7 +212,7 @@ async function readInTab(tabId, mode, fallbackText) {
   }
   try {
     await bridge.call('/v1/stop', { method: 'POST' }).catch(() => {});
-    const id = await speak(text);
+    const id = await speak(text, { lang });
     await setStatus(null);
     if (injected) {
       listen(id, (ev) => {
@@ -232,8 +322,10 @@ chrome.ttsEngine.onSpeak.addListener(async (utterance, options, sendTtsEvent) =>
     const rate = Number(options.rate ?? 1);
     const speed = Number.isFinite(rate) ? rate : 1;
     let id;
+    // A hark voice by name; else (chrome.tts chose us by language) the voice of `lang`.
+    const voice = voiceOf(options.voiceName);
     try {
-      id = await speak(text, { voice: voiceOf(options.voiceName), speed });
+      id = await speak(text, { voice, speed, lang: options.lang });
     } catch (e) {
       // A voice the manifest lists but this app does not have: use the app's default voice.
       if (!(e instanceof bridge.BridgeError && /unknown voice/.test(e.message))) throw e;
@@ -284,4 +376,4 @@ chrome.ttsEngine.onPause.addListener(() => tts && control('pause').catch(() => {
 chrome.ttsEngine.onResume.addListener(() => tts && control('resume').catch(() => {}));
 
 // For the browser tests and debugging from the service worker console.
-globalThis.hark = { onContextMenu, readInTab, control, speak, pair: bridge.pair, storageRestricted, MENU_SELECTION, MENU_PAGE };
+globalThis.hark = { onContextMenu, readInTab, control, speak, voiceFor, langOfTag, pair: bridge.pair, storageRestricted, MENU_SELECTION, MENU_PAGE };

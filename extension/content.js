@@ -120,22 +120,30 @@
     return best || document.querySelector('article, main, [role=main]') || document.body;
   }
 
+  /** The language the text under `el` is marked as (its nearest `lang`), or ''. */
+  function langOf(el) {
+    const marked = el && el.closest && el.closest('[lang]');
+    return (marked && marked.getAttribute('lang')) || document.documentElement.lang || '';
+  }
+
   function collect(mode) {
     clearMarks();
     let built;
+    let root;
     if (mode === 'page') {
-      built = build(articleRoot(), null, true);
+      root = articleRoot();
+      built = build(root, null, true);
     } else {
       const sel = getSelection();
       if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return { text: '' };
       const range = sel.getRangeAt(0);
-      const root = range.commonAncestorContainer.nodeType === Node.TEXT_NODE
+      root = range.commonAncestorContainer.nodeType === Node.TEXT_NODE
         ? range.commonAncestorContainer.parentElement
         : range.commonAncestorContainer;
       built = build(root, range, false);
     }
     doc = { text: built.text, segs: built.segs, map: byteToUtf16(built.text) };
-    return { text: built.text };
+    return { text: built.text, lang: langOf(root) };
   }
 
   /** UTF-8 byte offset (the bridge's source offsets) → UTF-16 index into `text`. */

@@ -43,6 +43,18 @@
     return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
   }
 
+  /** The languages with a voice of their own, in the settings' keys, with their names. */
+  const LANGUAGES = [
+    ["en-us", "English"], ["es", "Spanish"], ["fr-fr", "French"], ["it", "Italian"],
+    ["pt-br", "Portuguese (Brazil)"], ["hi", "Hindi"], ["zh", "Chinese (Mandarin)"], ["ja", "Japanese"],
+  ];
+
+  /** Whether a voice of language `voiceLang` speaks the settings language `key` (English: both). */
+  function speaks(voiceLang, key) {
+    if (key === "en-us") return voiceLang === "en-us" || voiceLang === "en-gb";
+    return voiceLang === key;
+  }
+
   function parseIds(text) {
     return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
   }
@@ -95,6 +107,43 @@
     }
     if (settings) sel.value = settings.voice;
     $("preview").disabled = voices.length === 0;
+    renderLanguageVoices();
+  }
+
+  /** One row per language: the voice that reads text in it. */
+  function renderLanguageVoices() {
+    const box = $("language-voices");
+    box.textContent = "";
+    if (!settings || !settings.language_voices) return;
+    for (const [key, name] of LANGUAGES) {
+      const row = document.createElement("div");
+      row.className = "row";
+      const label = document.createElement("label");
+      label.htmlFor = `lv-${key}`;
+      label.textContent = name;
+      const sel = document.createElement("select");
+      sel.id = `lv-${key}`;
+      sel.className = "language-voice";
+      sel.dataset.lang = key;
+      const chosen = settings.language_voices[key];
+      const own = voices.filter((v) => speaks(v.lang, key));
+      for (const v of own) {
+        const o = document.createElement("option");
+        o.value = v.name;
+        o.textContent = `${v.label}  (${v.name})`;
+        sel.appendChild(o);
+      }
+      if (chosen && !own.some((v) => v.name === chosen)) {
+        const o = document.createElement("option");
+        o.value = chosen;
+        o.textContent = chosen;
+        sel.appendChild(o);
+      }
+      if (chosen) sel.value = chosen;
+      sel.disabled = !$("match-language").checked;
+      row.append(label, sel);
+      box.appendChild(row);
+    }
   }
 
   function dictRow(entry) {
@@ -135,6 +184,7 @@
     $("autostart").checked = settings.launch_at_login;
     $("fast-start").checked = Boolean(settings.fast_start);
     $("keep-audio-open").checked = Boolean(settings.keep_audio_open);
+    $("match-language").checked = settings.match_language !== false;
     renderVoices();
   }
 
@@ -151,8 +201,12 @@
     pill.textContent = st.tiny_model ? `${st.engine} (test model)` : st.engine;
     pill.className = `pill ${st.engine}`;
     $("model-text").textContent = st.engine_error || ENGINE_TEXT[st.engine] || st.engine;
-    const dl = st.download || {};
-    const downloading = st.engine === "downloading";
+    // The Japanese dictionary is fetched with the same progress bar, when a Japanese voice is
+    // first used.
+    const japanese = st.japanese === "downloading";
+    if (japanese) $("model-text").textContent = "Downloading the Japanese dictionary for the Japanese voices…";
+    const dl = (japanese ? st.japanese_download : st.download) || {};
+    const downloading = st.engine === "downloading" || japanese;
     $("download").hidden = st.engine !== "needs_model";
     $("download").textContent = dl.done > 0 ? "Resume download" : "Download model";
     $("cancel-download").hidden = !downloading;
@@ -210,6 +264,12 @@
     s.launch_at_login = $("autostart").checked;
     s.fast_start = $("fast-start").checked;
     s.keep_audio_open = $("keep-audio-open").checked;
+    if (s.language_voices) {
+      s.match_language = $("match-language").checked;
+      for (const sel of document.querySelectorAll(".language-voice")) {
+        if (sel.value) s.language_voices[sel.dataset.lang] = sel.value;
+      }
+    }
     return s;
   }
 
@@ -269,6 +329,9 @@
       catch (e) { showResult(errorText(e), true); }
     });
     $("stop").addEventListener("click", () => run("stop_speech"));
+    $("match-language").addEventListener("change", () => {
+      for (const sel of document.querySelectorAll(".language-voice")) sel.disabled = !$("match-language").checked;
+    });
     $("download").addEventListener("click", () => run("start_model_download"));
     $("cancel-download").addEventListener("click", () => run("cancel_model_download"));
     $("copy-token").addEventListener("click", async () => {
@@ -303,7 +366,7 @@
     document.body.dataset.ready = "1";
   }
 
-  window.harkUi = { accelerator, speedLabel, formatBytes, parseIds, errorText, init };
+  window.harkUi = { accelerator, speedLabel, formatBytes, parseIds, errorText, speaks, init };
   if (window.__TAURI__) {
     init(window.__TAURI__).catch((e) => showResult(`Could not load settings: ${errorText(e)}`, true));
   }

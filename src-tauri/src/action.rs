@@ -21,6 +21,8 @@ pub enum Action {
     Settings,
     /// Turn launch at login on or off.
     ToggleLaunchAtLogin,
+    /// Turn on or off reading text in another language with that language's voice.
+    ToggleMatchLanguage,
     /// Quit the app.
     Quit,
     /// Make this voice the default.
@@ -38,7 +40,7 @@ pub const HOTKEYS: [(&str, Action); 3] = [
 ];
 
 /// Menu item ids of the actions without an argument.
-const MENU_IDS: [(&str, Action); 8] = [
+const MENU_IDS: [(&str, Action); 9] = [
     ("speak_selection", Action::SpeakSelection),
     ("speak_clipboard", Action::SpeakClipboard),
     ("pause_resume", Action::PauseResume),
@@ -46,6 +48,7 @@ const MENU_IDS: [(&str, Action); 8] = [
     ("skip", Action::Skip),
     ("settings", Action::Settings),
     ("launch_at_login", Action::ToggleLaunchAtLogin),
+    ("match_language", Action::ToggleMatchLanguage),
     ("quit", Action::Quit),
 ];
 

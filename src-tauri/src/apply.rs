@@ -31,6 +31,10 @@ pub fn apply_settings(app: &AppHandle, new: Settings) -> Result<Settings, AppErr
             format!("The engine refused the new voice or speed: {e}"),
         );
     }
+    // A Japanese voice chosen for the first time: its dictionary now, with progress.
+    if old.voice != new.voice && crate::model::needs_japanese(&new.voice) {
+        crate::model::fetch_japanese_then(app, None);
+    }
     if old.hotkeys != new.hotkeys {
         hotkeys::register_all(app, &new.hotkeys);
     }

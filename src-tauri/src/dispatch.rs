@@ -24,6 +24,7 @@ pub fn perform(app: &AppHandle, action: Action) {
         Action::Skip => speech::skip(app),
         Action::Settings => window::show_settings(app),
         Action::ToggleLaunchAtLogin => change(&|s| s.launch_at_login = !s.launch_at_login),
+        Action::ToggleMatchLanguage => change(&|s| s.match_language = !s.match_language),
         Action::Quit => app.exit(0),
         Action::Voice(v) => change(&|s| s.voice = v.clone()),
         Action::Speed(sp) => change(&|s| s.speed = sp),

@@ -57,7 +57,8 @@ pub fn run() -> ExitCode {
         return ExitCode::from(hark_bridge::native_host::run(&args[i + 1..]) as u8);
     }
     if args.iter().any(|a| a == model::FETCH_FLAG) {
-        return ExitCode::from(model::fetch_child() as u8);
+        let japanese = args.iter().any(|a| a == model::JAPANESE_FLAG);
+        return ExitCode::from(model::fetch_child(japanese) as u8);
     }
     if let Some(msg) = headless_reason() {
         eprintln!("{msg}");

@@ -7,7 +7,7 @@
 //! A finished download is reported with [`INSTALLED_EVENT`]; `lib.rs` then starts the engine.
 
 use crate::error::AppError;
-use crate::state::{lock, AppState, EngineStatus, TrayState};
+use crate::state::{lock, AppState, Download, EngineStatus, JapaneseState, Status, TrayState};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,6 +16,9 @@ use tauri::{AppHandle, Emitter, Manager};
 
 /// The flag that runs this binary as the download child.
 pub const FETCH_FLAG: &str = "--fetch-assets";
+
+/// With [`FETCH_FLAG`]: fetch the Japanese dictionary instead of the model.
+pub const JAPANESE_FLAG: &str = "--japanese";
 
 /// The event sent when a download has installed the model assets.
 pub const INSTALLED_EVENT: &str = "model-installed";
@@ -71,6 +74,15 @@ pub fn installed() -> Result<ModelChoice, String> {
     })
 }
 
+/// Whether the Japanese dictionary (`hark fetch --japanese`) is installed.
+pub fn japanese_installed() -> bool {
+    asset_dir().is_ok_and(|d| {
+        hark_assets::JA_FILES
+            .iter()
+            .all(|f| d.ja_dir().join(f).is_file())
+    })
+}
+
 /// Decides which model to load: the tiny test model (`HARK_TINY_MODEL=1`, seed
 /// `HARK_TINY_SEED`), the installed assets, or none yet (why not).
 pub fn choose() -> Result<ModelChoice, String> {
@@ -99,8 +111,9 @@ pub fn parse_sources(list: &str) -> Result<Vec<hark_assets::Source>, String> {
         .collect()
 }
 
-/// Child-process entry point: fetch everything, print progress as JSON lines. Returns the exit code.
-pub fn fetch_child() -> i32 {
+/// Child-process entry point: fetch everything (or, with `japanese`, the Japanese dictionary),
+/// print progress as JSON lines. Returns the exit code.
+pub fn fetch_child(japanese: bool) -> i32 {
     use std::io::Write;
     let dir = match asset_dir() {
         Ok(d) => d,
@@ -136,7 +149,12 @@ pub fn fetch_child() -> i32 {
             }
         }
     }
-    match hark_assets::fetch(&dir, &opts, &mut progress) {
+    let fetched = if japanese {
+        hark_assets::fetch_japanese(&dir, &opts, &mut progress)
+    } else {
+        hark_assets::fetch(&dir, &opts, &mut progress)
+    };
+    match fetched {
         Ok(_) => 0,
         Err(e) => {
             println!(
@@ -148,26 +166,149 @@ pub fn fetch_child() -> i32 {
     }
 }
 
+/// What a download child fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    /// The model assets (weights, voices, lexicons); then the engine starts.
+    Model,
+    /// The Japanese dictionary, for a running engine.
+    Japanese,
+}
+
+impl Fetch {
+    /// Its progress in the status.
+    fn progress(self, s: &mut Status) -> &mut Download {
+        match self {
+            Fetch::Model => &mut s.download,
+            Fetch::Japanese => &mut s.japanese_download,
+        }
+    }
+
+    fn running(self, s: &Status) -> bool {
+        match self {
+            Fetch::Model => s.engine == EngineStatus::Downloading,
+            Fetch::Japanese => s.japanese == JapaneseState::Downloading,
+        }
+    }
+}
+
 /// Starts the download (no-op if one runs). Progress goes to the status (which the window and
 /// the tray show); success is reported with [`INSTALLED_EVENT`].
 pub fn start_download(app: &AppHandle) -> Result<(), AppError> {
+    run_fetch(app, Fetch::Model, |app, outcome| match outcome {
+        Ok(()) => match installed() {
+            Ok(_) => {
+                let _ = app.emit(INSTALLED_EVENT, ());
+            }
+            Err(e) => fail(app, format!("download finished but {e}")),
+        },
+        Err(None) => {
+            app.state::<AppState>().update_status(app, |s| {
+                s.engine = EngineStatus::NeedsModel;
+                s.tray = TrayState::Idle;
+                s.download.message = Some("Download cancelled; start it again to resume.".into());
+            });
+        }
+        Err(Some(msg)) => fail(app, msg),
+    })
+}
+
+/// What to do once the Japanese dictionary is installed (speak what was asked meanwhile).
+type AfterJapanese = Box<dyn FnOnce(&AppHandle) + Send>;
+static AFTER_JAPANESE: std::sync::Mutex<Vec<AfterJapanese>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether `voice` needs the Japanese dictionary and it is not installed.
+pub fn needs_japanese(voice: &str) -> bool {
+    hark_engine::voice_lang(voice) == hark_engine::Lang::Ja && !japanese_installed()
+}
+
+/// Fetches the Japanese dictionary with progress (the model's download flow: a child process,
+/// progress in the status, which the window shows with its progress bar and the tray in its
+/// tooltip), then runs `then` (if any). A download already running only gets `then` queued.
+pub fn fetch_japanese_then(app: &AppHandle, then: Option<AfterJapanese>) {
     let st = app.state::<AppState>();
-    if lock(&st.status).engine == EngineStatus::Downloading {
+    if let Some(f) = then {
+        lock(&AFTER_JAPANESE).push(f);
+    }
+    if lock(&st.status).japanese == JapaneseState::Downloading {
+        return;
+    }
+    crate::speech::notify(
+        app,
+        "Downloading the Japanese dictionary (about 47 MB) for the Japanese voices; reading starts when it is installed.",
+    );
+    let started = run_fetch(app, Fetch::Japanese, |app, outcome| {
+        let st = app.state::<AppState>();
+        let after: Vec<AfterJapanese> = std::mem::take(&mut *lock(&AFTER_JAPANESE));
+        match outcome {
+            Ok(()) if japanese_installed() => {
+                st.update_status(app, |s| s.japanese = JapaneseState::Installed);
+                crate::speech::notify(app, "The Japanese dictionary is installed.");
+                for f in after {
+                    f(app);
+                }
+            }
+            Ok(()) | Err(Some(_)) | Err(None) => {
+                let msg = match outcome {
+                    Err(None) => "Japanese dictionary download cancelled.".to_string(),
+                    Err(Some(m)) => format!("The Japanese dictionary could not be downloaded: {m}"),
+                    Ok(()) => "The Japanese dictionary download finished but it is not complete."
+                        .to_string(),
+                };
+                st.update_status(app, |s| {
+                    s.japanese = JapaneseState::Missing;
+                    s.japanese_download.message = Some(msg.clone());
+                });
+                st.notice(app, msg);
+            }
+        }
+    });
+    if let Err(e) = started {
+        lock(&AFTER_JAPANESE).clear();
+        st.notice(
+            app,
+            format!("The Japanese dictionary could not be downloaded: {e}"),
+        );
+    }
+}
+
+/// Runs a download child for `what`: progress into the status, then `done` with `Ok(())`,
+/// `Err(None)` (cancelled) or `Err(Some(why))`.
+fn run_fetch(
+    app: &AppHandle,
+    what: Fetch,
+    done: impl FnOnce(&AppHandle, Result<(), Option<String>>) + Send + 'static,
+) -> Result<(), AppError> {
+    let st = app.state::<AppState>();
+    if what.running(&lock(&st.status)) {
         return Ok(());
     }
     let exe = std::env::current_exe().map_err(AppError::Download)?;
-    let mut child = Command::new(exe)
-        .arg(FETCH_FLAG)
+    let mut cmd = Command::new(exe);
+    cmd.arg(FETCH_FLAG);
+    if what == Fetch::Japanese {
+        cmd.arg(JAPANESE_FLAG);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
         .map_err(AppError::Download)?;
     st.cancel_download.store(false, Ordering::SeqCst);
-    st.log_event(serde_json::json!({"type": "download", "state": "started"}));
+    let kind = match what {
+        Fetch::Model => "download",
+        Fetch::Japanese => "japanese_download",
+    };
+    st.log_event(serde_json::json!({"type": kind, "state": "started"}));
     st.update_status(app, |s| {
-        s.engine = EngineStatus::Downloading;
-        s.tray = TrayState::Loading;
-        s.download = Default::default();
+        match what {
+            Fetch::Model => {
+                s.engine = EngineStatus::Downloading;
+                s.tray = TrayState::Loading;
+            }
+            Fetch::Japanese => s.japanese = JapaneseState::Downloading,
+        }
+        *what.progress(s) = Default::default();
     });
     let stdout = child.stdout.take().expect("piped stdout");
     let cancel = st.cancel_download.clone();
@@ -198,23 +339,24 @@ pub fn start_download(app: &AppHandle) -> Result<(), AppError> {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            let what = v["what"].as_str().unwrap_or_default().to_string();
+            let file = v["what"].as_str().unwrap_or_default().to_string();
             match v["type"].as_str() {
                 Some("start") => {
-                    totals.insert(what.clone(), v["total"].as_u64().unwrap_or(0));
+                    totals.insert(file.clone(), v["total"].as_u64().unwrap_or(0));
                     let total = totals.values().sum();
                     st.update_status(&app, |s| {
-                        s.download.total = total;
-                        s.download.current = what;
+                        let d = what.progress(s);
+                        d.total = total;
+                        d.current = file;
                     });
                 }
                 Some("advance") => {
                     let b = v["bytes"].as_u64().unwrap_or(0);
-                    st.update_status(&app, |s| s.download.done += b);
+                    st.update_status(&app, |s| what.progress(s).done += b);
                 }
                 Some("note") => {
                     let m = v["message"].as_str().unwrap_or_default().to_string();
-                    st.update_status(&app, |s| s.download.message = Some(m));
+                    st.update_status(&app, |s| what.progress(s).message = Some(m));
                 }
                 Some("error") => last_error = v["message"].as_str().map(str::to_string),
                 _ => {}
@@ -222,31 +364,22 @@ pub fn start_download(app: &AppHandle) -> Result<(), AppError> {
         }
         let ok = lock(&child).wait().map(|s| s.success()).unwrap_or(false);
         let cancelled = st.cancel_download.load(Ordering::SeqCst);
-        let d = lock(&st.status).download.clone();
+        let d = what.progress(&mut lock(&st.status)).clone();
         st.log_event(serde_json::json!({
-            "type": "download",
+            "type": kind,
             "state": if ok { "done" } else if cancelled { "cancelled" } else { "failed" },
             "done": d.done, "total": d.total, "error": last_error,
         }));
-        if ok {
-            match installed() {
-                Ok(_) => {
-                    let _ = app.emit(INSTALLED_EVENT, ());
-                }
-                Err(e) => fail(&app, format!("download finished but {e}")),
-            }
+        let outcome = if ok {
+            Ok(())
         } else if cancelled {
-            st.update_status(&app, |s| {
-                s.engine = EngineStatus::NeedsModel;
-                s.tray = TrayState::Idle;
-                s.download.message = Some("Download cancelled; start it again to resume.".into());
-            });
+            Err(None)
         } else {
-            fail(
-                &app,
+            Err(Some(
                 last_error.unwrap_or_else(|| "the download failed".into()),
-            );
-        }
+            ))
+        };
+        done(&app, outcome);
     });
     Ok(())
 }

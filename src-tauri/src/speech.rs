@@ -90,6 +90,7 @@ pub fn start_engine(app: AppHandle, choice: ModelChoice) {
                     st.log_event(serde_json::json!({
                         "type": "engine_ready", "ms": t0.elapsed().as_millis() as u64
                     }));
+                    engine.set_language_voices(settings.engine_language_voices());
                     *st.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine.clone());
                     spawn_event_pump(app.clone(), engine);
                     st.update_status(&app, |s| {
@@ -183,10 +184,24 @@ pub fn speak_text(app: &AppHandle, text: &str, source: &str) {
     };
     let s = st.settings();
     let spoken = apply_dictionary(text, &s.dictionary);
+    // A Japanese voice for the first time: fetch the dictionary first, then read.
+    if crate::model::needs_japanese(&reading_voice(&engine, &s, &spoken)) {
+        let (text, source) = (text.to_string(), source.to_string());
+        crate::model::fetch_japanese_then(
+            app,
+            Some(Box::new(move |app: &AppHandle| {
+                speak_text(app, &text, &source)
+            })),
+        );
+        return;
+    }
     let id = engine.speak(
         &spoken,
         SpeakOptions {
-            voice: Some(s.voice.clone()),
+            // With "other languages in their own voice", the engine picks the voice for the
+            // text (the current voice unless the text is in another language; the chunk events
+            // name the voice it took).
+            voice: (!s.match_language).then(|| s.voice.clone()),
             speed: Some(s.speed),
         },
     );
@@ -194,6 +209,18 @@ pub fn speak_text(app: &AppHandle, text: &str, source: &str) {
         "type": "speak", "id": id, "source": source, "text": text, "spoken": spoken,
         "voice": s.voice, "speed": s.speed,
     }));
+}
+
+/// The voice the engine will read `text` with under settings `s` (see
+/// [`hark_engine::LanguageVoices`]).
+fn reading_voice(engine: &Engine, s: &Settings, text: &str) -> String {
+    if !s.match_language {
+        return s.voice.clone();
+    }
+    let installed: Vec<String> = engine.voices().into_iter().map(|v| v.name).collect();
+    s.engine_language_voices()
+        .pick(&s.voice, text, |v| installed.iter().any(|n| n == v))
+        .map_or_else(|| s.voice.clone(), |(_, v)| v)
 }
 
 fn model_not_ready(st: &AppState) -> String {
@@ -279,6 +306,7 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> hark_engine::Result<()>
         e.set_volume(s.volume);
         e.set_fast_start(s.fast_start);
         e.set_keep_audio_open(s.keep_audio_open);
+        e.set_language_voices(s.engine_language_voices());
     }
     Ok(())
 }
@@ -287,12 +315,23 @@ pub fn apply_to_engine(app: &AppHandle, s: &Settings) -> hark_engine::Result<()>
 pub fn preview(app: &AppHandle, voice: String) -> Result<(), AppError> {
     let st = app.state::<AppState>();
     let engine = st.engine().ok_or(AppError::ModelNotLoaded)?;
-    if !engine.voices().iter().any(|v| v.name == voice) {
+    let Some(info) = engine.voices().into_iter().find(|v| v.name == voice) else {
         return Err(AppError::UnknownVoice(voice));
+    };
+    if crate::model::needs_japanese(&voice) {
+        crate::model::fetch_japanese_then(
+            app,
+            Some(Box::new(move |app: &AppHandle| {
+                if let Err(e) = preview(app, voice) {
+                    notify(app, &e.to_string());
+                }
+            })),
+        );
+        return Ok(());
     }
     engine.stop();
     let speed = st.settings().speed;
-    let text = "Hello! This is how I sound when I read to you.";
+    let text = voices::preview_text(&info.lang);
     let id = engine.speak(
         text,
         SpeakOptions {

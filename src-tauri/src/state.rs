@@ -67,6 +67,18 @@ pub struct Download {
     pub message: Option<String>,
 }
 
+/// The Japanese dictionary (an optional asset, fetched when a Japanese voice is first used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JapaneseState {
+    /// Not installed.
+    Missing,
+    /// Being downloaded (progress in [`Status::japanese_download`]).
+    Downloading,
+    /// Installed.
+    Installed,
+}
+
 /// Bridge status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BridgeStatus {
@@ -91,6 +103,10 @@ pub struct Status {
     pub tray: TrayState,
     /// Download progress.
     pub download: Download,
+    /// The Japanese dictionary.
+    pub japanese: JapaneseState,
+    /// Its download progress.
+    pub japanese_download: Download,
     /// Hotkey registrations.
     pub hotkeys: Vec<HotkeyStatus>,
     /// The bridge.
@@ -111,6 +127,12 @@ impl Status {
             engine_error: None,
             tray: TrayState::Loading,
             download: Download::default(),
+            japanese: if crate::model::japanese_installed() {
+                JapaneseState::Installed
+            } else {
+                JapaneseState::Missing
+            },
+            japanese_download: Download::default(),
             hotkeys: Vec::new(),
             bridge: BridgeStatus::default(),
             notices,

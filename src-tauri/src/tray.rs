@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::apply::SETTINGS_EVENT;
 use crate::dispatch;
 use crate::settings::SPEEDS;
-use crate::state::{lock, AppState, EngineStatus, Status, TrayState, STATUS_EVENT};
+use crate::state::{lock, AppState, EngineStatus, JapaneseState, Status, TrayState, STATUS_EVENT};
 use crate::{speech, voices};
 use std::sync::Mutex;
 use tauri::image::Image;
@@ -55,6 +55,15 @@ pub fn tooltip(s: &Status) -> String {
             Some(e) => format!("hark: {e}"),
             None => "hark: the voice model could not be loaded".into(),
         },
+        EngineStatus::Ready if s.japanese == JapaneseState::Downloading => {
+            match (s.japanese_download.done, s.japanese_download.total) {
+                (done, total) if total > 0 => format!(
+                    "hark: downloading the Japanese dictionary, {}%",
+                    done * 100 / total
+                ),
+                _ => "hark: downloading the Japanese dictionary…".into(),
+            }
+        }
         EngineStatus::Ready => match s.tray {
             TrayState::Idle => "hark".into(),
             TrayState::Speaking => "hark: speaking".into(),
@@ -118,7 +127,8 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let item =
         |a: Action, text: &str| MenuItem::with_id(app, a.menu_id(), text, true, None::<&str>);
 
-    // Voice ▸ grouped American/British × female/male, grades in the labels, check on the current one.
+    // Voice ▸ grouped by language (English: American/British × female/male), grades in the
+    // labels, check on the current one.
     let entries = speech::voice_entries(app);
     let mut voice_items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     if entries.is_empty() {
@@ -155,6 +165,16 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
             &refs,
         )?));
     }
+    // After the groups: whether a selection in another language gets that language's voice.
+    voice_items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    voice_items.push(Box::new(CheckMenuItem::with_id(
+        app,
+        Action::ToggleMatchLanguage.menu_id(),
+        "Other languages in their own voice",
+        true,
+        s.match_language,
+        None::<&str>,
+    )?));
     let refs: Vec<&dyn IsMenuItem<Wry>> = voice_items.iter().map(|b| b.as_ref()).collect();
     let voice_menu = Submenu::with_id_and_items(app, "voice", "Voice", true, &refs)?;
 
@@ -250,6 +270,15 @@ mod tests {
         assert_eq!(tooltip(&s), "hark: downloading the voice model, 2 MB");
         s.download.total = 10_000_000;
         assert_eq!(tooltip(&s), "hark: downloading the voice model, 25%");
+        s.engine = EngineStatus::Ready;
+        s.japanese = JapaneseState::Downloading;
+        assert_eq!(tooltip(&s), "hark: downloading the Japanese dictionary…");
+        s.japanese_download.total = 4_000;
+        s.japanese_download.done = 1_000;
+        assert_eq!(
+            tooltip(&s),
+            "hark: downloading the Japanese dictionary, 25%"
+        );
         s.engine = EngineStatus::Failed;
         s.engine_error = Some("The voice model could not be loaded: bad file".into());
         assert_eq!(

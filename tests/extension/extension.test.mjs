@@ -427,3 +427,91 @@ test('popup: status, voices from the bridge, saved speed and voice, controls', a
   await article.close();
   await page.close();
 });
+
+/**
+ * Reads `page` with "Read this page" and returns what the bridge and the page saw: the
+ * utterance (its voice), the voices of the chunk events, the word events' text and the
+ * highlighted text, in order.
+ */
+async function readPageWithHighlights(name) {
+  const page = await openPage(name);
+  const before = await page.evaluate(() => document.body.textContent);
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver((muts) => {
+      for (const m of muts)
+        for (const n of m.addedNodes)
+          if (n.nodeType === 1 && n.classList.contains('hark-word')) window.__seen.push(n.textContent);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  const r = await clickMenu(page.url(), 'MENU_PAGE');
+  const u = await utterance(r.id);
+  const end = await ended(r.id);
+  assert.equal(end.type, 'finished', JSON.stringify(end));
+  const mine = log.filter((e) => e.id === r.id);
+  const chunkVoices = [...new Set(mine.filter((e) => e.type === 'chunk_started').map((e) => e.voice))];
+  const words = mine.filter((e) => e.type === 'word').map((e) => bytes(u.text, e.src.start, e.src.end));
+  // every word event becomes a highlight, in order (a word may span two text nodes)
+  await page.waitForFunction((n) => window.__seen.length >= n, words.length, { timeout: 30000 });
+  const seen = await page.evaluate(() => window.__seen);
+  await page.waitForFunction(() => document.querySelectorAll('.hark-word').length === 0, null, { timeout: 10000 });
+  assert.equal(await page.evaluate(() => document.body.textContent), before, 'the page text is intact');
+  await page.close();
+  return { u, chunkVoices, words, seen };
+}
+
+test('a Spanish page is read by the Spanish voice, with its words highlighted', async () => {
+  const { u, chunkVoices, words, seen } = await readPageWithHighlights('articulo.html');
+  assert.ok(u.text.includes('Los ríos del norte corren tranquilos'), u.text);
+  assert.equal(u.voice, 'ef_dora');
+  assert.deepEqual(chunkVoices, ['ef_dora']);
+  assert.ok(words.length >= 30, `only ${words.length} word events`);
+  for (const w of ['ríos', 'pescadores', 'Quién', '40.000']) assert.ok(words.includes(w), `${w} in ${words.join(' ')}`);
+  assert.deepEqual(seen.join('').replace(/\s+/g, ''), words.join('').replace(/\s+/g, ''));
+});
+
+test('a Chinese page is read by the Mandarin voice, highlighted word by word (jieba)', async () => {
+  const { u, chunkVoices, words, seen } = await readPageWithHighlights('wenzhang.html');
+  assert.ok(u.text.includes('北方的河流静静地流过松树林'), u.text);
+  assert.equal(u.voice, 'zf_xiaobei');
+  assert.deepEqual(chunkVoices, ['zf_xiaobei']);
+  assert.ok(words.length >= 20, `only ${words.length} word events`);
+  // words, not characters, not whole sentences
+  for (const w of ['河流', '科学家', '星期']) assert.ok(words.includes(w), `${w} in ${words.join(' ')}`);
+  assert.ok(words.every((w) => [...w].length <= 4), words.join(' '));
+  assert.deepEqual(seen.join(''), words.join(''));
+});
+
+test('chrome.tts has every hark voice under its BCP 47 tag, and a lang picks the voice', async () => {
+  const page = await context.newPage();
+  const id = sw.url().split('/')[2];
+  await page.goto(`chrome-extension://${id}/options.html`);
+  const voices = await page.evaluate(() => new Promise((r) => chrome.tts.getVoices(r)));
+  const ours = voices.filter((v) => v.voiceName.startsWith('hark '));
+  assert.equal(ours.length, 54);
+  const tags = [...new Set(ours.map((v) => v.lang))].sort();
+  assert.deepEqual(tags, ['en-GB', 'en-US', 'es-ES', 'fr-FR', 'hi-IN', 'it-IT', 'ja-JP', 'pt-BR', 'zh-CN']);
+  assert.equal(ours.find((v) => v.voiceName === 'hark zm_yunxi').lang, 'zh-CN');
+  // A page that asks chrome.tts for Mandarin by language gets a hark Mandarin voice.
+  const said = '今天天气很好。';
+  const types = await page.evaluate(
+    ({ said, id }) =>
+      new Promise((resolve) => {
+        const seen = [];
+        chrome.tts.speak(said, {
+          lang: 'zh-CN',
+          extensionId: id,
+          onEvent: (e) => {
+            seen.push(e.type);
+            if (['end', 'error', 'interrupted', 'cancelled'].includes(e.type)) resolve(seen);
+          },
+        });
+      }),
+    { said, id },
+  );
+  assert.equal(types.at(-1), 'end', types.join());
+  const u = log.find((e) => e.type === 'utterance' && e.text === said);
+  assert.ok(u, 'the bridge got the utterance');
+  assert.match(u.voice, /^z[fm]_/);
+  await page.close();
+});

@@ -105,11 +105,16 @@ pub fn check_speed(speed: Option<f64>) -> Result<Option<f64>, ApiError> {
 
 /// Checks a voice name or blend (`af_heart:0.6+af_bella:0.4`, weights ≥ 0 as the engine
 /// takes them) against the engine's voices; returns it trimmed, or `None` for the default.
+/// `auto` ([`hark_engine::AUTO_VOICE`]) is taken as it is: the engine picks the voice of the
+/// text's language.
 pub fn check_voice(st: &AppState, voice: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(v) = voice else { return Ok(None) };
     let v = v.trim().to_string();
     if v.is_empty() {
         return Ok(None);
+    }
+    if v.eq_ignore_ascii_case(hark_engine::AUTO_VOICE) {
+        return Ok(Some(hark_engine::AUTO_VOICE.to_string()));
     }
     let parts = hark_engine::parse_blend(&v).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some((name, _)) = parts
@@ -143,8 +148,21 @@ pub async fn version() -> Json<serde_json::Value> {
     }))
 }
 
+/// `GET /v1/voices`: every installed voice with its language (`lang`, `bcp47`), and the voice
+/// that reads each language (`language_voices`: the user's choice, else the language's default;
+/// keyed `en-us`, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`, `ja`), which the extension uses for
+/// a page in another language than its voice's.
 pub async fn voices(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(json!({ "voices": st.engine.voices() }))
+    let by_lang: serde_json::Map<String, serde_json::Value> = hark_engine::CHOOSABLE
+        .iter()
+        .filter_map(|l| {
+            Some((
+                l.as_str().to_string(),
+                json!(st.engine.voice_for_language(*l)?),
+            ))
+        })
+        .collect();
+    Json(json!({ "voices": st.engine.voices(), "language_voices": by_lang }))
 }
 
 pub async fn state(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use hark_assets::AssetDir;
-use hark_engine::{Engine, EngineConfig, Event, Lang, Output, SpeakOptions, DEFAULT_VOICE};
+use hark_engine::{
+    Engine, EngineConfig, Event, Lang, Output, SpeakOptions, AUTO_VOICE, DEFAULT_VOICE,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::util::asset_dir;
@@ -26,7 +28,9 @@ pub struct ReadArgs {
 /// Who speaks, how fast, in which language (`say` and `read`).
 #[derive(Args, Debug)]
 pub struct VoiceArgs {
-    /// Voice name, or a blend like `af_heart:0.6+af_bella:0.4`.
+    /// Voice name, a blend like `af_heart:0.6+af_bella:0.4`, or `auto`: the voice of the
+    /// text's language (told from the text; the app's choice per language, else that
+    /// language's default voice), af_heart when the language is unclear.
     #[arg(long, default_value = DEFAULT_VOICE)]
     pub voice: String,
     /// Speaking rate (0.5–2.0).
@@ -65,17 +69,33 @@ pub fn engine_for(
     tweak: impl FnOnce(&mut EngineConfig),
 ) -> Result<Engine> {
     let mut cfg = EngineConfig::from_assets(dir.root());
-    cfg.voice = voice.voice.clone();
+    let auto = voice.voice.trim().eq_ignore_ascii_case(AUTO_VOICE);
+    cfg.voice = if auto {
+        DEFAULT_VOICE.into()
+    } else {
+        voice.voice.clone()
+    };
     cfg.speed = voice.speed;
     // with --lang, every voice reads with it; else each with its own
     cfg.lang = voice.lang;
     tweak(&mut cfg);
-    Engine::start(cfg).with_context(|| {
+    let engine = Engine::start(cfg).with_context(|| {
         format!(
             "starting the speech engine (assets: {}; run `hark fetch`)",
             dir.root().display()
         )
-    })
+    })?;
+    if auto {
+        // every request picks the voice of its text's language, with the app's choices
+        let over = std::env::var_os("HARK_CONFIG_DIR").map(PathBuf::from);
+        let app = crate::serve::config_dir(over.as_deref())
+            .map(|d| hark_settings::Store::new(d).read().settings)
+            .unwrap_or_default();
+        let mut lv = app.engine_language_voices();
+        lv.enabled = true;
+        engine.set_language_voices(lv);
+    }
+    Ok(engine)
 }
 
 /// Speak `text` and wait for the end; `progress` shows the sentence being read on stderr.

@@ -88,6 +88,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
     let app = Store::new(&cfg_dir).read().settings;
+    let language_voices = app.engine_language_voices();
     let voice = args.voice.clone().unwrap_or(app.voice);
     let speed = args.speed.unwrap_or(app.speed);
     let port = args.port.unwrap_or(app.bridge.port);
@@ -114,6 +115,8 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
             dir.root().display()
         )
     })?;
+    // Text in another language than the voice's: that language's voice (the app's setting).
+    engine.set_language_voices(language_voices);
     let mut bcfg = BridgeConfig::new(token);
     bcfg.port = port;
     bcfg.allowed_extension_ids = app.bridge.allowed_extension_ids;

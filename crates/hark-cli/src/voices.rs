@@ -1,4 +1,5 @@
-//! `hark voices`: the installed voices, with language, gender and the published quality grade.
+//! `hark voices`: the installed voices, with language (hark's name and the BCP 47 tag), gender
+//! and the published quality grade.
 
 use std::path::Path;
 
@@ -29,7 +30,10 @@ pub fn run(assets: Option<&Path>, args: VoicesArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         for r in &rows {
-            println!("{:<14} {:<6} {:<7} {}", r.name, r.lang, r.gender, r.grade);
+            println!(
+                "{:<14} {:<6} {:<6} {:<7} {}",
+                r.name, r.lang, r.bcp47, r.gender, r.grade
+            );
         }
     }
     Ok(())

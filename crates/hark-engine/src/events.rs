@@ -65,6 +65,9 @@ pub enum Event {
         index: usize,
         /// Source text of the chunk.
         src: Range<usize>,
+        /// The voice (name or blend) that speaks it: the request's, the engine's, or the voice
+        /// of the text's language ([`crate::LanguageVoices`]).
+        voice: String,
     },
     /// A sentence starts playing.
     Sentence {

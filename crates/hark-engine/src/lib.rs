@@ -50,6 +50,7 @@ pub mod device;
 mod error;
 mod events;
 mod frontend;
+mod lang_voices;
 mod pacing;
 mod pipeline;
 pub mod resample;
@@ -70,6 +71,7 @@ pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
 pub use hark_kokoro::limit_heap_arenas;
 pub use hark_text::Lang;
+pub use lang_voices::{default_voice_for, LanguageVoices, AUTO_VOICE, CHOOSABLE};
 pub use pipeline::WarmUp;
 pub use voice::{parse_blend, voice_info, voice_lang, VoiceInfo, DEFAULT_VOICE};
 
@@ -143,6 +145,30 @@ impl Engine {
     /// utterance being spoken).
     pub fn set_voice(&self, v: &str) -> Result<()> {
         self.inner.set_voice(v)
+    }
+
+    /// Set the user's voice of each language and whether text in another language than the
+    /// current voice's is read with it ([`LanguageVoices`]); applies from the next request.
+    /// Requests that name a voice keep it, except [`AUTO_VOICE`], which always picks.
+    pub fn set_language_voices(&self, lv: LanguageVoices) {
+        self.inner.set_language_voices(lv)
+    }
+
+    /// What [`set_language_voices`](Self::set_language_voices) set (off until then).
+    pub fn language_voices(&self) -> LanguageVoices {
+        self.inner.language_voices()
+    }
+
+    /// The installed voice that reads text in `lang` (English: either kind) when the text is in
+    /// another language than the current voice's: the user's choice, else the language's
+    /// default; `None` if no voice of the language is installed.
+    pub fn voice_for_language(&self, lang: Lang) -> Option<String> {
+        let installed: Vec<String> = self.voices().into_iter().map(|v| v.name).collect();
+        self.language_voices()
+            .candidates(lang)
+            .into_iter()
+            .find(|v| installed.iter().any(|n| n == v))
+            .map(str::to_string)
     }
 
     /// Change the default speed (0.5 ..= 2.0); applies from the next chunk.

@@ -106,6 +106,8 @@ pub(crate) struct Piece {
     pub sentence_src: Range<usize>,
     /// Source range of the chunk.
     pub src: Range<usize>,
+    /// The voice (name or blend) the chunk is spoken with.
+    pub voice: String,
     /// Utterance time (24 kHz samples) of `audio[0]`.
     pub start: u64,
     /// Samples.
@@ -314,6 +316,7 @@ pub(crate) fn synthesize(
                     sentence,
                     sentence_src: range.clone(),
                     src: src.clone(),
+                    voice: s.voice.clone(),
                     start: time,
                     audio,
                     words: piece_words,

@@ -20,6 +20,9 @@ pub struct VoiceInfo {
     /// The language it speaks (`en-us`, `en-gb`, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`,
     /// `ja`), or `other` for a name outside Kokoro's naming.
     pub lang: String,
+    /// The BCP 47 tag of that language (`en-US`, `en-GB`, `es-ES`, `fr-FR`, `it-IT`, `pt-BR`,
+    /// `hi-IN`, `zh-CN`, `ja-JP`), as browsers' speech APIs name languages; `und` for `other`.
+    pub bcp47: String,
     /// `female`, `male` or `unknown`.
     pub gender: String,
     /// Overall grade from the voice catalogue (`A`, `B-`, ...), `?` when unknown.
@@ -58,6 +61,44 @@ const ENGLISH_GRADES: &[(&str, &str)] = &[
     ("bm_daniel", "D"),
 ];
 
+/// The 26 v1.0 voices of the other languages (no published grade used here).
+const OTHER_VOICES: &[&str] = &[
+    "ef_dora",
+    "em_alex",
+    "em_santa",
+    "ff_siwis",
+    "hf_alpha",
+    "hf_beta",
+    "hm_omega",
+    "hm_psi",
+    "if_sara",
+    "im_nicola",
+    "jf_alpha",
+    "jf_gongitsune",
+    "jf_nezumi",
+    "jf_tebukuro",
+    "jm_kumo",
+    "pf_dora",
+    "pm_alex",
+    "pm_santa",
+    "zf_xiaobei",
+    "zf_xiaoni",
+    "zf_xiaoxiao",
+    "zf_xiaoyi",
+    "zm_yunjian",
+    "zm_yunxi",
+    "zm_yunxia",
+    "zm_yunyang",
+];
+
+/// Every v1.0 voice name, English first (the order fixes each tiny-model voice's seed).
+fn catalogue() -> impl Iterator<Item = &'static str> {
+    ENGLISH_GRADES
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(OTHER_VOICES.iter().copied())
+}
+
 /// The voice every shell (CLI, tray app, `hark serve`, settings file) uses unless told
 /// otherwise: the best-graded voice of the catalogue.
 pub const DEFAULT_VOICE: &str = "af_heart";
@@ -81,7 +122,7 @@ pub fn voice_lang(spec: &str) -> Lang {
 
 /// Describe a voice from its name.
 pub fn voice_info(name: &str) -> VoiceInfo {
-    let lang = lang_of(name).map_or("other", Lang::as_str);
+    let lang = lang_of(name);
     let mut chars = name.chars();
     chars.next();
     let gender = match chars.next() {
@@ -95,7 +136,8 @@ pub fn voice_info(name: &str) -> VoiceInfo {
         .map_or("?", |(_, g)| g);
     VoiceInfo {
         name: name.to_string(),
-        lang: lang.to_string(),
+        lang: lang.map_or("other", Lang::as_str).to_string(),
+        bcp47: lang.map_or("und", Lang::bcp47).to_string(),
         gender: gender.to_string(),
         grade: grade.to_string(),
     }
@@ -154,7 +196,8 @@ pub fn parse_blend(spec: &str) -> Result<Vec<(String, f32)>> {
 pub(crate) enum VoiceSource {
     /// `<dir>/<name>.bin` files.
     Dir(PathBuf),
-    /// Deterministic random packs (tiny model), one per catalogue name.
+    /// Deterministic random packs (tiny model), one per catalogue name (all 54, so every
+    /// language can be tried without the real voices).
     Random {
         rows: usize,
         width: usize,
@@ -195,9 +238,7 @@ impl VoiceLibrary {
                         .collect()
                 })
                 .unwrap_or_default(),
-            VoiceSource::Random { .. } => {
-                ENGLISH_GRADES.iter().map(|(n, _)| n.to_string()).collect()
-            }
+            VoiceSource::Random { .. } => catalogue().map(str::to_string).collect(),
         };
         names.sort();
         names
@@ -222,7 +263,7 @@ impl VoiceLibrary {
                 })?
             }
             VoiceSource::Random { rows, width, seed } => {
-                let Some(i) = ENGLISH_GRADES.iter().position(|(n, _)| *n == name) else {
+                let Some(i) = catalogue().position(|n| n == name) else {
                     return Err(Error::Voice(format!("unknown voice {name:?}")));
                 };
                 VoicePack::random(name, *rows, *width, seed.wrapping_add(i as u64 + 1))
@@ -341,6 +382,15 @@ mod tests {
     }
 
     #[test]
+    fn the_catalogue_has_every_language() {
+        let names: Vec<&str> = catalogue().collect();
+        assert_eq!(names.len(), 54);
+        for lang in Lang::ALL {
+            assert!(names.iter().any(|n| voice_lang(n) == lang), "{lang}");
+        }
+    }
+
+    #[test]
     fn info_from_names() {
         let v = voice_info("bm_george");
         assert_eq!(
@@ -353,5 +403,15 @@ mod tests {
             ("zh", "female", "?")
         );
         assert_eq!(voice_info("custom").lang, "other");
+        assert_eq!(voice_info("custom").bcp47, "und");
+        let tags: Vec<String> = ["af_heart", "bm_george", "em_alex", "ff_siwis", "if_sara"]
+            .into_iter()
+            .chain(["pm_alex", "hm_omega", "zm_yunxi", "jm_kumo"])
+            .map(|n| voice_info(n).bcp47)
+            .collect();
+        assert_eq!(
+            tags,
+            ["en-US", "en-GB", "es-ES", "fr-FR", "it-IT", "pt-BR", "hi-IN", "zh-CN", "ja-JP"]
+        );
     }
 }

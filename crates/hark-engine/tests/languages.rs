@@ -1,7 +1,7 @@
 //! The engine reads other languages with their own front end, with word and sentence events on
-//! the source text, on the tiny model without an audio device (whose random voices are the
-//! English names, so the language is set with `EngineConfig::lang`; the voice → language
-//! rule itself is tested in `voice.rs`). Needs the espeak-ng program, which reads es, fr-fr,
+//! the source text, on the tiny model without an audio device (the language is set with
+//! `EngineConfig::lang`; the voice → language rule itself is tested in `voice.rs`, and the
+//! voice of each language in `auto_voice.rs`). Needs the espeak-ng program, which reads es, fr-fr,
 //! it, pt-br and hi, and the Japanese dictionary (`hark fetch --japanese`) for ja.
 
 mod common;

@@ -16,6 +16,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -130,6 +131,28 @@ pub struct Settings {
     /// sleeping when idle. Off, the output opens the moment a hotkey is pressed, while the
     /// selection is read and the speech computed, and closes after a few idle seconds.
     pub keep_audio_open: bool,
+    /// Read a selection written in another language than the voice's with the voice of its
+    /// language (from `language_voices`), the language told from the text. On by default.
+    pub match_language: bool,
+    /// The voice of each language for `match_language`, keyed by language (`en-us` for
+    /// English, `es`, `fr-fr`, `it`, `pt-br`, `hi`, `zh`, `ja`); each voice must speak its
+    /// language. Languages left out use their default voice
+    /// ([`hark_engine::default_voice_for`]).
+    pub language_voices: BTreeMap<String, String>,
+}
+
+/// Every choosable language with its default voice (the default of
+/// [`Settings::language_voices`]).
+pub fn default_language_voices() -> BTreeMap<String, String> {
+    hark_engine::CHOOSABLE
+        .iter()
+        .map(|l| {
+            (
+                l.as_str().to_string(),
+                hark_engine::default_voice_for(*l).to_string(),
+            )
+        })
+        .collect()
 }
 
 impl Default for Settings {
@@ -145,6 +168,8 @@ impl Default for Settings {
             launch_at_login: false,
             fast_start: true,
             keep_audio_open: false,
+            match_language: true,
+            language_voices: default_language_voices(),
         }
     }
 }
@@ -178,6 +203,26 @@ fn check_voice(v: &str) -> Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+/// A language's voice: a language a text can be detected as, and a voice that speaks it.
+fn check_language_voice(lang: &str, voice: &str) -> Result<(), String> {
+    let l: hark_engine::Lang = lang
+        .parse()
+        .ok()
+        .filter(|l| hark_engine::CHOOSABLE.contains(l))
+        .ok_or_else(|| {
+            let known: Vec<&str> = hark_engine::CHOOSABLE.iter().map(|l| l.as_str()).collect();
+            format!("'{lang}' is not one of {}", known.join(", "))
+        })?;
+    check_voice(voice)?;
+    if !hark_engine::voice_lang(voice).same_as(l) {
+        return Err(format!(
+            "voice {voice} speaks {}, not {lang}",
+            hark_engine::voice_lang(voice)
+        ));
+    }
+    Ok(())
 }
 
 fn check_port(p: &u16) -> Result<(), String> {
@@ -219,16 +264,38 @@ impl Settings {
             check_voice(&self.voice),
             check_port(&self.bridge.port),
         ];
-        let lists = self.dictionary.iter().map(check_entry).chain(
-            self.bridge
-                .allowed_extension_ids
-                .iter()
-                .map(|id| check_extension_id(id)),
-        );
+        let lists = self
+            .dictionary
+            .iter()
+            .map(check_entry)
+            .chain(
+                self.language_voices
+                    .iter()
+                    .map(|(l, v)| check_language_voice(l, v)),
+            )
+            .chain(
+                self.bridge
+                    .allowed_extension_ids
+                    .iter()
+                    .map(|id| check_extension_id(id)),
+            );
         all.into_iter()
             .chain(lists)
             .collect::<Result<(), String>>()
             .map_err(SettingsError::Invalid)
+    }
+
+    /// The engine's form of `match_language` and `language_voices`
+    /// ([`hark_engine::Engine::set_language_voices`]).
+    pub fn engine_language_voices(&self) -> hark_engine::LanguageVoices {
+        hark_engine::LanguageVoices {
+            enabled: self.match_language,
+            voices: self
+                .language_voices
+                .iter()
+                .filter_map(|(l, v)| Some((l.parse().ok()?, v.clone())))
+                .collect(),
+        }
     }
 
     /// Reads settings from a parsed JSON object field by field: see [`Loaded::fell_back`].
@@ -270,6 +337,8 @@ impl Settings {
             launch_at_login: r.field(obj, "launch_at_login", d.launch_at_login, no_check),
             fast_start: r.field(obj, "fast_start", d.fast_start, no_check),
             keep_audio_open: r.field(obj, "keep_audio_open", d.keep_audio_open, no_check),
+            match_language: r.field(obj, "match_language", d.match_language, no_check),
+            language_voices: r.language_voices(obj, d.language_voices),
         };
         (s, r.fell_back)
     }
@@ -346,6 +415,31 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// `language_voices`: the defaults, with each good entry of the file over its language's
+    /// (a bad entry is noted and dropped alone).
+    fn language_voices(
+        &mut self,
+        obj: &Map<String, Value>,
+        mut out: BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let Some(m) = self.object(obj, "language_voices") else {
+            return out;
+        };
+        for (lang, v) in m {
+            let path = format!("language_voices.{lang}");
+            match v.as_str() {
+                Some(voice) => match check_language_voice(lang, voice) {
+                    Ok(()) => {
+                        out.insert(lang.clone(), voice.trim().to_string());
+                    }
+                    Err(why) => self.fail(path, why),
+                },
+                None => self.fail(path, "not a voice name"),
+            }
+        }
+        out
     }
 
     /// A list whose entries are kept or dropped one by one.
@@ -712,6 +806,54 @@ mod tests {
         assert_eq!(loaded.settings.bridge, BridgeSettings::default());
         let fields: Vec<&str> = loaded.fell_back.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["hotkeys", "dictionary", "bridge"]);
+    }
+
+    #[test]
+    fn a_voice_per_language_with_defaults_and_bad_entries_dropped_alone() {
+        let d = Settings::default();
+        assert!(d.match_language);
+        assert_eq!(d.language_voices.len(), 8);
+        assert_eq!(d.language_voices["zh"], "zf_xiaobei");
+        assert_eq!(d.language_voices["en-us"], "af_heart");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::write(
+            store.path(),
+            br#"{"match_language":false,"language_voices":{"es":"em_alex","zh":"af_heart",
+                "en-us":"bm_george","xx":"af_heart","ja":7}}"#,
+        )
+        .unwrap();
+        let loaded = store.load();
+        let s = &loaded.settings;
+        assert!(!s.match_language);
+        assert_eq!(s.language_voices["es"], "em_alex");
+        assert_eq!(s.language_voices["en-us"], "bm_george");
+        assert_eq!(s.language_voices["zh"], "zf_xiaobei");
+        assert_eq!(s.language_voices["ja"], "jf_alpha");
+        assert_eq!(s.language_voices.len(), 8);
+        let mut fields: Vec<&str> = loaded.fell_back.iter().map(|f| f.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "language_voices.ja",
+                "language_voices.xx",
+                "language_voices.zh"
+            ]
+        );
+        let lv = s.engine_language_voices();
+        assert!(!lv.enabled);
+        assert_eq!(lv.voices[&hark_engine::Lang::Es], "em_alex");
+        // saving checks that each voice speaks its language
+        let mut bad = s.clone();
+        bad.language_voices.insert("fr-fr".into(), "ef_dora".into());
+        assert!(store
+            .save(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("ef_dora speaks es"));
+        store.save(s).unwrap();
+        assert_eq!(&store.load().settings, s);
     }
 
     #[test]

@@ -98,10 +98,10 @@ pub struct Sources<'a> {
 }
 
 /// The reader of any language: what an engine keeps, one per language. `Send + Sync`.
-#[derive(Debug)]
-// An engine holds one front end per language it has met, never a collection of many, so the
-// size difference between the variants costs nothing worth a box.
+// (an engine holds one per language, loaded once and never moved: the size of the largest
+// variant costs nothing)
 #[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 pub enum FrontEnd {
     /// American or British English ([`G2p`], misaki's lexicons); shared with the Mandarin
     /// reader, which reads English words with it.

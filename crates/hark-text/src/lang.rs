@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 
 /// A language the Kokoro-82M v1.0 voices speak, named as the reference pipeline names them
 /// (`en-us`, `es`, `fr-fr`, …; Kokoro's one-letter codes `a b e f i p h z j` are accepted too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lang {
     /// American English (`en-us`, Kokoro voices `a…`).
     EnUs,
@@ -22,7 +22,7 @@ pub enum Lang {
     Hi,
     /// Mandarin Chinese (`zh`, voices `z…`).
     Zh,
-    /// Japanese (`ja`, voices `j…`); no reader yet.
+    /// Japanese (`ja`, voices `j…`).
     Ja,
 }
 
@@ -89,6 +89,53 @@ impl Lang {
         matches!(self, Lang::EnUs | Lang::EnGb)
     }
 
+    /// The BCP 47 tag of the language as Kokoro's voices speak it (`en-US`, `en-GB`, `es-ES`,
+    /// `fr-FR`, `it-IT`, `pt-BR`, `hi-IN`, `zh-CN`, `ja-JP`): what a browser's speech API and
+    /// a page's `lang` attribute use.
+    pub fn bcp47(self) -> &'static str {
+        match self {
+            Lang::EnUs => "en-US",
+            Lang::EnGb => "en-GB",
+            Lang::Es => "es-ES",
+            Lang::FrFr => "fr-FR",
+            Lang::It => "it-IT",
+            Lang::PtBr => "pt-BR",
+            Lang::Hi => "hi-IN",
+            Lang::Zh => "zh-CN",
+            Lang::Ja => "ja-JP",
+        }
+    }
+
+    /// The language a BCP 47 tag (`es`, `es-MX`, `fr-CA`, `pt-PT`, `zh-Hans-CN`, `en-GB`, any
+    /// case, `_` or `-`) is read with: by its primary subtag, British English for `en-GB`
+    /// (and `en-IE`, `en-AU`, `en-NZ`), American for other English; `None` for a language no
+    /// voice speaks.
+    pub fn from_bcp47(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().replace('_', "-").to_ascii_lowercase();
+        let mut parts = tag.split('-');
+        let primary = parts.next()?;
+        let region = parts.find(|p| p.len() == 2);
+        Some(match primary {
+            "en" => match region {
+                Some("gb" | "uk" | "ie" | "au" | "nz") => Lang::EnGb,
+                _ => Lang::EnUs,
+            },
+            "es" => Lang::Es,
+            "fr" => Lang::FrFr,
+            "it" => Lang::It,
+            "pt" => Lang::PtBr,
+            "hi" => Lang::Hi,
+            "zh" | "cmn" => Lang::Zh,
+            "ja" => Lang::Ja,
+            _ => return None,
+        })
+    }
+
+    /// The same language for reading purposes: equal, or both English.
+    pub fn same_as(self, other: Lang) -> bool {
+        self == other || (self.is_english() && other.is_english())
+    }
+
     /// The espeak-ng voice that reads this language: the whole text for es, fr-fr, it, pt-br
     /// and hi (as misaki's `EspeakG2P`), unknown words for English; `None` for zh and ja.
     pub fn espeak_voice(self) -> Option<&'static str> {
@@ -143,7 +190,17 @@ mod tests {
         assert!("fr".parse::<Lang>().is_err());
         assert!("x".parse::<Lang>().is_err());
         assert!("".parse::<Lang>().is_err());
+        assert_eq!(Lang::from_bcp47("es-MX"), Some(Lang::Es));
+        assert_eq!(Lang::from_bcp47("fr_CA"), Some(Lang::FrFr));
+        assert_eq!(Lang::from_bcp47("pt-PT"), Some(Lang::PtBr));
+        assert_eq!(Lang::from_bcp47("zh-Hans-CN"), Some(Lang::Zh));
+        assert_eq!(Lang::from_bcp47("en-gb"), Some(Lang::EnGb));
+        assert_eq!(Lang::from_bcp47("EN"), Some(Lang::EnUs));
+        assert_eq!(Lang::from_bcp47("de-DE"), None);
+        assert_eq!(Lang::from_bcp47(""), None);
+        assert!(Lang::EnGb.same_as(Lang::EnUs) && !Lang::Es.same_as(Lang::PtBr));
         for l in Lang::ALL {
+            assert_eq!(Lang::from_bcp47(l.bcp47()), Some(l));
             assert_eq!(l.as_str().parse::<Lang>().unwrap(), l);
             assert_eq!(l.code().to_string().parse::<Lang>().unwrap(), l);
         }

@@ -14,7 +14,10 @@
 //!   symbols, the marks are kept. Unlike misaki it reads local numbers whole (`1.234,56`,
 //!   `2,22,840`), amounts of money as the language says them (`R$ 1.800,00`), minus signs, and
 //!   keeps `¡ ¿` out of the phonemes and the danda `।` as a sentence end;
-//! * `zh` and `ja`: no reader in this crate yet ([`Error::Unavailable`]).
+//! * **Mandarin** (`zh`, [`zh`]) and **Japanese** (`ja`, [`ja`]).
+//!
+//! [`detect`] tells which of these languages a text is written in (script, then the `whatlang`
+//! crate for Latin letters), for reading a selection with a voice of its language.
 //!
 //! What the English reader does:
 //! * **G2P compatible with misaki 0.9.4** (`misaki/en.py` by hexgrad, Apache-2.0): gold then
@@ -76,6 +79,7 @@
 
 mod abbrev;
 mod chunk;
+mod detect;
 mod error;
 mod espeak;
 mod fallback;
@@ -93,6 +97,7 @@ pub mod zh;
 
 pub use abbrev::{Abbreviation, Case, Context, Reading, Rule, ABBREVIATIONS};
 pub use chunk::{chunk, Chunk, ChunkOptions, WordSpan, KOKORO_ALPHABET};
+pub use detect::detect;
 pub use error::{Error, Result};
 pub use espeak::process::find_espeak;
 pub use espeak::EspeakG2p;

@@ -30,12 +30,21 @@ const SETTINGS = {
   launch_at_login: false,
   fast_start: true,
   keep_audio_open: false,
+  match_language: true,
+  language_voices: {
+    "en-us": "af_heart", es: "ef_dora", "fr-fr": "ff_siwis", it: "if_sara",
+    "pt-br": "pf_dora", hi: "hf_alpha", zh: "zf_xiaobei", ja: "jf_alpha",
+  },
 };
 const VOICES = [
-  { name: "af_heart", group: "American · female", grade: "A", label: "Heart (A)" },
-  { name: "af_bella", group: "American · female", grade: "A-", label: "Bella (A-)" },
-  { name: "am_adam", group: "American · male", grade: "F+", label: "Adam (F+)" },
-  { name: "bf_emma", group: "British · female", grade: "B-", label: "Emma (B-)" },
+  { name: "af_heart", group: "American · female", lang: "en-us", grade: "A", label: "Heart (A)" },
+  { name: "af_bella", group: "American · female", lang: "en-us", grade: "A-", label: "Bella (A-)" },
+  { name: "am_adam", group: "American · male", lang: "en-us", grade: "F+", label: "Adam (F+)" },
+  { name: "bf_emma", group: "British · female", lang: "en-gb", grade: "B-", label: "Emma (B-)" },
+  { name: "ef_dora", group: "Spanish", lang: "es", grade: "", label: "Dora" },
+  { name: "em_alex", group: "Spanish", lang: "es", grade: "", label: "Alex" },
+  { name: "zf_xiaobei", group: "Chinese (Mandarin)", lang: "zh", grade: "", label: "Xiaobei" },
+  { name: "zm_yunxi", group: "Chinese (Mandarin)", lang: "zh", grade: "", label: "Yunxi" },
 ];
 const STATUS = {
   engine: "ready", engine_error: null, tray: "idle",
@@ -97,7 +106,10 @@ async function openPage({ saveError = null, status = STATUS, failing = {} } = {}
 test("voices are grouped and the current one is selected; status renders", async () => {
   const { page, errors } = await openPage();
   const groups = await page.$$eval("#voice optgroup", (gs) => gs.map((g) => [g.label, g.children.length]));
-  assert.deepEqual(groups, [["American · female", 2], ["American · male", 1], ["British · female", 1]]);
+  assert.deepEqual(groups, [
+    ["American · female", 2], ["American · male", 1], ["British · female", 1],
+    ["Spanish", 2], ["Chinese (Mandarin)", 2],
+  ]);
   assert.equal(await page.$eval("#voice", (s) => s.value), "af_heart");
   assert.equal(await page.textContent("#engine-state"), "ready");
   assert.equal(await page.inputValue("#token"), "tok-0123456789abcdef");
@@ -165,6 +177,35 @@ test("save sends exactly what the form shows", async () => {
   await page.close();
 });
 
+test("a voice per language: each language lists its own voices, the choice is saved, off disables them", async () => {
+  const { page, calls } = await openPage();
+  assert.equal(await page.isChecked("#match-language"), true);
+  const rows = await page.$$eval(".language-voice", (ss) =>
+    ss.map((s) => [s.dataset.lang, s.value, [...s.options].map((o) => o.value)]));
+  const byLang = Object.fromEntries(rows.map(([l, v, opts]) => [l, { v, opts }]));
+  assert.equal(rows.length, 8);
+  assert.deepEqual(byLang["en-us"].opts, ["af_heart", "af_bella", "am_adam", "bf_emma"]);
+  assert.deepEqual(byLang.es.opts, ["ef_dora", "em_alex"]);
+  assert.deepEqual(byLang.zh, { v: "zf_xiaobei", opts: ["zf_xiaobei", "zm_yunxi"] });
+  // a language without installed voices still shows its choice
+  assert.deepEqual(byLang.ja, { v: "jf_alpha", opts: ["jf_alpha"] });
+  await page.selectOption("#lv-es", "em_alex");
+  await page.selectOption("#lv-zh", "zm_yunxi");
+  await page.click("#save");
+  await page.waitForFunction(() => document.getElementById("save-result").textContent === "Saved.");
+  let saved = (await calls()).filter((c) => c.cmd === "save_settings").at(-1).args.settings;
+  assert.equal(saved.match_language, true);
+  assert.deepEqual(saved.language_voices, { ...SETTINGS.language_voices, es: "em_alex", zh: "zm_yunxi" });
+  await page.uncheck("#match-language");
+  assert.equal(await page.$eval("#lv-es", (s) => s.disabled), true);
+  await page.click("#save");
+  await page.waitForFunction(() =>
+    window.__fake.calls.filter((c) => c.cmd === "save_settings").length === 2);
+  saved = (await calls()).filter((c) => c.cmd === "save_settings").at(-1).args.settings;
+  assert.equal(saved.match_language, false);
+  await page.close();
+});
+
 test("a rejected save shows the app's error", async () => {
   const { page } = await openPage({
     saveError: appError("settings", "invalid setting: bridge port 80 is reserved; use 1024–65535"),
@@ -197,6 +238,23 @@ test("status events: download progress, cancel, notices, settings changed from t
   await page.evaluate((s) => window.__fake.emit("settings", { ...s, voice: "am_adam", speed: 0.75 }), SETTINGS);
   assert.equal(await page.$eval("#voice", (s) => s.value), "am_adam");
   assert.equal(await page.textContent("#speed-value"), "0.75×");
+  await page.close();
+});
+
+test("the Japanese dictionary downloads with the model's progress bar", async () => {
+  const { page } = await openPage();
+  assert.equal(await page.isVisible("#model-progress"), false);
+  await page.evaluate((st) => window.__fake.emit("status", {
+    ...st, japanese: "downloading",
+    japanese_download: { done: 12_000_000, total: 48_000_000, current: "unidic-lite-1.0.8.tar.gz", message: null },
+  }), STATUS);
+  assert.equal(await page.$eval("#model-progress", (p) => p.value / p.max), 0.25);
+  assert.match(await page.textContent("#model-text"), /Japanese dictionary/);
+  assert.match(await page.textContent("#model-bytes"), /12 MB of 48 MB · unidic-lite/);
+  assert.equal(await page.isVisible("#cancel-download"), true);
+  await page.evaluate((st) => window.__fake.emit("status", { ...st, japanese: "installed" }), STATUS);
+  assert.equal(await page.isVisible("#model-progress"), false);
+  assert.equal(await page.textContent("#model-text"), "The voice model is ready.");
   await page.close();
 });
 

@@ -18,7 +18,7 @@ mod synth;
 pub(crate) use self::shared::Ctl;
 
 use self::playback::Playback;
-use self::shared::{check_opts, Core, Job, PlayMsg};
+use self::shared::{check_opts, choose_voice, Core, Job, PlayMsg};
 use self::synth::synth_loop;
 use crate::audio::PcmFormat;
 use crate::config::{EngineConfig, Output, SpeakOptions, StreamItem, STREAM_BUFFER};
@@ -290,6 +290,14 @@ impl Handle {
         self.core.events.subscribe()
     }
 
+    pub(crate) fn set_language_voices(&self, lv: crate::LanguageVoices) {
+        *lock(&self.core.language_voices) = lv;
+    }
+
+    pub(crate) fn language_voices(&self) -> crate::LanguageVoices {
+        lock(&self.core.language_voices).clone()
+    }
+
     pub(crate) fn voices(&self) -> Vec<VoiceInfo> {
         self.model
             .voices
@@ -322,6 +330,7 @@ impl Handle {
         opts: SpeakOptions,
         format: PcmFormat,
     ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
+        let opts = choose_voice(&self.model, &self.core, &opts, text);
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
         let model = self.model.clone();
@@ -387,6 +396,7 @@ impl Handle {
     }
 
     pub(crate) fn synthesize_to_vec(&self, text: &str, opts: SpeakOptions) -> Result<Vec<f32>> {
+        let opts = choose_voice(&self.model, &self.core, &opts, text);
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
         let mut out = Vec::new();
@@ -410,6 +420,8 @@ impl Handle {
         phonemes: &str,
         opts: SpeakOptions,
     ) -> Result<Vec<f32>> {
+        // (no text to tell the language by: `auto` is the current voice)
+        let opts = choose_voice(&self.model, &self.core, &opts, "");
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
         let s = self.core.utterance_settings(&opts)();

@@ -100,6 +100,7 @@ impl Current {
                     id,
                     index: piece.index,
                     src: piece.src.clone(),
+                    voice: piece.voice.clone(),
                 },
             ));
         }
@@ -636,6 +637,7 @@ mod tests {
                 sentence: n,
                 sentence_src: src.clone(),
                 src,
+                voice: crate::voice::DEFAULT_VOICE.into(),
                 start: (n * LEN) as u64,
                 audio: vec![0.1 * (n + 1) as f32; LEN],
                 words: Vec::new(),

@@ -5,6 +5,7 @@ use crate::config::{check_speed, SpeakOptions};
 use crate::device::AudioControl;
 use crate::error::Result;
 use crate::events::{Event, State, UtteranceId};
+use crate::lang_voices::{is_auto, LanguageVoices};
 use crate::pipeline::{Model, Piece, Settings};
 use crate::sync::lock;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -89,6 +90,40 @@ pub(super) struct Core {
     /// The cancel flags of the PCM streams running on their own threads, and how many run.
     pub streams: Mutex<Vec<std::sync::Weak<AtomicBool>>>,
     pub running_streams: AtomicUsize,
+    /// The voice of each language for text in another language ([`crate::LanguageVoices`]).
+    pub language_voices: Mutex<LanguageVoices>,
+}
+
+/// The request with the voice that reads `text` (see [`crate::lang_voices`]): a request naming
+/// its voice keeps it; the voice `auto`, and with [`LanguageVoices::enabled`] a request without
+/// a voice, get the user's voice of the text's language when it is not the current voice's
+/// (else the current voice).
+pub(super) fn choose_voice(
+    model: &Model,
+    core: &Core,
+    opts: &SpeakOptions,
+    text: &str,
+) -> SpeakOptions {
+    let auto = opts.voice.as_deref().is_some_and(is_auto);
+    if opts.voice.is_some() && !auto {
+        return opts.clone();
+    }
+    let lv = lock(&core.language_voices).clone();
+    if !auto && !lv.enabled {
+        return opts.clone();
+    }
+    let current = core.settings().0.voice;
+    let voice = match lv.pick(&current, text, |v| model.voices.resolve(v).is_ok()) {
+        Some((lang, voice)) => {
+            tracing::debug!(%lang, %voice, %current, "text in another language: its own voice");
+            Some(voice)
+        }
+        None => auto.then_some(current),
+    };
+    SpeakOptions {
+        voice,
+        ..opts.clone()
+    }
 }
 
 /// Checks a request's overrides: the speed's range, and that the voice resolves.
@@ -126,6 +161,7 @@ impl Core {
             warm_up: Mutex::new(None),
             streams: Mutex::new(Vec::new()),
             running_streams: AtomicUsize::new(0),
+            language_voices: Mutex::new(LanguageVoices::default()),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The synth thread's side: turns queued jobs into pieces for the playback thread, checking
 //! the stop epoch between chunks (and, through the cancel flag, inside the model run).
 
-use super::shared::{check_opts, Core, Job, Outcome, PlayMsg};
+use super::shared::{check_opts, choose_voice, Core, Job, Outcome, PlayMsg};
 use crate::error::Error;
 use crate::events::Event;
 use crate::pipeline::{self, Model};
@@ -43,7 +43,8 @@ pub(super) fn synth_loop(
             core.emit(Event::Finished { id });
             continue;
         }
-        if let Err(e) = check_opts(model, &job.opts) {
+        let opts = choose_voice(model, core, &job.opts, &job.text);
+        if let Err(e) = check_opts(model, &opts) {
             core.emit(Event::Error {
                 id: Some(id),
                 message: e.to_string(),
@@ -70,7 +71,7 @@ pub(super) fn synth_loop(
         let res = pipeline::synthesize(
             model,
             &job.text,
-            core.utterance_settings(&job.opts),
+            core.utterance_settings(&opts),
             cancelled,
             Some(&flag),
             realtime.then_some(&clock as &dyn Fn() -> Duration),
