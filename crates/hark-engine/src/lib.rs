@@ -55,6 +55,7 @@ mod pipeline;
 pub mod resample;
 pub mod segment;
 pub mod sink;
+pub mod stages;
 mod sync;
 pub mod timing;
 mod voice;
@@ -66,6 +67,7 @@ pub use config::{
     EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, STREAM_BUFFER,
 };
 pub use device::DeviceStats;
+pub use stages::Stages;
 pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
 pub use hark_kokoro::limit_heap_arenas;
@@ -237,6 +239,13 @@ impl Engine {
     /// instead of waiting for it.
     pub fn warm_up(&self, timeout: std::time::Duration) -> Option<WarmUp> {
         self.inner.warm_up(timeout)
+    }
+
+    /// When utterance `id` reached each stage (queued, synthesis started, first audio, first
+    /// sample handed to the output, and with the device output when that sample played), if
+    /// it is one of the last 16. For latency breakdowns: the tray app logs it per hotkey press.
+    pub fn stages(&self, id: UtteranceId) -> Option<Stages> {
+        self.inner.stages(id)
     }
 
     /// Counters of the device output (all zero unless `Output::Device` played).

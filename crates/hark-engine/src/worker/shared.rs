@@ -89,6 +89,8 @@ pub(super) struct Core {
     /// The cancel flags of the PCM streams running on their own threads, and how many run.
     pub streams: Mutex<Vec<std::sync::Weak<AtomicBool>>>,
     pub running_streams: AtomicUsize,
+    /// When the recent utterances reached each stage ([`crate::Engine::stages`]).
+    pub stages: crate::stages::StageLog,
 }
 
 /// Checks a request's overrides: the speed's range, and that the voice resolves.
@@ -126,6 +128,7 @@ impl Core {
             warm_up: Mutex::new(None),
             streams: Mutex::new(Vec::new()),
             running_streams: AtomicUsize::new(0),
+            stages: Default::default(),
         }
     }
 
