@@ -45,9 +45,8 @@ pub fn pressed(app: &AppHandle, id: u32) -> Option<Action> {
         .iter()
         .find(|k| k.0 == id)
         .map(|(_, name, a, accel)| (*name, a.clone(), accel.clone()))?;
-    app.state::<AppState>().log_event(
-        serde_json::json!({"type": "hotkey", "action": name, "shortcut": accel}),
-    );
+    app.state::<AppState>()
+        .log_event(serde_json::json!({"type": "hotkey", "action": name, "shortcut": accel}));
     Some(action)
 }
 
@@ -123,7 +122,9 @@ fn register(app: &AppHandle, sc: Shortcut) -> Result<(), String> {
     #[cfg(not(target_os = "linux"))]
     {
         use tauri_plugin_global_shortcut::GlobalShortcutExt;
-        app.global_shortcut().register(sc).map_err(|e| e.to_string())
+        app.global_shortcut()
+            .register(sc)
+            .map_err(|e| e.to_string())
     }
 }
 

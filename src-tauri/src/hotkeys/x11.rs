@@ -55,7 +55,9 @@ pub struct Listener {
 
 impl std::fmt::Debug for Listener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Listener").field("root", &self.root).finish()
+        f.debug_struct("Listener")
+            .field("root", &self.root)
+            .finish()
     }
 }
 
@@ -194,7 +196,10 @@ impl Listener {
     }
 
     fn ungrab(&self, keycode: Keycode, mods: u16) {
-        if let Ok(c) = self.conn.ungrab_key(keycode, self.root, ModMask::from(mods)) {
+        if let Ok(c) = self
+            .conn
+            .ungrab_key(keycode, self.root, ModMask::from(mods))
+        {
             c.ignore_error();
         }
     }
@@ -300,32 +305,91 @@ fn x11_mods(m: Modifiers) -> u16 {
 fn keysym(code: Code) -> Option<u32> {
     use xkeysym::key as k;
     let letters = [
-        Code::KeyA, Code::KeyB, Code::KeyC, Code::KeyD, Code::KeyE, Code::KeyF, Code::KeyG,
-        Code::KeyH, Code::KeyI, Code::KeyJ, Code::KeyK, Code::KeyL, Code::KeyM, Code::KeyN,
-        Code::KeyO, Code::KeyP, Code::KeyQ, Code::KeyR, Code::KeyS, Code::KeyT, Code::KeyU,
-        Code::KeyV, Code::KeyW, Code::KeyX, Code::KeyY, Code::KeyZ,
+        Code::KeyA,
+        Code::KeyB,
+        Code::KeyC,
+        Code::KeyD,
+        Code::KeyE,
+        Code::KeyF,
+        Code::KeyG,
+        Code::KeyH,
+        Code::KeyI,
+        Code::KeyJ,
+        Code::KeyK,
+        Code::KeyL,
+        Code::KeyM,
+        Code::KeyN,
+        Code::KeyO,
+        Code::KeyP,
+        Code::KeyQ,
+        Code::KeyR,
+        Code::KeyS,
+        Code::KeyT,
+        Code::KeyU,
+        Code::KeyV,
+        Code::KeyW,
+        Code::KeyX,
+        Code::KeyY,
+        Code::KeyZ,
     ];
     if let Some(i) = letters.iter().position(|c| *c == code) {
         return Some(k::a + i as u32);
     }
     let digits = [
-        Code::Digit0, Code::Digit1, Code::Digit2, Code::Digit3, Code::Digit4, Code::Digit5,
-        Code::Digit6, Code::Digit7, Code::Digit8, Code::Digit9,
+        Code::Digit0,
+        Code::Digit1,
+        Code::Digit2,
+        Code::Digit3,
+        Code::Digit4,
+        Code::Digit5,
+        Code::Digit6,
+        Code::Digit7,
+        Code::Digit8,
+        Code::Digit9,
     ];
     if let Some(i) = digits.iter().position(|c| *c == code) {
         return Some(k::_0 + i as u32);
     }
     let numpad = [
-        Code::Numpad0, Code::Numpad1, Code::Numpad2, Code::Numpad3, Code::Numpad4,
-        Code::Numpad5, Code::Numpad6, Code::Numpad7, Code::Numpad8, Code::Numpad9,
+        Code::Numpad0,
+        Code::Numpad1,
+        Code::Numpad2,
+        Code::Numpad3,
+        Code::Numpad4,
+        Code::Numpad5,
+        Code::Numpad6,
+        Code::Numpad7,
+        Code::Numpad8,
+        Code::Numpad9,
     ];
     if let Some(i) = numpad.iter().position(|c| *c == code) {
         return Some(k::KP_0 + i as u32);
     }
     let f = [
-        Code::F1, Code::F2, Code::F3, Code::F4, Code::F5, Code::F6, Code::F7, Code::F8,
-        Code::F9, Code::F10, Code::F11, Code::F12, Code::F13, Code::F14, Code::F15, Code::F16,
-        Code::F17, Code::F18, Code::F19, Code::F20, Code::F21, Code::F22, Code::F23, Code::F24,
+        Code::F1,
+        Code::F2,
+        Code::F3,
+        Code::F4,
+        Code::F5,
+        Code::F6,
+        Code::F7,
+        Code::F8,
+        Code::F9,
+        Code::F10,
+        Code::F11,
+        Code::F12,
+        Code::F13,
+        Code::F14,
+        Code::F15,
+        Code::F16,
+        Code::F17,
+        Code::F18,
+        Code::F19,
+        Code::F20,
+        Code::F21,
+        Code::F22,
+        Code::F23,
+        Code::F24,
     ];
     if let Some(i) = f.iter().position(|c| *c == code) {
         return Some(k::F1 + i as u32);
