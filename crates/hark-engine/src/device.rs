@@ -552,8 +552,7 @@ where
             if let Ok(chunk) = consumer.read_chunk(n) {
                 chunk.commit_all();
             }
-            let before =
-                ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
+            let before = ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
             ctl.check_mark(before, 0, n as u64, info, started, rate);
             ctl.dropped.fetch_add(n as u64, Ordering::SeqCst);
             ctl.discard_ack.fetch_max(req, Ordering::SeqCst);
@@ -586,8 +585,7 @@ where
         }
         out[written * channels..].fill(silence);
         if written > 0 {
-            let before =
-                ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
+            let before = ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
             ctl.check_mark(before, written as u64, written as u64, info, started, rate);
         }
         // Published last, so a reader that sees the count also sees the checksum.

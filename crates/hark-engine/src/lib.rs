@@ -67,12 +67,12 @@ pub use config::{
     EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, STREAM_BUFFER,
 };
 pub use device::DeviceStats;
-pub use stages::Stages;
 pub use error::{Error, Result};
 pub use events::{Event, State, UtteranceId};
 pub use hark_kokoro::limit_heap_arenas;
 pub use hark_text::Lang;
 pub use pipeline::WarmUp;
+pub use stages::Stages;
 pub use voice::{parse_blend, voice_info, voice_lang, VoiceInfo, DEFAULT_VOICE};
 
 use config::check_speed;

@@ -88,7 +88,10 @@ mod tests {
         for i in 1..=KEPT as u64 + 2 {
             log.queued(UtteranceId(i));
         }
-        assert!(log.get(UtteranceId(2)).is_none(), "the oldest are forgotten");
+        assert!(
+            log.get(UtteranceId(2)).is_none(),
+            "the oldest are forgotten"
+        );
         let id = UtteranceId(KEPT as u64 + 2);
         log.reached(id, |s| &mut s.first_audio);
         let first = log.get(id).unwrap().first_audio.unwrap();
