@@ -1,5 +1,9 @@
 //! Global hotkeys: parse, check for conflicts, register, and find the action of a key press.
 //! Failures are reported in the status (the settings window shows them), never swallowed.
+//!
+//! Accelerators (`CommandOrControl+Alt+S`) are parsed by `global-hotkey` everywhere. On Linux
+//! the keys are grabbed by our own X11 listener ([`x11`]), which blocks on the X connection and
+//! handles a press the moment it arrives; elsewhere the Tauri global-shortcut plugin does it.
 
 use crate::action::{Action, HOTKEYS};
 use crate::error::AppError;
@@ -7,11 +11,22 @@ use crate::settings::Hotkeys;
 use crate::state::{lock, AppState, HotkeyStatus};
 use std::sync::Mutex;
 use tauri::{AppHandle, Manager};
-use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 
-/// Registered shortcut ids → the hotkey's name and action, managed as app state.
+#[cfg(target_os = "linux")]
+pub mod x11;
+
+/// An accelerator: modifiers and a key (its `id()` identifies it).
+pub use global_hotkey::hotkey::HotKey as Shortcut;
+
+/// Registered shortcut ids → the hotkey's name and action, managed as app state, and (on
+/// Linux) the X11 listener that grabs them.
 #[derive(Default)]
-pub struct Registered(Mutex<Vec<(u32, &'static str, Action)>>);
+pub struct Registered {
+    /// (shortcut id, hotkey name, action, accelerator as configured)
+    keys: Mutex<Vec<(u32, &'static str, Action, String)>>,
+    #[cfg(target_os = "linux")]
+    listener: Mutex<Option<Result<x11::Listener, String>>>,
+}
 
 /// Parses an accelerator like `CommandOrControl+Alt+S`.
 pub fn parse(accel: &str) -> Result<Shortcut, AppError> {
@@ -23,20 +38,94 @@ pub fn parse(accel: &str) -> Result<Shortcut, AppError> {
         })
 }
 
-/// The action of a key press of one of our shortcuts (logged); `None` for releases and other
-/// shortcuts.
-pub fn pressed(app: &AppHandle, shortcut: &Shortcut, state: ShortcutState) -> Option<Action> {
-    if state != ShortcutState::Pressed {
-        return None;
-    }
-    let (name, action) = lock(&app.state::<Registered>().0)
+/// The action of a press of our shortcut `id` (logged: the event log's time stamp is when the
+/// press arrived); `None` for other ids.
+pub fn pressed(app: &AppHandle, id: u32) -> Option<Action> {
+    let (name, action, accel) = lock(&app.state::<Registered>().keys)
         .iter()
-        .find(|(id, _, _)| *id == shortcut.id())
-        .map(|(_, name, a)| (*name, a.clone()))?;
-    app.state::<AppState>().log_event(
-        serde_json::json!({"type": "hotkey", "action": name, "shortcut": shortcut.to_string()}),
-    );
+        .find(|k| k.0 == id)
+        .map(|(_, name, a, accel)| (*name, a.clone(), accel.clone()))?;
+    app.state::<AppState>()
+        .log_event(serde_json::json!({"type": "hotkey", "action": name, "shortcut": accel}));
     Some(action)
+}
+
+/// Carries out the action of a press of shortcut `id`, on the calling thread (the listener's:
+/// the actions of hotkeys only send commands to the engine or start a thread).
+pub fn on_press(app: &AppHandle, id: u32) {
+    if let Some(action) = pressed(app, id) {
+        crate::dispatch::perform(app, action);
+    }
+}
+
+/// The Tauri plugin that reports hotkeys where our own listener does not (not Linux).
+#[cfg(not(target_os = "linux"))]
+pub fn plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    use tauri_plugin_global_shortcut::ShortcutState;
+    tauri_plugin_global_shortcut::Builder::new()
+        .with_handler(|app: &AppHandle, sc: &Shortcut, ev| {
+            if ev.state == ShortcutState::Pressed {
+                on_press(app, sc.id());
+            }
+        })
+        .build()
+}
+
+/// Starts the X11 listener (Linux). Its failure (no X server) is reported by
+/// [`register_all`] for each hotkey.
+#[cfg(target_os = "linux")]
+pub fn start(app: &AppHandle) {
+    let handle = app.clone();
+    let l = x11::Listener::start(Box::new(move |id| on_press(&handle, id)));
+    if let Err(e) = &l {
+        tracing::warn!("global hotkeys unavailable: {e}");
+    }
+    *lock(&app.state::<Registered>().listener) = Some(l);
+}
+
+/// Releases the hotkeys and stops (joins) the X11 listener (Linux); at quit.
+pub fn stop(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    {
+        let l = lock(&app.state::<Registered>().listener).take();
+        drop(l);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
+/// Drops every registration of ours.
+fn unregister_all(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    if let Some(Ok(l)) = &*lock(&app.state::<Registered>().listener) {
+        l.unregister_all();
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use tauri_plugin_global_shortcut::GlobalShortcutExt;
+        if let Err(e) = app.global_shortcut().unregister_all() {
+            tracing::warn!("unregistering hotkeys: {e}");
+        }
+    }
+}
+
+/// Registers one shortcut; the error says why it could not be.
+fn register(app: &AppHandle, sc: Shortcut) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        match &*lock(&app.state::<Registered>().listener) {
+            Some(Ok(l)) => l.register(&sc),
+            Some(Err(e)) => Err(format!("global hotkeys are unavailable: {e}")),
+            None => Err("global hotkeys are not started".into()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use tauri_plugin_global_shortcut::GlobalShortcutExt;
+        app.global_shortcut()
+            .register(sc)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// One configured hotkey after checking: (name, action, accelerator, parsed shortcut or `None`
@@ -73,19 +162,16 @@ pub fn check(h: &Hotkeys) -> Vec<Checked> {
 
 /// Unregisters ours, registers the configured hotkeys, and records the result in the status.
 pub fn register_all(app: &AppHandle, h: &Hotkeys) -> Vec<HotkeyStatus> {
-    let gs = app.global_shortcut();
     let reg = app.state::<Registered>();
-    lock(&reg.0).clear();
-    if let Err(e) = gs.unregister_all() {
-        tracing::warn!("unregistering hotkeys: {e}");
-    }
+    lock(&reg.keys).clear();
+    unregister_all(app);
     let mut statuses = Vec::new();
     for (name, action, accel, res) in check(h) {
         let (ok, error) = match res {
             Ok(None) => (false, None),
-            Ok(Some(sc)) => match gs.register(sc) {
+            Ok(Some(sc)) => match register(app, sc) {
                 Ok(()) => {
-                    lock(&reg.0).push((sc.id(), name, action));
+                    lock(&reg.keys).push((sc.id(), name, action, accel.clone()));
                     (true, None)
                 }
                 Err(e) => (

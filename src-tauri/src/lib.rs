@@ -85,16 +85,11 @@ pub fn run() -> ExitCode {
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             tracing::info!("second instance started: {argv:?}");
             show_settings(app);
-        }))
-        .plugin(
-            tauri_plugin_global_shortcut::Builder::new()
-                .with_handler(|app, sc, ev| {
-                    if let Some(action) = hotkeys::pressed(app, sc, ev.state) {
-                        dispatch::perform(app, action);
-                    }
-                })
-                .build(),
-        )
+        }));
+    // Linux: our own X11 listener (started in `setup`); elsewhere the plugin.
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(hotkeys::plugin());
+    let builder = builder
         .plugin(autostart::plugin())
         .plugin(tauri_plugin_notification::init())
         .manage(state)
@@ -105,6 +100,8 @@ pub fn run() -> ExitCode {
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
             tray::create(&handle)?;
+            #[cfg(target_os = "linux")]
+            hotkeys::start(&handle);
             hotkeys::register_all(&handle, &initial.hotkeys);
             autostart::sync(&handle, initial.launch_at_login);
             // A finished download starts the engine.
@@ -170,6 +167,7 @@ pub fn run() -> ExitCode {
             api, code: None, ..
         } => api.prevent_exit(),
         RunEvent::Exit => {
+            hotkeys::stop(app);
             // Within the bridge's shutdown grace (1 s), whatever its clients do.
             let bridge = state::lock(&app.state::<state::AppState>().bridge).take();
             if let Some(b) = bridge {

@@ -132,6 +132,11 @@ fn spawn_event_pump(app: AppHandle, engine: Engine) {
                 st.log_event(v.clone());
                 let _ = app.emit("engine-event", v);
             }
+            if ev.is_terminal() && st.logging() {
+                if let Some(id) = ev.id() {
+                    log_stages(&st, &engine, id);
+                }
+            }
             if let Event::Error { message, .. } = &ev {
                 st.notice(&app, format!("Speech error: {message}"));
             }
@@ -146,6 +151,26 @@ fn spawn_event_pump(app: AppHandle, engine: Engine) {
             }
         })
         .expect("spawn event pump");
+}
+
+/// Logs when utterance `id` reached each stage in the engine (`stages` event, times as
+/// `mono_ms`), with the device's buffer: the engine's half of a press's latency breakdown.
+fn log_stages(st: &AppState, engine: &Engine, id: hark_engine::UtteranceId) {
+    let Some(s) = engine.stages(id) else { return };
+    let t = |i: Option<std::time::Instant>| i.and_then(|i| st.mono_ms(i));
+    let d = engine.device_stats();
+    st.log_event(serde_json::json!({
+        "type": "stages", "id": id,
+        "queued_ms": t(Some(s.queued)),
+        "synth_started_ms": t(s.synth_started),
+        "first_audio_ms": t(s.first_audio),
+        "first_write_ms": t(s.first_write),
+        "device_callback_ms": t(s.device_callback),
+        "device_output_ms": t(s.device_output),
+        "device_rate": d.rate,
+        "device_buffer_frames": d.buffer_frames,
+        "device_buffer_requested": d.buffer_requested,
+    }));
 }
 
 /// Voices for menus and the window: the engine's when loaded, else the names in the settings.
@@ -254,6 +279,9 @@ pub fn speak_selection_or_stop(app: &AppHandle) {
                 Source::Selection => "selection",
                 Source::Clipboard => "clipboard",
             };
+            app.state::<AppState>().log_event(
+                serde_json::json!({"type": "selection", "source": src, "chars": text.chars().count()}),
+            );
             speak_text(&app, &text, src)
         }
         None => notify(

@@ -158,8 +158,29 @@ pub struct AppState {
     pub cancel_download: Arc<AtomicBool>,
     /// `HARK_EVENT_LOG` file (JSON lines), for tests and debugging.
     event_log: Option<Mutex<std::fs::File>>,
-    /// When the state was made (for `t_ms` in the event log).
+    /// When the state was made (for `t_ms` in the event log), and the system's monotonic clock
+    /// then (ns), to turn `Instant`s into `mono_ms`.
     started: std::time::Instant,
+    started_mono_ns: Option<u64>,
+}
+
+/// The system's monotonic clock (`CLOCK_MONOTONIC`) in ns: the clock of the first-press
+/// benchmark's key presses and sound card, so the event log's `mono_ms` compare with them.
+pub fn monotonic_ns() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec for the call to fill.
+        let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Locks a mutex, recovering from poisoning (a panicked holder leaves usable data here).
@@ -195,6 +216,7 @@ impl AppState {
             cancel_download: Arc::new(AtomicBool::new(false)),
             event_log,
             started: std::time::Instant::now(),
+            started_mono_ns: monotonic_ns(),
         }
     }
 
@@ -211,14 +233,35 @@ impl AppState {
         lock(&self.settings).clone()
     }
 
-    /// Appends one JSON line to the event log, if enabled, with `t_ms` (ms since start).
+    /// `t` on the monotonic clock in ms (µs precision), as in the event log's `mono_ms`.
+    pub fn mono_ms(&self, t: std::time::Instant) -> Option<f64> {
+        let base = self.started_mono_ns? as i128;
+        let d = if t >= self.started {
+            (t - self.started).as_nanos() as i128
+        } else {
+            -((self.started - t).as_nanos() as i128)
+        };
+        Some(((base + d) / 1000) as f64 / 1000.0)
+    }
+
+    /// Whether the event log is on.
+    pub fn logging(&self) -> bool {
+        self.event_log.is_some()
+    }
+
+    /// Appends one JSON line to the event log, if enabled, with `t_ms` (ms since start) and
+    /// `mono_ms` (the system's monotonic clock, ms with µs precision).
     pub fn log_event(&self, mut value: serde_json::Value) {
         if let Some(f) = &self.event_log {
+            let now = std::time::Instant::now();
             if let Some(obj) = value.as_object_mut() {
                 obj.insert(
                     "t_ms".into(),
-                    (self.started.elapsed().as_millis() as u64).into(),
+                    ((now - self.started).as_millis() as u64).into(),
                 );
+                if let Some(m) = self.mono_ms(now) {
+                    obj.insert("mono_ms".into(), m.into());
+                }
             }
             let mut f = lock(f);
             let _ = writeln!(f, "{value}");

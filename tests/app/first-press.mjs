@@ -38,6 +38,26 @@
 //                        pipe, which this card adds to the ALSA buffer's), underruns (times the app
 //                        did not keep up, e.g. on a busy machine)
 //   other_cpu_median     the median of the presses' other_cpu (see runs[]): how busy the machine was
+//   breakdown_median_ms  per stage of a press, the median over every press (ms; null where a stage
+//                        was not logged), each stage from the end of the one before:
+//                          key_to_hotkey        key down (xkey.py) → the app's hotkey listener has it
+//                          hotkey_to_selection  → the selection read
+//                          selection_to_text    → the text handed to the engine (dictionary applied,
+//                                                 queued)
+//                          text_to_first_audio  → the engine's first audio ready (its first window)
+//                          first_audio_to_write → its first sample handed to the device
+//                          write_to_callback    → the audio callback that copies it out starts
+//                          callback_to_output   → cpal's predicted playback time of that sample
+//                                                 (the device's buffer ahead of it)
+//                          output_to_sound      → the stand-in card plays it (its pipe)
+//                        and from the key: key_to_text, key_to_first_audio, key_to_write,
+//                        key_to_output (the app's own view of key → sound), key_to_sound.
+//                        Times inside the app come from its event log (`mono_ms`, the same
+//                        CLOCK_MONOTONIC as xkey.py and soundcard.py); runs[].presses[].stages has
+//                        them per press.
+//   breakdown_first_press_ms  the same for the first press of each launch (median over launches)
+//   device               the app's audio stream: rate, buffer_requested (frames per callback
+//                        asked for), buffer_frames (granted), buffer_ms
 //   launches, presses, gap_ms, first_delay_ms, model, voice, cpus, load_before/after (1-min load)
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
@@ -105,6 +125,29 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const round = (x) => (x == null ? null : Math.round(x * 10) / 10);
+
+/** The breakdown's keys: stage by stage, then from the key. */
+const STAGES = ["key_to_hotkey", "hotkey_to_selection", "selection_to_text", "text_to_first_audio",
+  "first_audio_to_write", "write_to_callback", "callback_to_output", "output_to_sound",
+  "key_to_text", "key_to_first_audio", "key_to_write", "key_to_output", "key_to_sound"];
+
+/**
+ * One press's stages (ms; null where not logged) from the key time, the app's `hotkey`,
+ * `selection` and `stages` events (their times are CLOCK_MONOTONIC ms) and the card's sound time.
+ */
+function stageTimes(keyMs, hotkey, selection, stages, soundMs) {
+  const at = [keyMs, hotkey?.mono_ms, selection?.mono_ms, stages?.queued_ms, stages?.first_audio_ms,
+    stages?.first_write_ms, stages?.device_callback_ms, stages?.device_output_ms, soundMs];
+  const d = (a, b) => (a == null || b == null ? null : round(b - a));
+  const out = {};
+  STAGES.slice(0, 8).forEach((k, i) => { out[k] = d(at[i], at[i + 1]); });
+  out.key_to_text = d(keyMs, at[3]);
+  out.key_to_first_audio = d(keyMs, at[4]);
+  out.key_to_write = d(keyMs, at[5]);
+  out.key_to_output = d(keyMs, at[7]);
+  out.key_to_sound = d(keyMs, soundMs);
+  return out;
+}
 
 /** Starts soundcard.py on `fifo`, its events copied to `logFile`; returns { events, proc, … }. */
 async function startCard(fifo, logFile) {
@@ -231,7 +274,7 @@ ctl.!default { type hw card 0 }
         return hk && ready >= 0 && ev.slice(ready).some((e) => e.type === "tray" && e.state === "idle");
       }, 300000, tail, 10);
       const tReady = now();
-      const run = { ready_ms: round(ms(tReady - t0)), first_press_after_ready_ms: null, presses: [], idle_cpu_pct: [] };
+      const run = { ready_ms: round(ms(tReady - t0)), first_press_after_ready_ms: null, presses: [], idle_cpu_pct: [], device: null };
       log(`launch ${launch + 1}/${LAUNCHES}: ready after ${run.ready_ms} ms`);
       await sleep(FIRST_DELAY_MS);
       for (let p = 0; p < PRESSES; p++) {
@@ -265,12 +308,24 @@ ctl.!default { type hw card 0 }
         const ev = events().slice(before);
         const hotkey = ev.find((e) => e.type === "hotkey" && e.action === "speak");
         const started = ev.find((e) => e.type === "started" && e.id === sp.id);
+        // Logged right after the end event.
+        const stages = await waitFor("the utterance's stages", () => events().slice(before)
+          .find((e) => e.type === "stages" && e.id === sp.id), 5000, tail).catch(() => null);
+        if (stages && stages.device_rate) {
+          run.device = {
+            rate: stages.device_rate, buffer_requested: stages.device_buffer_requested,
+            buffer_frames: stages.device_buffer_frames,
+            buffer_ms: round(stages.device_buffer_frames * 1000 / stages.device_rate),
+          };
+        }
+        const selection = ev.find((e) => e.type === "selection");
         const press = {
           sound_ms: round(ms(BigInt(sound.t) - BigInt(key.t))),
           audible_ms: loud ? round(ms(BigInt(loud.t) - BigInt(key.t))) : null,
           device_open: card.openAt(key.t),
           app_hotkey_to_started_ms: hotkey && started ? started.t_ms - hotkey.t_ms : null,
           key_sync_ms: round(ms(BigInt(key.synced) - BigInt(key.t))),
+          stages: stageTimes(ms(BigInt(key.t)), hotkey, selection, stages, ms(BigInt(sound.t))),
           load1: round(os.loadavg()[0]),
           // /proc counts in 10 ms ticks: a short window can come out slightly below zero.
           other_cpu: Math.max(0, Math.round(((cpu1.machine - cpu0.machine) - (cpu1.mine - cpu0.mine)) / window * 100) / 100),
@@ -302,6 +357,8 @@ ctl.!default { type hw card 0 }
     else log(`kept ${tmp}`);
   }
   const lastClose = card.events.findLast((e) => e.ev === "close");
+  const breakdown = (presses) => Object.fromEntries(STAGES.map((k) => [k,
+    round(median(presses.map((p) => p.stages[k]).filter((x) => x != null)))]));
   const first = runs.map((r) => r.presses[0].sound_ms);
   const warm = runs.flatMap((r) => r.presses.slice(1).map((p) => p.sound_ms));
   const firstAud = runs.map((r) => r.presses[0].audible_ms).filter((x) => x != null);
@@ -316,6 +373,9 @@ ctl.!default { type hw card 0 }
     idle_cpu_pct_median: round(median(runs.flatMap((r) => r.idle_cpu_pct))),
     idle_cpu_pct_max: round(Math.max(...runs.flatMap((r) => r.idle_cpu_pct))),
     warm_median_audible_ms: round(median(warmAud)),
+    breakdown_median_ms: breakdown(runs.flatMap((r) => r.presses)),
+    breakdown_first_press_ms: breakdown(runs.map((r) => r.presses[0])),
+    device: runs.findLast((r) => r.device)?.device ?? null,
     launches: LAUNCHES,
     presses: PRESSES,
     gap_ms: GAP_MS,

@@ -43,4 +43,17 @@ test("first-press benchmark: a sound at the device for every hotkey press, after
   const mid = (r.runs[0].presses[0].sound_ms + r.runs[1].presses[0].sound_ms) / 2;
   assert.ok(Math.abs(r.first_press_ms - mid) <= 0.1, `first_press_ms ${r.first_press_ms}, presses ${mid * 2}`);
   assert.equal(r.card.pipe_bytes, 4096);
+  // The per-stage breakdown: every stage of every press logged, in order, from the key press to
+  // the card's sound; the device's buffer as granted.
+  for (const p of r.runs.flatMap((run) => run.presses)) {
+    for (const [k, v] of Object.entries(p.stages)) {
+      if (k === "output_to_sound" || k === "key_to_sound") continue; // the card's clock: may lead the app's prediction
+      assert.ok(Number.isFinite(v) && v >= 0, `stage ${k} = ${v} in ${JSON.stringify(p.stages)}`);
+    }
+    assert.ok(Math.abs(p.stages.key_to_sound - p.sound_ms) <= 0.2, JSON.stringify(p));
+  }
+  for (const k of Object.keys(r.runs[0].presses[0].stages)) {
+    assert.ok(Number.isFinite(r.breakdown_median_ms[k]), `breakdown ${k}: ${JSON.stringify(r.breakdown_median_ms)}`);
+  }
+  assert.ok(r.device.buffer_frames > 0 && r.device.rate > 0, JSON.stringify(r.device));
 });

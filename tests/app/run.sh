@@ -40,6 +40,6 @@ export HARK_APP_BIN="$CARGO_TARGET_DIR/debug/hark-app"
 settings_window_tests
 
 echo "== tray app tests (Xvfb)" >&2
-node --test tests/app/gui.test.mjs
+node --test tests/app/gui.test.mjs tests/app/hotkeys.test.mjs
 echo "== first-press benchmark, small run (Xvfb, tiny model, stand-in sound card)" >&2
 node --test tests/app/first-press.test.mjs

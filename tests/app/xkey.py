@@ -5,7 +5,8 @@ CLOCK_MONOTONIC time in ns (time.monotonic_ns()) at which each chord's last key 
 Without an argument it reads one chord per line on stdin and answers each with such a line, so
 a caller can start it ahead of time and press without waiting for a process to start.
 `t` is taken just before the key-press request is sent, `synced` once the X server has
-processed it (XSync). Modifier names: ctrl, alt, shift, super; other parts are keysym names
+processed it (XSync). `xkey.py --hold CHORD` grabs the chord instead (as another app's hotkey would),
+prints {"held": CHORD} and keeps it until stdin closes. Modifier names: ctrl, alt, shift, super; other parts are keysym names
 (s, F5, space, …). Uses libX11 and libXtst through ctypes (no Python packages needed).
 """
 import ctypes
@@ -29,8 +30,8 @@ def lib(name):
 
 
 def main():
-    if len(sys.argv) > 2:
-        sys.exit("usage: xkey.py [CHORD]   (e.g. ctrl+alt+s; without one, chords are read from stdin)")
+    if len(sys.argv) > 2 and sys.argv[1] != "--hold":
+        sys.exit("usage: xkey.py [CHORD] | --hold CHORD   (e.g. ctrl+alt+s; without one, chords are read from stdin)")
     x11, xtst = lib("X11"), lib("Xtst")
     x11.XOpenDisplay.restype = ctypes.c_void_p
     x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
@@ -66,6 +67,26 @@ def main():
             xtst.XTestFakeKeyEvent(dpy, c, 0, 0)
         x11.XSync(dpy, 0)
         return {"t": t, "synced": synced}
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--hold":
+        # Grab the chord on the root window, as another app's global hotkey would, say so, and
+        # keep it until stdin closes.
+        x11.XDefaultRootWindow.restype = ctypes.c_ulong
+        x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        x11.XGrabKey.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_ulong,
+                                 ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        mask = {"ctrl": 4, "control": 4, "alt": 8, "shift": 1, "super": 64, "meta": 64}
+        *mods, key = sys.argv[2].split("+")
+        code = x11.XKeysymToKeycode(dpy, x11.XStringToKeysym(key.encode()))
+        if not code:
+            sys.exit(f"xkey: no key for '{key}'")
+        m = sum(mask[x.lower()] for x in mods)
+        x11.XGrabKey(dpy, code, m, x11.XDefaultRootWindow(dpy), 0, 1, 1)
+        x11.XSync(dpy, 0)
+        print(json.dumps({"held": sys.argv[2]}), flush=True)
+        sys.stdin.read()
+        x11.XCloseDisplay(dpy)
+        return
 
     chords = [sys.argv[1]] if len(sys.argv) == 2 else (line.strip() for line in sys.stdin)
     status = 0

@@ -85,10 +85,18 @@ export async function startSession(tmp, baseEnv = process.env) {
 }
 
 /** Sets the PRIMARY selection (xclip keeps serving it until something else takes it). */
-export function setPrimary(env, text) {
+export async function setPrimary(env, text) {
   const p = spawn("xclip", ["-selection", "primary", "-i"], { env, stdio: ["pipe", "ignore", "ignore"] });
   p.stdin.end(text);
-  return new Promise((r) => p.on("close", r));
+  await new Promise((r) => p.on("close", r));
+  // xclip exits (its copy forked into the background) before the X server has necessarily
+  // processed its claim on PRIMARY: wait until PRIMARY reads back as the new text, or a fast
+  // reader could still get the previous owner's.
+  const read = () => {
+    try { return execFileSync("xclip", ["-selection", "primary", "-o"], { env, encoding: "utf8", timeout: 5000 }); }
+    catch { return null; }
+  };
+  await waitFor("PRIMARY to hold the new text", () => read() === text, 10000, () => "", 20);
 }
 
 /** The default asset dir (as scripts/test.sh), or $HARK_ASSETS. */

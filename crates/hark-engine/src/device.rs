@@ -10,6 +10,12 @@
 //! failed; the producer then reopens the default device and goes on. Underruns
 //! and route changes that cpal handled itself are counted, not acted on (see
 //! [`stream_survives`]).
+//!
+//! Latency: the stream asks for a small period (10 ms, `BufferSize::Fixed`) where the device's
+//! range allows, and records what was granted ([`DeviceStats::buffer_frames`]). The producer can
+//! mark the next frame it pushes ([`DevicePlayer::mark_next`]); the callback that copies that
+//! frame out stores, through atomics, when it ran and when cpal predicts the frame reaches the
+//! device's output ([`AudioControl::first_play`]).
 
 use crate::error::{Error, Result};
 use crate::resample::Resampler;
@@ -54,6 +60,37 @@ pub struct AudioControl {
     lose: AtomicBool,
     /// A stream is open now.
     open: AtomicBool,
+    /// Period (callback buffer) size granted to the open stream, in frames (0: unknown).
+    buffer_frames: AtomicU64,
+    /// Period size asked for (0: the device default was asked for).
+    buffer_requested: AtomicU64,
+    /// Sample rate of the open stream.
+    rate: AtomicU64,
+    /// Origin of the callback's time stamps below.
+    base: Instant,
+    /// The marked frame: its position in the removed-frame count (`played + dropped`) and
+    /// the tag it was marked with; `mark_tag` is 0 when nothing is marked.
+    mark_pos: AtomicU64,
+    mark_tag: AtomicU64,
+    /// The last marked frame that played: its tag, the callback's start (ns since `base`, plus
+    /// one) and the predicted time it leaves the device's output (same clock). `play_tag` is
+    /// stored last.
+    play_tag: AtomicU64,
+    play_callback_ns: AtomicU64,
+    play_output_ns: AtomicU64,
+}
+
+/// When a marked frame ([`DevicePlayer::mark_next`]) played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstPlay {
+    /// The tag it was marked with.
+    pub tag: u64,
+    /// When the audio callback that copied it out started.
+    pub callback: Instant,
+    /// When the device is predicted to output it: the callback's time plus the latency cpal
+    /// reports for that callback (its playback timestamp less its callback timestamp) plus the
+    /// frame's offset in the callback buffer.
+    pub output: Instant,
 }
 
 impl Default for AudioControl {
@@ -69,6 +106,15 @@ impl Default for AudioControl {
             xruns: AtomicU64::new(0),
             lose: AtomicBool::new(false),
             open: AtomicBool::new(false),
+            buffer_frames: AtomicU64::new(0),
+            buffer_requested: AtomicU64::new(0),
+            rate: AtomicU64::new(0),
+            base: Instant::now(),
+            mark_pos: AtomicU64::new(0),
+            mark_tag: AtomicU64::new(0),
+            play_tag: AtomicU64::new(0),
+            play_callback_ns: AtomicU64::new(0),
+            play_output_ns: AtomicU64::new(0),
         }
     }
 }
@@ -97,7 +143,66 @@ impl AudioControl {
             streams_opened: self.opened.load(Ordering::SeqCst),
             xruns: self.xruns.load(Ordering::SeqCst),
             open: self.open.load(Ordering::SeqCst),
+            buffer_frames: self.buffer_frames.load(Ordering::SeqCst) as u32,
+            buffer_requested: self.buffer_requested.load(Ordering::SeqCst) as u32,
+            rate: self.rate.load(Ordering::SeqCst) as u32,
         }
+    }
+
+    /// When the last marked frame played, if it has ([`DevicePlayer::mark_next`]).
+    pub fn first_play(&self) -> Option<FirstPlay> {
+        let tag = self.play_tag.load(Ordering::Acquire);
+        if tag == 0 {
+            return None;
+        }
+        let at = |ns: u64| self.base + Duration::from_nanos(ns.saturating_sub(1));
+        Some(FirstPlay {
+            tag,
+            callback: at(self.play_callback_ns.load(Ordering::Relaxed)),
+            output: at(self.play_output_ns.load(Ordering::Relaxed)),
+        })
+    }
+
+    /// Called by the audio callback after it took `removed` frames out of the ring (played or
+    /// dropped, in that order of the ring), the first of them at removed-frame position
+    /// `before`, of which the first `played` went to the device. Atomics only.
+    fn check_mark(
+        &self,
+        before: u64,
+        played: u64,
+        removed: u64,
+        info: &cpal::OutputCallbackInfo,
+        started: Instant,
+        rate: u32,
+    ) {
+        let tag = self.mark_tag.load(Ordering::Acquire);
+        if tag == 0 {
+            return;
+        }
+        let pos = self.mark_pos.load(Ordering::Relaxed);
+        if pos < before || pos >= before + removed {
+            return;
+        }
+        // Taken off the ring: it is played now or never.
+        if self
+            .mark_tag
+            .compare_exchange(tag, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        if pos >= before + played {
+            // dropped by a stop or skip
+            return;
+        }
+        let ts = info.timestamp();
+        let latency = ts.playback.duration_since(ts.callback);
+        let offset = Duration::from_nanos((pos - before) * 1_000_000_000 / u64::from(rate.max(1)));
+        let cb = started.saturating_duration_since(self.base).as_nanos() as u64 + 1;
+        let out = cb + (latency + offset).as_nanos() as u64;
+        self.play_callback_ns.store(cb, Ordering::Relaxed);
+        self.play_output_ns.store(out, Ordering::Relaxed);
+        self.play_tag.store(tag, Ordering::Release);
     }
 
     /// Make the open stream behave as if its device had vanished: at its next callback it
@@ -126,6 +231,14 @@ pub struct DeviceStats {
     pub xruns: u64,
     /// Whether an output stream is open now.
     pub open: bool,
+    /// Frames per audio callback (the period) granted to the open (or last) stream; 0 when the
+    /// backend does not say.
+    pub buffer_frames: u32,
+    /// Frames per callback asked for (`BufferSize::Fixed`, about 10 ms); 0 when the device
+    /// gave no range and its default was used, or a fixed size was refused.
+    pub buffer_requested: u32,
+    /// Sample rate of the open (or last) stream.
+    pub rate: u32,
 }
 
 struct OpenStream {
@@ -247,6 +360,20 @@ impl DevicePlayer {
         Ok(())
     }
 
+    /// Mark the next frame [`write`](Self::write) pushes with `tag` (not 0): the callback that
+    /// plays it records when ([`AudioControl::first_play`]). A new mark replaces an unplayed
+    /// one. Opens the device if needed.
+    pub fn mark_next(&mut self, tag: u64) -> Result<()> {
+        self.ensure_open()?;
+        if let Some(s) = &self.stream {
+            let pos = s.base_removed + s.pushed;
+            self.control.mark_tag.store(0, Ordering::SeqCst);
+            self.control.mark_pos.store(pos, Ordering::SeqCst);
+            self.control.mark_tag.store(tag, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
     /// Flush the resampler's tail at the end of an utterance.
     pub fn finish(&mut self) {
         if let Some(s) = self.stream.as_mut() {
@@ -318,17 +445,22 @@ fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, cpal::Sam
     }
     let supported = chosen.unwrap_or(default);
     let rate = supported.sample_rate();
-    let buffer_size = match supported.buffer_size() {
-        cpal::SupportedBufferSize::Range { min, max } => {
-            let want = (rate / 100).clamp(*min, *max);
-            cpal::BufferSize::Fixed(want)
-        }
-        cpal::SupportedBufferSize::Unknown => cpal::BufferSize::Default,
-    };
+    let buffer_size = small_buffer(rate, supported.buffer_size());
     let format = supported.sample_format();
     let mut config: cpal::StreamConfig = supported.into();
     config.buffer_size = buffer_size;
     Ok((config, format))
+}
+
+/// Frames per callback to ask for: 10 ms, within the device's range; the device default when
+/// it gives no range.
+pub fn small_buffer(rate: u32, range: &cpal::SupportedBufferSize) -> cpal::BufferSize {
+    match range {
+        cpal::SupportedBufferSize::Range { min, max } if min <= max && *max > 0 => {
+            cpal::BufferSize::Fixed((rate / 100).clamp(*min, *max))
+        }
+        _ => cpal::BufferSize::Default,
+    }
 }
 
 fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
@@ -340,7 +472,7 @@ fn open_default(control: Arc<AudioControl>) -> Result<OpenStream> {
     match build(&device, config, format, control.clone()) {
         Ok(s) => Ok(s),
         Err(e) if config.buffer_size != cpal::BufferSize::Default => {
-            tracing::debug!("fixed buffer size refused ({e}); using the device default");
+            tracing::info!("fixed buffer size refused ({e}); using the device default");
             let mut config = config;
             config.buffer_size = cpal::BufferSize::Default;
             build(&device, config, format, control)
@@ -403,8 +535,9 @@ where
     // Any discard requested before this stream existed is already done.
     let mut seen_req = ctl.discard_req.load(Ordering::SeqCst);
     ctl.discard_ack.fetch_max(seen_req, Ordering::SeqCst);
-    let data_cb = move |out: &mut [T], _: &cpal::OutputCallbackInfo| {
-        // Only atomics and slice copies in here.
+    let data_cb = move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
+        // Only atomics and slice copies in here (and a clock read).
+        let started = Instant::now();
         if !dead && ctl.lose.load(Ordering::SeqCst) && ctl.lose.swap(false, Ordering::SeqCst) {
             dead = true;
             failed_data.store(true, Ordering::SeqCst);
@@ -419,6 +552,8 @@ where
             if let Ok(chunk) = consumer.read_chunk(n) {
                 chunk.commit_all();
             }
+            let before = ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
+            ctl.check_mark(before, 0, n as u64, info, started, rate);
             ctl.dropped.fetch_add(n as u64, Ordering::SeqCst);
             ctl.discard_ack.fetch_max(req, Ordering::SeqCst);
             seen_req = req;
@@ -449,6 +584,10 @@ where
             }
         }
         out[written * channels..].fill(silence);
+        if written > 0 {
+            let before = ctl.played.load(Ordering::Relaxed) + ctl.dropped.load(Ordering::Relaxed);
+            ctl.check_mark(before, written as u64, written as u64, info, started, rate);
+        }
         // Published last, so a reader that sees the count also sees the checksum.
         ctl.played.fetch_add(written as u64, Ordering::SeqCst);
     };
@@ -471,6 +610,25 @@ where
     stream
         .play()
         .map_err(|e| Error::backend("cannot start output stream", e))?;
+    let granted = stream.buffer_size().unwrap_or(0);
+    let requested = match config.buffer_size {
+        cpal::BufferSize::Fixed(n) => n,
+        cpal::BufferSize::Default => 0,
+    };
+    control
+        .buffer_frames
+        .store(u64::from(granted), Ordering::SeqCst);
+    control
+        .buffer_requested
+        .store(u64::from(requested), Ordering::SeqCst);
+    control.rate.store(u64::from(rate), Ordering::SeqCst);
+    tracing::info!(
+        rate,
+        requested_frames = requested,
+        granted_frames = granted,
+        granted_ms = f64::from(granted) * 1e3 / f64::from(rate.max(1)),
+        "audio stream buffer"
+    );
     control.opened.fetch_add(1, Ordering::SeqCst);
     Ok(OpenStream {
         _stream: stream,

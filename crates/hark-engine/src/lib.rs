@@ -56,6 +56,7 @@ mod pipeline;
 pub mod resample;
 pub mod segment;
 pub mod sink;
+pub mod stages;
 mod sync;
 pub mod timing;
 mod voice;
@@ -73,6 +74,7 @@ pub use hark_kokoro::limit_heap_arenas;
 pub use hark_text::Lang;
 pub use lang_voices::{default_voice_for, LanguageVoices, AUTO_VOICE, CHOOSABLE};
 pub use pipeline::WarmUp;
+pub use stages::Stages;
 pub use voice::{parse_blend, voice_info, voice_lang, VoiceInfo, DEFAULT_VOICE};
 
 use config::check_speed;
@@ -263,6 +265,13 @@ impl Engine {
     /// instead of waiting for it.
     pub fn warm_up(&self, timeout: std::time::Duration) -> Option<WarmUp> {
         self.inner.warm_up(timeout)
+    }
+
+    /// When utterance `id` reached each stage (queued, synthesis started, first audio, first
+    /// sample handed to the output, and with the device output when that sample played), if
+    /// it is one of the last 16. For latency breakdowns: the tray app logs it per hotkey press.
+    pub fn stages(&self, id: UtteranceId) -> Option<Stages> {
+        self.inner.stages(id)
     }
 
     /// Counters of the device output (all zero unless `Output::Device` played).

@@ -41,6 +41,9 @@ pub trait Sink: Send {
     }
     /// Nothing to play for a while: release what can be released.
     fn idle(&mut self) {}
+    /// The next sample written starts an utterance (`tag` is its id): a sink with a clock
+    /// records when it plays (see [`crate::device::AudioControl::first_play`]).
+    fn mark_next(&mut self, _tag: u64) {}
 }
 
 /// Counts samples, plays nothing. It also keeps a virtual 24 kHz clock per utterance,
@@ -234,6 +237,11 @@ impl Sink for DeviceSink {
     }
     fn idle(&mut self) {
         self.player.close();
+    }
+    fn mark_next(&mut self, tag: u64) {
+        if let Err(e) = self.player.mark_next(tag) {
+            tracing::debug!(error = %e, "no device to mark the first sample on");
+        }
     }
 }
 

@@ -50,6 +50,21 @@ fn plays_every_sample_once_and_finishes_after_playing() {
     // The null device accepts 24 kHz, so no resampling: frames are samples.
     assert_eq!(st.frames_played, expect.len() as u64);
     assert_eq!(st.checksum, checksum(&expect));
+    // The buffer asked for (10 ms) and what the device granted are reported.
+    assert_eq!(st.rate, 24_000, "{st:?}");
+    assert!(st.buffer_frames > 0, "{st:?}");
+    // Every stage of the utterance is time-stamped, in order, up to the device's own.
+    let s = engine.stages(id).expect("stages of the utterance");
+    let order = [
+        Some(s.queued),
+        s.synth_started,
+        s.first_audio,
+        s.first_write,
+        s.device_callback,
+    ];
+    assert!(order.iter().all(Option::is_some), "{s:?}");
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{s:?}");
+    assert!(s.device_output >= s.device_callback, "{s:?}");
 }
 
 #[test]

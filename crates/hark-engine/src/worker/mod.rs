@@ -204,6 +204,7 @@ impl Handle {
         self.core.warming.store(true, Ordering::SeqCst);
         let id = UtteranceId(self.next_id.fetch_add(1, Ordering::SeqCst));
         let epoch = self.core.stop_epoch.load(Ordering::SeqCst);
+        self.core.stages.queued(id);
         self.core.emit(Event::Queued { id });
         self.core.queued.fetch_add(1, Ordering::SeqCst);
         let job = Job {
@@ -314,6 +315,11 @@ impl Handle {
 
     pub(crate) fn null_late(&self) -> Duration {
         Duration::from_nanos(self.core.null_late_ns.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn stages(&self, id: UtteranceId) -> Option<crate::stages::Stages> {
+        self.core.stages.note_device(&self.core.audio);
+        self.core.stages.get(id)
     }
 
     pub(crate) fn device_stats(&self) -> DeviceStats {

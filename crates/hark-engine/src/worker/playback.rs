@@ -520,6 +520,10 @@ impl Playback {
         cur.offset += n;
         let first = !cur.started;
         cur.started = true;
+        if first {
+            // The device notes when this utterance's first sample plays.
+            self.sink.mark_next(id.0);
+        }
         if let Err(e) = self.sink.write(&self.block) {
             tracing::warn!("sink write failed: {e}");
             self.core.abort_id.store(id.0, Ordering::SeqCst);
@@ -529,6 +533,7 @@ impl Playback {
         }
         if first {
             // First sample handed to the sink.
+            self.core.stages.reached(id, |s| &mut s.first_write);
             self.core.emit(Event::Started { id });
         }
         self.written += n as u64;
@@ -586,6 +591,8 @@ impl Playback {
         while let Some((_, ev)) = self.scheduled.pop_front() {
             self.core.emit(ev);
         }
+        // (before the end event, so whoever waits for it finds the device's time stamps)
+        self.core.stages.note_device(&self.core.audio);
         let Some(cur) = self.current.take() else {
             return;
         };

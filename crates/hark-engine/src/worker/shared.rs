@@ -92,6 +92,8 @@ pub(super) struct Core {
     pub running_streams: AtomicUsize,
     /// The voice of each language for text in another language ([`crate::LanguageVoices`]).
     pub language_voices: Mutex<LanguageVoices>,
+    /// When the recent utterances reached each stage ([`crate::Engine::stages`]).
+    pub stages: crate::stages::StageLog,
 }
 
 /// The request with the voice that reads `text` (see [`crate::lang_voices`]): a request naming
@@ -162,6 +164,7 @@ impl Core {
             streams: Mutex::new(Vec::new()),
             running_streams: AtomicUsize::new(0),
             language_voices: Mutex::new(LanguageVoices::default()),
+            stages: Default::default(),
         }
     }
 

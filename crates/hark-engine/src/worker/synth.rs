@@ -61,6 +61,7 @@ pub(super) fn synth_loop(
             return;
         }
         drop(dequeued);
+        core.stages.reached(id, |s| &mut s.synth_started);
         let flag = Arc::new(AtomicBool::new(false));
         let clock = || core.play_clock();
         *lock(&core.synth_flag) = Some((id, job.epoch, flag.clone()));
@@ -75,7 +76,10 @@ pub(super) fn synth_loop(
             cancelled,
             Some(&flag),
             realtime.then_some(&clock as &dyn Fn() -> Duration),
-            |piece| play.send(PlayMsg::Piece { id, piece }).is_ok(),
+            |piece| {
+                core.stages.reached(id, |s| &mut s.first_audio);
+                play.send(PlayMsg::Piece { id, piece }).is_ok()
+            },
         );
         *lock(&core.synth_flag) = None;
         let outcome = match res {
