@@ -61,8 +61,10 @@ pub fn start_with(tweak: impl FnOnce(&mut BridgeConfig)) -> Server {
         token,
         base: format!("http://{addr}"),
         port: addr.port(),
+        // Only a guard against a hang: a long stream on a machine whose cores are busy with
+        // other work takes minutes.
         client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(600))
             .build()
             .unwrap(),
         _dir: dir,
