@@ -173,8 +173,10 @@ pub fn run() -> ExitCode {
             if let Some(b) = bridge {
                 let _ = b.shutdown();
             }
+            // Then the speech: cancelled, its threads joined, nothing computing while the
+            // process exits (a matrix product still running then can crash it).
             if let Some(e) = app.state::<state::AppState>().engine() {
-                e.stop();
+                e.shutdown();
             }
         }
         _ => {}

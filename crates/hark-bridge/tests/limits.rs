@@ -357,6 +357,7 @@ async fn stop_by_id_leaves_other_utterances_alone() {
     );
     sse.until_started(a).await;
     s.post("/v1/pause").send().await.unwrap();
+    sse.until_event("paused", a).await;
     let b = id(speak(&s, "A page's speech, queued behind.")
         .await
         .json()
@@ -393,6 +394,7 @@ async fn stop_by_id_leaves_other_utterances_alone() {
         .unwrap());
     sse.until_started(c).await;
     s.post("/v1/pause").send().await.unwrap();
+    sse.until_event("paused", c).await;
     let r = stop_id(&s, json!(c)).await;
     assert_eq!(r["stopped"], "now");
     let ends = sse.until_end_of(c).await;

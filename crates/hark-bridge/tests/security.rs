@@ -502,14 +502,37 @@ async fn odd_unicode_is_spoken_not_crashed() {
     assert_eq!(h["status"], "ok");
 }
 
+/// Sends requests made by `req` until the first one that is not accepted; returns that one and
+/// how many were accepted before it. A bucket of `per_min` requests per minute refills one
+/// every `60 / per_min` s, so on a slow machine a few more than `per_min` may pass: the count
+/// must lie between the budget and the budget plus what refilled while the requests went out.
+async fn until_refused(
+    per_min: usize,
+    accepted: impl Fn(reqwest::StatusCode) -> bool,
+    req: impl Fn(usize) -> reqwest::RequestBuilder,
+) -> reqwest::Response {
+    let t = std::time::Instant::now();
+    let mut ok = 0;
+    loop {
+        let resp = req(ok).send().await.unwrap();
+        if !accepted(resp.status()) {
+            let refilled = (t.elapsed().as_secs_f64() * per_min as f64 / 60.0).ceil() as usize;
+            assert!(
+                (per_min..=per_min + refilled).contains(&ok),
+                "{ok} accepted, budget {per_min} (+{refilled} refilled)"
+            );
+            return resp;
+        }
+        ok += 1;
+        assert!(ok <= 10 * per_min, "never refused");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_per_client() {
     let s = start_with(|c| c.rate_limit_per_min = 30);
-    for i in 0..30 {
-        let resp = s.get("/v1/health").send().await.unwrap();
-        assert_eq!(resp.status(), 200, "request {i}");
-    }
-    let resp = s.get("/v1/health").send().await.unwrap();
+    let ok = |st: reqwest::StatusCode| st == 200;
+    let resp = until_refused(30, ok, |_| s.get("/v1/health")).await;
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"]
         .to_str()
@@ -521,42 +544,34 @@ async fn rate_limit_per_client() {
     // Another client (our extension) has its own budget, however it spells its Origin; the
     // spellings share one.
     let ours = format!("chrome-extension://{}", hark_bridge::EXTENSION_ID);
-    for i in 0..30 {
+    let resp = until_refused(30, ok, |i| {
         let origin = if i % 2 == 0 {
             ours.clone()
         } else {
             format!("{ours}/")
         };
-        let resp = s
-            .get("/v1/health")
-            .header("origin", origin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "request {i}");
-    }
-    let resp = s
-        .get("/v1/health")
-        .header("origin", format!("{ours}/"))
-        .send()
-        .await
-        .unwrap();
+        s.get("/v1/health").header("origin", origin)
+    })
+    .await;
     assert_eq!(resp.status(), 429, "a trailing slash is not a new bucket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_rate_limit_covers_every_client() {
     let s = start_with(|c| c.limits.global_rate_limit_per_min = 20);
-    for i in 0..20 {
-        let resp = if i % 2 == 0 {
-            s.get("/v1/health").send().await.unwrap()
-        } else {
-            // Refused requests count too.
-            s.client.get(s.url("/v1/health")).send().await.unwrap()
-        };
-        assert!(resp.status() == 200 || resp.status() == 401, "request {i}");
-    }
-    let resp = s.get("/v1/health").send().await.unwrap();
+    let resp = until_refused(
+        20,
+        |st| st == 200 || st == 401,
+        |i| {
+            if i % 2 == 0 {
+                s.get("/v1/health")
+            } else {
+                // Refused requests count too.
+                s.client.get(s.url("/v1/health"))
+            }
+        },
+    )
+    .await;
     assert_eq!(resp.status(), 429);
     assert!(resp.headers().contains_key("retry-after"));
     assert_eq!(error_code(resp).await, "rate_limited");

@@ -134,6 +134,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<play::Interrupted>() => ExitCode::from(130),
         Err(e) => {
             eprintln!("hark: error: {}", error_chain(&e));
             ExitCode::FAILURE

@@ -1,6 +1,8 @@
 //! Playback through the speech engine: `hark say` without `--out`, and `hark read FILE`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -98,8 +100,48 @@ pub fn engine_for(
     Ok(engine)
 }
 
+/// `hark say` or `hark read` was stopped by SIGINT or SIGTERM (exit code 130).
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// On SIGINT or SIGTERM, stop the speech: `speak_and_wait` then returns [`Interrupted`] and the
+/// caller shuts the engine down before the process ends, so no thread computes while it exits.
+/// A second signal exits at once.
+fn stop_on_signal(engine: &Engine) -> Result<Arc<AtomicBool>> {
+    let hit = Arc::new(AtomicBool::new(false));
+    let (flag, engine) = (hit.clone(), engine.clone());
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        engine.stop();
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(hit)
+}
+
+/// Speak `text`, wait for the end, then shut the engine down; `progress` shows the sentence
+/// being read on stderr. SIGINT or SIGTERM stops the speech and returns [`Interrupted`].
+pub fn speak_to_end(engine: &Engine, text: &str, progress: bool) -> Result<()> {
+    let interrupted = stop_on_signal(engine)?;
+    let result = speak_and_wait(engine, text, progress);
+    engine.shutdown();
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(Interrupted.into());
+    }
+    result
+}
+
 /// Speak `text` and wait for the end; `progress` shows the sentence being read on stderr.
-pub fn speak_and_wait(engine: &Engine, text: &str, progress: bool) -> Result<()> {
+fn speak_and_wait(engine: &Engine, text: &str, progress: bool) -> Result<()> {
     let mut rx = engine.subscribe();
     let id = engine.speak(text, SpeakOptions::default());
     let total = text.len().max(1);
@@ -147,5 +189,5 @@ pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
             cfg.output = Output::Wav(p);
         }
     })?;
-    speak_and_wait(&engine, &text, true)
+    speak_to_end(&engine, &text, true)
 }

@@ -44,7 +44,7 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
         let engine = crate::play::engine_for(&dir, &args.voice, |cfg| {
             cfg.fast_start = args.start.fast_start();
         })?;
-        return crate::play::speak_and_wait(&engine, &text, false);
+        return crate::play::speak_to_end(&engine, &text, false);
     };
     let audio = synthesize(&dir, &args)?;
     if out.as_os_str() == "-" {
@@ -71,12 +71,17 @@ pub fn synthesize(dir: &hark_assets::AssetDir, args: &SayArgs) -> Result<Vec<f32
         cfg.deterministic = args.deterministic;
         cfg.seed = args.seed;
     })?;
-    if let Some(ps) = &args.phonemes {
-        return Ok(engine.synthesize_phonemes(ps, SpeakOptions::default())?);
-    }
-    let text = text_arg(args.text.clone())?;
-    let audio = engine.synthesize_to_vec(&text, SpeakOptions::default())?;
-    if audio.is_empty() {
+    let audio = match &args.phonemes {
+        Some(ps) => engine.synthesize_phonemes(ps, SpeakOptions::default()),
+        None => {
+            let text = text_arg(args.text.clone())?;
+            engine.synthesize_to_vec(&text, SpeakOptions::default())
+        }
+    };
+    // Nothing of the engine computes once this returns (see `Engine::shutdown`).
+    engine.shutdown();
+    let audio = audio?;
+    if args.phonemes.is_none() && audio.is_empty() {
         bail!("nothing to say: the text has no speakable words");
     }
     Ok(audio)

@@ -126,7 +126,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
         }
     }
     let ids = bcfg.allowed_extension_ids.clone();
-    let bridge = hark_bridge::spawn(engine, bcfg).context("starting the bridge")?;
+    let bridge = hark_bridge::spawn(engine.clone(), bcfg).context("starting the bridge")?;
     hark_bridge::native_host::install_current_exe(
         "native-host",
         &cfg_dir,
@@ -150,6 +150,9 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     .context("installing the Ctrl-C handler")?;
     let _ = rx.recv();
     eprintln!("hark: shutting down");
+    // The speech first (it stops at once, and streams in progress end), then the bridge; the
+    // process ends only once nothing of the engine computes (see `Engine::shutdown`).
+    engine.shutdown();
     bridge.shutdown().context("stopping the bridge")?;
     Ok(())
 }

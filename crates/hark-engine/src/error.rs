@@ -20,6 +20,9 @@ pub enum Error {
     /// early, a wait timed out).
     #[error("speech worker: {0}")]
     Worker(String),
+    /// The engine was shut down ([`crate::Engine::shutdown`]): it takes no more requests.
+    #[error("the speech engine has shut down")]
+    ShutDown,
     /// No lexicon directory was configured ([`crate::EngineConfig::lexicons`]).
     #[error("text front end: no lexicon directory configured (EngineConfig::lexicons)")]
     NoLexicons,

@@ -18,7 +18,10 @@
 //!
 //! Threads: `hark-synth` (model, front end, the utterance queue), `hark-playback`
 //! (owns the sink; `cpal` streams are opened there and closed after 3 s idle) and
-//! one `hark-stream` thread per [`Engine::synthesize_stream`] call. `stop` and
+//! one `hark-stream` thread per [`Engine::synthesize_stream`] call. [`Engine::shutdown`]
+//! (or dropping the last handle) cancels all of it and joins the threads; on Unix an exit
+//! handler does the same for engines still alive when the process exits, before the shared
+//! libraries' finalizers run. `stop` and
 //! `pause` reach the audio callback directly through atomics; a stop also raises the
 //! cancel flag of the model run in progress (`hark_kokoro::ForwardOptions::cancel`), so
 //! synthesis ends inside the forward pass, not only between chunks.
@@ -81,7 +84,7 @@ use config::check_speed;
 use std::sync::Arc;
 
 /// Handle to the warm worker. Cheap to clone; all clones drive the same worker,
-/// which shuts down when the last clone is dropped.
+/// which shuts down when the last clone is dropped (or [`Engine::shutdown`] is called).
 #[derive(Debug, Clone)]
 pub struct Engine {
     inner: Arc<worker::Handle>,
@@ -105,10 +108,21 @@ impl Engine {
             )));
         }
         voice::parse_blend(&cfg.voice)?;
-        let inner = worker::Handle::start(cfg)?;
         Ok(Engine {
-            inner: Arc::new(inner),
+            inner: worker::Handle::start(cfg)?,
         })
+    }
+
+    /// End the engine, for every clone: cancel the utterance in progress (the model notices
+    /// within one layer), everything queued and every PCM stream, join the synthesis and
+    /// playback threads, and return once nothing of this engine computes. Afterwards `speak`
+    /// reports an error event and the synthesis calls return [`Error::ShutDown`]. Idempotent.
+    ///
+    /// Owners call it before their process ends (a thread still inside a matrix product
+    /// while the process runs its exit handlers can crash it). Dropping the last clone does
+    /// the same, and so, on Unix, does the process's exit for engines nobody shut down.
+    pub fn shutdown(&self) {
+        self.inner.shutdown()
     }
 
     /// Queue `text`. Always returns an id; problems (bad voice, no device,

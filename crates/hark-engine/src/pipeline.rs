@@ -450,17 +450,20 @@ impl Model {
     }
 
     /// One model pass over a phoneme string with `voice` at `speed`: the model's output as it
-    /// is (no fades), noise as for an utterance's first chunk.
+    /// is (no fades), noise as for an utterance's first chunk. Ends with `Cancelled` when
+    /// `cancel` is raised.
     pub(crate) fn synthesize_phonemes(
         &self,
         phonemes: &str,
         voice: &str,
         speed: f32,
+        cancel: &Arc<AtomicBool>,
     ) -> Result<Vec<f32>> {
         let pack = self.voices.resolve(voice)?;
         let fwd = ForwardOptions {
             deterministic: self.deterministic,
             seed: self.seed,
+            cancel: Some(cancel.clone()),
             ..Default::default()
         };
         let out = self.kokoro.synthesize(phonemes, &pack, speed, &fwd);

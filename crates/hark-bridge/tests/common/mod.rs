@@ -61,11 +61,22 @@ pub fn start_with(tweak: impl FnOnce(&mut BridgeConfig)) -> Server {
         token,
         base: format!("http://{addr}"),
         port: addr.port(),
+        // Only a guard against a hang: a long stream on a machine whose cores are busy with
+        // other work takes minutes.
         client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(600))
             .build()
             .unwrap(),
         _dir: dir,
+    }
+}
+
+/// The test's end is an owner's end: the engine stops (its threads joined, nothing computing)
+/// and the bridge with it, before the next test or the process's exit.
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.engine.shutdown();
+        drop(self.handle.take());
     }
 }
 
@@ -159,6 +170,17 @@ impl Sse {
         loop {
             let (name, v) = self.next().await;
             if name == "started" && v["id"] == id {
+                return;
+            }
+        }
+    }
+
+    /// Skips events until event `name` of utterance `id` (e.g. `paused`: a pause is applied by
+    /// the engine's playback thread, after `POST /v1/pause` has answered).
+    pub async fn until_event(&mut self, name: &str, id: u64) {
+        loop {
+            let (n, v) = self.next().await;
+            if n == name && v["id"] == id {
                 return;
             }
         }

@@ -31,8 +31,8 @@ use crate::sync::lock;
 use crate::timing::samples_to_ms;
 use crate::voice::{voice_info, VoiceInfo};
 use crossbeam_channel::{bounded, unbounded, Sender};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
@@ -41,24 +41,34 @@ pub(crate) struct Handle {
     core: Arc<Core>,
     /// Loaded once, before [`Handle::start`] returns.
     model: Arc<Model>,
-    jobs: Sender<Job>,
-    ctl: Sender<Ctl>,
+    /// Taken (closed) by [`Handle::shutdown`].
+    jobs: Mutex<Option<Sender<Job>>>,
+    ctl: Mutex<Option<Sender<Ctl>>>,
     next_id: AtomicU64,
-    /// The synth and playback threads, joined on drop.
-    threads: Vec<std::thread::JoinHandle<()>>,
+    /// The synth and playback threads, joined by [`Handle::shutdown`].
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The PCM streams' threads (joined when they have ended).
+    stream_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Held for the whole of a shutdown, so a second caller returns only once it is done.
+    shutting_down: Mutex<()>,
 }
 
-/// How long dropping the engine waits for its threads to finish what they were doing.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+/// How long a shutdown waits for a thread to leave the model (it notices the cancel flag
+/// within one layer, a few milliseconds) or to close the sound device, before giving up on it.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// Joins `t` if it finishes before `deadline`; otherwise leaves it running (detached).
+/// Joins `t` if it finishes before `deadline`; otherwise leaves it running (detached) and says
+/// so. Never joins the calling thread.
 fn join_by(t: std::thread::JoinHandle<()>, deadline: Instant) {
+    if t.thread().id() == std::thread::current().id() {
+        return;
+    }
     while !t.is_finished() {
         if Instant::now() >= deadline {
             tracing::warn!(thread = ?t.thread().name(), "engine thread still busy at shutdown");
             return;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(1));
     }
     let _ = t.join();
 }
@@ -77,39 +87,50 @@ enum SinkKind {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        // Last engine handle gone: silence the device and let the threads wind down
-        // (they exit when their channels close).
-        self.core.stop_epoch.fetch_add(1, Ordering::SeqCst);
-        self.core.warming.store(true, Ordering::SeqCst);
-        self.core.cancel_synthesis(|_, _| true);
-        for flag in lock(&self.core.streams).drain(..) {
-            if let Some(f) = flag.upgrade() {
-                f.store(true, Ordering::SeqCst);
+        // Last engine handle gone.
+        self.shutdown();
+    }
+}
+
+/// Engines alive in this process, stopped by [`stop_all_at_exit`] if their owners did not.
+static LIVE: Mutex<Vec<Weak<Handle>>> = Mutex::new(Vec::new());
+
+fn register(h: &Arc<Handle>) {
+    let mut live = lock(&LIVE);
+    live.retain(|w| w.strong_count() > 0);
+    live.push(Arc::downgrade(h));
+    #[cfg(unix)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            extern "C" fn at_exit() {
+                stop_all_at_exit();
             }
-        }
-        self.core.audio.request_discard();
-        // Then wait (briefly) for the threads to leave the model: a process that exits while a
-        // thread is inside a matrix product can crash in the math library's exit handler.
-        // Closing the job channel ends the synth thread, which holds the last other command
-        // sender; closing ours then ends the playback thread.
-        let deadline = Instant::now() + SHUTDOWN_WAIT;
-        let mut threads = std::mem::take(&mut self.threads).into_iter();
-        drop(std::mem::replace(&mut self.jobs, unbounded().0));
-        if let Some(t) = threads.next() {
-            join_by(t, deadline);
-        }
-        drop(std::mem::replace(&mut self.ctl, unbounded().0));
-        for t in threads {
-            join_by(t, deadline);
-        }
-        while self.core.running_streams.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-        }
+            // SAFETY: registers a plain `extern "C" fn()` with the C runtime. Handlers run in
+            // the reverse order of registration, so this one runs before the shared libraries'
+            // finalizers (registered when the process started).
+            if unsafe { libc::atexit(at_exit) } != 0 {
+                tracing::warn!("could not register the engine's exit handler");
+            }
+        });
+    }
+}
+
+/// The process is exiting (`exit()`, or `main` returned) with engines nobody shut down, held
+/// by a `static`, a leaked handle or a thread that is still running: stop them before the
+/// shared libraries' finalizers run. A thread still inside a matrix product of a `dlopen`ed
+/// OpenBLAS while its finalizer runs crashes the process (SIGSEGV at exit).
+pub(crate) fn stop_all_at_exit() {
+    let live: Vec<Arc<Handle>> = lock(&LIVE).iter().filter_map(Weak::upgrade).collect();
+    for h in &live {
+        h.shutdown();
     }
 }
 
 impl Handle {
-    pub(crate) fn start(cfg: EngineConfig) -> Result<Handle> {
+    /// Starts the threads, waits for the model, and registers the engine to be stopped at
+    /// process exit if nobody has shut it down by then.
+    pub(crate) fn start(cfg: EngineConfig) -> Result<Arc<Handle>> {
         let defaults = Settings {
             voice: cfg.voice.clone(),
             speed: cfg.speed,
@@ -189,14 +210,68 @@ impl Handle {
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(Error::Worker("the worker thread died while loading".into())),
         };
-        Ok(Handle {
+        let handle = Arc::new(Handle {
             core,
             model,
-            jobs: jobs_tx,
-            ctl: ctl_tx,
+            jobs: Mutex::new(Some(jobs_tx)),
+            ctl: Mutex::new(Some(ctl_tx)),
             next_id: AtomicU64::new(1),
-            threads: vec![synth, playback],
-        })
+            threads: Mutex::new(vec![synth, playback]),
+            stream_threads: Mutex::new(Vec::new()),
+            shutting_down: Mutex::new(()),
+        });
+        register(&handle);
+        Ok(handle)
+    }
+
+    /// Ends the engine: cancels the utterance in progress (the model notices within one
+    /// layer), everything queued and every PCM stream, then joins the synth and playback
+    /// threads and waits until no model run of this engine is in progress. Afterwards requests
+    /// are refused. Idempotent; a concurrent call returns when the first is done.
+    pub(crate) fn shutdown(&self) {
+        let _one = lock(&self.shutting_down);
+        let core = &self.core;
+        core.closed.store(true, Ordering::SeqCst);
+        core.stop_epoch.fetch_add(1, Ordering::SeqCst);
+        core.warming.store(true, Ordering::SeqCst);
+        core.cancel_synthesis(|_, _| true);
+        for flag in lock(&core.streams).drain(..) {
+            if let Some(f) = flag.upgrade() {
+                f.store(true, Ordering::SeqCst);
+            }
+        }
+        core.audio.request_discard();
+        core.set_paused(false);
+        let deadline = Instant::now() + SHUTDOWN_WAIT;
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        let mut threads = threads.into_iter();
+        // Closing the job channel ends the synth thread (which holds the other command
+        // sender); closing ours then ends the playback thread.
+        drop(lock(&self.jobs).take());
+        if let Some(t) = threads.next() {
+            join_by(t, deadline);
+        }
+        drop(lock(&self.ctl).take());
+        for t in threads {
+            join_by(t, deadline);
+        }
+        if !core.wait_idle(deadline) {
+            tracing::warn!("a synthesis was still running at shutdown");
+        }
+        // A stream whose client still holds its receiver may be waiting to hand over its last
+        // chunk; it computes nothing more (its run was counted out above) and ends when the
+        // client lets go. The others are joined.
+        for t in std::mem::take(&mut *lock(&self.stream_threads)) {
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    fn send_ctl(&self, c: Ctl) {
+        if let Some(tx) = &*lock(&self.ctl) {
+            let _ = tx.send(c);
+        }
     }
 
     pub(crate) fn speak(&self, text: &str, opts: SpeakOptions) -> UtteranceId {
@@ -213,7 +288,11 @@ impl Handle {
             opts,
             epoch,
         };
-        if self.jobs.send(job).is_err() {
+        let sent = match &*lock(&self.jobs) {
+            Some(tx) => tx.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
             self.core.queued.fetch_sub(1, Ordering::SeqCst);
             self.core.emit(Event::Error {
                 id: Some(id),
@@ -229,21 +308,21 @@ impl Handle {
         // Straight to the audio callback: drop what is buffered, no waiting on threads.
         self.core.audio.request_discard();
         self.core.set_paused(false);
-        let _ = self.ctl.send(Ctl::Stop(epoch));
+        self.send_ctl(Ctl::Stop(epoch));
     }
 
     pub(crate) fn pause(&self) {
         self.core.set_paused(true);
-        let _ = self.ctl.send(Ctl::Pause);
+        self.send_ctl(Ctl::Pause);
     }
 
     pub(crate) fn resume(&self) {
         self.core.set_paused(false);
-        let _ = self.ctl.send(Ctl::Resume);
+        self.send_ctl(Ctl::Resume);
     }
 
     pub(crate) fn control(&self, c: Ctl) {
-        let _ = self.ctl.send(c);
+        self.send_ctl(c);
     }
 
     pub(crate) fn set_voice(&self, v: &str) -> Result<()> {
@@ -259,7 +338,7 @@ impl Handle {
 
     pub(crate) fn set_keep_audio_open(&self, on: bool) {
         self.core.keep_open.store(on, Ordering::SeqCst);
-        let _ = self.ctl.send(Ctl::KeepOpen(on));
+        self.send_ctl(Ctl::KeepOpen(on));
     }
 
     pub(crate) fn set_fast_start(&self, on: bool) {
@@ -338,6 +417,9 @@ impl Handle {
     ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
         let opts = choose_voice(&self.model, &self.core, &opts, text);
         check_opts(&self.model, &opts)?;
+        if self.core.closed.load(Ordering::SeqCst) {
+            return Err(Error::ShutDown);
+        }
         self.core.warming.store(true, Ordering::SeqCst);
         let model = self.model.clone();
         let core = self.core.clone();
@@ -350,18 +432,16 @@ impl Handle {
             streams.retain(|f| f.strong_count() > 0);
             streams.push(Arc::downgrade(&gone));
         }
-        struct Running<'a>(&'a AtomicUsize);
-        impl Drop for Running<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("hark-stream".into())
             .spawn(move || {
-                // (an engine dropped before this point has raised `gone`: no model work follows)
-                core.running_streams.fetch_add(1, Ordering::SeqCst);
-                let _running = Running(&core.running_streams);
+                // Counted while it computes (not while it waits for its reader), so a shutdown
+                // knows when none of it is inside the model; nothing starts after a shutdown.
+                let Some(computing) = core.enter() else {
+                    let _ = tx.send(StreamItem::Error(Error::ShutDown.to_string()));
+                    return;
+                };
+                let mut computing = Some(computing);
                 let mut sink = PcmStreamSink::new(format, tx.clone());
                 // The client plays the stream as it arrives: pace by the wall clock.
                 let started = Instant::now();
@@ -374,30 +454,45 @@ impl Handle {
                     Some(&gone),
                     Some(&clock),
                     |piece| {
-                        for w in &piece.words {
-                            let item = StreamItem::Word {
-                                src: w.src.clone(),
-                                start_ms: samples_to_ms(piece.start + w.start as u64),
-                                end_ms: samples_to_ms(piece.start + w.end as u64),
-                            };
-                            if tx.send(item).is_err() {
-                                gone.store(true, Ordering::Relaxed);
-                                return false;
+                        computing = None;
+                        let mut deliver = || {
+                            for w in &piece.words {
+                                let item = StreamItem::Word {
+                                    src: w.src.clone(),
+                                    start_ms: samples_to_ms(piece.start + w.start as u64),
+                                    end_ms: samples_to_ms(piece.start + w.end as u64),
+                                };
+                                tx.send(item).ok()?;
                             }
-                        }
-                        if sink.write(&piece.audio).is_err() {
+                            sink.write(&piece.audio).ok()
+                        };
+                        if deliver().is_none() {
                             gone.store(true, Ordering::Relaxed);
                             return false;
                         }
-                        true
+                        computing = core.enter();
+                        computing.is_some()
                     },
                 );
+                drop(computing);
                 let last = match res {
+                    Ok(_) if core.closed.load(Ordering::SeqCst) => {
+                        StreamItem::Error(Error::ShutDown.to_string())
+                    }
                     Ok(_) => StreamItem::End,
                     Err(e) => StreamItem::Error(e.to_string()),
                 };
                 let _ = tx.send(last);
             })?;
+        let mut threads = lock(&self.stream_threads);
+        for t in std::mem::take(&mut *threads) {
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                threads.push(t);
+            }
+        }
+        threads.push(thread);
         Ok(rx)
     }
 
@@ -405,13 +500,15 @@ impl Handle {
         let opts = choose_voice(&self.model, &self.core, &opts, text);
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
+        let _computing = self.core.enter().ok_or(Error::ShutDown)?;
+        let closed = &self.core.closed;
         let mut out = Vec::new();
         pipeline::synthesize(
             &self.model,
             text,
             self.core.utterance_settings(&opts),
-            || false,
-            None,
+            || closed.load(Ordering::Relaxed),
+            Some(closed),
             None,
             |piece| {
                 out.extend_from_slice(&piece.audio);
@@ -430,7 +527,9 @@ impl Handle {
         let opts = choose_voice(&self.model, &self.core, &opts, "");
         check_opts(&self.model, &opts)?;
         self.core.warming.store(true, Ordering::SeqCst);
+        let _computing = self.core.enter().ok_or(Error::ShutDown)?;
         let s = self.core.utterance_settings(&opts)();
-        self.model.synthesize_phonemes(phonemes, &s.voice, s.speed)
+        self.model
+            .synthesize_phonemes(phonemes, &s.voice, s.speed, &self.core.closed)
     }
 }

@@ -9,7 +9,7 @@ use crate::lang_voices::{is_auto, LanguageVoices};
 use crate::pipeline::{Model, Piece, Settings};
 use crate::sync::lock;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
@@ -87,13 +87,19 @@ pub(super) struct Core {
     pub warming: Arc<AtomicBool>,
     /// What the warm-up did, once it is over.
     pub warm_up: Mutex<Option<crate::pipeline::WarmUp>>,
-    /// The cancel flags of the PCM streams running on their own threads, and how many run.
+    /// The cancel flags of the PCM streams running on their own threads.
     pub streams: Mutex<Vec<std::sync::Weak<AtomicBool>>>,
-    pub running_streams: AtomicUsize,
     /// The voice of each language for text in another language ([`crate::LanguageVoices`]).
     pub language_voices: Mutex<LanguageVoices>,
     /// When the recent utterances reached each stage ([`crate::Engine::stages`]).
     pub stages: crate::stages::StageLog,
+    /// Raised once, by [`super::Handle::shutdown`]: every model run ends at its next check and
+    /// no new one starts.
+    pub closed: Arc<AtomicBool>,
+    /// Model runs in progress outside the synth thread (PCM streams, `synthesize_to_vec`,
+    /// `synthesize_phonemes`), so that a shutdown can wait until none is inside the model.
+    computing: Mutex<usize>,
+    computing_done: Condvar,
 }
 
 /// The request with the voice that reads `text` (see [`crate::lang_voices`]): a request naming
@@ -125,6 +131,19 @@ pub(super) fn choose_voice(
     SpeakOptions {
         voice,
         ..opts.clone()
+    }
+}
+
+/// One model run counted in [`Core::computing`]; ends the count when dropped.
+pub(super) struct Computing<'a>(&'a Core);
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        let mut n = lock(&self.0.computing);
+        *n -= 1;
+        if *n == 0 {
+            self.0.computing_done.notify_all();
+        }
     }
 }
 
@@ -162,10 +181,41 @@ impl Core {
             warming: Arc::new(AtomicBool::new(false)),
             warm_up: Mutex::new(None),
             streams: Mutex::new(Vec::new()),
-            running_streams: AtomicUsize::new(0),
             language_voices: Mutex::new(LanguageVoices::default()),
             stages: Default::default(),
+            closed: Arc::new(AtomicBool::new(false)),
+            computing: Mutex::new(0),
+            computing_done: Condvar::new(),
         }
+    }
+
+    /// Counts a model run about to start outside the synth thread; `None` once the engine is
+    /// shutting down (then nothing may start).
+    pub fn enter(&self) -> Option<Computing<'_>> {
+        let mut n = lock(&self.computing);
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        *n += 1;
+        Some(Computing(self))
+    }
+
+    /// Waits until no model run counted by [`Core::enter`] is in progress, or `deadline`
+    /// passes; `true` if none is.
+    pub fn wait_idle(&self, deadline: Instant) -> bool {
+        let mut n = lock(&self.computing);
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            n = self
+                .computing_done
+                .wait_timeout(n, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
     }
 
     /// Raise the cancel flag of the model run in progress if `which(utterance, epoch)` says so.
