@@ -176,9 +176,10 @@ impl Handle {
                     SinkKind::Device => {
                         Box::new(DeviceSink::new(DevicePlayer::new(play_core.audio.clone())))
                     }
-                    SinkKind::Null => {
-                        Box::new(NullSink::with_late_counter(play_core.null_late_ns.clone()))
-                    }
+                    SinkKind::Null => Box::new(
+                        NullSink::with_late_counter(play_core.null_late_ns.clone())
+                            .with_audible_slot(play_core.null_audible.clone()),
+                    ),
                     SinkKind::Wav(w) => Box::new(w),
                 };
                 Playback::new(play_core, sink, ctl_rx, play_rx).run();
@@ -306,6 +307,10 @@ impl Handle {
 
     pub(crate) fn null_late(&self) -> Duration {
         Duration::from_nanos(self.core.null_late_ns.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn null_first_audible(&self) -> Option<Instant> {
+        *crate::sync::lock(&self.core.null_audible)
     }
 
     pub(crate) fn device_stats(&self) -> DeviceStats {
