@@ -124,9 +124,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         for row in rows.iter_mut() {
             let n = row.0;
-            let Some((head, _)) = c.split_at_word(n) else {
+            let Some((mut head, _)) = c.split_at_word(n) else {
                 continue;
             };
+            // FIRST_CHUNK_MARK="," ends the head with that mark, as the engine could
+            if let Ok(mark) = std::env::var("FIRST_CHUNK_MARK") {
+                if !head.phonemes.ends_with([',', ';', ':', '—']) {
+                    head.phonemes.push_str(&mark);
+                }
+            }
             let h = measure(&model, &voice, &head, n)?;
             let ratios: Vec<f64> = (0..n).map(|i| h.dur[i] / whole.dur[i]).collect();
             let f0_last = h.f0[n - 1] / whole.f0[n - 1];

@@ -186,8 +186,8 @@ pub(crate) fn synthesize(
             }
             let fast = model.fast_start.load(Ordering::Relaxed);
             // With fast start, an utterance played as it comes starts with a short first part
-            // (its first clause or first few words), whose text side and audio are ready soon;
-            // the rest of the chunk follows as the next one.
+            // (its first clause or first four words, `segment::first_part`), whose text side
+            // and audio are ready soon; the rest of the chunk follows as the next one.
             if index == 0 && fast && pacer.is_some() {
                 if let Some((head, tail)) = segment::first_part(&chunk) {
                     tracing::debug!(
@@ -858,7 +858,7 @@ mod tests {
     }
 
     /// Played as it comes with fast start, an utterance starts with a short first part (here
-    /// its first five words, no clause ending sooner); the rest of the sentence follows, and
+    /// its first four words, no clause ending sooner); the rest of the sentence follows, and
     /// every word is said once, with its source range, as without the cut.
     #[test]
     fn the_first_part_is_short_and_loses_no_word() {
@@ -876,7 +876,7 @@ mod tests {
         let paced = run(&model, text, Some(&clock));
         let srcs = |ps: &[Piece]| chunks(ps).into_iter().map(|c| c.0).collect::<Vec<_>>();
         let (p, q) = (srcs(&plain), srcs(&paced));
-        assert_eq!(&text[q[0].clone()], "The meeting has been moved ");
+        assert_eq!(&text[q[0].clone()], "The meeting has been ");
         // the rest of the sentence follows (in one chunk, or more where the pacing finds the
         // audio in hand short for its measured costs)
         let first_sentence: Vec<_> = q.iter().take_while(|r| r.end <= p[0].end).collect();
@@ -894,7 +894,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(words(&paced), words(&plain));
-        assert_eq!(words(&paced)[5], (0, "to"));
+        assert_eq!(words(&paced)[4], (0, "moved"));
         // word times run on from piece to piece, inside each piece's audio
         for p in &paced {
             for w in &p.words {
