@@ -75,6 +75,11 @@ struct Report {
     ttfa_sentence_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttfa_paragraph_ms: Option<f64>,
+    /// Time to the first sample above −40 dBFS (the voice), sentence and paragraph, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttfa_sentence_audible_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttfa_paragraph_audible_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttfa_article_ms: Option<f64>,
     /// Silence a real-time device would have heard after the first sample (audio not ready in
@@ -184,6 +189,8 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         model_peak_rss_mb,
         ttfa_sentence_ms: latency.as_ref().map(|l| l.ttfa_sentence_ms),
         ttfa_paragraph_ms: latency.as_ref().map(|l| l.ttfa_paragraph_ms),
+        ttfa_sentence_audible_ms: latency.as_ref().map(|l| l.ttfa_sentence_audible_ms),
+        ttfa_paragraph_audible_ms: latency.as_ref().map(|l| l.ttfa_paragraph_audible_ms),
         ttfa_article_ms: latency.as_ref().map(|l| l.ttfa_article_ms),
         gap_sentence_ms: latency.as_ref().map(|l| l.gap_sentence_ms),
         gap_paragraph_ms: latency.as_ref().map(|l| l.gap_paragraph_ms),
@@ -232,6 +239,12 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
             report.ttfa_article_ms,
         ) {
             println!("first audio     {s:>8.0} ms sentence, {p:.0} ms paragraph, {a:.0} ms 5,000-word article");
+        }
+        if let (Some(s), Some(p)) = (
+            report.ttfa_sentence_audible_ms,
+            report.ttfa_paragraph_audible_ms,
+        ) {
+            println!("first voice     {s:>8.0} ms sentence, {p:.0} ms paragraph (above -40 dBFS)");
         }
         if let (Some(s), Some(p)) = (report.gap_sentence_ms, report.gap_paragraph_ms) {
             println!("gaps (late audio) {s:>6.0} ms sentence, {p:.0} ms paragraph");

@@ -69,6 +69,8 @@ fn bench_json_is_one_object_with_the_contract_keys() {
         "peak_rss_mb",
         "ttfa_sentence_ms",
         "ttfa_paragraph_ms",
+        "ttfa_sentence_audible_ms",
+        "ttfa_paragraph_audible_ms",
         "ttfa_article_ms",
         "rtf_end_to_end",
         "rss_after_1000_mb",
@@ -86,6 +88,11 @@ fn bench_json_is_one_object_with_the_contract_keys() {
         let x = num(k);
         assert!(x.is_finite() && x >= 0.0, "{k} = {x}");
     }
+    // The voice is heard no sooner than the first sample is handed over.
+    assert!(
+        num("ttfa_sentence_audible_ms") >= num("ttfa_sentence_ms"),
+        "{v}"
+    );
     // The main figures are the default engine's, which has fast start on.
     assert_eq!(v["fast_start"], serde_json::Value::Bool(true), "{v}");
     let cases = v["cases"].as_array().expect("cases table");

@@ -274,6 +274,14 @@ impl Engine {
         self.inner.null_late()
     }
 
+    /// With [`Output::Null`]: the moment a real-time device, started at the last utterance's
+    /// first sample, would have played that utterance's first sample above −40 dBFS
+    /// ([`sink::AUDIBLE_LEVEL`]), i.e. when its voice would have been heard; `None` before any
+    /// such sample, and with other outputs.
+    pub fn first_audible(&self) -> Option<std::time::Instant> {
+        self.inner.null_first_audible()
+    }
+
     /// Waits up to `timeout` for the start-up warm-up (see [`WarmUp`]) to be over and says what
     /// it did; `None` if it is still running (or failed). A request cuts the warm-up short
     /// instead of waiting for it.

@@ -186,6 +186,21 @@ pub(crate) fn synthesize(
                 chunks = hark_text::chunk(rest, model.g2p.get(lang)?, &opts).into();
                 continue;
             }
+            let fast = model.fast_start.load(Ordering::Relaxed);
+            // With fast start, an utterance played as it comes starts with a short first part
+            // (its first clause or first four words, `segment::first_part`), whose text side
+            // and audio are ready soon; the rest of the chunk follows as the next one.
+            if index == 0 && fast && pacer.is_some() {
+                if let Some((head, tail)) = segment::first_part(&chunk) {
+                    tracing::debug!(
+                        head = head.phonemes.chars().count(),
+                        tail = tail.phonemes.chars().count(),
+                        "first part"
+                    );
+                    chunks.push_front(tail);
+                    chunk = head;
+                }
+            }
             // Not enough audio in hand for the whole chunk: say it in parts.
             if let Some(max) = pacer.as_ref().and_then(|p| p.max_phonemes(time, s.speed)) {
                 if let Some((head, tail)) = chunk.split_at_most(max) {
@@ -247,7 +262,6 @@ pub(crate) fn synthesize(
             // With fast start the utterance's first chunk comes in growing windows, so its first
             // sound is ready after a fraction of the chunk's compute; so does a later chunk that
             // the audio in hand cannot cover in one pass. Otherwise a chunk is one exact pass.
-            let fast = model.fast_start.load(Ordering::Relaxed);
             let fits = pacer.as_ref().and_then(|p| p.max_frames(time));
             let windowed = fast && (index == 0 || fits.is_some_and(|f| f < prepared.frames()));
             // What follows this chunk, for planning the first sound.
@@ -275,6 +289,8 @@ pub(crate) fn synthesize(
             let mut done = 0usize;
             let mut words = words.into_iter().peekable();
             let mut first_window = true;
+            // The utterance's first chunk starts at its voice (see `LeadTrim`).
+            let mut trim = (index == 0).then(LeadTrim::default);
             if let (true, Some(f)) = (windowed && index > 0, fits) {
                 stream.set_next_window(stream.window_within(f));
             }
@@ -290,23 +306,42 @@ pub(crate) fn synthesize(
                     (stream.computed_frames() - computed) as f64,
                     t.elapsed().as_secs_f64(),
                 );
+                let end = done + window.len();
+                // Where this piece starts in the chunk's samples, and the quiet samples kept
+                // from before it.
+                let cut = trim.as_mut().map(|t| match t.cut(&window, last) {
+                    Cut::Drop => None,
+                    Cut::From(from, pre) => Some((from, pre.to_vec())),
+                });
+                let (from, pre) = match cut {
+                    None => (0, Vec::new()),
+                    Some(None) => {
+                        done = end;
+                        continue;
+                    }
+                    Some(Some(kept)) => {
+                        trim = None;
+                        kept
+                    }
+                };
+                let base = done + from - pre.len();
                 let lead = if first_window { gap } else { 0 };
-                let mut audio = Vec::with_capacity(lead + window.len());
+                let mut audio = Vec::with_capacity(lead + pre.len() + window.len() - from);
                 audio.resize(lead, 0.0);
-                audio.extend_from_slice(&window);
+                audio.extend_from_slice(&pre);
+                audio.extend_from_slice(&window[from..]);
                 if first_window {
                     fade_in(&mut audio[lead..], EDGE_FADE);
                 }
                 if last {
                     fade_out(&mut audio[lead..], EDGE_FADE);
                 }
-                let end = done + window.len();
                 let mut piece_words = Vec::new();
                 while let Some(w) = words.next_if(|w| last || w.start < end) {
                     piece_words.push(WordTiming {
                         src: w.src,
-                        start: w.start + lead - done,
-                        end: w.end + lead - done,
+                        start: w.start.saturating_sub(base) + lead,
+                        end: w.end.saturating_sub(base) + lead,
                     });
                 }
                 let len = audio.len() as u64;
@@ -388,6 +423,52 @@ pub(crate) fn synthesize(
         }
     }
     Ok(index)
+}
+
+/// Level below which the model's output at the start of an utterance counts as its leading
+/// near-silence: −50 dBFS, 10 dB under what a listener hears as the voice (−40 dBFS, the
+/// benchmark's `ttfa_*_audible_ms`), so a soft first consonant is kept.
+const TRIM_LEVEL: f32 = 0.003_162;
+/// Audio kept before the first sample at [`TRIM_LEVEL`], samples (15 ms): the start of the
+/// first sound's rise.
+const TRIM_PRE_ROLL: usize = 360;
+
+/// Cuts the model's leading near-silence from the start of an utterance (its first chunk; the
+/// pauses between sentences, clauses and chunks are kept): every window before the first one
+/// with a sample at [`TRIM_LEVEL`] is dropped, and that one starts [`TRIM_PRE_ROLL`] samples
+/// before it (taken from the dropped audio where the window has fewer). A chunk quiet to its end
+/// keeps its last window.
+#[derive(Debug, Default)]
+struct LeadTrim {
+    /// The last samples dropped, up to [`TRIM_PRE_ROLL`].
+    dropped: Vec<f32>,
+}
+
+/// What [`LeadTrim::cut`] keeps of a window.
+#[derive(Debug, PartialEq)]
+enum Cut<'a> {
+    /// Nothing: all of it is leading near-silence.
+    Drop,
+    /// The window from this sample on, after these samples from before it.
+    From(usize, &'a [f32]),
+}
+
+impl LeadTrim {
+    fn cut(&mut self, window: &[f32], last: bool) -> Cut<'_> {
+        let Some(i) = window.iter().position(|v| v.abs() >= TRIM_LEVEL) else {
+            if last {
+                return Cut::From(0, &[]);
+            }
+            self.dropped.extend_from_slice(window);
+            let excess = self.dropped.len().saturating_sub(TRIM_PRE_ROLL);
+            self.dropped.drain(..excess);
+            return Cut::Drop;
+        };
+        let from = i.saturating_sub(TRIM_PRE_ROLL);
+        let want = TRIM_PRE_ROLL - (i - from);
+        let pre = &self.dropped[self.dropped.len().saturating_sub(want)..];
+        Cut::From(from, pre)
+    }
 }
 
 /// The shortest window worth computing once playing, frames (0.2 s): with the context frames a
@@ -749,6 +830,86 @@ mod tests {
             (MIN_FIRST_WINDOW + 1..default).contains(&between),
             "{between}"
         );
+    }
+
+    /// Windows of leading near-silence are dropped, the first with a sound keeps the pre-roll
+    /// before it (from the dropped audio where it has too little), and nothing after that is
+    /// touched; a chunk quiet to its end keeps its last window.
+    #[test]
+    fn the_lead_trim_cuts_to_the_first_sound_with_its_pre_roll() {
+        let quiet = |n: usize| vec![TRIM_LEVEL * 0.5; n];
+        let mut t = LeadTrim::default();
+        assert_eq!(t.cut(&quiet(1000), false), Cut::Drop);
+        // sound 100 samples in: the pre-roll is the dropped window's end and these 100
+        let mut w = quiet(100);
+        w.extend([0.5, -0.2, 0.0]);
+        match t.cut(&w, false) {
+            Cut::From(0, pre) => assert_eq!(pre.len(), TRIM_PRE_ROLL - 100),
+            c => panic!("{c:?}"),
+        }
+        // sound well into the first window: no more than the pre-roll before it
+        let mut t = LeadTrim::default();
+        let mut w = quiet(5000);
+        w.push(-0.01);
+        assert_eq!(t.cut(&w, false), Cut::From(5000 - TRIM_PRE_ROLL, &[]));
+        // sound at once: everything kept
+        assert_eq!(
+            LeadTrim::default().cut(&[0.1, 0.0], false),
+            Cut::From(0, &[])
+        );
+        // all quiet to the end: the last window stays
+        let mut t = LeadTrim::default();
+        assert_eq!(t.cut(&quiet(10), false), Cut::Drop);
+        assert_eq!(t.cut(&quiet(10), true), Cut::From(0, &[]));
+    }
+
+    /// Played as it comes with fast start, an utterance starts with a short first part (here
+    /// its first four words, no clause ending sooner); the rest of the sentence follows, and
+    /// every word is said once, with its source range, as without the cut.
+    #[test]
+    fn the_first_part_is_short_and_loses_no_word() {
+        let Some(lex) = us_lexicons() else {
+            return;
+        };
+        let mut cfg = EngineConfig::tiny(3, lex);
+        cfg.deterministic = false;
+        cfg.fast_start = true;
+        let model = Model::load(&cfg).unwrap();
+        let text = "The meeting has been moved to Thursday afternoon by the whole team. It stays.";
+        let plain = run(&model, text, None);
+        // a clock that never moves: every plan fits, nothing else cuts chunks
+        let clock = || Duration::ZERO;
+        let paced = run(&model, text, Some(&clock));
+        let srcs = |ps: &[Piece]| chunks(ps).into_iter().map(|c| c.0).collect::<Vec<_>>();
+        let (p, q) = (srcs(&plain), srcs(&paced));
+        assert_eq!(&text[q[0].clone()], "The meeting has been ");
+        // the rest of the sentence follows (in one chunk, or more where the pacing finds the
+        // audio in hand short for its measured costs)
+        let first_sentence: Vec<_> = q.iter().take_while(|r| r.end <= p[0].end).collect();
+        for w in first_sentence.windows(2) {
+            assert_eq!(w[1].start, w[0].end);
+        }
+        assert_eq!(first_sentence.last().unwrap().end, p[0].end);
+        let words = |ps: &[Piece]| -> Vec<(usize, &str)> {
+            ps.iter()
+                .flat_map(|p| {
+                    p.words
+                        .iter()
+                        .map(move |w| (p.sentence, &text[w.src.clone()]))
+                })
+                .collect()
+        };
+        assert_eq!(words(&paced), words(&plain));
+        assert_eq!(words(&paced)[4], (0, "moved"));
+        // word times run on from piece to piece, inside each piece's audio
+        for p in &paced {
+            for w in &p.words {
+                assert!(w.start <= w.end && w.start <= p.audio.len(), "{w:?}");
+            }
+        }
+        // without fast start, no cut
+        model.fast_start.store(false, Ordering::Relaxed);
+        assert_eq!(srcs(&run(&model, text, Some(&clock)))[0], p[0]);
     }
 
     /// A player that has always played everything already: every chunk is cut down to the

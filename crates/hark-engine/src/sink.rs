@@ -54,7 +54,14 @@ pub struct NullSink {
     frames: Arc<AtomicU64>,
     late_ns: Arc<AtomicU64>,
     clock: Option<(std::time::Instant, u64, std::time::Duration)>,
+    /// When the current utterance's first audible sample would have played.
+    audible: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// Whether the current utterance had an audible sample yet.
+    heard: bool,
 }
+
+/// The level from which a sample counts as audible: −40 dBFS.
+pub const AUDIBLE_LEVEL: f32 = 0.01;
 
 impl NullSink {
     /// A new counting sink.
@@ -67,6 +74,16 @@ impl NullSink {
             late_ns,
             ..NullSink::default()
         }
+    }
+    /// The same sink, also noting in `slot`, per utterance, the moment a real-time device fed
+    /// the same way would have played its first sample above [`AUDIBLE_LEVEL`] (the voice,
+    /// not the model's leading near-silence).
+    pub fn with_audible_slot(
+        mut self,
+        slot: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    ) -> NullSink {
+        self.audible = slot;
+        self
     }
     /// Shared counter of samples written so far.
     pub fn counter(&self) -> Arc<AtomicU64> {
@@ -102,6 +119,17 @@ impl Sink for NullSink {
             self.late_ns
                 .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
         }
+        if !self.heard {
+            if let Some(i) = samples.iter().position(|v| v.abs() >= AUDIBLE_LEVEL) {
+                self.heard = true;
+                let at = *start
+                    + std::time::Duration::from_nanos(
+                        (*played + i as u64) * 1_000_000_000 / SAMPLE_RATE as u64,
+                    )
+                    + *late;
+                *crate::sync::lock(&self.audible) = Some(at);
+            }
+        }
         *played += samples.len() as u64;
         self.frames
             .fetch_add(samples.len() as u64, Ordering::Relaxed);
@@ -110,6 +138,7 @@ impl Sink for NullSink {
 
     fn begin(&mut self) -> Result<()> {
         self.clock = None;
+        self.heard = false;
         Ok(())
     }
 }

@@ -88,6 +88,23 @@ impl Albert {
         })
     }
 
+    /// Packs every dense layer's weight for the packed kernels ([`Linear::pack`]); returns the
+    /// mapped pages they no longer need.
+    pub(crate) fn pack(&mut self) -> Vec<(usize, usize)> {
+        [
+            &mut self.mapping_in,
+            &mut self.q,
+            &mut self.k,
+            &mut self.v,
+            &mut self.dense,
+            &mut self.ffn,
+            &mut self.ffn_out,
+        ]
+        .into_iter()
+        .filter_map(Linear::pack)
+        .collect()
+    }
+
     /// ids `[t]` → last hidden state `[t, hidden]`.
     pub(crate) fn forward(&self, ids: &[u32]) -> Vec<f32> {
         let t = ids.len();

@@ -22,7 +22,13 @@ pub(crate) struct Linear {
     pub b: Option<Weight>,
     pub d_in: usize,
     pub d_out: usize,
+    /// `Wᵀ` in the panels of [`crate::matmul::packed`], made once by [`Linear::pack`].
+    panels: Option<Vec<f32>>,
 }
+
+/// Inputs of at most this many rows go through a packed layer's panels; longer ones through
+/// [`sgemm`] (where the BLAS's own packing of `W` is a small part of the work).
+const PACKED_MAX_ROWS: usize = 96;
 
 impl Linear {
     pub(crate) fn new(vb: &mut Vb, d_in: usize, d_out: usize, bias: bool) -> Result<Self> {
@@ -32,12 +38,41 @@ impl Linear {
         } else {
             None
         };
-        Ok(Self { w, b, d_in, d_out })
+        Ok(Self {
+            w,
+            b,
+            d_in,
+            d_out,
+            panels: None,
+        })
+    }
+
+    /// Lays `Wᵀ` out once in the panels the packed kernels read, where they can run on this
+    /// CPU and `d_out` fits them, so that products with few rows (ALBERT and its projection on
+    /// a short chunk) don't pay a BLAS's re-packing of `W` on every call, which there costs
+    /// about as much as the arithmetic. Returns the weight's pages of the mapped file (now read
+    /// only by long inputs and where the kernels don't run), for the caller to release.
+    pub(crate) fn pack(&mut self) -> Option<(usize, usize)> {
+        if !crate::matmul::packed::supported()
+            || !self.d_out.is_multiple_of(crate::matmul::packed::NR)
+        {
+            return None;
+        }
+        self.panels = Some(crate::matmul::packed::pack_transposed(
+            &self.w, self.d_out, self.d_in,
+        ));
+        self.w.mapped_range()
     }
 
     /// x: `[t, d_in]` → `[t, d_out]`.
     pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
         assert_eq!(x.len(), t * self.d_in);
+        let par = t * self.d_out * self.d_in > 1 << 16;
+        if let Some(panels) = &self.panels {
+            if t <= PACKED_MAX_ROWS && crate::matmul::packed::available() {
+                return self.forward_packed(panels, x, t, par);
+            }
+        }
         let mut y = vec![0f32; t * self.d_out];
         if let Some(b) = &self.b {
             for row in y.chunks_exact_mut(self.d_out) {
@@ -54,9 +89,38 @@ impl Linear {
                 true,
                 Mat::rows(x.as_ptr(), self.d_in),
                 Mat::cols(self.w.as_ptr(), self.d_in),
-                t * self.d_out * self.d_in > 1 << 16,
+                par,
             );
         }
+        y
+    }
+
+    /// [`forward`](Self::forward) on the panels: the rows of `x` packed (padded to a multiple
+    /// of the kernel's rows), the output started from the bias.
+    fn forward_packed(&self, panels: &[f32], x: &[f32], t: usize, par: bool) -> Vec<f32> {
+        use crate::matmul::packed;
+        let rows = t.next_multiple_of(packed::MR);
+        let a = packed::pack_rows(x, t, self.d_in);
+        let mut y = match &self.b {
+            Some(b) => b.repeat(rows),
+            None => vec![0f32; rows * self.d_out],
+        };
+        // SAFETY: `a` is `rows × d_in` in row blocks, `panels` `d_in × d_out` in panels
+        // (`d_out` a multiple of NR, checked by `pack`), `y` `rows × d_out`; the kernels run
+        // here (checked by the caller).
+        unsafe {
+            packed::gemm_acc(
+                rows,
+                self.d_out,
+                self.d_in,
+                a.as_ptr(),
+                panels.as_ptr(),
+                y.as_mut_ptr(),
+                self.d_out,
+                par,
+            );
+        }
+        y.truncate(t * self.d_out);
         y
     }
 

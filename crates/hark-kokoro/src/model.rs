@@ -126,13 +126,21 @@ impl Kokoro {
         crate::cpu::init_threads(None);
         let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
-        let bert = Albert::new(&mut vb.pp("bert"), cfg)?;
-        let bert_encoder = Linear::new(
+        let mut bert = Albert::new(&mut vb.pp("bert"), cfg)?;
+        let mut bert_encoder = Linear::new(
             &mut vb.pp("bert_encoder"),
             cfg.plbert.hidden_size,
             cfg.hidden_dim,
             true,
         )?;
+        // ALBERT's and its projection's weights, laid out once for the packed kernels; their
+        // mapped pages leave the resident set (read again only by long chunks, or where the
+        // kernels don't run), so the copy costs no memory.
+        let mut packed = bert.pack();
+        packed.extend(bert_encoder.pack());
+        for (start, len) in page_ranges(packed) {
+            release(start, len);
+        }
         let predictor = ProsodyPredictor::new(&mut vb.pp("predictor"), cfg)?;
         let text_encoder = TextEncoder::new(&mut vb.pp("text_encoder"), cfg)?;
         drop(vb);

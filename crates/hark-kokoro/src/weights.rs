@@ -39,6 +39,16 @@ impl Deref for Weight {
     }
 }
 
+impl Weight {
+    /// `(address, bytes)` of the values when they are pages of the mapped file (not owned).
+    pub(crate) fn mapped_range(&self) -> Option<(usize, usize)> {
+        match &self.0 {
+            Repr::Owned(_) => None,
+            Repr::Mapped { ptr, len, .. } => Some((*ptr as usize, len * 4)),
+        }
+    }
+}
+
 impl From<Vec<f32>> for Weight {
     fn from(v: Vec<f32>) -> Self {
         Weight(Repr::Owned(v))

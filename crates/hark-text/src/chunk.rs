@@ -86,6 +86,26 @@ impl Chunk {
             }
         }
         let (cut, k) = best_clause.or(best_word).or(first)?;
+        Some(self.split_at(cut, k))
+    }
+
+    /// Splits the chunk in two before its word `k` (`k` words go to the head), at the space
+    /// between the two words' phonemes (after any punctuation of the head). `None` when `k` is
+    /// not between 1 and the number of words less one, or no space separates the two words.
+    /// Head and tail together keep every word, with byte ranges into their own phoneme strings.
+    pub fn split_at_word(&self, k: usize) -> Option<(Chunk, Chunk)> {
+        if k == 0 || k >= self.words.len() {
+            return None;
+        }
+        let from = self.words[k - 1].phonemes.end;
+        let to = self.words[k].phonemes.start;
+        let sp = self.phonemes.get(from..to)?.rfind(' ')?;
+        Some(self.split_at(from + sp, k))
+    }
+
+    /// The two halves around the phoneme byte `cut` (a space), `k` words in the head.
+    fn split_at(&self, cut: usize, k: usize) -> (Chunk, Chunk) {
+        let ps = self.phonemes.as_str();
         let head_ps = ps[..cut].trim_end().to_string();
         let tail_start = cut + (ps[cut..].len() - ps[cut..].trim_start().len());
         let tail_ps = ps[tail_start..].to_string();
@@ -106,7 +126,7 @@ impl Chunk {
                 })
                 .collect(),
         };
-        Some((head, tail))
+        (head, tail)
     }
 }
 

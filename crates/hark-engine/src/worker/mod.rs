@@ -197,9 +197,10 @@ impl Handle {
                     SinkKind::Device => {
                         Box::new(DeviceSink::new(DevicePlayer::new(play_core.audio.clone())))
                     }
-                    SinkKind::Null => {
-                        Box::new(NullSink::with_late_counter(play_core.null_late_ns.clone()))
-                    }
+                    SinkKind::Null => Box::new(
+                        NullSink::with_late_counter(play_core.null_late_ns.clone())
+                            .with_audible_slot(play_core.null_audible.clone()),
+                    ),
                     SinkKind::Wav(w) => Box::new(w),
                 };
                 Playback::new(play_core, sink, ctl_rx, play_rx).run();
@@ -399,6 +400,10 @@ impl Handle {
     pub(crate) fn stages(&self, id: UtteranceId) -> Option<crate::stages::Stages> {
         self.core.stages.note_device(&self.core.audio);
         self.core.stages.get(id)
+    }
+
+    pub(crate) fn null_first_audible(&self) -> Option<Instant> {
+        *crate::sync::lock(&self.core.null_audible)
     }
 
     pub(crate) fn device_stats(&self) -> DeviceStats {

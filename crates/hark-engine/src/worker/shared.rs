@@ -75,6 +75,9 @@ pub(super) struct Core {
     /// Lateness of audio on the null output against a real-time clock (see
     /// [`crate::sink::NullSink`]).
     pub null_late_ns: Arc<AtomicU64>,
+    /// On the null output: when the last utterance's first audible sample would have played
+    /// (see [`crate::sink::NullSink::with_audible_slot`]).
+    pub null_audible: Arc<Mutex<Option<Instant>>>,
     /// Origin of the playback clock ([`Core::play_clock`]).
     epoch: Instant,
     /// Time spent paused so far, ns.
@@ -174,6 +177,7 @@ impl Core {
             queued: AtomicUsize::new(0),
             written: AtomicU64::new(0),
             null_late_ns: Arc::new(AtomicU64::new(0)),
+            null_audible: Arc::new(Mutex::new(None)),
             epoch: Instant::now(),
             paused_ns: AtomicU64::new(0),
             paused_at: AtomicU64::new(0),

@@ -70,9 +70,9 @@ unsafe fn gemm_on(
             for ib in 0..m / MR {
                 let (ap, cp) = (a.add(ib * k * MR), c.add(ib * MR * ldc + jb * NR));
                 if avx512 {
-                    x86::block512(k, ap, bp, cp, ldc);
+                    x86::block512(k, ap, bp, cp, ldc, false);
                 } else {
-                    x86::block256(k, ap, bp, cp, ldc);
+                    x86::block256(k, ap, bp, cp, ldc, false);
                 }
             }
         }
@@ -81,20 +81,151 @@ unsafe fn gemm_on(
     let _ = (level, m, n, k, a, b, c, ldc);
 }
 
+/// Depth of the slices a [`gemm_acc`] product runs over at once: a panel's slice of `B`
+/// (`KC × NR` floats, 32 KB) stays in the core's nearest caches while every block of `A`'s rows
+/// passes over it.
+const KC: usize = 256;
+
+/// Whether this CPU could run the kernels at some level (the panels of [`pack_transposed`] are
+/// worth making at load even when a lower level is forced for now).
+pub(crate) fn supported() -> bool {
+    cfg!(target_arch = "x86_64") && cpu::supported_levels().contains(&CpuLevel::Avx2)
+}
+
+/// `B = wᵀ` in panels, for a row-major `w [n × k]` (a linear layer's weight, `[d_out, d_in]`);
+/// `n` a multiple of [`NR`].
+pub(crate) fn pack_transposed(w: &[f32], n: usize, k: usize) -> Vec<f32> {
+    assert!(n.is_multiple_of(NR) && w.len() == n * k);
+    let mut out = vec![0f32; n * k];
+    for (jb, panel) in out.chunks_exact_mut(k * NR).enumerate() {
+        for (jr, row) in w[jb * NR * k..(jb + 1) * NR * k]
+            .chunks_exact(k)
+            .enumerate()
+        {
+            for (p, &v) in row.iter().enumerate() {
+                panel[p * NR + jr] = v;
+            }
+        }
+    }
+    out
+}
+
+/// A row-major `x [m × k]` in blocks of [`MR`] rows, the rows past `m` up to the next multiple
+/// of [`MR`] zero.
+pub(crate) fn pack_rows(x: &[f32], m: usize, k: usize) -> Vec<f32> {
+    assert!(x.len() == m * k);
+    let mut out = vec![0f32; m.next_multiple_of(MR) * k];
+    for (i, row) in x.chunks_exact(k).enumerate() {
+        let block = &mut out[(i / MR) * k * MR..];
+        for (p, &v) in row.iter().enumerate() {
+            block[p * MR + i % MR] = v;
+        }
+    }
+    out
+}
+
+/// `C += A·B` for `A` from [`pack_rows`] (`m` a multiple of [`MR`]) and `B` in panels (`n` a
+/// multiple of [`NR`]), over depth slices of [`KC`]; with `par`, the panels are shared out over
+/// the thread pool.
+///
+/// # Safety
+/// As [`gemm`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_acc(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    par: bool,
+) {
+    debug_assert!(available() && m.is_multiple_of(MR) && n.is_multiple_of(NR));
+    let level = cpu::level();
+    let (a, b, c) = (
+        super::Mat::rows(a, 0),
+        super::Mat::rows(b, 0),
+        super::MatMut::rows(c, 0),
+    );
+    // (the wrappers, taken whole, carry the pointers into the pool's tasks)
+    fn src(m: &super::Mat) -> *const f32 {
+        m.ptr
+    }
+    fn dst(m: &super::MatMut) -> *mut f32 {
+        m.ptr
+    }
+    let panels = |range: std::ops::Range<usize>| {
+        let (a, b, c) = (src(&a), src(&b), dst(&c));
+        for p0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - p0);
+            for jb in range.clone() {
+                let bp = b.add(jb * k * NR + p0 * NR);
+                for ib in 0..m / MR {
+                    let (ap, cp) = (a.add(ib * k * MR + p0 * MR), c.add(ib * MR * ldc + jb * NR));
+                    block(level, kc, ap, bp, cp, ldc);
+                }
+            }
+        }
+    };
+    let threads = cpu::threads();
+    let n_panels = n / NR;
+    if !par || threads < 2 || n_panels < 2 {
+        return panels(0..n_panels);
+    }
+    use rayon::prelude::*;
+    let per = n_panels.div_ceil(threads);
+    (0..n_panels.div_ceil(per))
+        .into_par_iter()
+        .for_each(|t| panels(t * per..((t + 1) * per).min(n_panels)));
+}
+
+/// One `MR × NR` block, accumulated into `C`.
+///
+/// # Safety
+/// As [`gemm_acc`]; the CPU runs `level` (AVX2 or above).
+#[inline]
+unsafe fn block(level: CpuLevel, k: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if level >= CpuLevel::Avx512 {
+            x86::block512(k, a, b, c, ldc, true);
+        } else {
+            x86::block256(k, a, b, c, ldc, true);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (level, k, a, b, c, ldc);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{MR, NR};
     use std::arch::x86_64::*;
 
-    /// One `MR × NR` block of `C` over all of `k`: `MR` rows of two 16-lane accumulators.
+    /// One `MR × NR` block of `C` over all of `k`: `MR` rows of two 16-lane accumulators,
+    /// starting from zero, or from `C` with `acc`.
     ///
     /// # Safety
     /// AVX-512F and FMA; the block's panels and output lie in their buffers.
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn block512(k: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    pub(super) unsafe fn block512(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        acc: bool,
+    ) {
         const { assert!(NR == 32) };
         let mut lo = [_mm512_setzero_ps(); MR];
         let mut hi = [_mm512_setzero_ps(); MR];
+        if acc {
+            for r in 0..MR {
+                lo[r] = _mm512_loadu_ps(c.add(r * ldc));
+                hi[r] = _mm512_loadu_ps(c.add(r * ldc + 16));
+            }
+        }
         for p in 0..k {
             let (b0, b1) = (
                 _mm512_loadu_ps(b.add(p * NR)),
@@ -118,12 +249,26 @@ mod x86 {
     /// # Safety
     /// AVX2 and FMA; as [`block512`].
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn block256(k: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    pub(super) unsafe fn block256(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        acc: bool,
+    ) {
         const H: usize = MR / 2;
         for half in 0..2 {
             for rows in 0..2 {
                 let mut lo = [_mm256_setzero_ps(); H];
                 let mut hi = [_mm256_setzero_ps(); H];
+                let c = c.add(rows * H * ldc + half * 16);
+                if acc {
+                    for r in 0..H {
+                        lo[r] = _mm256_loadu_ps(c.add(r * ldc));
+                        hi[r] = _mm256_loadu_ps(c.add(r * ldc + 8));
+                    }
+                }
                 let (a, b) = (a.add(rows * H), b.add(half * 16));
                 for p in 0..k {
                     let (b0, b1) = (
@@ -136,7 +281,6 @@ mod x86 {
                         hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
                     }
                 }
-                let c = c.add(rows * H * ldc + half * 16);
                 for r in 0..H {
                     _mm256_storeu_ps(c.add(r * ldc), lo[r]);
                     _mm256_storeu_ps(c.add(r * ldc + 8), hi[r]);
