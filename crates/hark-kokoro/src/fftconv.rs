@@ -632,8 +632,8 @@ impl Tiling {
     pub(crate) fn span(&self, qs: &std::ops::Range<usize>) -> Span {
         let (t, d, l, k) = (self.t, self.d, self.l, self.k);
         let _ = t;
-        let s0 = d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize
-            + self.off as isize;
+        let s0 =
+            d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize + self.off as isize;
         let len = d * (qs.len() * l + k - 1);
         Span {
             s0,

@@ -821,7 +821,14 @@ mod tests {
                             cout,
                             dil: d,
                         }
-                        .add_into(&x, t, d, pro, &mut got, Cancel::default());
+                        .add_into(
+                            &x,
+                            t,
+                            d,
+                            pro,
+                            &mut got,
+                            Cancel::default(),
+                        );
                     }
                     let want: Vec<f32> = direct
                         .iter()

@@ -71,7 +71,10 @@ impl Buf {
 
     /// Frames `a..b` as `[c, b − a]`.
     fn get(&self, a: usize, b: usize) -> Vec<f32> {
-        assert!(self.start <= a && a <= b && b <= self.end(), "frames {a}..{b}");
+        assert!(
+            self.start <= a && a <= b && b <= self.end(),
+            "frames {a}..{b}"
+        );
         let (o, w) = (a - self.start, b - a);
         let mut v = Vec::with_capacity(self.c * w);
         for ch in 0..self.c {
@@ -282,9 +285,7 @@ impl SConvT {
             return (Vec::new(), 0);
         }
         let n_out = target - self.produced;
-        let mut out = self
-            .acc
-            .take(self.produced + sh.pad, target + sh.pad);
+        let mut out = self.acc.take(self.produced + sh.pad, target + sh.pad);
         out.par_chunks_mut(n_out)
             .zip(bias)
             .for_each(|(row, b)| row.iter_mut().for_each(|v| *v += b));
@@ -580,7 +581,6 @@ impl<'a> Reach<'a> {
             .find(|&f| self.samples_after(f) >= want)
             .unwrap_or(self.frames)
     }
-
 }
 
 /// Everything between the decoder's input frames and the samples.
@@ -714,9 +714,15 @@ impl<'a> Pipeline<'a> {
         }
         x.extend_from_slice(&self.f0d[a..b]);
         x.extend_from_slice(&self.nd[a..b]);
-        let (mut x, mut t) =
-            self.encode
-                .push(&self.dec.encode, &x, m, last, self.s, &mut self.norms, cancel)?;
+        let (mut x, mut t) = self.encode.push(
+            &self.dec.encode,
+            &x,
+            m,
+            last,
+            self.s,
+            &mut self.norms,
+            cancel,
+        )?;
         let rc = self.r.len() / l;
         for (i, blk) in self.decode.iter_mut().enumerate() {
             // [x | r | f0d | nd] over the block's new frames
@@ -769,7 +775,9 @@ impl<'a> Pipeline<'a> {
             }
             st.trunk.push(&y, my);
             // source: its convolution and residual block
-            let (sx, sm) = st.noise.push(&gen.noise_convs[i], &spec, s1 - s0, last, cancel);
+            let (sx, sm) = st
+                .noise
+                .push(&gen.noise_convs[i], &spec, s1 - s0, last, cancel);
             let (sx, sm) = st.noise_res.push(
                 &gen.noise_res[i],
                 sx,
@@ -940,8 +948,7 @@ mod tests {
                 let mut at = 0;
                 for (i, &m) in ps.iter().enumerate() {
                     let last = i + 1 == ps.len();
-                    let (y, my) =
-                        st.push(&c, &cols(&x, t, at, at + m), m, last, Cancel::default());
+                    let (y, my) = st.push(&c, &cols(&x, t, at, at + m), m, last, Cancel::default());
                     assert_eq!(my, SConv::avail(&c, at + m, last) - st.produced + my);
                     append(&mut got, &y, my);
                     at += m;
@@ -959,8 +966,9 @@ mod tests {
             .iter()
             .enumerate()
         {
-            let c = ConvTranspose1d::new(&mut vb.pp(format!("t{n}")), cin, cout, k, u, (k - u) / 2, 0)
-                .unwrap();
+            let c =
+                ConvTranspose1d::new(&mut vb.pp(format!("t{n}")), cin, cout, k, u, (k - u) / 2, 0)
+                    .unwrap();
             let sh = TShape::dense(&c);
             for t in [1usize, 5, 200] {
                 let x = rnd(cin * t, 9 + t as u64);

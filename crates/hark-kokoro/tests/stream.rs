@@ -197,7 +197,11 @@ fn remaining_windows_forecast_the_stream() {
         real.push((stream.position() - at, stream.computed_frames() - computed));
     }
     assert_eq!(real.len(), forecast.len(), "{real:?} vs {forecast:?}");
-    assert_eq!(real.iter().map(|w| w.1).sum::<usize>(), p.frames(), "{real:?}");
+    assert_eq!(
+        real.iter().map(|w| w.1).sum::<usize>(),
+        p.frames(),
+        "{real:?}"
+    );
     for (r, f) in real.iter().zip(&forecast) {
         assert!(r.0.abs_diff(f.0) <= f.0 / 3 + 1, "{real:?} vs {forecast:?}");
     }
@@ -353,7 +357,10 @@ fn check_stream_is_whole_pass(m: &Kokoro, v: &VoicePack, ps: &str, plans: &[Stre
              {peak:.3})",
             pieces.len()
         );
-        assert!(at <= 1e-4 * peak.max(1e-3), "seams off by {at} (peak {peak})");
+        assert!(
+            at <= 1e-4 * peak.max(1e-3),
+            "seams off by {at} (peak {peak})"
+        );
         assert!(away <= 1e-4 * peak.max(1e-3), "off by {away} (peak {peak})");
     }
 }
