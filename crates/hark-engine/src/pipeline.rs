@@ -271,7 +271,7 @@ pub(crate) fn synthesize(
                     .map(|c| c.phonemes.chars().count())
                     .or_else(|| sentences.peek().map(|_| PACE_GUESS_PHONEMES)),
                 next_windowed: fast,
-                first_window: StreamPlan::default().first + 2 * StreamPlan::default().context,
+                first_window: StreamPlan::default().first + model.kokoro.stream_lookahead(),
                 speed: s.speed,
                 ..Ahead::default()
             };
@@ -400,7 +400,7 @@ pub(crate) fn synthesize(
                         Some(time as f64 / f64::from(crate::SAMPLE_RATE))
                     };
                     if let Some(f) = in_hand.and_then(|s| p.max_frames_in_hand(s)) {
-                        let fits = f.saturating_sub(2 * plan.context).max(MIN_WINDOW);
+                        let fits = f.max(MIN_WINDOW);
                         if fits < stream.next_window() {
                             stream.set_next_window(fits);
                         }

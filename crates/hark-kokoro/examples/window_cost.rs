@@ -1,10 +1,14 @@
 //! What a window of the decoder + generator costs on this machine, by its length:
 //! `cargo run --release -p hark-kokoro --example window_cost [-- REPEATS]`
-//! (weights from `$HARK_ASSETS`, default `~/.cache/hark/assets`). Prints `frames seconds` pairs
-//! and the text side's cost, for the engine's pacing model (fixed part + part per frame).
+//! (weights from `$HARK_ASSETS`, default `~/.cache/hark/assets`). Prints the text side's cost,
+//! `window F SECONDS` for a window rendered on its own (`render`, no state: what a stream cost
+//! when it recomputed context), and `stream F ...` for the whole chunk streamed in windows of F
+//! frames (each layer keeps its state from window to window): seconds per frame over the chunk
+//! (the first window's look-ahead included) and per frame of the middle windows, and each
+//! against the chunk streamed in 400-frame windows.
 use std::time::Instant;
 
-use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack};
+use hark_kokoro::{Config, ForwardOptions, Kokoro, StreamPlan, VoicePack};
 
 const PS: &str = "lˈOkəl tˈɛkst tə spˈiʧ hæz kˈʌm ə lˈɔŋ wˈA. ə fjˈu jˈɪɹz əɡˈO, ə nˈæʧəɹəl vˈYs \
 nˈidᵻd ə sˈɜɹvəɹ fˈɑɹm ænd ə nˈɛtwˌɜɹk kənˈɛkʃən; tədˈA ə mˈɑdᵊl wɪð ˈAti tˈu mˈɪljən pəɹˈæmətəɹz \
@@ -64,6 +68,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             best = best.min(t.elapsed().as_secs_f64());
         }
         println!("window {f} {best:.4} rtf {:.2}", f as f64 * 0.025 / best);
+    }
+    let frames = p.frames();
+    println!("look-ahead {} frames", m.stream_lookahead());
+    let mut rows = Vec::new();
+    for f in [8usize, 14, 22, 38, 70, 134, 262, 400] {
+        let plan = StreamPlan {
+            first: f,
+            growth: 1.0,
+            max: f,
+        };
+        let (mut best_total, mut best_mid) = (f64::MAX, f64::MAX);
+        for _ in 0..reps {
+            let mut s = m.stream(&p, plan, &opts);
+            let t0 = Instant::now();
+            let (mut mid_s, mut mid_f) = (0f64, 0usize);
+            let mut i = 0;
+            while !s.is_done() {
+                let (t, at) = (Instant::now(), s.position());
+                s.next().unwrap()?;
+                let secs = t.elapsed().as_secs_f64();
+                // the middle windows: neither the first (look-ahead) nor the last (flush)
+                if i > 0 && !s.is_done() {
+                    mid_s += secs;
+                    mid_f += s.position() - at;
+                }
+                i += 1;
+            }
+            best_total = best_total.min(t0.elapsed().as_secs_f64() / frames as f64);
+            if mid_f > 0 {
+                best_mid = best_mid.min(mid_s / mid_f as f64);
+            }
+        }
+        rows.push((f, best_total, best_mid));
+    }
+    let (_, base, _) = *rows.last().unwrap();
+    for (f, total, mid) in rows {
+        let mid = if mid < f64::MAX {
+            format!("{mid:.5} s/frame ({:.2}x)", mid / base)
+        } else {
+            "-".into()
+        };
+        println!(
+            "stream {f} chunk {total:.5} s/frame ({:.2}x), middle windows {mid}",
+            total / base
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::pass::Pass;
 use crate::weights::{Vb, Weight};
 
 pub(crate) const IN_EPS: f32 = 1e-5;
-const RSQRT2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+pub(crate) const RSQRT2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
 /// AdaIN1d: a style projection to per-channel `[γ | β]` applied over InstanceNorm statistics.
 pub(crate) struct AdaIn {
@@ -24,8 +24,12 @@ impl AdaIn {
         })
     }
 
-    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`. With the pass's
-    /// running norms, the statistics are those of every window seen so far including this one.
+    /// `(scale, shift)` for given statistics `(mean, rstd)` per channel.
+    pub(crate) fn affine_from(&self, stats: &[(f32, f32)], s: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        adain_affine(stats, &self.fc.forward_vec(s))
+    }
+
+    /// Per-channel `(scale, shift)` such that `AdaIN(x) = scale·x + shift`.
     pub(crate) fn affine(
         &self,
         x: &[f32],
@@ -40,12 +44,12 @@ impl AdaIn {
 
 /// StyleTTS2 `AdainResBlk1d`, optionally upsampling time ×2.
 pub(crate) struct AdainResBlk1d {
-    norm1: AdaIn,
-    norm2: AdaIn,
-    conv1: Conv1d,
-    conv2: Conv1d,
-    conv1x1: Option<Conv1d>,
-    pool: Option<DepthwiseConvTranspose1d>,
+    pub(crate) norm1: AdaIn,
+    pub(crate) norm2: AdaIn,
+    pub(crate) conv1: Conv1d,
+    pub(crate) conv2: Conv1d,
+    pub(crate) conv1x1: Option<Conv1d>,
+    pub(crate) pool: Option<DepthwiseConvTranspose1d>,
     pub cin: usize,
 }
 
@@ -145,12 +149,12 @@ impl AdainResBlk1d {
 
 /// HiFi-GAN ResBlock1 with AdaIN and Snake (`AdaINResBlock1`), in place.
 pub(crate) struct AdaInResBlock1 {
-    convs1: Vec<Conv1d>,
-    convs2: Vec<Conv1d>,
-    adain1: Vec<AdaIn>,
-    adain2: Vec<AdaIn>,
-    alpha1: Vec<Weight>,
-    alpha2: Vec<Weight>,
+    pub(crate) convs1: Vec<Conv1d>,
+    pub(crate) convs2: Vec<Conv1d>,
+    pub(crate) adain1: Vec<AdaIn>,
+    pub(crate) adain2: Vec<AdaIn>,
+    pub(crate) alpha1: Vec<Weight>,
+    pub(crate) alpha2: Vec<Weight>,
 }
 
 impl AdaInResBlock1 {

@@ -13,11 +13,11 @@ use crate::pass::Pass;
 use crate::weights::Vb;
 
 pub(crate) struct Decoder {
-    f0_conv: Conv1d,
-    n_conv: Conv1d,
-    encode: AdainResBlk1d,
-    asr_res: Conv1d,
-    decode: Vec<AdainResBlk1d>,
+    pub(crate) f0_conv: Conv1d,
+    pub(crate) n_conv: Conv1d,
+    pub(crate) encode: AdainResBlk1d,
+    pub(crate) asr_res: Conv1d,
+    pub(crate) decode: Vec<AdainResBlk1d>,
     generator: Generator,
 }
 

@@ -568,10 +568,16 @@ pub(crate) fn each(
 /// reads one contiguous span of the input and writes one contiguous range of the output.
 #[derive(Clone, Copy)]
 pub(crate) struct Tiling {
+    /// Outputs.
     pub t: usize,
     pub d: usize,
     pub l: usize,
     pub k: usize,
+    /// Samples of the input `x`, and where in it output 0's centre tap sits minus `d·(k−1)/2`:
+    /// a "same" convolution has `tin = t, off = 0`; a "valid" one (no padding, the neighbours
+    /// are real samples) `tin = t + d·(k−1), off = d·(k−1)/2`.
+    pub tin: usize,
+    pub off: usize,
 }
 
 impl Tiling {
@@ -625,13 +631,15 @@ impl Tiling {
     /// The input span item `qs` reads.
     pub(crate) fn span(&self, qs: &std::ops::Range<usize>) -> Span {
         let (t, d, l, k) = (self.t, self.d, self.l, self.k);
-        let s0 = d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize;
+        let _ = t;
+        let s0 =
+            d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize + self.off as isize;
         let len = d * (qs.len() * l + k - 1);
         Span {
             s0,
             len,
             lo: (-s0).clamp(0, len as isize) as usize,
-            hi: (t as isize - s0).clamp(0, len as isize) as usize,
+            hi: (self.tin as isize - s0).clamp(0, len as isize) as usize,
         }
     }
 
@@ -693,19 +701,25 @@ impl Span {
 }
 
 impl Conv<'_> {
-    /// `out [cout, t] += conv(pro(x [cin, t]))` with zero padding of `dil·(k−1)/2` on both
-    /// sides (the bias is the caller's). Skips its remaining work once `cancel` is set.
+    /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad ≤ dil·(k−1)/2` on
+    /// both sides, `t = tin + 2·pad − dil·(k−1)` (the bias is the caller's). Skips its remaining
+    /// work once `cancel` is set.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_into(
         &self,
         x: &[f32],
-        t: usize,
+        tin: usize,
+        pad: usize,
         pro: Option<&Prologue>,
         out: &mut [f32],
         cancel: Cancel,
     ) {
         let (cin, cout, k, d) = (self.cin, self.cout, self.plan.k, self.dil);
+        let h = d * ((k - 1) / 2);
+        assert!(pad <= h && tin + 2 * pad >= 2 * h);
+        let t = tin + 2 * pad - 2 * h;
         assert_eq!(self.w.len(), cout * cin * k);
-        assert_eq!(x.len(), cin * t);
+        assert_eq!(x.len(), cin * tin);
         assert_eq!(out.len(), cout * t);
         if t == 0 {
             return;
@@ -723,7 +737,14 @@ impl Conv<'_> {
         self.bin_weights(ww, packed);
         let ww = &*ww;
         let out_ptr = SendPtr(out.as_mut_ptr());
-        let tiling = Tiling { t, d, l, k };
+        let tiling = Tiling {
+            t,
+            d,
+            l,
+            k,
+            tin,
+            off: h - pad,
+        };
         tiling.run(cancel, |qs, sc, par| {
             self.item(x, &tiling, pro, ww, packed, qs, sc, par, &out_ptr)
         });
@@ -812,7 +833,7 @@ impl Conv<'_> {
         par: bool,
         out: &SendPtr,
     ) {
-        let (cin, cout, d, l, t) = (self.cin, self.cout, self.dil, tiling.l, tiling.t);
+        let (cin, cout, d, l, t) = (self.cin, self.cout, self.dil, tiling.l, tiling.tin);
         tiling.offsets(&qs, &mut sc.offs);
         let nb = sc.offs.len();
         let nbp = nb.next_multiple_of(if packed { packed::NR } else { CH });

@@ -17,17 +17,17 @@ use crate::stft;
 use crate::weights::{Vb, Weight};
 
 pub(crate) struct Generator {
-    l_w: Weight,
-    l_b: f32,
-    ups: Vec<ConvTranspose1d>,
-    noise_convs: Vec<Conv1d>,
-    noise_res: Vec<AdaInResBlock1>,
-    resblocks: Vec<AdaInResBlock1>,
-    conv_post: Conv1d,
-    n_fft: usize,
-    hop: usize,
-    up_total: usize,
-    n_kernels: usize,
+    pub(crate) l_w: Weight,
+    pub(crate) l_b: f32,
+    pub(crate) ups: Vec<ConvTranspose1d>,
+    pub(crate) noise_convs: Vec<Conv1d>,
+    pub(crate) noise_res: Vec<AdaInResBlock1>,
+    pub(crate) resblocks: Vec<AdaInResBlock1>,
+    pub(crate) conv_post: Conv1d,
+    pub(crate) n_fft: usize,
+    pub(crate) hop: usize,
+    pub(crate) up_total: usize,
+    pub(crate) n_kernels: usize,
 }
 
 impl Generator {

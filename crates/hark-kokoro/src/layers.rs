@@ -203,11 +203,16 @@ impl Conv1d {
     }
 
     pub(crate) fn out_len(&self, t: usize) -> usize {
+        self.out_len_padded(t, self.pad)
+    }
+
+    /// Outputs for `t` inputs with `pad` zeros on both sides.
+    pub(crate) fn out_len_padded(&self, t: usize, pad: usize) -> usize {
         let span = self.dil * (self.k - 1) + 1;
-        if t + 2 * self.pad < span {
+        if t + 2 * pad < span {
             0
         } else {
-            (t + 2 * self.pad - span) / self.stride + 1
+            (t + 2 * pad - span) / self.stride + 1
         }
     }
 
@@ -242,8 +247,33 @@ impl Conv1d {
         accumulate: bool,
         cancel: Cancel,
     ) {
+        self.padded_into(x, t, self.pad, pro, out, accumulate, cancel);
+    }
+
+    /// The convolution without padding (every output's inputs are real samples):
+    /// `x [cin, t]` → `[cout, out_len_padded(t, 0)]`, for a stream that keeps its own edges.
+    pub(crate) fn forward_valid(&self, x: &[f32], t: usize, cancel: Cancel) -> Vec<f32> {
+        let tout = self.out_len_padded(t, 0);
+        let mut out = vec![0f32; self.cout * tout];
+        self.padded_into(x, t, 0, None, &mut out, false, cancel);
+        out
+    }
+
+    /// The convolution with `pad` (`self.pad` or 0) zeros on both sides.
+    #[allow(clippy::too_many_arguments)]
+    fn padded_into(
+        &self,
+        x: &[f32],
+        t: usize,
+        pad: usize,
+        pro: Option<&Prologue>,
+        out: &mut [f32],
+        accumulate: bool,
+        cancel: Cancel,
+    ) {
+        assert!(pad == self.pad || pad == 0, "padding {pad} of {}", self.pad);
         assert_eq!(x.len(), self.cin * t, "conv input size");
-        let tout = self.out_len(t);
+        let tout = self.out_len_padded(t, pad);
         assert_eq!(out.len(), self.cout * tout, "conv output size");
         if tout == 0 {
             return;
@@ -262,9 +292,8 @@ impl Conv1d {
         if let Some(plan) = self
             .fft
             .as_ref()
-            .filter(|p| p.pays(t, self.dil, self.cin * self.cout))
+            .filter(|p| p.pays(tout, self.dil, self.cin * self.cout))
         {
-            debug_assert_eq!(tout, t);
             fftconv::Conv {
                 plan,
                 w: &self.w,
@@ -272,13 +301,13 @@ impl Conv1d {
                 cout: self.cout,
                 dil: self.dil,
             }
-            .add_into(x, t, pro, out, cancel);
+            .add_into(x, t, pad, pro, out, cancel);
             return;
         }
         if self.k == 3
             && self.stride == 1
             && self.pad == self.dil
-            && winograd::applies(self.cin, self.cout, t, self.dil)
+            && winograd::applies(self.cin, self.cout, tout, self.dil)
         {
             winograd::Conv {
                 w: &self.w,
@@ -286,11 +315,11 @@ impl Conv1d {
                 cout: self.cout,
                 dil: self.dil,
             }
-            .add_into(x, t, pro, out, cancel);
+            .add_into(x, t, pad, pro, out, cancel);
             return;
         }
         let kk = self.cin * self.k;
-        if self.k == 1 && self.stride == 1 && self.pad == 0 && pro.is_none() {
+        if self.k == 1 && self.stride == 1 && pad == 0 && pro.is_none() {
             // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
             unsafe {
                 sgemm(
@@ -315,7 +344,7 @@ impl Conv1d {
             let t0 = tile * CONV_TILE;
             let tw = CONV_TILE.min(tout - t0);
             let win = (tw - 1) * self.stride + self.dil * (self.k - 1) + 1;
-            let ws = (t0 * self.stride) as isize - self.pad as isize;
+            let ws = (t0 * self.stride) as isize - pad as isize;
             scratch.win.resize(self.cin * win, 0.0);
             // Gather the input window with zero padding and the fused transform.
             for ci in 0..self.cin {
@@ -430,6 +459,36 @@ impl ConvTranspose1d {
         ((t - 1) * self.stride + self.k + self.out_pad).saturating_sub(2 * self.pad)
     }
 
+    /// Each input's contribution before the overlap-add, for a stream that keeps its own
+    /// overlap: `x [cin, m]` → `[cout·k, m]`, row `co·k + kk` holding what input `i` adds at
+    /// output `i·stride + kk − pad` (no bias).
+    pub(crate) fn contributions(&self, x: &[f32], m: usize) -> Vec<f32> {
+        assert_eq!(x.len(), self.cin * m);
+        let rows = self.cout * self.k;
+        let mut y = vec![0f32; rows * m];
+        if m == 0 {
+            return y;
+        }
+        // SAFETY: wt is [rows, cin], x is [cin, m], y is [rows, m].
+        unsafe {
+            sgemm(
+                rows,
+                m,
+                self.cin,
+                MatMut::rows(y.as_mut_ptr(), m),
+                false,
+                Mat::rows(self.wt.as_ptr(), self.cin),
+                Mat::rows(x.as_ptr(), m),
+                true,
+            );
+        }
+        y
+    }
+
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.b
+    }
+
     /// `x [cin, t]` → `[cout, left + out_len(t)]`; with `left > 0` each row starts with `left`
     /// reflected samples (`ReflectionPad1d((left, 0))` fused, no second buffer).
     pub(crate) fn forward(&self, x: &[f32], t: usize, left: usize) -> Vec<f32> {
@@ -519,6 +578,34 @@ impl DepthwiseConvTranspose1d {
 
     pub(crate) fn out_len(&self, t: usize) -> usize {
         ((t - 1) * self.stride + self.k + self.out_pad).saturating_sub(2 * self.pad)
+    }
+
+    /// Each input's contribution before the overlap-add: `x [c, m]` → `[c·k, m]` (see
+    /// [`ConvTranspose1d::contributions`]).
+    pub(crate) fn contributions(&self, x: &[f32], m: usize) -> Vec<f32> {
+        assert_eq!(x.len(), self.c * m);
+        let mut y = vec![0f32; self.c * self.k * m];
+        if m == 0 {
+            return y;
+        }
+        y.par_chunks_mut(self.k * m)
+            .enumerate()
+            .for_each(|(ch, rows)| {
+                let xr = &x[ch * m..(ch + 1) * m];
+                for (kk, row) in rows.chunks_exact_mut(m).enumerate() {
+                    let w = self.w[ch * self.k + kk];
+                    row.iter_mut().zip(xr).for_each(|(o, v)| *o = v * w);
+                }
+            });
+        y
+    }
+
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.b
+    }
+
+    pub(crate) fn shape(&self) -> (usize, usize, usize, usize) {
+        (self.k, self.stride, self.pad, self.out_pad)
     }
 
     pub(crate) fn forward(&self, x: &[f32], t: usize) -> Vec<f32> {
@@ -717,6 +804,7 @@ mod tests {
                         .add_into(
                             &x,
                             t,
+                            d * (k - 1) / 2,
                             pro.as_ref(),
                             &mut b,
                             Cancel::default(),
@@ -797,7 +885,14 @@ mod tests {
                             cout,
                             dil: d,
                         }
-                        .add_into(&x, t, pro, &mut got, Cancel::default());
+                        .add_into(
+                            &x,
+                            t,
+                            d,
+                            pro,
+                            &mut got,
+                            Cancel::default(),
+                        );
                     }
                     let want: Vec<f32> = direct
                         .iter()

@@ -58,6 +58,7 @@ mod simd;
 mod source;
 mod stft;
 mod stream;
+mod streaming;
 mod text_encoder;
 mod voice;
 mod weights;

@@ -16,7 +16,7 @@ use crate::decoder::Decoder;
 use crate::error::{Error, Result};
 use crate::layers::Linear;
 use crate::ops::transpose;
-use crate::pass::{Cancel, Pass, RunningNorms, Timings};
+use crate::pass::{Cancel, Pass, Timings};
 use crate::predictor::ProsodyPredictor;
 use crate::text_encoder::TextEncoder;
 use crate::voice::VoicePack;
@@ -410,12 +410,16 @@ impl Kokoro {
             .map(|(audio, _)| audio)
     }
 
+    pub(crate) fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
     pub(crate) fn render_inner(
         &self,
         p: &Prepared,
         range: Range<usize>,
         opts: &ForwardOptions,
-        norms: Option<&mut RunningNorms>,
+        record: Option<&mut Vec<Vec<(f32, f32)>>>,
     ) -> Result<(Vec<f32>, Timings)> {
         if range.start >= range.end || range.end > p.frames {
             return Err(Error::BadRange {
@@ -429,7 +433,7 @@ impl Kokoro {
                 "prepared by a model of another configuration".into(),
             ));
         }
-        let mut pass = Pass::new(Cancel(opts.cancel.as_deref()), norms);
+        let mut pass = Pass::new(Cancel(opts.cancel.as_deref()), record);
         pass.cancel.check()?;
         let l = range.len();
         let whole = l == p.frames;
@@ -514,6 +518,17 @@ impl Prepared {
     /// Token ids, including the two pads.
     pub fn ids(&self) -> &[u32] {
         &self.ids
+    }
+
+    /// `[hidden, frames]` aligned text features, the raw F0 and energy curves `[2·frames]` and
+    /// the decoder's style.
+    pub(crate) fn decoder_inputs(&self) -> (&[f32], &[f32], &[f32], &[f32]) {
+        (&self.asr, &self.f0, &self.n, &self.s_dec)
+    }
+
+    /// Whether a model of this configuration prepared it.
+    pub(crate) fn fits(&self, cfg: &Config) -> bool {
+        self.hidden == cfg.hidden_dim && self.samples_per_frame == cfg.samples_per_frame()
     }
 
     /// Frames (Σ durations).

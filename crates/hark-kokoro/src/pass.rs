@@ -1,5 +1,5 @@
 //! What one forward pass carries through the modules: its cancellation flag, its timings and,
-//! for a windowed pass, the InstanceNorm statistics pooled over the windows so far. A low
+//! for a stream, where its InstanceNorm statistics come from. A low
 //! module: every layer may take a [`Pass`], none of them reaches up to the model for it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,46 +48,64 @@ pub struct Timings {
     pub total: f64,
 }
 
-/// InstanceNorm statistics pooled over the windows of one [`crate::Stream`]: each AdaIN layer
-/// normalizes a window with the mean and variance of all its inputs so far (this window
+/// InstanceNorm statistics of one layer pooled over a stream's windows: each window is
+/// normalized with the mean and variance of all the layer's inputs so far (this window
 /// included), so later windows approach the whole chunk's statistics and neighbouring windows
 /// agree.
 #[derive(Debug, Default)]
-pub(crate) struct RunningNorms {
-    /// Per layer, in call order: (count, per-channel (mean, variance)).
-    layers: Vec<(f64, Vec<(f64, f64)>)>,
-    cursor: usize,
+pub(crate) struct RunStat {
+    /// Inputs seen so far.
+    n: f64,
+    /// Per channel (mean, variance) of those inputs.
+    acc: Vec<(f64, f64)>,
 }
 
-impl RunningNorms {
-    /// The next window starts at the first layer again.
-    pub(crate) fn begin_window(&mut self) {
-        self.cursor = 0;
-    }
-
-    fn next(&mut self, x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
+impl RunStat {
+    /// Pools `x [C, t]` in and returns the statistics `(mean, rstd)` so far.
+    pub(crate) fn update(&mut self, x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
         let cur = instance_moments(x, t);
-        if self.layers.len() <= self.cursor {
-            self.layers.push((0.0, Vec::new()));
-        }
-        let (n0, acc) = &mut self.layers[self.cursor];
-        self.cursor += 1;
+        let n0 = self.n;
         let n1 = t as f64;
-        let n = *n0 + n1;
-        if acc.len() != cur.len() {
-            acc.clear();
-            acc.resize(cur.len(), (0.0, 0.0));
+        let n = n0 + n1;
+        if self.acc.len() != cur.len() {
+            self.acc.clear();
+            self.acc.resize(cur.len(), (0.0, 0.0));
         }
         let mut out = Vec::with_capacity(cur.len());
-        for (a, &(m1, v1)) in acc.iter_mut().zip(&cur) {
+        for (a, &(m1, v1)) in self.acc.iter_mut().zip(&cur) {
             let (m0, v0) = *a;
-            let mean = (*n0 * m0 + n1 * m1) / n;
-            let var = (*n0 * (v0 + (m0 - mean).powi(2)) + n1 * (v1 + (m1 - mean).powi(2))) / n;
+            let mean = (n0 * m0 + n1 * m1) / n;
+            let var = (n0 * (v0 + (m0 - mean).powi(2)) + n1 * (v1 + (m1 - mean).powi(2))) / n;
             *a = (mean, var);
             out.push(norm_stat(mean, var, eps));
         }
-        *n0 = n;
+        self.n = n;
         out
+    }
+}
+
+/// Where a stream's AdaIN layers take their statistics from, one slot per layer (in the order
+/// of a whole pass's calls).
+pub(crate) enum Norms {
+    /// Each slot pools all its inputs so far ([`RunStat`]).
+    Running(Vec<RunStat>),
+    /// Given statistics per slot: those of the whole pass, so the stream must reproduce the
+    /// whole pass (a check of the stream's state).
+    Fixed(Vec<Vec<(f32, f32)>>),
+}
+
+impl Norms {
+    /// Statistics `(mean, rstd)` for slot `slot` whose new inputs are `x [C, t]`.
+    pub(crate) fn stats(&mut self, slot: usize, x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
+        match self {
+            Norms::Running(v) => {
+                if v.len() <= slot {
+                    v.resize_with(slot + 1, RunStat::default);
+                }
+                v[slot].update(x, t, eps)
+            }
+            Norms::Fixed(v) => v[slot].clone(),
+        }
     }
 }
 
@@ -97,25 +115,25 @@ pub(crate) struct Pass<'a> {
     pub cancel: Cancel<'a>,
     /// Seconds per module so far.
     pub timings: Timings,
-    /// Statistics pooled over a stream's windows (`None`: each pass normalizes by itself).
-    pub norms: Option<&'a mut RunningNorms>,
+    /// Where the statistics of every InstanceNorm, in call order, are recorded (if anywhere).
+    pub record: Option<&'a mut Vec<Vec<(f32, f32)>>>,
 }
 
 impl<'a> Pass<'a> {
-    pub(crate) fn new(cancel: Cancel<'a>, norms: Option<&'a mut RunningNorms>) -> Self {
+    pub(crate) fn new(cancel: Cancel<'a>, record: Option<&'a mut Vec<Vec<(f32, f32)>>>) -> Self {
         Pass {
             cancel,
             timings: Timings::default(),
-            norms,
+            record,
         }
     }
 
-    /// InstanceNorm statistics `(mean, rstd)` per channel of `x [C, t]`: the window's own, or
-    /// with running norms those of every window so far including this one.
+    /// InstanceNorm statistics `(mean, rstd)` per channel of `x [C, t]` (recorded if asked).
     pub(crate) fn instance_stats(&mut self, x: &[f32], t: usize, eps: f32) -> Vec<(f32, f32)> {
-        match self.norms.as_deref_mut() {
-            Some(r) => r.next(x, t, eps),
-            None => instance_stats(x, t, eps),
+        let st = instance_stats(x, t, eps);
+        if let Some(r) = self.record.as_deref_mut() {
+            r.push(st.clone());
         }
+        st
     }
 }

@@ -17,10 +17,25 @@ pub(crate) fn hann(n: usize) -> Vec<f64> {
 /// One-sided STFT (center, reflect padding, periodic Hann): `x [n]` →
 /// `[2·bins, frames]` = magnitudes then phases, `frames = n / hop + 1`.
 pub(crate) fn stft_mag_phase(x: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, usize) {
-    let n = x.len();
+    let frames = x.len() / hop + 1;
+    (stft_range(x, 0, x.len(), 0..frames, n_fft, hop), frames)
+}
+
+/// The frames `range` of [`stft_mag_phase`] of a signal of `n` samples, of which `x` holds
+/// those from `x0` on (every sample the frames read, reflections included):
+/// `[2·bins, range.len()]`.
+pub(crate) fn stft_range(
+    x: &[f32],
+    x0: usize,
+    n: usize,
+    range: std::ops::Range<usize>,
+    n_fft: usize,
+    hop: usize,
+) -> Vec<f32> {
     let pad = n_fft / 2;
     let bins = n_fft / 2 + 1;
-    let frames = n / hop + 1;
+    let frames = range.len();
+    let first = range.start;
     let w = hann(n_fft);
     let get = |idx: isize| -> f32 {
         // reflect padding (no edge repeat)
@@ -32,7 +47,7 @@ pub(crate) fn stft_mag_phase(x: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, 
         if i >= m {
             i = 2 * (m - 1) - i;
         }
-        x[i.clamp(0, m - 1) as usize]
+        x[i.clamp(0, m - 1) as usize - x0]
     };
     let cos_t: Vec<f64> = (0..bins * n_fft)
         .map(|i| (std::f64::consts::TAU * ((i / n_fft) * (i % n_fft)) as f64 / n_fft as f64).cos())
@@ -47,7 +62,7 @@ pub(crate) fn stft_mag_phase(x: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, 
     (0..frames).into_par_iter().with_min_len(256).for_each(|f| {
         let mut raw = [0f32; 64];
         let mut buf = [0f64; 64];
-        let start = (f * hop) as isize - pad as isize;
+        let start = ((first + f) * hop) as isize - pad as isize;
         for j in 0..n_fft {
             raw[j] = get(start + j as isize);
             buf[j] = raw[j] as f64 * w[j];
@@ -77,7 +92,7 @@ pub(crate) fn stft_mag_phase(x: &[f32], n_fft: usize, hop: usize) -> (Vec<f32>, 
             }
         }
     });
-    (out, frames)
+    out
 }
 
 /// iSTFT of the generator's `conv_post` output `y [2·bins, frames]`: magnitude `exp(y[:bins])`,
@@ -156,6 +171,127 @@ pub(crate) fn istft(
             }) as f32
         })
         .collect()
+}
+
+/// [`istft_from_post`] frame by frame: each push overlap-adds its frames to the tail kept
+/// from the previous ones and hands out the samples no later frame reaches, the same values as
+/// the whole pass (same operations in the same order).
+pub(crate) struct IstftStream {
+    n_fft: usize,
+    hop: usize,
+    w: Vec<f64>,
+    basis_c: Vec<f64>,
+    basis_s: Vec<f64>,
+    /// Overlap-added frames from padded position `acc_start` on.
+    acc: Vec<f64>,
+    acc_start: usize,
+    frames_in: usize,
+    produced: usize,
+}
+
+impl IstftStream {
+    pub(crate) fn new(n_fft: usize, hop: usize) -> Self {
+        let bins = n_fft / 2 + 1;
+        let mut basis_c = vec![0f64; bins * n_fft];
+        let mut basis_s = vec![0f64; bins * n_fft];
+        for k in 0..bins {
+            let edge = k == 0 || 2 * k == n_fft;
+            let scale = if edge { 1.0 } else { 2.0 } / n_fft as f64;
+            for j in 0..n_fft {
+                let a = std::f64::consts::TAU * (k * j) as f64 / n_fft as f64;
+                basis_c[k * n_fft + j] = scale * a.cos();
+                basis_s[k * n_fft + j] = if edge { 0.0 } else { -scale * a.sin() };
+            }
+        }
+        Self {
+            n_fft,
+            hop,
+            w: hann(n_fft),
+            basis_c,
+            basis_s,
+            acc: Vec::new(),
+            acc_start: 0,
+            frames_in: 0,
+            produced: 0,
+        }
+    }
+
+    /// Samples out after `frames` frames in (all of them when `last`).
+    pub(crate) fn avail(n_fft: usize, hop: usize, frames: usize, last: bool) -> usize {
+        if last {
+            hop * frames.saturating_sub(1)
+        } else {
+            (frames * hop).saturating_sub(n_fft / 2)
+        }
+    }
+
+    /// `y [2·bins, m]`: the next `m` frames of `conv_post`'s output → the samples now final.
+    pub(crate) fn push(&mut self, y: &[f32], m: usize, last: bool) -> Vec<f32> {
+        let (n_fft, hop) = (self.n_fft, self.hop);
+        let bins = n_fft / 2 + 1;
+        assert_eq!(y.len(), 2 * bins * m);
+        let f0 = self.frames_in;
+        self.frames_in += m;
+        let end = if self.frames_in > 0 {
+            (self.frames_in - 1) * hop + n_fft
+        } else {
+            0
+        };
+        if self.acc_start + self.acc.len() < end {
+            self.acc.resize(end - self.acc_start, 0.0);
+        }
+        let mut frames_buf = vec![0f64; m * n_fft];
+        frames_buf
+            .par_chunks_mut(n_fft)
+            .enumerate()
+            .for_each(|(f, s)| {
+                for k in 0..bins {
+                    let mag = y[k * m + f].exp() as f64;
+                    let p = y[(bins + k) * m + f].sin() as f64;
+                    let (re, im) = (mag * p.cos(), mag * p.sin());
+                    for j in 0..n_fft {
+                        s[j] += re * self.basis_c[k * n_fft + j] + im * self.basis_s[k * n_fft + j];
+                    }
+                }
+                for j in 0..n_fft {
+                    s[j] *= self.w[j];
+                }
+            });
+        for f in 0..m {
+            let base = (f0 + f) * hop - self.acc_start;
+            for j in 0..n_fft {
+                self.acc[base + j] += frames_buf[f * n_fft + j];
+            }
+        }
+        let target = Self::avail(n_fft, hop, self.frames_in, last);
+        let pad = n_fft / 2;
+        let total = self.frames_in;
+        let out: Vec<f32> = (self.produced..target)
+            .map(|s| {
+                let q = s + pad;
+                // the squared windows of the frames that reach q, in frame order
+                let lo = (q + 1).saturating_sub(n_fft).div_ceil(hop);
+                let hi = (q / hop).min(total.saturating_sub(1));
+                let mut e = 0f64;
+                for f in lo..=hi {
+                    let wv = self.w[q - f * hop];
+                    e += wv * wv;
+                }
+                let a = self.acc[q - self.acc_start];
+                (if e > 1e-11 { a / e } else { a }) as f32
+            })
+            .collect();
+        self.produced = target;
+        // keep the positions later frames still add to
+        let keep_from = (target + pad)
+            .min(self.frames_in * hop)
+            .min(self.acc_start + self.acc.len());
+        if keep_from > self.acc_start {
+            self.acc.drain(..keep_from - self.acc_start);
+            self.acc_start = keep_from;
+        }
+        out
+    }
 }
 
 #[cfg(test)]

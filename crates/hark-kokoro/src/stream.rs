@@ -5,14 +5,17 @@
 //! the first window is a fraction of a second, so its audio is ready after a fraction of the
 //! whole chunk's compute, and each later window is ready before the audio already handed out has
 //! played. Durations, pitch, energy and the excitation come from the whole chunk, so prosody is
-//! the whole sentence's; only the decoder's and generator's InstanceNorm statistics and their
-//! convolution edges are the window's. Each window is computed with `context` extra frames on
-//! both sides (thrown away), windows are cut preferably inside pauses or at phoneme boundaries,
-//! and neighbours are crossfaded, so the seams are not audible.
+//! the whole sentence's. The decoder and generator run as a true stream (`streaming.rs`): every
+//! convolution keeps the inputs its next outputs need, the transposed convolutions and the
+//! iSTFT keep their overlap-add tails, so no frame is computed twice and a window costs what its
+//! frames cost; a window needs only the look-ahead its layers' kernels reach ahead
+//! ([`Kokoro::stream_lookahead`]), computed once. Only the InstanceNorm statistics differ from
+//! the whole pass: each layer pools those of its inputs so far.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{ForwardOptions, Kokoro, Prepared};
-use crate::pass::RunningNorms;
+use crate::pass::{Cancel, Norms};
+use crate::streaming::{Pipeline, Reach};
 
 /// How [`Stream`] cuts a chunk into windows. Frames are 25 ms at 24 kHz (600 samples).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,27 +26,16 @@ pub struct StreamPlan {
     pub growth: f32,
     /// Windows longer than this many frames are not split further.
     pub max: usize,
-    /// Frames computed on each side of a window and discarded (convolution context).
-    pub context: usize,
-    /// Samples over which neighbouring windows are crossfaded, centred on their boundary
-    /// (at most one frame and at most the context).
-    pub crossfade: usize,
 }
 
 impl Default for StreamPlan {
-    /// 12-frame (0.3 s) first window doubling per window, with 3 frames of context and a 20 ms
-    /// crossfade: on two cores the first window costs about 0.15 s. (Shorter first windows are
-    /// ready sooner but give less audio per unit of compute, context included, so the windows
-    /// after them fall behind.) A caller that plays as it
-    /// goes can shrink later windows to what its player has in hand
-    /// ([`Stream::set_next_window`]).
+    /// 12-frame (0.3 s) first window doubling per window. A caller that plays as it goes can
+    /// shrink later windows to what its player has in hand ([`Stream::set_next_window`]).
     fn default() -> Self {
         Self {
             first: 12,
             growth: 2.0,
             max: 400,
-            context: 3,
-            crossfade: 480,
         }
     }
 }
@@ -55,8 +47,6 @@ impl StreamPlan {
             first: usize::MAX,
             growth: 1.0,
             max: usize::MAX,
-            context: 0,
-            crossfade: 0,
         }
     }
 }
@@ -69,17 +59,19 @@ pub struct Stream<'a> {
     p: &'a Prepared,
     plan: StreamPlan,
     opts: &'a ForwardOptions,
-    /// First frame not yet rendered.
+    /// First frame not yet yielded.
     next: usize,
     /// Length of the next window, frames.
     size: f64,
-    /// The previous window's samples around the boundary at `next` (`2·half` samples).
-    tail: Vec<f32>,
     /// Candidate cut points: (frame, inside a pause).
     cuts: Vec<(usize, bool)>,
-    /// InstanceNorm statistics pooled over the windows so far.
-    norms: RunningNorms,
-    /// Frames rendered so far, context included.
+    /// The decoder and generator's state, from the first window that is not the whole chunk.
+    pipe: Option<Pipeline<'a>>,
+    /// Statistics for the pipeline's InstanceNorms until it starts.
+    norms: Option<Norms>,
+    /// Final samples computed beyond the last yielded window.
+    pending: Vec<f32>,
+    /// Decoder frames rendered so far, look-ahead included.
     computed: usize,
     failed: bool,
 }
@@ -93,16 +85,38 @@ impl Kokoro {
         plan: StreamPlan,
         opts: &'a ForwardOptions,
     ) -> Stream<'a> {
-        Stream::new(self, p, plan, opts)
+        Stream::new(self, p, plan, opts, Norms::Running(Vec::new()))
+    }
+
+    /// [`stream`](Self::stream) with every InstanceNorm given the whole pass's statistics
+    /// (which it computes first): then the windows must reproduce the whole pass up to
+    /// rounding, a check of everything the stream carries from one window to the next.
+    #[doc(hidden)]
+    pub fn stream_with_whole_norms<'a>(
+        &'a self,
+        p: &'a Prepared,
+        plan: StreamPlan,
+        opts: &'a ForwardOptions,
+    ) -> Result<Stream<'a>> {
+        let mut rec = Vec::new();
+        self.render_inner(p, 0..p.frames(), opts, Some(&mut rec))?;
+        Ok(Stream::new(self, p, plan, opts, Norms::Fixed(rec)))
+    }
+
+    /// Frames a stream's window computes beyond its end (its layers' reach ahead, from their
+    /// kernels, strides and dilations; the first window pays it, later ones carry it).
+    pub fn stream_lookahead(&self) -> usize {
+        Reach::lookahead(self.decoder())
     }
 }
 
 impl<'a> Stream<'a> {
-    pub(crate) fn new(
+    fn new(
         model: &'a Kokoro,
         p: &'a Prepared,
         plan: StreamPlan,
         opts: &'a ForwardOptions,
+        norms: Norms,
     ) -> Self {
         let quiet: Vec<u32> = " ,.!?;:—…\"()“”"
             .chars()
@@ -127,9 +141,10 @@ impl<'a> Stream<'a> {
             opts,
             next: 0,
             size: plan.first.max(1) as f64,
-            tail: Vec::new(),
             cuts,
-            norms: RunningNorms::default(),
+            pipe: None,
+            norms: Some(norms),
+            pending: Vec::new(),
             computed: 0,
             failed: false,
         }
@@ -145,22 +160,30 @@ impl<'a> Stream<'a> {
         self.next
     }
 
-    /// Frames rendered so far, context included: what the windows cost.
+    /// Decoder frames rendered so far, look-ahead included: what the windows cost.
     pub fn computed_frames(&self) -> usize {
         self.computed
     }
 
-    /// The longest next window whose rendering (context included) stays within `computed`
+    fn reach(&self) -> Reach<'a> {
+        Reach::new(self.model.decoder(), self.p.frames())
+    }
+
+    /// The longest next window whose rendering (look-ahead included) stays within `computed`
     /// frames, but never shorter than the plan's first window.
     pub fn window_within(&self, computed: usize) -> usize {
-        computed
-            .saturating_sub(2 * self.plan.context)
-            .max(self.plan.first)
+        let reach = self.reach();
+        let (a, fed) = (self.next, self.computed);
+        let mut w = computed.max(1);
+        while w > self.plan.first && reach.frames_needed(a + w).saturating_sub(fed) > computed {
+            w -= 1;
+        }
+        w.max(self.plan.first)
     }
 
     /// Length in frames of the next window (before snapping to a cut point), overriding the
     /// plan's growth from here on; later windows grow from this size. For a caller that paces
-    /// the windows by how much audio its player still has.
+    /// the windows by how much audio its player has.
     pub fn set_next_window(&mut self, frames: usize) {
         self.size = frames.max(1) as f64;
     }
@@ -176,13 +199,15 @@ impl<'a> Stream<'a> {
     }
 
     /// The windows still to come if nothing changes their sizes: `(frames yielded, frames
-    /// computed)` each, context included in the second. The real cuts snap to pauses and
+    /// computed)` each, look-ahead included in the second. The real cuts snap to pauses and
     /// phoneme boundaries within a third of a window, so this is the plan a caller can cost
     /// ahead of time, not an exact forecast.
     pub fn remaining_windows(&self) -> Vec<(usize, usize)> {
         let frames = self.p.frames();
+        let reach = self.reach();
         let mut out = Vec::new();
         let mut a = self.next;
+        let mut fed = self.computed;
         let mut size = self.size;
         while a < frames {
             let target = (size.round() as usize).clamp(1, self.plan.max.max(1));
@@ -192,20 +217,17 @@ impl<'a> Stream<'a> {
             } else {
                 want
             };
-            let lo = a.saturating_sub(self.plan.context);
-            let hi = (b + self.plan.context).min(frames);
-            out.push((b - a, hi - lo));
+            let need = if a == 0 && b == frames {
+                frames
+            } else {
+                reach.frames_needed(b).max(fed)
+            };
+            out.push((b - a, need - fed));
+            fed = need;
             a = b;
             size *= f64::from(self.plan.growth.max(1.0));
         }
         out
-    }
-
-    fn half(&self) -> usize {
-        let spf = self.p.samples_per_frame();
-        (self.plan.crossfade / 2)
-            .min(spf / 2)
-            .min(self.plan.context * spf)
     }
 
     /// End frame of the window starting at `a`.
@@ -230,61 +252,88 @@ impl<'a> Stream<'a> {
         }
         best.0
     }
+
+    /// The samples of frames `a..b`, `a` being the first frame not yet yielded.
+    fn window(&mut self, a: usize, b: usize) -> Result<Vec<f32>> {
+        let frames = self.p.frames();
+        if a == 0 && b == frames {
+            // one window: the plain pass
+            self.computed = frames;
+            return self
+                .model
+                .render_inner(self.p, 0..frames, self.opts, None)
+                .map(|(w, _)| w);
+        }
+        if !self.p.fits(self.model.config()) {
+            return Err(Error::BadStyle(
+                "prepared by a model of another configuration".into(),
+            ));
+        }
+        let cancel = Cancel(self.opts.cancel.as_deref());
+        cancel.check()?;
+        if self.pipe.is_none() {
+            let (asr, f0, n, s) = self.p.decoder_inputs();
+            let noise = if self.opts.deterministic {
+                None
+            } else {
+                Some(self.opts.seed)
+            };
+            let norms = self.norms.take().unwrap_or(Norms::Running(Vec::new()));
+            self.pipe = Some(Pipeline::new(
+                self.model.decoder(),
+                asr,
+                f0,
+                n,
+                s,
+                frames,
+                noise,
+                norms,
+            ));
+        }
+        let pipe = self.pipe.as_mut().expect("pipeline");
+        let need = pipe.reach().frames_needed(b).max(pipe.fed());
+        let audio = pipe.push(need, cancel)?;
+        self.computed = pipe.fed();
+        let spf = self.p.samples_per_frame();
+        let len = (b - a) * spf;
+        self.pending.extend_from_slice(&audio);
+        if self.pending.len() < len {
+            return Err(Error::Numerical(format!(
+                "stream: {} samples final for a window of {len}",
+                self.pending.len()
+            )));
+        }
+        let rest = self.pending.split_off(len);
+        let out = std::mem::replace(&mut self.pending, rest);
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Numerical(format!(
+                "audio sample {} is not finite",
+                a * spf + i
+            )));
+        }
+        Ok(out)
+    }
 }
 
 impl Iterator for Stream<'_> {
     type Item = Result<Vec<f32>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let frames = self.p.frames();
-        if self.failed || self.next >= frames {
+        if self.is_done() {
             return None;
         }
-        let spf = self.p.samples_per_frame();
-        let half = self.half();
         let a = self.next;
         let b = self.cut(a);
-        let lo = a.saturating_sub(self.plan.context);
-        let hi = (b + self.plan.context).min(frames);
-        self.computed += hi - lo;
-        self.norms.begin_window();
-        let win = match self
-            .model
-            .render_inner(self.p, lo..hi, self.opts, Some(&mut self.norms))
-        {
-            Ok((w, _)) => w,
+        match self.window(a, b) {
+            Ok(w) => {
+                self.next = b;
+                self.size *= f64::from(self.plan.growth.max(1.0));
+                Some(Ok(w))
+            }
             Err(e) => {
                 self.failed = true;
-                return Some(Err(e));
-            }
-        };
-        // Absolute sample `x` is `win[x - base]`.
-        let base = lo * spf;
-        let start = if a == 0 { 0 } else { a * spf - half };
-        let end = if b == frames {
-            frames * spf
-        } else {
-            b * spf - half
-        };
-        let mut out = Vec::with_capacity(end - start);
-        if a > 0 && half > 0 {
-            let n = 2 * half;
-            for (j, prev) in self.tail.iter().enumerate() {
-                // raised-cosine weights that sum to one
-                let w = 0.5 - 0.5 * (std::f32::consts::PI * (j as f32 + 0.5) / n as f32).cos();
-                out.push(prev * (1.0 - w) + win[start + j - base] * w);
+                Some(Err(e))
             }
         }
-        let body = if a > 0 { a * spf + half } else { 0 };
-        out.extend_from_slice(&win[body - base..end - base]);
-        self.tail.clear();
-        if b < frames && half > 0 {
-            self.tail
-                .extend_from_slice(&win[b * spf - half - base..b * spf + half - base]);
-        }
-        self.next = b;
-        self.size *= f64::from(self.plan.growth.max(1.0));
-        debug_assert_eq!(out.len(), end - start);
-        Some(Ok(out))
     }
 }

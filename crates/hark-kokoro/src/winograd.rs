@@ -138,19 +138,24 @@ pub(crate) struct Conv<'a> {
 }
 
 impl Conv<'_> {
-    /// `out [cout, t] += conv(pro(x [cin, t]))` with zero padding of `dil` on both sides (the
-    /// bias is the caller's). Needs [`applies`]. Skips its remaining work once `cancel` is set.
+    /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad` (`dil` or 0) on
+    /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`applies`].
+    /// Skips its remaining work once `cancel` is set.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_into(
         &self,
         x: &[f32],
-        t: usize,
+        tin: usize,
+        pad: usize,
         pro: Option<&Prologue>,
         out: &mut [f32],
         cancel: Cancel,
     ) {
         let (cin, cout, d) = (self.cin, self.cout, self.dil);
+        assert!(pad <= d && tin + 2 * pad >= 2 * d);
+        let t = tin + 2 * pad - 2 * d;
         assert_eq!(self.w.len(), cout * cin * 3);
-        assert_eq!(x.len(), cin * t);
+        assert_eq!(x.len(), cin * tin);
         assert_eq!(out.len(), cout * t);
         assert!(packed::available() && cout.is_multiple_of(MR) && t > 0);
         let mut kept = take(&WEIGHTS);
@@ -162,7 +167,14 @@ impl Conv<'_> {
         self.kernel_transforms(&mut kept[..n]);
         let u = &kept[..n];
         let out_ptr = SendPtr(out.as_mut_ptr());
-        let tiling = Tiling { t, d, l: M, k: 3 };
+        let tiling = Tiling {
+            t,
+            d,
+            l: M,
+            k: 3,
+            tin,
+            off: d - pad,
+        };
         tiling.run(cancel, |qs, sc, par| {
             self.item(x, &tiling, pro, u, qs, sc, par, &out_ptr)
         });
@@ -211,7 +223,7 @@ impl Conv<'_> {
         par: bool,
         out: &SendPtr,
     ) {
-        let (cin, cout, d, t) = (self.cin, self.cout, self.dil, tiling.t);
+        let (cin, cout, d, t) = (self.cin, self.cout, self.dil, tiling.tin);
         tiling.offsets(&qs, &mut sc.offs);
         let nbp = sc.offs.len().next_multiple_of(NR);
         let span = tiling.span(&qs);
