@@ -98,36 +98,36 @@ impl<'a> Sentences<'a> {
 
 /// Most words of a first clause said as the utterance's first part.
 pub(crate) const FIRST_CLAUSE_MAX_WORDS: usize = 8;
-/// Words of the utterance's first part when no clause ends within [`FIRST_CLAUSE_MAX_WORDS`].
-/// Measured with the `first_chunk` example (af_heart, 12 sentences, heads of 2 to 8 words said
-/// alone against the same words in the whole sentence): the words before the head's last keep
-/// their durations within 27 % at 2 words and 10–13 % from 3 words on (the style row and the
-/// context change), while the head's last word is drawn out as a phrase end (+150 to +360 %,
-/// its pitch 10–25 % lower) at every length up to 8, least at 4 words. So a cut between words
-/// is heard as a short phrase break however long the head; 4 words is where the rest stops
-/// improving, and a clause end is preferred where there is one.
-pub(crate) const FIRST_WORDS: usize = 4;
+/// Fewest words of a first part. The first part is cut only where the sentence has a clause
+/// end: measured with the `first_chunk` example (af_heart, 12 sentences, heads of 2 to 8 words
+/// said alone against the same words in the whole sentence), the words before the head's last
+/// keep their durations within 27 % at 2 words and 10–13 % from 3 words on, but the head's last
+/// word is drawn out as a phrase end (+150 to +360 %, its pitch 10–25 % lower) at every length
+/// up to 8. A cut between words is heard as a phrase break in mid-sentence, so a sentence
+/// without a clause end is said whole (its text side and first window are still cheap: the
+/// windows are a true stream).
+pub(crate) const FIRST_WORDS: usize = 2;
 /// Fewest words left for the rest: a shorter sentence is said whole.
 pub(crate) const FIRST_REST_MIN_WORDS: usize = 3;
 
 /// The utterance's first chunk cut to a short first part, so that its text side and audio are
-/// ready soon: its first clause when one ends (`, ; : —`) within [`FIRST_CLAUSE_MAX_WORDS`]
-/// words, otherwise its first [`FIRST_WORDS`] words; the rest follows as the next chunk. `None`
-/// when the chunk is too short to be worth cutting. Every word stays in one of the two, with
+/// ready soon: its first clause when one ends (`, ; : —`) after at least [`FIRST_WORDS`] and
+/// within [`FIRST_CLAUSE_MAX_WORDS`] words; the rest follows as the next chunk. `None` when no
+/// clause ends there or the chunk is too short to be worth cutting. Every word stays in one of the two, with
 /// its source range.
 pub(crate) fn first_part(chunk: &hark_text::Chunk) -> Option<(hark_text::Chunk, hark_text::Chunk)> {
     let n = chunk.words.len();
     if n < FIRST_WORDS + FIRST_REST_MIN_WORDS {
         return None;
     }
-    let clause = (1..=FIRST_CLAUSE_MAX_WORDS.min(n - FIRST_REST_MIN_WORDS)).find(|&k| {
+    let clause = (FIRST_WORDS..=FIRST_CLAUSE_MAX_WORDS.min(n - FIRST_REST_MIN_WORDS)).find(|&k| {
         let gap = chunk
             .phonemes
             .get(chunk.words[k - 1].phonemes.end..chunk.words[k].phonemes.start)
             .unwrap_or("");
         gap.contains([',', ';', ':', '—'])
     });
-    chunk.split_at_word(clause.unwrap_or(FIRST_WORDS))
+    chunk.split_at_word(clause?)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -303,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_part_is_the_first_clause_or_the_first_few_words() {
+    fn the_first_part_is_the_first_clause_and_only_a_clause() {
         // a clause ends early: cut after it, its comma in the head
         let text = "Either way, the tomato schedule for our laboratory was moved again.";
         let c = chunk_of(text);
@@ -312,30 +312,26 @@ mod tests {
         assert_eq!(&text[h.src.clone()], "Either way, ");
         assert!(t.phonemes.starts_with("the tomato"));
         check_split(text, &c, &h, &t);
-        // no clause within reach: the first few words
-        let text = "The meeting has been moved to Thursday afternoon.";
-        let c = chunk_of(text);
-        let (h, t) = first_part(&c).unwrap();
-        assert_eq!(h.words.len(), FIRST_WORDS);
-        assert_eq!(t.words.len(), 8 - FIRST_WORDS);
-        assert_eq!(&text[h.src.clone()], "The meeting has been ");
-        check_split(text, &c, &h, &t);
+        // no clause within reach: said whole (a cut between words sounds like a phrase end)
+        assert!(first_part(&chunk_of("The meeting has been moved to Thursday afternoon.")).is_none());
         // a clause too late counts for nothing
         let text = "One two three four five six seven eight nine, ten eleven twelve.";
-        let c = chunk_of(text);
-        let (h, t) = first_part(&c).unwrap();
-        assert_eq!(h.words.len(), FIRST_WORDS);
-        check_split(text, &c, &h, &t);
+        assert!(first_part(&chunk_of(text)).is_none());
         // a clause that would leave too little after it neither
-        let text = "We went out to see the garden, it rained.";
-        let (h, _) = first_part(&chunk_of(text)).unwrap();
-        assert_eq!(h.words.len(), FIRST_WORDS);
+        assert!(first_part(&chunk_of("We went out to see the garden, it rained.")).is_none());
+        // nor a one-word head
+        assert!(first_part(&chunk_of("Well, the meeting has been moved again.")).is_none());
         // a short sentence is said whole
-        assert!(first_part(&chunk_of("Thank you very much for that.")).is_none());
+        assert!(first_part(&chunk_of("Thank you, very much.")).is_none());
         let n = FIRST_WORDS + FIRST_REST_MIN_WORDS;
         let words: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
-        assert!(first_part(&chunk_of(&words[..n - 1].join(" "))).is_none());
-        assert!(first_part(&chunk_of(&words.join(" "))).is_some());
+        let with_clause = |k: usize| {
+            let mut w = words[..k].to_vec();
+            w[FIRST_WORDS - 1].push(',');
+            w.join(" ")
+        };
+        assert!(first_part(&chunk_of(&with_clause(n - 1))).is_none());
+        assert!(first_part(&chunk_of(&with_clause(n))).is_some());
     }
 
     #[test]
