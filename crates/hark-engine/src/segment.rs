@@ -313,7 +313,10 @@ mod tests {
         assert!(t.phonemes.starts_with("the tomato"));
         check_split(text, &c, &h, &t);
         // no clause within reach: said whole (a cut between words sounds like a phrase end)
-        assert!(first_part(&chunk_of("The meeting has been moved to Thursday afternoon.")).is_none());
+        assert!(first_part(&chunk_of(
+            "The meeting has been moved to Thursday afternoon."
+        ))
+        .is_none());
         // a clause too late counts for nothing
         let text = "One two three four five six seven eight nine, ten eleven twelve.";
         assert!(first_part(&chunk_of(text)).is_none());
