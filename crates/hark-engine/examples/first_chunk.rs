@@ -110,7 +110,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let g2p = G2p::new(Lexicon::load(&dir.join("lexicons"), lang)?);
     let opts = ChunkOptions::default();
     // (N, Σ|inner−1|, inner count, Σ|last−1|, Σ f0 last ratio, f0 count, Σ end pad, Σ head s, Σ whole s, sentences)
-    let mut rows: Vec<(usize, f64, usize, f64, f64, usize, f64, f64, f64, usize)> = (2..=8)
+    type Row = (usize, f64, usize, f64, f64, usize, f64, f64, f64, usize);
+    let mut rows: Vec<Row> = (2..=8)
         .map(|n| (n, 0.0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0))
         .collect();
     for s in SENTENCES {

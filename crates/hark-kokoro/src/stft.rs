@@ -249,12 +249,14 @@ impl IstftStream {
                     let mag = y[k * m + f].exp() as f64;
                     let p = y[(bins + k) * m + f].sin() as f64;
                     let (re, im) = (mag * p.cos(), mag * p.sin());
-                    for j in 0..n_fft {
-                        s[j] += re * self.basis_c[k * n_fft + j] + im * self.basis_s[k * n_fft + j];
+                    let c = &self.basis_c[k * n_fft..(k + 1) * n_fft];
+                    let sn = &self.basis_s[k * n_fft..(k + 1) * n_fft];
+                    for ((sj, cj), snj) in s.iter_mut().zip(c).zip(sn) {
+                        *sj += re * cj + im * snj;
                     }
                 }
-                for j in 0..n_fft {
-                    s[j] *= self.w[j];
+                for (sj, wj) in s.iter_mut().zip(&self.w[..n_fft]) {
+                    *sj *= wj;
                 }
             });
         for f in 0..m {

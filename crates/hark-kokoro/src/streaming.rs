@@ -347,6 +347,7 @@ impl SResBlock1 {
         n
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         b: &AdaInResBlock1,
@@ -882,7 +883,7 @@ mod tests {
     }
 
     /// Appends `y [c, m]` to `acc [c, n]`.
-    fn append(acc: &mut Vec<Vec<f32>>, y: &[f32], m: usize) {
+    fn append(acc: &mut [Vec<f32>], y: &[f32], m: usize) {
         for (row, part) in acc.iter_mut().zip(y.chunks_exact(m.max(1))) {
             row.extend_from_slice(part);
         }
