@@ -209,7 +209,7 @@ test("test.sh on Linux: every suite, the cross-target check, the Xvfb suite", ()
     assert.equal(r.status, 0, r.stderr);
     const L = r.lines;
     assert.ok(has(L, /^cargo clippy -Zbuild-std=std,panic_abort --target aarch64-apple-darwin --locked --keep-going --workspace --all-targets -- -D warnings$/), L.join("\n"));
-    assert.ok(has(L, /^node --test tests\/app\/gui\.test\.mjs$/), L.join("\n"));
+    assert.ok(has(L, /^node --test tests\/app\/gui\.test\.mjs tests\/app\/hotkeys\.test\.mjs$/), L.join("\n"));
     assert.ok(has(L, /^node --test tests\/app\/first-press\.test\.mjs$/), L.join("\n"));
     assert.ok(!has(L, /^brew|^xcode-select/), L.join("\n"));
   } finally { sb.cleanup(); }
