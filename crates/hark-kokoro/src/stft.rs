@@ -121,35 +121,16 @@ pub(crate) fn istft(
     assert_eq!(phase.len(), bins * frames);
     let w = hann(n_fft);
     let total = n_fft + hop * (frames - 1);
-    // Inverse real DFT basis: s[n] = (1/N)[X0 + (−1)^n X_{N/2} + 2Σ(Re cos − Im sin)].
-    let mut basis_c = vec![0f64; bins * n_fft];
-    let mut basis_s = vec![0f64; bins * n_fft];
-    for k in 0..bins {
-        let edge = k == 0 || 2 * k == n_fft;
-        let scale = if edge { 1.0 } else { 2.0 } / n_fft as f64;
-        for j in 0..n_fft {
-            let a = std::f64::consts::TAU * (k * j) as f64 / n_fft as f64;
-            basis_c[k * n_fft + j] = scale * a.cos();
-            basis_s[k * n_fft + j] = if edge { 0.0 } else { -scale * a.sin() };
-        }
-    }
+    let (basis_c, basis_s) = inverse_basis(n_fft);
     // Per-frame windowed signals, computed in parallel, then overlap-added.
     let mut frames_buf = vec![0f64; frames * n_fft];
     frames_buf
         .par_chunks_mut(n_fft)
         .enumerate()
         .for_each(|(f, s)| {
-            for k in 0..bins {
-                let m = mag[k * frames + f] as f64;
-                let p = phase[k * frames + f] as f64;
-                let (re, im) = (m * p.cos(), m * p.sin());
-                for j in 0..n_fft {
-                    s[j] += re * basis_c[k * n_fft + j] + im * basis_s[k * n_fft + j];
-                }
-            }
-            for j in 0..n_fft {
-                s[j] *= w[j];
-            }
+            synth_frame(s, &basis_c, &basis_s, &w, |k| {
+                (mag[k * frames + f] as f64, phase[k * frames + f] as f64)
+            })
         });
     let mut acc = vec![0f64; total];
     let mut env = vec![0f64; total];
@@ -173,6 +154,50 @@ pub(crate) fn istft(
         .collect()
 }
 
+/// The inverse real DFT basis, `(cos, sin)` rows of `n_fft` per bin:
+/// s[n] = (1/N)[X0 + (−1)^n X_{N/2} + 2Σ(Re cos − Im sin)].
+fn inverse_basis(n_fft: usize) -> (Vec<f64>, Vec<f64>) {
+    let bins = n_fft / 2 + 1;
+    let mut basis_c = vec![0f64; bins * n_fft];
+    let mut basis_s = vec![0f64; bins * n_fft];
+    for k in 0..bins {
+        let edge = k == 0 || 2 * k == n_fft;
+        let scale = if edge { 1.0 } else { 2.0 } / n_fft as f64;
+        for j in 0..n_fft {
+            let a = std::f64::consts::TAU * (k * j) as f64 / n_fft as f64;
+            basis_c[k * n_fft + j] = scale * a.cos();
+            basis_s[k * n_fft + j] = if edge { 0.0 } else { -scale * a.sin() };
+        }
+    }
+    (basis_c, basis_s)
+}
+
+/// One frame's windowed signal into `s` (zeroed, `n_fft` long) from its spectrum: `spec(k)` is
+/// bin k's `(magnitude, phase)`. The whole pass and the stream share it, so they agree bit for bit.
+fn synth_frame(
+    s: &mut [f64],
+    basis_c: &[f64],
+    basis_s: &[f64],
+    w: &[f64],
+    spec: impl Fn(usize) -> (f64, f64),
+) {
+    let n_fft = s.len();
+    for (k, (c, sn)) in basis_c
+        .chunks_exact(n_fft)
+        .zip(basis_s.chunks_exact(n_fft))
+        .enumerate()
+    {
+        let (mag, p) = spec(k);
+        let (re, im) = (mag * p.cos(), mag * p.sin());
+        for ((sj, cj), snj) in s.iter_mut().zip(c).zip(sn) {
+            *sj += re * cj + im * snj;
+        }
+    }
+    for (sj, wj) in s.iter_mut().zip(w) {
+        *sj *= wj;
+    }
+}
+
 /// [`istft_from_post`] frame by frame: each push overlap-adds its frames to the tail kept
 /// from the previous ones and hands out the samples no later frame reaches, the same values as
 /// the whole pass (same operations in the same order).
@@ -191,18 +216,7 @@ pub(crate) struct IstftStream {
 
 impl IstftStream {
     pub(crate) fn new(n_fft: usize, hop: usize) -> Self {
-        let bins = n_fft / 2 + 1;
-        let mut basis_c = vec![0f64; bins * n_fft];
-        let mut basis_s = vec![0f64; bins * n_fft];
-        for k in 0..bins {
-            let edge = k == 0 || 2 * k == n_fft;
-            let scale = if edge { 1.0 } else { 2.0 } / n_fft as f64;
-            for j in 0..n_fft {
-                let a = std::f64::consts::TAU * (k * j) as f64 / n_fft as f64;
-                basis_c[k * n_fft + j] = scale * a.cos();
-                basis_s[k * n_fft + j] = if edge { 0.0 } else { -scale * a.sin() };
-            }
-        }
+        let (basis_c, basis_s) = inverse_basis(n_fft);
         Self {
             n_fft,
             hop,
@@ -245,19 +259,12 @@ impl IstftStream {
             .par_chunks_mut(n_fft)
             .enumerate()
             .for_each(|(f, s)| {
-                for k in 0..bins {
-                    let mag = y[k * m + f].exp() as f64;
-                    let p = y[(bins + k) * m + f].sin() as f64;
-                    let (re, im) = (mag * p.cos(), mag * p.sin());
-                    let c = &self.basis_c[k * n_fft..(k + 1) * n_fft];
-                    let sn = &self.basis_s[k * n_fft..(k + 1) * n_fft];
-                    for ((sj, cj), snj) in s.iter_mut().zip(c).zip(sn) {
-                        *sj += re * cj + im * snj;
-                    }
-                }
-                for (sj, wj) in s.iter_mut().zip(&self.w[..n_fft]) {
-                    *sj *= wj;
-                }
+                synth_frame(s, &self.basis_c, &self.basis_s, &self.w, |k| {
+                    (
+                        y[k * m + f].exp() as f64,
+                        y[(bins + k) * m + f].sin() as f64,
+                    )
+                })
             });
         for f in 0..m {
             let base = (f0 + f) * hop - self.acc_start;
