@@ -550,6 +550,43 @@ impl Prepared {
     pub fn timings(&self) -> &Timings {
         &self.timings
     }
+
+    /// Frames of the leading pad (the duration of the first token): the model's near-silence
+    /// before the first phoneme, about 0.3 s.
+    pub fn lead_frames(&self) -> usize {
+        self.durations.first().map_or(0, |&d| d as usize)
+    }
+
+    /// The same chunk from frame `skip` on, for a stream that should not spend compute on the
+    /// leading near-silence: `skip` is at most the leading pad's frames less one, so only pad is
+    /// left out; durations and frames are those of what remains. The decoder then starts at that frame as it starts at a chunk's first one (zero padding, its
+    /// statistics from there on), so the audio after the pad follows the whole chunk's (tests:
+    /// `a_stream_without_the_lead_keeps_the_voice`). The trace is not carried over.
+    pub fn skip_lead(&self, skip: usize) -> Prepared {
+        let skip = skip.min(self.lead_frames().saturating_sub(1));
+        let (l, rest) = (self.frames, self.frames - skip);
+        let mut asr = Vec::with_capacity(self.hidden * rest);
+        for row in self.asr.chunks_exact(l) {
+            asr.extend_from_slice(&row[skip..]);
+        }
+        let mut durations = self.durations.clone();
+        if let Some(d) = durations.first_mut() {
+            *d -= skip as u32;
+        }
+        Prepared {
+            ids: self.ids.clone(),
+            durations,
+            frames: rest,
+            asr,
+            f0: self.f0[2 * skip..].to_vec(),
+            n: self.n[2 * skip..].to_vec(),
+            s_dec: self.s_dec.clone(),
+            hidden: self.hidden,
+            samples_per_frame: self.samples_per_frame,
+            trace: None,
+            timings: self.timings,
+        }
+    }
 }
 
 fn check_speed(speed: f32) -> Result<()> {

@@ -415,3 +415,60 @@ fn with_the_whole_norms_the_real_stream_is_the_whole_pass() {
     ];
     check_stream_is_whole_pass(&m, &v, PS, &plans, true);
 }
+
+/// With the real weights: a stream that starts two or more frames before the first phoneme (skipping
+/// the leading pad's compute, as the engine does for an utterance's first sound) keeps the voice:
+/// its onset is where the whole pass has it, and from there its level follows the whole pass's.
+#[test]
+fn a_stream_without_the_lead_keeps_the_voice() {
+    let m = common::real_model();
+    let voice = common::assets_dir().join("voices/af_heart.bin");
+    let v = if voice.is_file() {
+        VoicePack::load(&voice).unwrap()
+    } else {
+        VoicePack::random("x", 510, m.style_width(), 1)
+    };
+    let opts = det();
+    let whole = m.synthesize(PS, &v, 1.0, &opts).unwrap().audio;
+    let p = m.prepare(PS, &v, 1.0, &opts).unwrap();
+    let lead = p.lead_frames();
+    assert!(lead >= 4, "a leading pad of {lead} frames");
+    let spf = p.samples_per_frame();
+    let onset = |x: &[f32], level: f32| x.iter().position(|s| s.abs() >= level).unwrap();
+    for keep in [3usize, 5] {
+        let skip = lead - keep;
+        let q = p.skip_lead(skip);
+        assert_eq!(q.frames(), p.frames() - skip);
+        assert_eq!(q.durations()[0] as usize, keep);
+        assert_eq!(&q.durations()[1..], &p.durations()[1..]);
+        let got: Vec<f32> = m
+            .stream(&q, StreamPlan::default(), &opts)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .concat();
+        assert_eq!(got.len(), whole.len() - skip * spf);
+        let tail = &whole[skip * spf..];
+        // −50 and −40 dBFS onsets within 5 ms of the whole pass's
+        for level in [0.003_162f32, 0.01] {
+            let (a, b) = (onset(tail, level), onset(&got, level));
+            eprintln!("keep {keep}: onset at {level} {b} vs {a} samples");
+            assert!(a.abs_diff(b) <= 120, "keep {keep}: onset {b} vs {a}");
+        }
+        let (lw, lg) = (levels(tail), levels(&got));
+        let mut diffs: Vec<f64> = lw
+            .iter()
+            .zip(&lg)
+            .filter(|(w, _)| **w > -35.0)
+            .map(|(w, g)| (g - w).abs())
+            .collect();
+        diffs.sort_by(f64::total_cmp);
+        let median = diffs[diffs.len() / 2];
+        let p90 = diffs[diffs.len() * 9 / 10];
+        eprintln!("keep {keep}: level |diff| median {median:.2} dB, p90 {p90:.2} dB");
+        assert!(
+            median <= 3.0,
+            "keep {keep}: level differs by a median {median:.2} dB"
+        );
+        assert!(p90 <= 8.0, "keep {keep}: {p90:.2} dB in 10 % of the blocks");
+    }
+}
