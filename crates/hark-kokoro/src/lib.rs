@@ -36,41 +36,23 @@
 
 #![warn(missing_docs)]
 
-mod albert;
-mod blocks;
 mod config;
-pub mod cpu;
-mod decoder;
+mod conv;
 mod error;
-mod fftconv;
-mod generator;
-mod layers;
+mod kernels;
 #[cfg(test)]
 mod load_tests;
-mod lstm;
-pub mod matmul;
 mod model;
-mod noise;
-mod ops;
-mod pass;
-mod predictor;
-mod simd;
-mod source;
-mod stft;
-mod stream;
-mod streaming;
-mod text_encoder;
-mod voice;
-mod weights;
-mod winograd;
+mod nn;
 
 pub use config::{
     Config, IstftnetConfig, PlbertConfig, Vocab, CONFIG_V1_JSON, MAX_PHONEMES, SAMPLE_RATE,
 };
-pub use cpu::threads;
 pub use error::{Error, Result};
-pub use model::{ForwardOptions, Kokoro, Prepared, Synthesis, Trace, TraceTensor};
-pub use ops::limit_heap_arenas;
-pub use pass::Timings;
-pub use stream::{Stream, StreamPlan};
-pub use voice::VoicePack;
+pub use kernels::cpu::threads;
+pub use kernels::ops::limit_heap_arenas;
+pub use kernels::pass::Timings;
+pub use kernels::{cpu, matmul};
+pub use model::kokoro::{ForwardOptions, Kokoro, Prepared, Synthesis, Trace, TraceTensor};
+pub use model::stream::{Stream, StreamPlan};
+pub use model::voice::VoicePack;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::weights::*;
+use crate::nn::weights::*;
 use crate::{Config, ForwardOptions, Kokoro, VoicePack};
 
 /// Records every tensor a model build asks for (name, shape, values).

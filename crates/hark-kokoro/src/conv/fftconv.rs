@@ -1,7 +1,7 @@
 //! Long "same" convolutions (stride 1, odd kernel of 7 taps or more, any dilation) through the
 //! discrete Fourier transform, with the channel mixing a matrix product per frequency bin: on
 //! `matmul::packed`'s kernels where they run (the spectra are written in their layout), otherwise
-//! on the [`crate::matmul`] seam.
+//! on the [`crate::kernels::matmul`] seam.
 //!
 //! A convolution with `k` taps costs `k` multiply-adds per output and channel pair when done as
 //! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save:
@@ -19,9 +19,9 @@
 
 use rayon::prelude::*;
 
-use crate::matmul::{packed, sgemm, Mat, MatMut};
-use crate::ops::{Prologue, SendPtr};
-use crate::pass::Cancel;
+use crate::kernels::matmul::{packed, sgemm, Mat, MatMut};
+use crate::kernels::ops::{Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
 
 /// Transform length (inputs per tile).
 const N: usize = 32;
@@ -108,7 +108,8 @@ type Rows = [[f32; N]; CH];
 /// (without it, the tiles are read and written one sample at a time).
 #[inline(always)]
 fn fast_transpose() -> bool {
-    cfg!(target_arch = "x86_64") && crate::cpu::level() >= crate::cpu::CpuLevel::Avx2
+    cfg!(target_arch = "x86_64")
+        && crate::kernels::cpu::level() >= crate::kernels::cpu::CpuLevel::Avx2
 }
 
 /// `dst[j][i] = src[i][j]` (`R` and `C` multiples of 8): tiles into [`Block`]s ([`Rows`] in) and
@@ -332,7 +333,7 @@ impl ChannelOut {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// One input channel's part of a work item: the spectra of its tiles to `x`. Column `j` is
     /// tile `j`, whose `N` inputs are `span[offs[j] + d·s]`; the columns past the tiles are
     /// zero.
@@ -382,7 +383,7 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// One output channel's part of a work item, back to time: from the bin products
     /// `y [ROWS·B × nbp]` (see [`Conv::item`]), the first `l` outputs of tile (column) `j` to
     /// `res[offs[j] + d·i]`, `i < l`. `res` has room for `N` samples from every `offs[j]`.
@@ -434,7 +435,7 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// Rows of [`Conv::bin_weights`], `out [B, 3, n]`, from taps laid out `wt [k, n]` (column
     /// `c` holds one channel pair's `k` taps) and the plan's `taps [2B, k]`.
     fn spectra_rows(wt: &[f32], k: usize, taps: &[f32], out: &mut [f32]) {
@@ -485,7 +486,7 @@ fn real_bin(b: usize) -> bool {
 static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 
 /// Work buffers of finished calls and work items, kept for the next (one per thread at most):
-/// sized once per stage rather than allocated and cleared for every item. [`crate::winograd`]'s
+/// sized once per stage rather than allocated and cleared for every item. [`crate::conv::winograd`]'s
 /// work items use them too.
 static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
 
@@ -514,11 +515,11 @@ pub(crate) fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
 }
 
 /// Drops the buffers the calls keep for the next one ([`SPECTRA`], [`SCRATCH`]).
-/// Also drops [`crate::winograd`]'s, kept on the same terms.
+/// Also drops [`crate::conv::winograd`]'s, kept on the same terms.
 pub(crate) fn release() {
     drop(take(&SPECTRA));
     drop(take(&SCRATCH));
-    crate::winograd::release();
+    crate::conv::winograd::release();
 }
 
 /// Calls [`release`] when dropped.
@@ -530,7 +531,7 @@ impl Drop for Release {
     }
 }
 
-/// One work item's buffers (here, and in [`crate::winograd`] with its transform's rows).
+/// One work item's buffers (here, and in [`crate::conv::winograd`] with its transform's rows).
 #[derive(Default)]
 pub(crate) struct Scratch {
     /// The inputs' transforms: `[cin × ROWS·B × nbp]`, or in the packed kernels' panels.
@@ -561,7 +562,7 @@ pub(crate) fn each(
 }
 
 /// How a "same" convolution (stride 1, `k` taps at dilation `d`) of an input of `t` samples
-/// is cut into tiles of `l` outputs and work items; shared with [`crate::winograd`]. Tile
+/// is cut into tiles of `l` outputs and work items; shared with [`crate::conv::winograd`]. Tile
 /// `(r, q)` of residue `r` covers the outputs `d·(q·l + i) + r`, `i < l`, and reads the inputs
 /// from `d·(q·l − h) + r`, `h = (k − 1)/2`. Work items are blocks of the output, `d·l·m` samples
 /// each: tiles `q0..q0+m` of every residue (the subsequences `x[d·v + r]`), so that an item
@@ -600,7 +601,7 @@ impl Tiling {
                 item(q0..q1, sc, par);
             }
         };
-        if items.len() >= 2 * crate::cpu::threads() {
+        if items.len() >= 2 * crate::kernels::cpu::threads() {
             items
                 .par_iter()
                 .with_min_len(1)
@@ -951,13 +952,13 @@ mod tests {
                     v,
                     rows[c][s],
                     "sample {s} of tile {c} at {}",
-                    crate::cpu::level()
+                    crate::kernels::cpu::level()
                 );
             }
         }
         let mut back: Rows = [[f32::NAN; N]; CH];
         transpose(&blk, &mut back);
-        assert_eq!(back, rows, "at {}", crate::cpu::level());
+        assert_eq!(back, rows, "at {}", crate::kernels::cpu::level());
     }
 
     /// The block transforms against the DFT's definition, and back.
@@ -966,7 +967,7 @@ mod tests {
         let mut x: Block = [[0f32; CH]; N];
         for (s, row) in x.iter_mut().enumerate() {
             for (c, v) in row.iter_mut().enumerate() {
-                *v = crate::noise::uniform_pm1(3, (s * CH + c) as u64);
+                *v = crate::kernels::noise::uniform_pm1(3, (s * CH + c) as u64);
             }
         }
         let mut spec: Spec = [[0f32; CH]; 2 * B];

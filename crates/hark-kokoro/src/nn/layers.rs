@@ -1,20 +1,20 @@
 //! The weight-owning layers: dense ([`Linear`]), 1-D convolution as tiled im2col + GEMM with a
 //! fused input transform ([`Conv1d`]), transposed convolution as GEMM + overlap-add
 //! ([`ConvTranspose1d`]) and its depthwise form. Every matrix product goes through
-//! [`crate::matmul`].
+//! [`crate::kernels::matmul`].
 //!
 //! Layout convention: activations are `[C, T]` (channels first, time contiguous) unless a
 //! function says `[T, C]`.
 
 use rayon::prelude::*;
 
+use crate::conv::fftconv;
+use crate::conv::winograd;
 use crate::error::Result;
-use crate::fftconv;
-use crate::matmul::{sgemm, Mat, MatMut};
-use crate::ops::{transpose, Prologue, SendPtr};
-use crate::pass::Cancel;
-use crate::weights::{Vb, Weight};
-use crate::winograd;
+use crate::kernels::matmul::{sgemm, Mat, MatMut};
+use crate::kernels::ops::{transpose, Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
+use crate::nn::weights::{Vb, Weight};
 
 /// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
 pub(crate) struct Linear {
@@ -22,7 +22,7 @@ pub(crate) struct Linear {
     pub b: Option<Weight>,
     pub d_in: usize,
     pub d_out: usize,
-    /// `Wᵀ` in the panels of [`crate::matmul::packed`], made once by [`Linear::pack`].
+    /// `Wᵀ` in the panels of [`crate::kernels::matmul::packed`], made once by [`Linear::pack`].
     panels: Option<Vec<f32>>,
 }
 
@@ -53,12 +53,14 @@ impl Linear {
     /// about as much as the arithmetic. Returns the weight's pages of the mapped file (now read
     /// only by long inputs and where the kernels don't run), for the caller to release.
     pub(crate) fn pack(&mut self) -> Option<(usize, usize)> {
-        if !crate::matmul::packed::supported()
-            || !self.d_out.is_multiple_of(crate::matmul::packed::NR)
+        if !crate::kernels::matmul::packed::supported()
+            || !self
+                .d_out
+                .is_multiple_of(crate::kernels::matmul::packed::NR)
         {
             return None;
         }
-        self.panels = Some(crate::matmul::packed::pack_transposed(
+        self.panels = Some(crate::kernels::matmul::packed::pack_transposed(
             &self.w, self.d_out, self.d_in,
         ));
         self.w.mapped_range()
@@ -69,7 +71,7 @@ impl Linear {
         assert_eq!(x.len(), t * self.d_in);
         let par = t * self.d_out * self.d_in > 1 << 16;
         if let Some(panels) = &self.panels {
-            if t <= PACKED_MAX_ROWS && crate::matmul::packed::available() {
+            if t <= PACKED_MAX_ROWS && crate::kernels::matmul::packed::available() {
                 return self.forward_packed(panels, x, t, par);
             }
         }
@@ -98,7 +100,7 @@ impl Linear {
     /// [`forward`](Self::forward) on the panels: the rows of `x` packed (padded to a multiple
     /// of the kernel's rows), the output started from the bias.
     fn forward_packed(&self, panels: &[f32], x: &[f32], t: usize, par: bool) -> Vec<f32> {
-        use crate::matmul::packed;
+        use crate::kernels::matmul::packed;
         let rows = t.next_multiple_of(packed::MR);
         let a = packed::pack_rows(x, t, self.d_in);
         let mut y = match &self.b {
@@ -147,7 +149,7 @@ pub(crate) struct Conv1d {
     pub stride: usize,
     pub pad: usize,
     pub dil: usize,
-    /// Set when the convolution runs through the DFT ([`crate::fftconv`]).
+    /// Set when the convolution runs through the DFT ([`crate::conv::fftconv`]).
     pub fft: Option<fftconv::Plan>,
 }
 
@@ -402,7 +404,7 @@ impl Conv1d {
             win: Vec::new(),
             col: Vec::new(),
         };
-        if n_tiles >= 2 * crate::cpu::threads() {
+        if n_tiles >= 2 * crate::kernels::cpu::threads() {
             (0..n_tiles)
                 .into_par_iter()
                 .with_min_len(1)
@@ -634,7 +636,7 @@ impl DepthwiseConvTranspose1d {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Act;
+    use crate::kernels::ops::Act;
 
     fn naive_conv(c: &Conv1d, x: &[f32], t: usize) -> Vec<f32> {
         let tout = c.out_len(t);
@@ -659,7 +661,7 @@ mod tests {
 
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)
-            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(seed, i as u64))
             .collect()
     }
 
@@ -823,7 +825,7 @@ mod tests {
     /// through it here.
     #[test]
     fn winograd_convolution_matches_the_direct_one() {
-        if !crate::matmul::packed::available() {
+        if !crate::kernels::matmul::packed::available() {
             assert!(!winograd::applies(128, 128, 100_000, 1));
             return;
         }
@@ -912,8 +914,8 @@ mod tests {
             (3, 2, 12, 6, 3, 600),
             (2, 2, 3, 2, 1, 5),
         ] {
-            let mut src = crate::weights::RandomSource::new(9);
-            let mut vb = crate::weights::Vb::new(&mut src);
+            let mut src = crate::nn::weights::RandomSource::new(9);
+            let mut vb = crate::nn::weights::Vb::new(&mut src);
             let ct = ConvTranspose1d::new(&mut vb, cin, cout, k, s, p, 0).unwrap();
             let w = transpose(&ct.wt, cout * k, cin); // back to [cin, cout*k]
             let x = rnd(cin * t, 6);

@@ -8,15 +8,15 @@
 //! The products run on [`packed`]'s kernels, the transforms writing their operands straight into
 //! its panels, so this path exists only where those run; elsewhere (and for few tiles, or
 //! wide channels whose kernel transforms, made per call, would cost more than they save) the
-//! convolution stays direct. As in [`crate::fftconv`], a dilated convolution is `d` ordinary
+//! convolution stays direct. As in [`crate::conv::fftconv`], a dilated convolution is `d` ordinary
 //! ones on the subsequences `x[d·v + r]`, and a work item takes the same tiles of every residue.
 
 use rayon::prelude::*;
 
-use crate::fftconv::{each, take, Scratch, Tiling};
-use crate::matmul::packed::{self, MR, NR};
-use crate::ops::{Prologue, SendPtr};
-use crate::pass::Cancel;
+use crate::conv::fftconv::{each, take, Scratch, Tiling};
+use crate::kernels::matmul::packed::{self, MR, NR};
+use crate::kernels::ops::{Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
 
 /// Outputs per tile.
 const M: usize = 4;
@@ -77,12 +77,12 @@ fn enabled() -> bool {
 /// The kernels' transforms of the last call, kept for the next (see [`release`]).
 static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
 /// Drops the kernels' transforms kept for the next call (the work buffers are
-/// [`crate::fftconv`]'s, shared).
+/// [`crate::conv::fftconv`]'s, shared).
 pub(crate) fn release() {
     drop(take(&WEIGHTS));
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// The input transforms of one panel of tiles (`NR` of them, those past `offs` zero):
     /// `v[p][j] = Σ_s Bᵀ[p][s]·span[offs[j] + d·s]`.
     fn forward_panel(span: &[f32], offs: &[usize], d: usize, v: &mut [[f32; NR]; P]) {
@@ -105,7 +105,7 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// The output transforms of one panel of tiles: the products `y[p·ld ..][..NR]` to the first
     /// `M` outputs of each tile, `res[offs[j] + d·i]`.
     fn inverse_panel(y: &[f32], ld: usize, offs: &[usize], d: usize, res: &mut [f32]) {

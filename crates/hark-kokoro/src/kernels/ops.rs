@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::simd::{multiversion, sin2_fast, SIN_FAST_LIMIT};
+use crate::kernels::simd::{multiversion, sin2_fast, SIN_FAST_LIMIT};
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
 #[derive(Clone, Copy)]

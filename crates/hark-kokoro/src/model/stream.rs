@@ -13,9 +13,9 @@
 //! the whole pass: each layer pools those of its inputs so far.
 
 use crate::error::{Error, Result};
-use crate::model::{ForwardOptions, Kokoro, Prepared};
-use crate::pass::{Cancel, Norms};
-use crate::streaming::{Pipeline, Reach};
+use crate::kernels::pass::{Cancel, Norms};
+use crate::model::kokoro::{ForwardOptions, Kokoro, Prepared};
+use crate::model::streaming::{Pipeline, Reach};
 
 /// How [`Stream`] cuts a chunk into windows. Frames are 25 ms at 24 kHz (600 samples).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,7 +1,7 @@
 //! Run-time CPU feature levels: what this CPU has, and which level the model's kernels use.
 //!
-//! Every hand-written loop ([`crate::simd`]'s `multiversion!`) and the `gemm` matrix kernels
-//! ([`crate::matmul`]) dispatch on [`level`]. It starts as the best level the CPU supports;
+//! Every hand-written loop ([`crate::kernels::simd`]'s `multiversion!`) and the `gemm` matrix kernels
+//! ([`crate::kernels::matmul`]) dispatch on [`level`]. It starts as the best level the CPU supports;
 //! `HARK_CPU` (`auto`, `avx512`, `avx2`, `scalar`, `neon`) or [`set_level`] lowers it, so the
 //! narrower code paths that other machines run can be run and tested on a wider CPU.
 

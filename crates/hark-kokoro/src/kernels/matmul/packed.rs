@@ -1,5 +1,5 @@
 //! Products whose operands the caller writes straight into the micro-kernel's panel layout
-//! (the DFT convolutions' kernel spectra and input spectra, [`crate::fftconv`]), on our own
+//! (the DFT convolutions' kernel spectra and input spectra, [`crate::conv::fftconv`]), on our own
 //! AVX-512 and AVX2 micro-kernels: no packing pass, no clearing pass and no per-call set-up,
 //! which for their many small products (`128 × 128 × 128`) cost a BLAS about a fifth of the
 //! time. Where these kernels do not run ([`available`] is false: other CPUs, and Accelerate,
@@ -13,7 +13,7 @@
 //!   (`n` a multiple of [`NR`]);
 //! - `C` row-major with row stride `ldc`, overwritten.
 
-use crate::cpu::{self, CpuLevel};
+use crate::kernels::cpu::{self, CpuLevel};
 
 /// Rows of `A` per block.
 pub(crate) const MR: usize = 8;
@@ -308,10 +308,10 @@ mod tests {
         }
         for &(m, n, k) in &[(8, 32, 1), (16, 64, 37), (24, 96, 128), (8, 32, 300)] {
             let a: Vec<f32> = (0..m * k)
-                .map(|i| crate::noise::uniform_pm1(1, i as u64))
+                .map(|i| crate::kernels::noise::uniform_pm1(1, i as u64))
                 .collect();
             let b: Vec<f32> = (0..k * n)
-                .map(|i| crate::noise::uniform_pm1(2, i as u64))
+                .map(|i| crate::kernels::noise::uniform_pm1(2, i as u64))
                 .collect();
             let mut ap = vec![0f32; m * k];
             for i in 0..m {

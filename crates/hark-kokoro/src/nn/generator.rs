@@ -5,16 +5,16 @@
 //! Ports `Generator` of kokoro 0.9.4's `kokoro/istftnet.py`
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/istftnet.py>).
 
-use crate::blocks::AdaInResBlock1;
 use crate::config::Config;
+use crate::conv::fftconv;
 use crate::error::Result;
-use crate::fftconv;
-use crate::layers::{Conv1d, ConvTranspose1d};
-use crate::ops::{leaky_relu_inplace, trim_heap, Act, Prologue};
-use crate::pass::Pass;
-use crate::source;
-use crate::stft;
-use crate::weights::{Vb, Weight};
+use crate::kernels::ops::{leaky_relu_inplace, trim_heap, Act, Prologue};
+use crate::kernels::pass::Pass;
+use crate::nn::blocks::AdaInResBlock1;
+use crate::nn::layers::{Conv1d, ConvTranspose1d};
+use crate::nn::source;
+use crate::nn::stft;
+use crate::nn::weights::{Vb, Weight};
 
 pub(crate) struct Generator {
     pub(crate) l_w: Weight,

@@ -9,18 +9,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::albert::Albert;
 use crate::config::MAX_PHONEMES;
 use crate::config::{Config, Vocab};
-use crate::decoder::Decoder;
 use crate::error::{Error, Result};
-use crate::layers::Linear;
-use crate::ops::transpose;
-use crate::pass::{Cancel, Pass, Timings};
-use crate::predictor::ProsodyPredictor;
-use crate::text_encoder::TextEncoder;
-use crate::voice::VoicePack;
-use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
+use crate::kernels::ops::transpose;
+use crate::kernels::pass::{Cancel, Pass, Timings};
+use crate::model::voice::VoicePack;
+use crate::nn::albert::Albert;
+use crate::nn::decoder::Decoder;
+use crate::nn::layers::Linear;
+use crate::nn::predictor::ProsodyPredictor;
+use crate::nn::text_encoder::TextEncoder;
+use crate::nn::weights::{FileSource, RandomSource, Vb, WeightSource};
 
 /// Options of one forward pass.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +102,7 @@ impl Kokoro {
     /// Loads the canonical safetensors weights. The file is memory-mapped and the tensors are
     /// used in place (zero-copy; only a few re-laid-out matrices are copied), so the weights are
     /// resident once. The computation runs on the CPU, its matrix products on the backend
-    /// of [`crate::matmul`].
+    /// of [`crate::kernels::matmul`].
     pub fn load(weights: &Path, cfg: &Config) -> Result<Self> {
         let t = Instant::now();
         let mut src = FileSource::open(weights)?;
@@ -123,7 +123,7 @@ impl Kokoro {
 
     pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config) -> Result<Self> {
         // (names the pool's threads, unless the caller made the pool already)
-        crate::cpu::init_threads(None);
+        crate::kernels::cpu::init_threads(None);
         let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
         let mut bert = Albert::new(&mut vb.pp("bert"), cfg)?;

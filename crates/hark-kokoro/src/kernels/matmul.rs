@@ -3,7 +3,7 @@
 //!
 //! - [`Backend::Gemm`]: the pure-Rust `gemm` kernels (crates `gemm-common`/`gemm-f32`), with our
 //!   own run-time CPU dispatch over their AVX-512, AVX2+FMA, NEON and scalar micro-kernels, so
-//!   that a lower level can be forced on a CPU that has a higher one ([`crate::cpu`]). Builds
+//!   that a lower level can be forced on a CPU that has a higher one ([`crate::kernels::cpu`]). Builds
 //!   and runs everywhere.
 //! - [`Backend::OpenBlas`]: the system OpenBLAS (`cblas_sgemm`), loaded at run time with
 //!   `dlopen` on Linux, so a machine without it still runs (on the `gemm` kernels). It runs one
@@ -27,8 +27,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cpu::{self, CpuLevel};
 use crate::error::{Error, Result};
+use crate::kernels::cpu::{self, CpuLevel};
 
 pub(crate) mod packed;
 
@@ -36,7 +36,7 @@ pub(crate) mod packed;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// The pure-Rust `gemm` kernels, dispatched on [`crate::cpu::level`].
+    /// The pure-Rust `gemm` kernels, dispatched on [`crate::kernels::cpu::level`].
     Gemm,
     /// The system OpenBLAS (Linux), loaded at run time.
     OpenBlas,
@@ -343,7 +343,7 @@ fn split(
     par: bool,
     f: &(dyn Fn(std::ops::Range<usize>, std::ops::Range<usize>) + Sync),
 ) {
-    let threads = crate::cpu::threads();
+    let threads = crate::kernels::cpu::threads();
     if !par || threads < 2 || m * n * k < PAR_MIN_MACS {
         return f(0..m, 0..n);
     }
@@ -363,7 +363,7 @@ fn split(
 /// The `gemm` kernels at an explicit CPU level.
 mod rust {
     use super::{Mat, MatMut};
-    use crate::cpu::CpuLevel;
+    use crate::kernels::cpu::CpuLevel;
     use gemm_common::gemm::gemm_basic_generic;
     use gemm_common::simd::MixedSimd;
     use gemm_common::Parallelism;
@@ -424,7 +424,7 @@ mod rust {
         rhs: Mat,
         par: bool,
     ) {
-        let threads = crate::cpu::threads();
+        let threads = crate::kernels::cpu::threads();
         let par = if par && threads > 1 {
             Parallelism::Rayon(threads)
         } else {
@@ -493,7 +493,7 @@ mod rust {
 /// CBLAS: OpenBLAS loaded at run time (Linux), Accelerate linked (macOS).
 mod cblas {
     use super::{Backend, Mat, MatMut};
-    use crate::cpu::CpuLevel;
+    use crate::kernels::cpu::CpuLevel;
     use std::ffi::c_int;
     use std::sync::OnceLock;
 
@@ -803,7 +803,7 @@ mod tests {
 
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)
-            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(seed, i as u64))
             .collect()
     }
 
