@@ -15,10 +15,12 @@
 //! weight pages are dropped from the resident set before the generator runs, so a process that
 //! runs 25 s chunks peaks at ~440 MB.
 //!
-//! Layering: each module imports only modules before it in this order: `error`, `cpu`, `noise`,
-//! `simd`, `matmul`, `ops`, `pass`, `weights`, `fftconv`, `layers`, `lstm`, `blocks`, `config`,
-//! `voice`, `albert`, `predictor`, `text_encoder`, `source`, `stft`, `generator`, `decoder`,
-//! `model`, `stream`.
+//! Layering, shown by the folders and checked by `scripts/check-layers.py` (no module imports a
+//! higher layer, no two modules import each other): `error` and `config` (the crate's
+//! vocabulary); `kernels/` (CPU dispatch, vector loops, the matrix-product seam, elementwise
+//! operations, the per-pass context); `conv/` (the DFT and Winograd convolutions and their
+//! shared tiling); `nn/` (layers, blocks and the model's modules, with the weights they load
+//! from); `model/` (the model, its stream, the voice packs).
 //!
 //! What it is not: a text front end (graphemes → phonemes live in `hark-text`), an audio
 //! player, a chunker for long texts, or an asset downloader. It knows nothing of apps.

@@ -2,4 +2,5 @@
 //! filtering. Imports only [`crate::kernels`].
 
 pub(crate) mod fftconv;
+pub(crate) mod tiling;
 pub(crate) mod winograd;

@@ -8,12 +8,12 @@
 //! The products run on [`packed`]'s kernels, the transforms writing their operands straight into
 //! its panels, so this path exists only where those run; elsewhere (and for few tiles, or
 //! wide channels whose kernel transforms, made per call, would cost more than they save) the
-//! convolution stays direct. As in [`crate::conv::fftconv`], a dilated convolution is `d` ordinary
+//! convolution stays direct. As in the DFT convolutions, a dilated convolution is `d` ordinary
 //! ones on the subsequences `x[d·v + r]`, and a work item takes the same tiles of every residue.
 
 use rayon::prelude::*;
 
-use crate::conv::fftconv::{each, take, Scratch, Tiling};
+use crate::conv::tiling::{each, ConvBuffers, Scratch, Tiling};
 use crate::kernels::matmul::packed::{self, MR, NR};
 use crate::kernels::ops::{Prologue, SendPtr};
 use crate::kernels::pass::Cancel;
@@ -74,14 +74,6 @@ fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("HARK_WINOGRAD").map_or(true, |v| v.trim() != "0"))
 }
 
-/// The kernels' transforms of the last call, kept for the next (see [`release`]).
-static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
-/// Drops the kernels' transforms kept for the next call (the work buffers are
-/// [`crate::conv::fftconv`]'s, shared).
-pub(crate) fn release() {
-    drop(take(&WEIGHTS));
-}
-
 crate::kernels::simd::multiversion! {
     /// The input transforms of one panel of tiles (`NR` of them, those past `offs` zero):
     /// `v[p][j] = Σ_s Bᵀ[p][s]·span[offs[j] + d·s]`.
@@ -129,7 +121,7 @@ crate::kernels::simd::multiversion! {
 }
 
 /// One convolution's operands.
-pub(crate) struct Conv<'a> {
+pub(crate) struct WinogradConv<'a> {
     /// `[cout, cin, 3]`.
     pub w: &'a [f32],
     pub cin: usize,
@@ -137,7 +129,7 @@ pub(crate) struct Conv<'a> {
     pub dil: usize,
 }
 
-impl Conv<'_> {
+impl WinogradConv<'_> {
     /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad` (`dil` or 0) on
     /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`applies`].
     /// Skips its remaining work once `cancel` is set.
@@ -158,7 +150,8 @@ impl Conv<'_> {
         assert_eq!(x.len(), cin * tin);
         assert_eq!(out.len(), cout * t);
         assert!(packed::available() && cout.is_multiple_of(MR) && t > 0);
-        let mut kept = take(&WEIGHTS);
+        let bufs = &crate::conv::tiling::BUFFERS;
+        let mut kept = ConvBuffers::take(&bufs.transforms);
         let n = P * cout * cin;
         if kept.len() < n {
             // fresh zero pages rather than a fill
@@ -175,13 +168,10 @@ impl Conv<'_> {
             tin,
             off: d - pad,
         };
-        tiling.run(cancel, |qs, sc, par| {
+        tiling.run(bufs, cancel, |qs, sc, par| {
             self.item(x, &tiling, pro, u, qs, sc, par, &out_ptr)
         });
-        let mut slot = WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.len() < kept.len() {
-            *slot = kept;
-        }
+        ConvBuffers::keep(&bufs.transforms, kept);
     }
 
     /// `U_p = G·g` for every channel pair, `[P × cout/MR × cin × MR]` ([`packed`]'s blocks).

@@ -139,7 +139,7 @@ impl Kokoro {
         let mut packed = bert.pack();
         packed.extend(bert_encoder.pack());
         for (start, len) in page_ranges(packed) {
-            release(start, len);
+            unmap_resident(start, len);
         }
         let predictor = ProsodyPredictor::new(&mut vb.pp("predictor"), cfg)?;
         let text_encoder = TextEncoder::new(&mut vb.pp("text_encoder"), cfg)?;
@@ -168,7 +168,7 @@ impl Kokoro {
     /// re-read from the read-only file mapping, so this cannot change any result.
     fn release_pages(&self, pages: &[PageRange]) {
         for &(start, len) in pages {
-            release(start, len);
+            unmap_resident(start, len);
         }
     }
 
@@ -603,7 +603,7 @@ fn page_ranges_of(mut ranges: Vec<(usize, usize)>, page: usize) -> Vec<PageRange
 }
 
 #[cfg(target_os = "linux")]
-fn release(start: usize, len: usize) {
+fn unmap_resident(start: usize, len: usize) {
     // SAFETY: [start, start+len) lies inside the live read-only shared file mapping of the
     // weights (the Arc in every mapped Weight keeps it alive as long as `self`). MADV_DONTNEED on
     // such a mapping only unmaps the pages; later reads fault them back in from the file.
@@ -614,7 +614,7 @@ fn release(start: usize, len: usize) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn release(_start: usize, _len: usize) {}
+fn unmap_resident(_start: usize, _len: usize) {}
 
 #[cfg(test)]
 mod tests {

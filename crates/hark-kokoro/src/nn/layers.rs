@@ -296,7 +296,7 @@ impl Conv1d {
             .as_ref()
             .filter(|p| p.pays(tout, self.dil, self.cin * self.cout))
         {
-            fftconv::Conv {
+            fftconv::DftConv {
                 plan,
                 w: &self.w,
                 cin: self.cin,
@@ -311,7 +311,7 @@ impl Conv1d {
             && self.pad == self.dil
             && winograd::applies(self.cin, self.cout, tout, self.dil)
         {
-            winograd::Conv {
+            winograd::WinogradConv {
                 w: &self.w,
                 cin: self.cin,
                 cout: self.cout,
@@ -796,7 +796,7 @@ mod tests {
                             row.iter_mut()
                                 .for_each(|v| *v = if acc { *v + bias } else { bias });
                         }
-                        fftconv::Conv {
+                        fftconv::DftConv {
                             plan,
                             w: &w,
                             cin,
@@ -881,7 +881,7 @@ mod tests {
                             row.iter_mut()
                                 .for_each(|v| *v = if acc { *v + bias } else { bias });
                         }
-                        winograd::Conv {
+                        winograd::WinogradConv {
                             w: &c.w,
                             cin,
                             cout,
