@@ -8,7 +8,10 @@
 //! voice pack into audio, reproducibly (deterministic mode, or a seeded noise stream), on the CPU
 //! in f32 with hand-tiled convolution kernels whose matrix products run on the fastest engine
 //! the machine has ([`matmul`]: Accelerate on macOS, OpenBLAS or the pure-Rust `gemm` kernels
-//! elsewhere) and whose loops dispatch on the CPU's vector unit at run time ([`cpu`]). Weights are read from the canonical safetensors
+//! elsewhere) and whose loops dispatch on the CPU's vector unit at run time ([`cpu`]), as the
+//! [`Compute`] the model is loaded with says (the fastest for the machine by default; each model
+//! runs on a thread pool of its own, so two models share no mutable state, and the crate reads
+//! no environment variables). Weights are read from the canonical safetensors
 //! file (memory-mapped through candle, zero-copy). A forward pass can be cancelled from another
 //! thread through [`ForwardOptions::cancel`]. Memory: the mapped weights (~325 MB) plus the
 //! generator's buffers (~4 × 62 MB for a 25 s chunk); for long chunks the text-side and decoder
@@ -26,10 +29,10 @@
 //! player, a chunker for long texts, or an asset downloader. It knows nothing of apps.
 //!
 //! ```no_run
-//! use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack};
+//! use hark_kokoro::{Compute, Config, ForwardOptions, Kokoro, VoicePack};
 //! # fn main() -> hark_kokoro::Result<()> {
 //! let cfg = Config::from_file("config.json".as_ref())?;
-//! let model = Kokoro::load("kokoro-v1_0.safetensors".as_ref(), &cfg)?;
+//! let model = Kokoro::load("kokoro-v1_0.safetensors".as_ref(), &cfg, &Compute::default())?;
 //! let voice = VoicePack::load("voices/af_heart.bin".as_ref())?;
 //! let out = model.synthesize("həlˈO", &voice, 1.0, &ForwardOptions::default())?;
 //! assert_eq!(out.audio.len(), 600 * out.durations.iter().sum::<u32>() as usize);
@@ -50,11 +53,13 @@ mod nn;
 pub use config::{
     Config, IstftnetConfig, PlbertConfig, Vocab, CONFIG_V1_JSON, MAX_PHONEMES, SAMPLE_RATE,
 };
+pub use conv::ConvAlgos;
 pub use error::{Error, Result};
 pub use kernels::cpu::threads;
 pub use kernels::ops::limit_heap_arenas;
 pub use kernels::pass::Timings;
 pub use kernels::{cpu, matmul};
+pub use model::compute::Compute;
 pub use model::kokoro::{ForwardOptions, Kokoro, Prepared, Synthesis, Trace, TraceTensor};
 pub use model::stream::{Stream, StreamPlan};
 pub use model::voice::VoicePack;

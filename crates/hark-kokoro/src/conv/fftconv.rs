@@ -504,7 +504,7 @@ impl DftConv<'_> {
             return;
         }
         let l = self.plan.outputs_per_tile();
-        let bufs = &crate::conv::tiling::BUFFERS;
+        let bufs = &*crate::conv::buffers();
         let mut pool = ConvBuffers::take(&bufs.spectra);
         let n = cout * ROWS * B * cin;
         if pool.len() < n {

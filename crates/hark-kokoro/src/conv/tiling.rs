@@ -19,6 +19,7 @@ const TILES_PER_ITEM: usize = 128;
 /// runs convolutions of one size drops them with [`clear`](Self::clear) when done (the
 /// generator, once per stage). A lock that another thread panicked holding is taken anyway:
 /// the buffers carry no state between calls.
+#[derive(Default)]
 pub(crate) struct ConvBuffers {
     /// The DFT kernels' spectra of the last call.
     pub(crate) spectra: Mutex<Vec<f32>>,
@@ -28,17 +29,10 @@ pub(crate) struct ConvBuffers {
     items: Mutex<Vec<Scratch>>,
 }
 
-/// The buffers every convolution of this process keeps.
-pub(crate) static BUFFERS: ConvBuffers = ConvBuffers::new();
-
 impl ConvBuffers {
     /// No buffers kept.
-    pub(crate) const fn new() -> Self {
-        ConvBuffers {
-            spectra: Mutex::new(Vec::new()),
-            transforms: Mutex::new(Vec::new()),
-            items: Mutex::new(Vec::new()),
-        }
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
 
     /// Takes the buffer kept in `slot`, leaving it empty.

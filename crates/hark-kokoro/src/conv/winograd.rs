@@ -58,20 +58,21 @@ fn tiles(t: usize, d: usize) -> usize {
     (0..d.min(t)).map(|r| (t - r).div_ceil(d).div_ceil(M)).sum()
 }
 
-/// Whether a 3-tap convolution of `cin → cout` channels over `t` samples at dilation `d` (stride
-/// 1, padding `d`) takes this path.
-pub(crate) fn applies(cin: usize, cout: usize, t: usize, d: usize) -> bool {
-    enabled()
-        && packed::available()
-        && cout.is_multiple_of(MR)
-        && cin * cout <= MAX_CHANNEL_PRODUCT
-        && tiles(t, d) >= MIN_TILES
+/// Whether a 3-tap convolution of `cin → cout` channels (stride 1, padding = dilation) can
+/// take this path here: decided once, when the layer is built.
+pub(crate) fn fits(cin: usize, cout: usize) -> bool {
+    packed::available() && cout.is_multiple_of(MR) && cin * cout <= MAX_CHANNEL_PRODUCT
 }
 
-/// On unless `HARK_WINOGRAD=0` (for comparison).
-fn enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("HARK_WINOGRAD").map_or(true, |v| v.trim() != "0"))
+/// Whether an input of `t` samples at dilation `d` is long enough for the path to pay.
+pub(crate) fn pays(t: usize, d: usize) -> bool {
+    tiles(t, d) >= MIN_TILES
+}
+
+/// [`fits`] and [`pays`].
+#[cfg(test)]
+pub(crate) fn applies(cin: usize, cout: usize, t: usize, d: usize) -> bool {
+    fits(cin, cout) && pays(t, d)
 }
 
 crate::kernels::simd::multiversion! {
@@ -131,7 +132,7 @@ pub(crate) struct WinogradConv<'a> {
 
 impl WinogradConv<'_> {
     /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad` (`dil` or 0) on
-    /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`applies`].
+    /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`fits`].
     /// Skips its remaining work once `cancel` is set.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_into(
@@ -150,7 +151,7 @@ impl WinogradConv<'_> {
         assert_eq!(x.len(), cin * tin);
         assert_eq!(out.len(), cout * t);
         assert!(packed::available() && cout.is_multiple_of(MR) && t > 0);
-        let bufs = &crate::conv::tiling::BUFFERS;
+        let bufs = &*crate::conv::buffers();
         let mut kept = ConvBuffers::take(&bufs.transforms);
         let n = P * cout * cin;
         if kept.len() < n {
@@ -250,7 +251,7 @@ impl WinogradConv<'_> {
         let point = |p: usize| {
             let yp = &yp;
             // SAFETY: U_p and V_p are in packed's layouts inside u and X; C is the rows p·nbp
-            // of Y, ld apart, written by this point alone; `applies` checked the kernels run.
+            // of Y, ld apart, written by this point alone; `add_into` checked the kernels run.
             unsafe {
                 packed::gemm(
                     cout,

@@ -17,12 +17,16 @@
 //! `matmul::packed`'s AVX-512/AVX2 micro-kernels (no packing, clearing or set-up per call). With
 //! Accelerate, and on CPUs below AVX2, it goes through the seam like everything else.
 //!
-//! The backend is a process-wide choice: `HARK_GEMM` (`auto`, `gemm`, `openblas`,
-//! `accelerate`) or [`set_backend`] before or between forward passes. `auto` picks Accelerate
-//! on macOS, otherwise OpenBLAS when it loads and its kernels cover the CPU's widest vector
-//! unit (see [`auto_backend`]), otherwise the `gemm` kernels.
+//! The backend is the model's choice ([`crate::Compute::backend`]): the matrix products on the
+//! threads of a model's pool run on its backend, those on any other thread on [`auto_backend`],
+//! which picks Accelerate on macOS, otherwise OpenBLAS when it loads and its kernels cover the
+//! CPU's widest vector unit, otherwise the `gemm` kernels.
+//!
+//! One setting is the process's, not a model's: OpenBLAS's own thread count, set to 1 once when
+//! the library loads (its calls are split over the model's pool here instead).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -48,7 +52,7 @@ impl Backend {
     /// Every backend, in order of preference.
     pub const ALL: [Backend; 3] = [Backend::Accelerate, Backend::OpenBlas, Backend::Gemm];
 
-    /// The name used by `HARK_GEMM`, `--gemm` and `hark bench` (`gemm_backend`).
+    /// The name used by `--gemm` (`HARK_GEMM`) and `hark bench` (`gemm_backend`).
     pub fn name(self) -> &'static str {
         match self {
             Backend::Gemm => "gemm",
@@ -117,49 +121,47 @@ impl std::str::FromStr for BackendChoice {
 /// The default backend for this machine: Accelerate on macOS; elsewhere OpenBLAS if it loads
 /// and its kernels use the CPU's widest vector unit (an OpenBLAS too old to know the CPU runs
 /// narrower kernels, and then the `gemm` kernels are faster); otherwise the `gemm` kernels.
-pub fn auto_backend() -> Backend {
+/// `level`: the CPU level the model's own loops run at.
+pub fn auto_backend(level: CpuLevel) -> Backend {
     if Backend::Accelerate.is_available() {
         return Backend::Accelerate;
     }
     match cblas::openblas() {
-        Some(b) if b.covers(cpu::level()) => Backend::OpenBlas,
+        Some(b) if b.covers(level) => Backend::OpenBlas,
         _ => Backend::Gemm,
     }
 }
 
-const UNSET: u8 = u8::MAX;
-static BACKEND: AtomicU8 = AtomicU8::new(UNSET);
-
-fn encode(b: Backend) -> u8 {
-    Backend::ALL.iter().position(|x| *x == b).unwrap_or(0) as u8
+thread_local! {
+    /// The backend of the model whose pool runs this thread ([`enter`]).
+    static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
 }
 
-/// The backend in use (on first use: `HARK_GEMM`, or [`auto_backend`]; an unusable
-/// `HARK_GEMM` is logged and falls back to auto).
+/// The backend in use on this thread: its model's, else [`auto_backend`] at the detected CPU
+/// level. (The crate's own unit tests take `HARK_GEMM` here, as the shells do for a model.)
 pub fn backend() -> Backend {
-    match BACKEND.load(Ordering::Relaxed) {
-        UNSET => {
-            let from_env = std::env::var("HARK_GEMM").ok().and_then(|v| {
-                match v.parse::<BackendChoice>().and_then(resolve) {
-                    Ok(b) => Some(b),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "HARK_GEMM ignored");
-                        None
-                    }
-                }
-            });
-            let b = from_env.unwrap_or_else(auto_backend);
-            tracing::debug!(backend = %b, detail = %b.detail(), "GEMM backend");
-            BACKEND.store(encode(b), Ordering::Relaxed);
-            b
-        }
-        i => Backend::ALL[i as usize],
-    }
+    BACKEND.with(Cell::get).unwrap_or_else(|| {
+        static DEFAULT: OnceLock<Backend> = OnceLock::new();
+        *DEFAULT.get_or_init(|| {
+            #[cfg(test)]
+            if let Ok(v) = std::env::var("HARK_GEMM") {
+                return resolve(v.parse().expect("HARK_GEMM"), cpu::level()).expect("HARK_GEMM");
+            }
+            auto_backend(cpu::level())
+        })
+    })
 }
 
-fn resolve(choice: BackendChoice) -> Result<Backend> {
+/// Makes `b` the backend of every later product on this thread (a model's pool threads, as
+/// they start).
+pub(crate) fn enter(b: Backend) {
+    BACKEND.with(|c| c.set(Some(b)));
+}
+
+/// The backend `choice` stands for here, for loops at `level`; an error if it is not available.
+pub fn resolve(choice: BackendChoice, level: CpuLevel) -> Result<Backend> {
     match choice {
-        BackendChoice::Auto => Ok(auto_backend()),
+        BackendChoice::Auto => Ok(auto_backend(level)),
         BackendChoice::Use(b) if b.is_available() => Ok(b),
         BackendChoice::Use(b) => Err(Error::Compute(format!(
             "the {b} GEMM backend is not available here{}",
@@ -170,15 +172,6 @@ fn resolve(choice: BackendChoice) -> Result<Backend> {
             }
         ))),
     }
-}
-
-/// Chooses the backend for every later matrix product of this process; returns what `choice`
-/// resolved to. Safe to call between forward passes (a pass in flight may mix backends, which
-/// changes nothing but rounding).
-pub fn set_backend(choice: BackendChoice) -> Result<Backend> {
-    let b = resolve(choice)?;
-    BACKEND.store(encode(b), Ordering::Relaxed);
-    Ok(b)
 }
 
 /// A strided matrix operand: element `(i, j)` is at `ptr + i·rs + j·cs`.
@@ -902,11 +895,11 @@ mod tests {
         );
         assert!("cuda".parse::<BackendChoice>().is_err());
         if !cfg!(target_os = "macos") {
-            let e = resolve(BackendChoice::Use(Backend::Accelerate)).unwrap_err();
+            let e = resolve(BackendChoice::Use(Backend::Accelerate), cpu::level()).unwrap_err();
             assert!(e.to_string().contains("macOS"), "{e}");
         }
         assert!(Backend::available().contains(&Backend::Gemm));
-        assert!(Backend::available().contains(&auto_backend()));
+        assert!(Backend::available().contains(&auto_backend(cpu::level())));
     }
 
     /// CI installs OpenBLAS (scripts/deps.sh): there it must load, or the OpenBLAS path would

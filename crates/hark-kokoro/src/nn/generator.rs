@@ -160,8 +160,8 @@ impl Generator {
         let mut t = t;
         let mut scratch = Vec::new();
         // The convolutions' kept buffers live for one stage (see `ConvBuffers`).
-        let bufs = &crate::conv::tiling::BUFFERS;
-        let _clear = ClearOnDrop(bufs);
+        let bufs = crate::conv::buffers();
+        let _clear = ClearOnDrop(&bufs);
         for i in 0..self.ups.len() {
             pass.cancel.check()?;
             // The previous stage's (or the decoder's) buffers were freed into the allocator's

@@ -149,17 +149,22 @@ pub(crate) struct Conv1d {
     pub stride: usize,
     pub pad: usize,
     pub dil: usize,
-    /// Set when the convolution runs through the DFT ([`crate::conv::fftconv`]).
-    pub fft: Option<fftconv::Plan>,
+    /// How the convolution runs on inputs long enough for its algorithm to pay (shorter ones
+    /// take im2col + GEMM), chosen when the layer is built.
+    pub algo: ConvAlgo,
+}
+
+/// A [`Conv1d`]'s algorithm.
+pub(crate) enum ConvAlgo {
+    /// im2col + GEMM (or one GEMM for a 1-tap convolution).
+    Gemm,
+    /// Through the DFT ([`crate::conv::fftconv`]).
+    Dft(fftconv::Plan),
+    /// Winograd's F(4, 3) ([`crate::conv::winograd`]).
+    Winograd,
 }
 
 const CONV_TILE: usize = 256;
-
-/// Whether long convolutions go through the DFT: on unless `HARK_FFT_CONV=0` (for comparison).
-fn fft_conv_enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("HARK_FFT_CONV").map_or(true, |v| v.trim() != "0"))
-}
 
 struct ConvScratch {
     win: Vec<f32>,
@@ -185,12 +190,21 @@ impl Conv1d {
             None
         };
         // "Same" convolutions with many taps and channels go through the DFT (the generator's
-        // 7- and 11-tap resblocks, 128 and 256 channels).
+        // 7- and 11-tap resblocks, 128 and 256 channels), 3-tap ones where the packed kernels
+        // run through Winograd's transform, as far as the model's compute allows them.
+        let allowed = crate::conv::algos();
         let same = stride == 1 && k % 2 == 1 && pad == dil * (k - 1) / 2;
         let channels_fit = cin >= 32 && cout >= 32 && cin * cout <= fftconv::MAX_CHANNEL_PRODUCT;
-        let fft = (same && channels_fit && fft_conv_enabled())
+        let dft = (same && channels_fit && allowed.dft)
             .then(|| fftconv::Plan::new(k))
             .flatten();
+        let algo = match dft {
+            Some(plan) => ConvAlgo::Dft(plan),
+            None if k == 3 && same && allowed.winograd && winograd::fits(cin, cout) => {
+                ConvAlgo::Winograd
+            }
+            None => ConvAlgo::Gemm,
+        };
         Ok(Self {
             w,
             b,
@@ -200,7 +214,7 @@ impl Conv1d {
             stride,
             pad,
             dil,
-            fft,
+            algo,
         })
     }
 
@@ -291,34 +305,29 @@ impl Conv1d {
                 row.fill(b);
             }
         });
-        if let Some(plan) = self
-            .fft
-            .as_ref()
-            .filter(|p| p.pays(tout, self.dil, self.cin * self.cout))
-        {
-            fftconv::DftConv {
-                plan,
-                w: &self.w,
-                cin: self.cin,
-                cout: self.cout,
-                dil: self.dil,
+        match &self.algo {
+            ConvAlgo::Dft(plan) if plan.pays(tout, self.dil, self.cin * self.cout) => {
+                fftconv::DftConv {
+                    plan,
+                    w: &self.w,
+                    cin: self.cin,
+                    cout: self.cout,
+                    dil: self.dil,
+                }
+                .add_into(x, t, pad, pro, out, cancel);
+                return;
             }
-            .add_into(x, t, pad, pro, out, cancel);
-            return;
-        }
-        if self.k == 3
-            && self.stride == 1
-            && self.pad == self.dil
-            && winograd::applies(self.cin, self.cout, tout, self.dil)
-        {
-            winograd::WinogradConv {
-                w: &self.w,
-                cin: self.cin,
-                cout: self.cout,
-                dil: self.dil,
+            ConvAlgo::Winograd if winograd::pays(tout, self.dil) => {
+                winograd::WinogradConv {
+                    w: &self.w,
+                    cin: self.cin,
+                    cout: self.cout,
+                    dil: self.dil,
+                }
+                .add_into(x, t, pad, pro, out, cancel);
+                return;
             }
-            .add_into(x, t, pad, pro, out, cancel);
-            return;
+            _ => {}
         }
         let kk = self.cin * self.k;
         if self.k == 1 && self.stride == 1 && pad == 0 && pro.is_none() {
@@ -694,7 +703,7 @@ mod tests {
                 stride: s,
                 pad: p,
                 dil: d,
-                fft: None,
+                algo: ConvAlgo::Gemm,
             };
             let x = rnd(cin * t, 3);
             close(&c.forward(&x, t, None), &naive_conv(&c, &x, t), 1e-4);
@@ -713,7 +722,7 @@ mod tests {
             stride: 1,
             pad: 2,
             dil: 1,
-            fft: None,
+            algo: ConvAlgo::Gemm,
         };
         let x = rnd(cin * t, 5);
         let scale = vec![0.5, 2.0, -1.0];
@@ -751,7 +760,7 @@ mod tests {
             (32, 32, 7, 1, 20000),
         ] {
             let w: Vec<f32> = rnd(cout * cin * k, 11);
-            let mk = |fft| Conv1d {
+            let mk = |algo| Conv1d {
                 w: w.clone().into(),
                 b: Some(rnd(cout, 12).into()),
                 cin,
@@ -760,10 +769,15 @@ mod tests {
                 stride: 1,
                 pad: d * (k - 1) / 2,
                 dil: d,
-                fft,
+                algo,
             };
-            let (direct, viafft) = (mk(None), mk(fftconv::Plan::new(k)));
-            let plan = viafft.fft.as_ref().unwrap();
+            let (direct, viafft) = (
+                mk(ConvAlgo::Gemm),
+                mk(ConvAlgo::Dft(fftconv::Plan::new(k).unwrap())),
+            );
+            let ConvAlgo::Dft(plan) = &viafft.algo else {
+                unreachable!()
+            };
             // long inputs take the transform by themselves, inputs of a tile or two do not
             if t >= 5000 {
                 assert!(plan.pays(t, d, cin * cout), "t = {t}");
@@ -847,7 +861,7 @@ mod tests {
                 stride: 1,
                 pad: d,
                 dil: d,
-                fft: None,
+                algo: ConvAlgo::Winograd,
             };
             if t >= 5000 {
                 assert!(winograd::applies(cin, cout, t, d), "t = {t}");
