@@ -247,6 +247,93 @@ impl MatMut {
     }
 }
 
+/// A matrix operand in a slice: row-major, element `(i, j)` at `data[i·ld + j]`, or
+/// [`transposed`](Self::transposed), the transpose of a row-major one (`(i, j)` at
+/// `data[j·ld + i]`).
+#[derive(Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    data: &'a [f32],
+    ld: usize,
+    transposed: bool,
+}
+
+impl<'a> Rows<'a> {
+    /// Rows `ld` apart.
+    pub(crate) fn new(data: &'a [f32], ld: usize) -> Self {
+        Rows {
+            data,
+            ld,
+            transposed: false,
+        }
+    }
+
+    /// The transpose of the row-major matrix whose rows are `ld` apart.
+    pub(crate) fn transposed(data: &'a [f32], ld: usize) -> Self {
+        Rows {
+            data,
+            ld,
+            transposed: true,
+        }
+    }
+
+    /// Panics unless an `r × c` matrix fits: rows no longer than their stride, all inside
+    /// the slice.
+    fn check(&self, r: usize, c: usize, what: &str) {
+        let (outer, inner) = if self.transposed { (c, r) } else { (r, c) };
+        if outer == 0 || inner == 0 {
+            return;
+        }
+        assert!(
+            inner <= self.ld && (outer - 1) * self.ld + inner <= self.data.len(),
+            "{what}: a {r}×{c} matrix with stride {} does not fit in {} values",
+            self.ld,
+            self.data.len()
+        );
+    }
+
+    fn mat(&self) -> Mat {
+        if self.transposed {
+            Mat::cols(self.data.as_ptr(), self.ld)
+        } else {
+            Mat::rows(self.data.as_ptr(), self.ld)
+        }
+    }
+}
+
+/// `dst [m×n] = a [m×k] · b [k×n]` (or `dst += …` with `accumulate`), `dst`'s rows `ldd`
+/// apart: [`sgemm`] for the network code, on slices whose extents are checked (a panic, never an
+/// access out of bounds; `dst` cannot alias the operands).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    ldd: usize,
+    accumulate: bool,
+    a: Rows,
+    b: Rows,
+    par: bool,
+) {
+    Rows::new(dst, ldd).check(m, n, "gemm output");
+    a.check(m, k, "gemm left operand");
+    b.check(k, n, "gemm right operand");
+    // SAFETY: the checks above keep every element (i, j) the sizes and strides address inside
+    // its slice, and `dst`, borrowed mutably, shares no memory with `a` or `b`.
+    unsafe {
+        sgemm(
+            m,
+            n,
+            k,
+            MatMut::rows(dst.as_mut_ptr(), ldd),
+            accumulate,
+            a.mat(),
+            b.mat(),
+            par,
+        )
+    }
+}
+
 /// `dst[m×n] = lhs[m×k] · rhs[k×n]`, or `dst += …` with `accumulate`, on the current
 /// [`backend`]. `par`: the product may use every thread of the pool (callers already running
 /// in parallel pass `false`).
@@ -793,6 +880,58 @@ pub fn gflops_on(backend: Backend, level: CpuLevel) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The slice seam computes what the raw one does (a row-major and a transposed operand,
+    /// a strided output) and refuses an operand too short for its sizes.
+    #[test]
+    fn slice_gemm_checks_its_operands() {
+        // a [2×3], b given as bᵀ [2×3] (b is [3×2]), dst [2×2] in rows of 3
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let bt = [1.0, 0.0, -1.0, 2.0, 1.0, 0.0];
+        let mut dst = [9.0; 6];
+        gemm(
+            2,
+            2,
+            3,
+            &mut dst,
+            3,
+            false,
+            Rows::new(&a, 3),
+            Rows::transposed(&bt, 3),
+            false,
+        );
+        assert_eq!(dst, [-2.0, 4.0, 9.0, -2.0, 13.0, 9.0]);
+        let short = std::panic::catch_unwind(|| {
+            let mut d = [0.0; 4];
+            gemm(
+                2,
+                2,
+                3,
+                &mut d,
+                2,
+                false,
+                Rows::new(&a[..5], 3),
+                Rows::transposed(&bt, 3),
+                false,
+            )
+        });
+        assert!(short.is_err());
+        let wide = std::panic::catch_unwind(|| {
+            let mut d = [0.0; 4];
+            gemm(
+                2,
+                3,
+                1,
+                &mut d,
+                2,
+                false,
+                Rows::new(&a, 1),
+                Rows::new(&bt, 3),
+                false,
+            )
+        });
+        assert!(wide.is_err(), "an output row longer than its stride");
+    }
 
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::conv::fftconv;
 use crate::conv::winograd;
 use crate::error::Result;
-use crate::kernels::matmul::{sgemm, Mat, MatMut};
+use crate::kernels::matmul::{gemm, sgemm, Mat, MatMut, Rows};
 use crate::kernels::ops::{transpose, Prologue, SendPtr};
 use crate::kernels::pass::Cancel;
 use crate::nn::weights::{Vb, Weight};
@@ -81,19 +81,17 @@ impl Linear {
                 row.copy_from_slice(b);
             }
         }
-        // SAFETY: sizes match the buffers (asserted above / allocated here).
-        unsafe {
-            sgemm(
-                t,
-                self.d_out,
-                self.d_in,
-                MatMut::rows(y.as_mut_ptr(), self.d_out),
-                true,
-                Mat::rows(x.as_ptr(), self.d_in),
-                Mat::cols(self.w.as_ptr(), self.d_in),
-                par,
-            );
-        }
+        gemm(
+            t,
+            self.d_out,
+            self.d_in,
+            &mut y,
+            self.d_out,
+            true,
+            Rows::new(x, self.d_in),
+            Rows::transposed(&self.w, self.d_in),
+            par,
+        );
         y
     }
 
@@ -331,19 +329,18 @@ impl Conv1d {
         }
         let kk = self.cin * self.k;
         if self.k == 1 && self.stride == 1 && pad == 0 && pro.is_none() {
-            // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
-            unsafe {
-                sgemm(
-                    self.cout,
-                    tout,
-                    self.cin,
-                    MatMut::rows(out.as_mut_ptr(), tout),
-                    true,
-                    Mat::rows(self.w.as_ptr(), self.cin),
-                    Mat::rows(x.as_ptr(), t),
-                    true,
-                );
-            }
+            // (x [cin, t], w [cout, cin], out [cout, t])
+            gemm(
+                self.cout,
+                tout,
+                self.cin,
+                out,
+                tout,
+                true,
+                Rows::new(&self.w, self.cin),
+                Rows::new(x, t),
+                true,
+            );
             return;
         }
         let n_tiles = tout.div_ceil(CONV_TILE);
@@ -480,19 +477,17 @@ impl ConvTranspose1d {
         if m == 0 {
             return y;
         }
-        // SAFETY: wt is [rows, cin], x is [cin, m], y is [rows, m].
-        unsafe {
-            sgemm(
-                rows,
-                m,
-                self.cin,
-                MatMut::rows(y.as_mut_ptr(), m),
-                false,
-                Mat::rows(self.wt.as_ptr(), self.cin),
-                Mat::rows(x.as_ptr(), m),
-                true,
-            );
-        }
+        gemm(
+            rows,
+            m,
+            self.cin,
+            &mut y,
+            m,
+            false,
+            Rows::new(&self.wt, self.cin),
+            Rows::new(x, m),
+            true,
+        );
         y
     }
 
@@ -516,19 +511,18 @@ impl ConvTranspose1d {
         let mut y = vec![0f32; rows * TI.min(t)];
         for i0 in (0..t).step_by(TI) {
             let ti = TI.min(t - i0);
-            // SAFETY: wt is [rows, cin], x tile is [cin, ti] with row stride t, y is [rows, ti].
-            unsafe {
-                sgemm(
-                    rows,
-                    ti,
-                    self.cin,
-                    MatMut::rows(y.as_mut_ptr(), ti),
-                    false,
-                    Mat::rows(self.wt.as_ptr(), self.cin),
-                    Mat::rows(x.as_ptr().add(i0), t),
-                    true,
-                );
-            }
+            // (wt [rows, cin], the x tile [cin, ti] with row stride t, y [rows, ti])
+            gemm(
+                rows,
+                ti,
+                self.cin,
+                &mut y,
+                ti,
+                false,
+                Rows::new(&self.wt, self.cin),
+                Rows::new(&x[i0..], t),
+                true,
+            );
             let y = &y;
             out.par_chunks_mut(stride_out.max(1))
                 .enumerate()

@@ -4,7 +4,7 @@
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
 use crate::error::Result;
-use crate::kernels::matmul::{sgemm, Mat, MatMut};
+use crate::kernels::matmul::{gemm, Rows};
 use crate::nn::weights::{Vb, Weight};
 
 struct Direction {
@@ -73,19 +73,18 @@ impl BiLstm {
         for row in gx.chunks_exact_mut(g4) {
             row.copy_from_slice(&d.bias);
         }
-        // SAFETY: x is [t, d_in], w_ih is [4H, d_in] used transposed, gx is [t, 4H].
-        unsafe {
-            sgemm(
-                t,
-                g4,
-                self.d_in,
-                MatMut::rows(gx.as_mut_ptr(), g4),
-                true,
-                Mat::rows(x.as_ptr(), self.d_in),
-                Mat::cols(d.w_ih.as_ptr(), self.d_in),
-                false,
-            );
-        }
+        // (x [t, d_in], w_ih [4H, d_in] used transposed, gx [t, 4H])
+        gemm(
+            t,
+            g4,
+            self.d_in,
+            &mut gx,
+            g4,
+            true,
+            Rows::new(x, self.d_in),
+            Rows::transposed(&d.w_ih, self.d_in),
+            false,
+        );
         let mut hs = vec![0f32; h];
         let mut cs = vec![0f32; h];
         let mut g = vec![0f32; g4];
