@@ -150,26 +150,30 @@ mod x86 {
     /// AVX; both matrices lie in their buffers.
     #[target_feature(enable = "avx")]
     pub(super) unsafe fn t8(src: *const f32, ss: usize, dst: *mut f32, ds: usize) {
-        let mut r = [_mm256_setzero_ps(); 8];
-        for (i, v) in r.iter_mut().enumerate() {
-            *v = _mm256_loadu_ps(src.add(i * ss));
-        }
-        let mut t = [_mm256_setzero_ps(); 8];
-        for i in 0..4 {
-            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-        }
-        for i in 0..2 {
-            let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
-            r[4 * i] = _mm256_shuffle_ps(a, c, 0x44);
-            r[4 * i + 1] = _mm256_shuffle_ps(a, c, 0xEE);
-            r[4 * i + 2] = _mm256_shuffle_ps(b, d, 0x44);
-            r[4 * i + 3] = _mm256_shuffle_ps(b, d, 0xEE);
-        }
-        for i in 0..4 {
-            let (a, b) = (r[i], r[i + 4]);
-            _mm256_storeu_ps(dst.add(i * ds), _mm256_permute2f128_ps(a, b, 0x20));
-            _mm256_storeu_ps(dst.add((i + 4) * ds), _mm256_permute2f128_ps(a, b, 0x31));
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            let mut r = [_mm256_setzero_ps(); 8];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(src.add(i * ss));
+            }
+            let mut t = [_mm256_setzero_ps(); 8];
+            for i in 0..4 {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for i in 0..2 {
+                let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
+                r[4 * i] = _mm256_shuffle_ps(a, c, 0x44);
+                r[4 * i + 1] = _mm256_shuffle_ps(a, c, 0xEE);
+                r[4 * i + 2] = _mm256_shuffle_ps(b, d, 0x44);
+                r[4 * i + 3] = _mm256_shuffle_ps(b, d, 0xEE);
+            }
+            for i in 0..4 {
+                let (a, b) = (r[i], r[i + 4]);
+                _mm256_storeu_ps(dst.add(i * ds), _mm256_permute2f128_ps(a, b, 0x20));
+                _mm256_storeu_ps(dst.add((i + 4) * ds), _mm256_permute2f128_ps(a, b, 0x31));
+            }
         }
     }
 }

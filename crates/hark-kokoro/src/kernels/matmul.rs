@@ -193,8 +193,11 @@ pub(crate) struct MatMut {
 // SAFETY: operands are only shared between the rayon tasks of one call, which write disjoint
 // parts of the output and are joined before the call returns.
 unsafe impl Send for Mat {}
+// SAFETY: as above; the tasks only read through a `Mat`.
 unsafe impl Sync for Mat {}
+// SAFETY: as above.
 unsafe impl Send for MatMut {}
+// SAFETY: as above; each task writes only its own part through a `MatMut`.
 unsafe impl Sync for MatMut {}
 
 impl Mat {
@@ -352,18 +355,22 @@ pub(crate) unsafe fn sgemm(
     rhs: Mat,
     par: bool,
 ) {
-    sgemm_on(
-        backend(),
-        cpu::level(),
-        m,
-        n,
-        k,
-        dst,
-        accumulate,
-        lhs,
-        rhs,
-        par,
-    )
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        sgemm_on(
+            backend(),
+            cpu::level(),
+            m,
+            n,
+            k,
+            dst,
+            accumulate,
+            lhs,
+            rhs,
+            par,
+        )
+    }
 }
 
 /// [`sgemm`] on an explicit backend and CPU level (tests and benchmarks).
@@ -383,31 +390,35 @@ pub(crate) unsafe fn sgemm_on(
     rhs: Mat,
     par: bool,
 ) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                for j in 0..n {
-                    *dst.at(i, j).ptr = 0.0;
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            if !accumulate {
+                for i in 0..m {
+                    for j in 0..n {
+                        *dst.at(i, j).ptr = 0.0;
+                    }
                 }
             }
+            return;
         }
-        return;
-    }
-    match backend {
-        Backend::OpenBlas | Backend::Accelerate => {
-            if let Some(call) = cblas::Call::new(backend, m, n, k, dst, accumulate, lhs, rhs) {
-                split(m, n, k, par && backend == Backend::OpenBlas, &|r, c| {
-                    call.run(r, c)
-                });
-                return;
+        match backend {
+            Backend::OpenBlas | Backend::Accelerate => {
+                if let Some(call) = cblas::Call::new(backend, m, n, k, dst, accumulate, lhs, rhs) {
+                    split(m, n, k, par && backend == Backend::OpenBlas, &|r, c| {
+                        call.run(r, c)
+                    });
+                    return;
+                }
+                // (an operand with no unit stride: not a CBLAS layout)
+                rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par)
             }
-            // (an operand with no unit stride: not a CBLAS layout)
-            rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par)
+            Backend::Gemm => rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par),
         }
-        Backend::Gemm => rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par),
     }
 }
 
@@ -504,68 +515,72 @@ mod rust {
         rhs: Mat,
         par: bool,
     ) {
-        let threads = crate::kernels::cpu::threads();
-        let par = if par && threads > 1 {
-            Parallelism::Rayon(threads)
-        } else {
-            Parallelism::None
-        };
-        match level {
-            #[cfg(target_arch = "x86_64")]
-            CpuLevel::Avx512 => kernel!(
-                gemm_common::simd::V4,
-                gemm_f32::microkernel::avx512f::f32,
-                16,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            #[cfg(target_arch = "x86_64")]
-            CpuLevel::Avx2 => kernel!(
-                gemm_common::simd::V3,
-                gemm_f32::microkernel::fma::f32,
-                8,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            #[cfg(target_arch = "aarch64")]
-            CpuLevel::Neon => kernel!(
-                gemm_common::simd::Scalar,
-                gemm_f32::microkernel::neon::f32,
-                4,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            _ => kernel!(
-                gemm_common::simd::Scalar,
-                gemm_f32::microkernel::scalar::f32,
-                1,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            let threads = crate::kernels::cpu::threads();
+            let par = if par && threads > 1 {
+                Parallelism::Rayon(threads)
+            } else {
+                Parallelism::None
+            };
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx512 => kernel!(
+                    gemm_common::simd::V4,
+                    gemm_f32::microkernel::avx512f::f32,
+                    16,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx2 => kernel!(
+                    gemm_common::simd::V3,
+                    gemm_f32::microkernel::fma::f32,
+                    8,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                #[cfg(target_arch = "aarch64")]
+                CpuLevel::Neon => kernel!(
+                    gemm_common::simd::Scalar,
+                    gemm_f32::microkernel::neon::f32,
+                    4,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                _ => kernel!(
+                    gemm_common::simd::Scalar,
+                    gemm_f32::microkernel::scalar::f32,
+                    1,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+            }
         }
     }
 }
@@ -628,6 +643,7 @@ mod cblas {
     // SAFETY: OpenBLAS's cblas_sgemm is thread-safe when it runs one thread per call, which
     // `openblas_set_num_threads(1)` arranges at load.
     unsafe impl Send for OpenBlas {}
+    // SAFETY: as above: concurrent one-thread calls are what OpenBLAS supports.
     unsafe impl Sync for OpenBlas {}
 
     #[cfg(target_os = "linux")]

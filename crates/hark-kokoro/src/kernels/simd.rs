@@ -19,6 +19,7 @@ macro_rules! multiversion {
                 match $crate::kernels::cpu::level() {
                     // SAFETY: the CPU supports the enabled features (checked at run time).
                     $crate::kernels::cpu::CpuLevel::Avx512 => return unsafe { v512($($arg),*) },
+                    // SAFETY: as above, for AVX2 and FMA.
                     $crate::kernels::cpu::CpuLevel::Avx2 => return unsafe { v256($($arg),*) },
                     _ => {}
                 }

@@ -26,6 +26,7 @@ enum Repr {
 // SAFETY: a mapped weight points into a read-only mapping kept alive by the Arc; nothing ever
 // writes through it.
 unsafe impl Send for Weight {}
+// SAFETY: read-only, as above: shared reads of immutable memory.
 unsafe impl Sync for Weight {}
 
 impl Deref for Weight {
