@@ -39,6 +39,7 @@ with_browser() {  # runs "$@" with CHROMIUM set to a browser the tests can drive
 # OpenBLAS is installed by deps.sh on Linux: its backend must load there, or it would go untested.
 [ "$(uname -s)" = Linux ] && export HARK_REQUIRE_OPENBLAS=1
 suite "rust tests (cargo test --workspace)" cargo test --workspace --no-fail-fast -- --test-threads 2
+suite "hark-kokoro layering: no import circles, no upward imports (scripts/check-layers.py)" python3 scripts/check-layers.py
 suite "model tests on every GEMM backend and CPU level (scripts/test-compute.sh)" bash scripts/test-compute.sh
 suite "script tests (the scripts' Linux and macOS branches, with stand-in commands)" node --test tests/scripts/scripts.test.mjs
 suite "macOS build: type-check and clippy for aarch64-apple-darwin (scripts/check-macos.sh)" bash scripts/check-macos.sh

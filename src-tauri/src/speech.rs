@@ -58,6 +58,8 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
         seed: 0,
         fast_start: s.fast_start,
         keep_audio_open: s.keep_audio_open,
+        // the fastest for this machine
+        compute: Default::default(),
     }
 }
 

@@ -211,6 +211,7 @@ test("test.sh on Linux: every suite, the cross-target check, the Xvfb suite", ()
     assert.ok(has(L, /^cargo clippy -Zbuild-std=std,panic_abort --target aarch64-apple-darwin --locked --keep-going --workspace --all-targets -- -D warnings$/), L.join("\n"));
     assert.ok(has(L, /^node --test tests\/app\/gui\.test\.mjs tests\/app\/hotkeys\.test\.mjs$/), L.join("\n"));
     assert.ok(has(L, /^node --test tests\/app\/first-press\.test\.mjs$/), L.join("\n"));
+    assert.ok(has(L, /^python3 scripts\/check-layers\.py$/), L.join("\n"));
     assert.ok(!has(L, /^brew|^xcode-select/), L.join("\n"));
   } finally { sb.cleanup(); }
 });

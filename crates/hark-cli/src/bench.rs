@@ -109,7 +109,7 @@ struct Report {
     cases: Vec<CaseResult>,
 }
 
-pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
+pub fn run(assets: Option<&Path>, args: BenchArgs, compute: hark_kokoro::Compute) -> Result<()> {
     let dir = asset_dir(assets)?;
     let mut cases: Vec<Case> = serde_json::from_str(CASES).context("embedded bench cases")?;
     if let Some(n) = args.cases {
@@ -118,8 +118,8 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
     let t0 = Instant::now();
     let cfg = Config::from_file(&dir.config_path())
         .context("reading the model config; run `hark fetch`")?;
-    let model =
-        Kokoro::load(&dir.weights_path(), &cfg).context("loading the model; run `hark fetch`")?;
+    let model = Kokoro::load(&dir.weights_path(), &cfg, &compute)
+        .context("loading the model; run `hark fetch`")?;
     let load_s = t0.elapsed().as_secs_f64();
     let opts = ForwardOptions {
         deterministic: true,
@@ -159,8 +159,10 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
             );
         }
     }
-    let backend = hark_kokoro::matmul::backend();
-    let gemm_gflops = hark_kokoro::matmul::gflops();
+    let backend = model.backend();
+    let gemm_detail = model.backend_detail();
+    let gemm_gflops = model.gemm_gflops();
+    let (threads, cpu_level) = (model.threads(), model.cpu_level());
     let audio_s: f64 = results.iter().map(|r| r.audio_s).sum();
     let compute_s: f64 = results.iter().map(|r| r.compute_s).sum();
     if compute_s <= 0.0 {
@@ -176,7 +178,8 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         }
         // Not deterministic: a deterministic engine does not pace, and pacing is part of what
         // is measured (the noise seed makes no difference to the timing).
-        let ecfg = hark_engine::EngineConfig::from_assets(dir.root());
+        let mut ecfg = hark_engine::EngineConfig::from_assets(dir.root());
+        ecfg.compute = compute;
         Some(hark_engine::bench::latency(ecfg).context("engine latency benchmark")?)
     };
     let report = Report {
@@ -201,11 +204,11 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         gap_paragraph_exact_ms: latency.as_ref().map(|l| l.gap_paragraph_exact_ms),
         rtf_end_to_end: latency.as_ref().map(|l| l.rtf_end_to_end),
         rss_after_1000_mb: latency.as_ref().map(|l| l.rss_after_1000_mb),
-        threads: hark_kokoro::threads(),
+        threads,
         gemm_backend: backend.name().to_string(),
-        gemm_detail: backend.detail(),
+        gemm_detail,
         gemm_gflops,
-        cpu_level: hark_kokoro::cpu::level().name().to_string(),
+        cpu_level: cpu_level.name().to_string(),
         cpu_model: cpu_model(),
         cases: results,
     };

@@ -51,29 +51,50 @@ struct ComputeArgs {
     /// Threads the model uses (default: one per core). `--threads 1` runs as a slower machine.
     #[arg(long, global = true, env = "HARK_THREADS", value_name = "N")]
     threads: Option<usize>,
+    /// Long convolutions through the DFT: on (1, the default) or off (0), for comparisons.
+    #[arg(
+        long,
+        global = true,
+        env = "HARK_FFT_CONV",
+        value_name = "0|1",
+        hide = true
+    )]
+    fft_conv: Option<String>,
+    /// 3-tap convolutions as Winograd F(4,3): on (1, the default) or off (0), for comparisons.
+    #[arg(
+        long,
+        global = true,
+        env = "HARK_WINOGRAD",
+        value_name = "0|1",
+        hide = true
+    )]
+    winograd: Option<String>,
 }
 
 impl ComputeArgs {
-    /// Applies the choices to the process (before the model runs).
-    fn apply(&self) -> anyhow::Result<()> {
+    /// The model's compute these choices make (checked against this machine when it loads).
+    fn compute(&self) -> anyhow::Result<hark_kokoro::Compute> {
         if let Some(n) = self.threads {
             anyhow::ensure!(n >= 1, "--threads must be at least 1");
-            anyhow::ensure!(
-                hark_kokoro::cpu::init_threads(Some(n)),
-                "the thread pool was already started"
-            );
         }
-        if let Some(level) = self
+        let level = match self
             .cpu
             .as_deref()
             .filter(|l| !l.eq_ignore_ascii_case("auto"))
         {
-            hark_kokoro::cpu::set_level(Some(level.parse()?))?;
-        }
-        let choice: hark_kokoro::matmul::BackendChoice =
-            self.gemm.as_deref().unwrap_or("auto").parse()?;
-        hark_kokoro::matmul::set_backend(choice)?;
-        Ok(())
+            Some(l) => Some(hark_kokoro::cpu::check(l.parse()?)?),
+            None => None,
+        };
+        let on = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim() != "0");
+        Ok(hark_kokoro::Compute {
+            backend: self.gemm.as_deref().unwrap_or("auto").parse()?,
+            level,
+            threads: self.threads,
+            conv: hark_kokoro::ConvAlgos {
+                dft: on(&self.fft_conv),
+                winograd: on(&self.winograd),
+            },
+        })
     }
 }
 
@@ -118,19 +139,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let assets = cli.assets.as_deref();
-    if let Err(e) = cli.compute.apply() {
-        eprintln!("hark: error: {}", error_chain(&e));
-        return ExitCode::FAILURE;
-    }
+    let compute = match cli.compute.compute() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hark: error: {}", error_chain(&e));
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.cmd {
-        Cmd::Say(a) => say::run(assets, a),
-        Cmd::Read(a) => play::run_read(assets, a),
-        Cmd::Serve(a) => serve::run(assets, a),
+        Cmd::Say(a) => say::run(assets, a, compute),
+        Cmd::Read(a) => play::run_read(assets, a, compute),
+        Cmd::Serve(a) => serve::run(assets, a, compute),
         Cmd::NativeHost(a) => return serve::native_host(a),
         Cmd::Phonemize(a) => phonemize::run(assets, a),
         Cmd::Voices(a) => voices::run(assets, a),
         Cmd::Fetch(a) => fetch::run(assets, a),
-        Cmd::Bench(a) => bench::run(assets, a),
+        Cmd::Bench(a) => bench::run(assets, a, compute),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

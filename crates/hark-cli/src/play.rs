@@ -169,7 +169,11 @@ fn speak_and_wait(engine: &Engine, text: &str, progress: bool) -> Result<()> {
     }
 }
 
-pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
+pub fn run_read(
+    assets: Option<&Path>,
+    args: ReadArgs,
+    compute: hark_kokoro::Compute,
+) -> Result<()> {
     let dir = asset_dir(assets)?;
     let text = if args.file.as_os_str() == "-" {
         crate::util::text_arg(None)?
@@ -184,6 +188,7 @@ pub fn run_read(assets: Option<&Path>, args: ReadArgs) -> Result<()> {
         return Ok(());
     }
     let engine = engine_for(&dir, &args.voice, |cfg| {
+        cfg.compute = compute;
         cfg.fast_start = args.start.fast_start();
         if let Some(p) = args.out.clone() {
             cfg.output = Output::Wav(p);

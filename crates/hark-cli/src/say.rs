@@ -34,7 +34,7 @@ pub struct SayArgs {
     pub start: crate::play::StartArgs,
 }
 
-pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
+pub fn run(assets: Option<&Path>, args: SayArgs, compute: hark_kokoro::Compute) -> Result<()> {
     let dir = asset_dir(assets)?;
     let Some(out) = args.out.clone() else {
         if args.phonemes.is_some() {
@@ -43,10 +43,11 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
         let text = text_arg(args.text.clone())?;
         let engine = crate::play::engine_for(&dir, &args.voice, |cfg| {
             cfg.fast_start = args.start.fast_start();
+            cfg.compute = compute;
         })?;
         return crate::play::speak_to_end(&engine, &text, false);
     };
-    let audio = synthesize(&dir, &args)?;
+    let audio = synthesize(&dir, &args, compute)?;
     if out.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
@@ -64,8 +65,13 @@ pub fn run(assets: Option<&Path>, args: SayArgs) -> Result<()> {
 
 /// The audio of `say --out`: the engine's samples for the text (as `hark say` plays them with
 /// `--exact`), or one model pass over `--phonemes`.
-pub fn synthesize(dir: &hark_assets::AssetDir, args: &SayArgs) -> Result<Vec<f32>> {
+pub fn synthesize(
+    dir: &hark_assets::AssetDir,
+    args: &SayArgs,
+    compute: hark_kokoro::Compute,
+) -> Result<Vec<f32>> {
     let engine = crate::play::engine_for(dir, &args.voice, |cfg| {
+        cfg.compute = compute;
         cfg.output = Output::Null;
         cfg.fast_start = false;
         cfg.deterministic = args.deterministic;

@@ -84,7 +84,7 @@ pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
         .context("no user config directory; set HARK_CONFIG_DIR")
 }
 
-pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
+pub fn run(assets: Option<&Path>, args: ServeArgs, compute: hark_kokoro::Compute) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
     let app = Store::new(&cfg_dir).read().settings;
@@ -103,6 +103,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs) -> Result<()> {
     ecfg.speed = speed;
     ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);
     ecfg.keep_audio_open = app.keep_audio_open;
+    ecfg.compute = compute;
     ecfg.volume = app.volume;
     ecfg.output = if args.no_audio {
         Output::Null

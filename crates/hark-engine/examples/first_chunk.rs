@@ -100,7 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let voice_name = std::env::args().nth(1).unwrap_or_else(|| "af_heart".into());
     let dir = PathBuf::from(std::env::var("HOME")?).join(".cache/hark/assets");
     let cfg = Config::from_file(&dir.join("config.json"))?;
-    let model = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg)?;
+    let model = Kokoro::load(
+        &dir.join("kokoro-v1_0.safetensors"),
+        &cfg,
+        &hark_kokoro::Compute::default(),
+    )?;
     let voice = VoicePack::load(&dir.join("voices").join(format!("{voice_name}.bin")))?;
     let lang = if voice_name.starts_with('b') {
         Lang::EnGb

@@ -77,6 +77,9 @@ pub struct EngineConfig {
     /// sizes also follow the audio in hand, so there the windows depend on timing. On by default
     /// ([`EngineConfig::from_assets`], [`EngineConfig::tiny`]); off gives the exact audio.
     pub fast_start: bool,
+    /// What the model computes with: GEMM backend, CPU level, threads, convolution algorithms
+    /// (the fastest for this machine unless the owner chooses; see [`hark_kokoro::Compute`]).
+    pub compute: hark_kokoro::Compute,
     /// Keep the sound device open between utterances instead of closing it after a few
     /// seconds of silence. The device then never has to wake for the next utterance (which
     /// some Bluetooth outputs are slow to do), at a cost while idle: on a Mac an open output
@@ -103,6 +106,7 @@ impl EngineConfig {
             seed: 0,
             fast_start: true,
             keep_audio_open: false,
+            compute: hark_kokoro::Compute::default(),
         }
     }
 
@@ -127,6 +131,7 @@ impl EngineConfig {
             seed: 0,
             fast_start: true,
             keep_audio_open: false,
+            compute: hark_kokoro::Compute::default(),
         }
     }
 }

@@ -53,7 +53,7 @@ impl Model {
                     move |source| Error::Model { path, source }
                 };
                 let kcfg = hark_kokoro::Config::from_file(config).map_err(at(config))?;
-                let kokoro = Kokoro::load(weights, &kcfg).map_err(at(weights))?;
+                let kokoro = Kokoro::load(weights, &kcfg, &cfg.compute).map_err(at(weights))?;
                 let dir = match &cfg.voices_dir {
                     Some(d) => d.clone(),
                     None => weights
@@ -64,7 +64,7 @@ impl Model {
                 (kokoro, VoiceSource::Dir(dir))
             }
             ModelSource::Tiny { seed } => {
-                let kokoro = Kokoro::tiny_random(*seed).map_err(Error::model)?;
+                let kokoro = Kokoro::tiny_random(*seed, &cfg.compute).map_err(Error::model)?;
                 let width = kokoro.style_width();
                 let source = match &cfg.voices_dir {
                     Some(d) => VoiceSource::Dir(d.clone()),

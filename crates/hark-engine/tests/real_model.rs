@@ -45,7 +45,8 @@ fn wav_length_matches_the_model_durations_less_the_leading_silence() {
 
     // The same sentences straight through the model (noise seeded by chunk number).
     let kcfg = hark_kokoro::Config::from_file(&dir.join("config.json")).unwrap();
-    let model = hark_kokoro::Kokoro::load(&weights, &kcfg).unwrap();
+    let model =
+        hark_kokoro::Kokoro::load(&weights, &kcfg, &hark_kokoro::Compute::default()).unwrap();
     let lex = hark_text::Lexicon::load(&dir.join("lexicons"), hark_text::Lang::EnUs).unwrap();
     let g2p = hark_text::G2p::new(lex);
     let voice = hark_kokoro::VoicePack::load(&dir.join("voices/af_heart.bin")).unwrap();

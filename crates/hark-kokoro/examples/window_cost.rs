@@ -23,7 +23,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| format!("{}/.cache/hark/assets", std::env::var("HOME").unwrap()));
     let dir = std::path::Path::new(&dir);
     let cfg = Config::from_file(&dir.join("config.json"))?;
-    let m = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg)?;
+    // (this example is a shell: it turns HARK_GEMM / HARK_CPU / HARK_THREADS into a Compute)
+    let var = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty() && v != "auto")
+    };
+    let compute = hark_kokoro::Compute {
+        backend: var("HARK_GEMM").map_or(Ok(Default::default()), |v| v.parse())?,
+        level: var("HARK_CPU").map(|v| v.parse()).transpose()?,
+        threads: var("HARK_THREADS").and_then(|v| v.parse().ok()),
+        ..Default::default()
+    };
+    let m = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg, &compute)?;
     let v = VoicePack::load(&dir.join("voices/af_heart.bin"))?;
     let opts = ForwardOptions {
         deterministic: true,
@@ -31,10 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     eprintln!(
         "{} ({}), {} loops, {} threads",
-        hark_kokoro::matmul::backend(),
-        hark_kokoro::matmul::backend().detail(),
-        hark_kokoro::cpu::level(),
-        hark_kokoro::threads()
+        m.backend(),
+        m.backend_detail(),
+        m.cpu_level(),
+        m.threads()
     );
     // warm
     let p = m.prepare(PS, &v, 1.0, &opts)?;

@@ -4,8 +4,23 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::weights::*;
-use crate::{Config, ForwardOptions, Kokoro, VoicePack};
+use crate::nn::weights::*;
+use crate::{Compute, Config, ForwardOptions, Kokoro, VoicePack};
+
+/// The compute `HARK_GEMM` / `HARK_CPU` ask for (scripts/test-compute.sh runs this module at
+/// each), as a shell would make it.
+fn compute() -> Compute {
+    let var = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty() && v != "auto")
+    };
+    Compute {
+        backend: var("HARK_GEMM").map_or(Default::default(), |v| v.parse().unwrap()),
+        level: var("HARK_CPU").map(|v| v.parse().unwrap()),
+        ..Default::default()
+    }
+}
 
 /// Records every tensor a model build asks for (name, shape, values).
 struct Recorder {
@@ -29,7 +44,7 @@ fn tiny_tensors() -> Vec<(String, Vec<usize>, Vec<f32>)> {
         inner: RandomSource::new(7),
         seen: vec![],
     };
-    Kokoro::build(&mut rec, &cfg).unwrap();
+    Kokoro::build(&mut rec, &cfg, &compute()).unwrap();
     rec.seen
 }
 
@@ -76,8 +91,8 @@ fn file_round_trip_matches_the_random_model() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("tiny.safetensors");
     write_file(&p, &tiny_tensors(), None);
-    let loaded = Kokoro::load(&p, &Config::tiny()).unwrap();
-    let random = Kokoro::tiny_random(7).unwrap();
+    let loaded = Kokoro::load(&p, &Config::tiny(), &compute()).unwrap();
+    let random = Kokoro::tiny_random(7, &compute()).unwrap();
     let v = VoicePack::random("v", 10, 32, 1);
     let o = ForwardOptions {
         deterministic: true,
@@ -100,21 +115,21 @@ fn corrupt_files_name_the_file_and_tensor() {
     let bytes = std::fs::read(&good).unwrap();
     let trunc = dir.path().join("truncated.safetensors");
     std::fs::write(&trunc, &bytes[..bytes.len() - 1000]).unwrap();
-    let e = Kokoro::load(&trunc, &cfg).unwrap_err();
+    let e = Kokoro::load(&trunc, &cfg, &compute()).unwrap_err();
     assert!(matches!(e, Error::WeightsFile { .. }), "{e}");
     assert!(e.to_string().contains("truncated.safetensors"), "{e}");
 
     // not a safetensors file at all
     let junk = dir.path().join("junk.safetensors");
     std::fs::write(&junk, b"\xff\xff\xff\xff\xff\xff\xff\x7fnot a header").unwrap();
-    let e = Kokoro::load(&junk, &cfg).unwrap_err();
+    let e = Kokoro::load(&junk, &cfg, &compute()).unwrap_err();
     assert!(
         matches!(e, Error::WeightsFile { .. }) && e.to_string().contains("junk"),
         "{e}"
     );
 
     // missing file
-    let e = Kokoro::load(&dir.path().join("nope.safetensors"), &cfg).unwrap_err();
+    let e = Kokoro::load(&dir.path().join("nope.safetensors"), &cfg, &compute()).unwrap_err();
     assert!(e.to_string().contains("nope.safetensors"), "{e}");
 
     // a tensor removed
@@ -122,7 +137,7 @@ fn corrupt_files_name_the_file_and_tensor() {
     let removed: Vec<_> = tensors.iter().filter(|t| t.0 != victim).cloned().collect();
     let p = dir.path().join("removed.safetensors");
     write_file(&p, &removed, None);
-    let e = Kokoro::load(&p, &cfg).unwrap_err();
+    let e = Kokoro::load(&p, &cfg, &compute()).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Tensor { .. }), "{msg}");
     assert!(
@@ -138,7 +153,7 @@ fn corrupt_files_name_the_file_and_tensor() {
     t.1 = vec![n];
     let p = dir.path().join("shape.safetensors");
     write_file(&p, &bad, None);
-    let msg = Kokoro::load(&p, &cfg).unwrap_err().to_string();
+    let msg = Kokoro::load(&p, &cfg, &compute()).unwrap_err().to_string();
     assert!(
         msg.contains("shape.safetensors") && msg.contains(victim) && msg.contains("shape"),
         "{msg}"
@@ -148,9 +163,90 @@ fn corrupt_files_name_the_file_and_tensor() {
     let victim = "bert_encoder.bias";
     let p = dir.path().join("dtype.safetensors");
     write_file(&p, &tensors, Some(victim));
-    let msg = Kokoro::load(&p, &cfg).unwrap_err().to_string();
+    let msg = Kokoro::load(&p, &cfg, &compute()).unwrap_err().to_string();
     assert!(
         msg.contains("dtype.safetensors") && msg.contains(victim) && msg.contains("F16"),
         "{msg}"
     );
+}
+
+/// Two models in one process keep their own compute: each one's threads (its parallel parts
+/// included) run its CPU level and backend, its pool has its threads, and running both at once
+/// gives each the audio it gives alone. A level the CPU lacks, or no threads, is an error.
+#[test]
+fn two_models_keep_their_own_compute() {
+    use crate::kernels::{cpu, matmul};
+    use crate::matmul::{Backend, BackendChoice};
+    use rayon::prelude::*;
+
+    let narrow = Compute {
+        backend: BackendChoice::Use(Backend::Gemm),
+        level: Some(cpu::CpuLevel::Scalar),
+        threads: Some(1),
+        conv: crate::ConvAlgos {
+            dft: false,
+            winograd: false,
+        },
+    };
+    let a = Kokoro::tiny_random(7, &narrow).unwrap();
+    let b = Kokoro::tiny_random(7, &Compute::default()).unwrap();
+    assert_eq!(
+        (a.cpu_level(), a.backend(), a.threads()),
+        (cpu::CpuLevel::Scalar, Backend::Gemm, 1)
+    );
+    assert_eq!(b.cpu_level(), cpu::detected());
+    assert_eq!(b.backend(), matmul::auto_backend(cpu::detected()));
+    let seen = |m: &Kokoro| {
+        m.run(|| {
+            (0..64)
+                .into_par_iter()
+                .map(|_| (cpu::level(), matmul::backend(), crate::conv::algos()))
+                .collect::<std::collections::HashSet<_>>()
+        })
+    };
+    let want_a = (cpu::CpuLevel::Scalar, Backend::Gemm, narrow.conv);
+    let want_b = (b.cpu_level(), b.backend(), crate::ConvAlgos::default());
+    assert_eq!(seen(&a).into_iter().collect::<Vec<_>>(), vec![want_a]);
+    assert_eq!(seen(&b).into_iter().collect::<Vec<_>>(), vec![want_b]);
+
+    let v = VoicePack::random("v", 10, 32, 1);
+    let o = ForwardOptions {
+        deterministic: true,
+        ..Default::default()
+    };
+    let alone = |m: &Kokoro| m.synthesize("hɛlO wɜɹld", &v, 1.0, &o).unwrap().audio;
+    let (solo_a, solo_b) = (alone(&a), alone(&b));
+    for _ in 0..3 {
+        let (x, y) = std::thread::scope(|s| {
+            let x = s.spawn(|| alone(&a));
+            let y = s.spawn(|| alone(&b));
+            (x.join().unwrap(), y.join().unwrap())
+        });
+        assert_eq!(x, solo_a);
+        assert_eq!(y, solo_b);
+    }
+
+    let missing = if cfg!(target_arch = "aarch64") {
+        cpu::CpuLevel::Avx2
+    } else {
+        cpu::CpuLevel::Neon
+    };
+    let e = Kokoro::tiny_random(
+        7,
+        &Compute {
+            level: Some(missing),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Compute(_)), "{e}");
+    let e = Kokoro::tiny_random(
+        7,
+        &Compute {
+            threads: Some(0),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("thread"), "{e}");
 }

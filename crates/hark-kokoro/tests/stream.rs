@@ -17,8 +17,7 @@ fn det() -> ForwardOptions {
 }
 
 fn tiny() -> (Kokoro, VoicePack) {
-    common::compute_from_env();
-    let m = Kokoro::tiny_random(11).unwrap();
+    let m = common::tiny_model(11);
     let v = VoicePack::random("tiny", 510, m.style_width(), 5);
     (m, v)
 }

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use hark_kokoro::{Config, Error, ForwardOptions, Kokoro, VoicePack, MAX_PHONEMES, SAMPLE_RATE};
 
+mod common;
+
 fn model() -> Kokoro {
-    Kokoro::tiny_random(7).expect("tiny model")
+    common::tiny_model(7)
 }
 
 fn voice(m: &Kokoro) -> VoicePack {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use hark_kokoro::{Config, Kokoro};
+use hark_kokoro::{Compute, Config, Kokoro};
 
 /// The reference cases (`tests/reference/` of this crate).
 pub fn reference_dir() -> PathBuf {
@@ -29,32 +29,44 @@ pub fn assets_dir() -> PathBuf {
     }
 }
 
-/// Applies `HARK_GEMM` / `HARK_CPU` strictly: a backend or CPU level asked for but not
-/// available here fails the test instead of quietly testing another one (the library itself
-/// falls back with a warning). Returns what runs, for the test's log.
-pub fn compute_from_env() -> String {
-    use hark_kokoro::{cpu, matmul};
+/// The compute `HARK_GEMM` / `HARK_CPU` ask for (this test binary is a shell: the library reads
+/// no environment). A backend or CPU level asked for but not available here fails the test when
+/// the model loads, instead of quietly testing another one.
+pub fn compute_from_env() -> Compute {
+    let mut c = Compute::default();
     if let Some(v) = std::env::var("HARK_CPU").ok().filter(|v| !v.is_empty()) {
-        let level = if v.eq_ignore_ascii_case("auto") {
-            None
-        } else {
-            Some(v.parse().expect("HARK_CPU"))
-        };
-        cpu::set_level(level).unwrap_or_else(|e| panic!("HARK_CPU={v}: {e}"));
+        if !v.eq_ignore_ascii_case("auto") {
+            c.level = Some(v.parse().unwrap_or_else(|e| panic!("HARK_CPU={v}: {e}")));
+        }
     }
     if let Some(v) = std::env::var("HARK_GEMM").ok().filter(|v| !v.is_empty()) {
-        matmul::set_backend(v.parse().expect("HARK_GEMM"))
-            .unwrap_or_else(|e| panic!("HARK_GEMM={v}: {e}"));
+        c.backend = v.parse().unwrap_or_else(|e| panic!("HARK_GEMM={v}: {e}"));
     }
-    let b = matmul::backend();
-    let what = format!("{b} ({}), {} loops", b.detail(), cpu::level());
+    c
+}
+
+/// Logs what `m` runs on, for the test's log.
+pub fn log_compute(m: &Kokoro) -> String {
+    let what = format!(
+        "{} ({}), {} loops, {} threads",
+        m.backend(),
+        m.backend_detail(),
+        m.cpu_level(),
+        m.threads()
+    );
     eprintln!("compute: {what}");
     what
 }
 
+/// The tiny random model on the compute of [`compute_from_env`].
+pub fn tiny_model(seed: u64) -> Kokoro {
+    let m = Kokoro::tiny_random(seed, &compute_from_env()).expect("tiny model");
+    log_compute(&m);
+    m
+}
+
 /// The real model, or a panic telling the developer to fetch the weights (never a silent skip).
 pub fn real_model() -> Kokoro {
-    compute_from_env();
     let dir = assets_dir();
     let weights = dir.join("kokoro-v1_0.safetensors");
     assert!(
@@ -69,7 +81,9 @@ pub fn real_model() -> Kokoro {
     } else {
         Config::kokoro_v1()
     };
-    Kokoro::load(&weights, &cfg).expect("loading the weights")
+    let m = Kokoro::load(&weights, &cfg, &compute_from_env()).expect("loading the weights");
+    log_compute(&m);
+    m
 }
 
 /// One reference case.

@@ -26,6 +26,7 @@ enum Repr {
 // SAFETY: a mapped weight points into a read-only mapping kept alive by the Arc; nothing ever
 // writes through it.
 unsafe impl Send for Weight {}
+// SAFETY: read-only, as above: shared reads of immutable memory.
 unsafe impl Sync for Weight {}
 
 impl Deref for Weight {
@@ -230,7 +231,8 @@ impl RandomSource {
     fn values(&mut self, name: &str, shape: &[usize]) -> Vec<f32> {
         let n: usize = shape.iter().product();
         self.counter += 1;
-        let stream = crate::noise::splitmix64(self.seed ^ self.counter.wrapping_mul(0x5851_F42D));
+        let stream =
+            crate::kernels::noise::splitmix64(self.seed ^ self.counter.wrapping_mul(0x5851_F42D));
         let last = name.rsplit('.').next().unwrap_or(name);
         let is_norm_scale = last == "gamma" || (name.contains("LayerNorm") && last == "weight");
         let is_norm_shift = last == "beta" || (name.contains("LayerNorm") && last == "bias");
@@ -242,7 +244,7 @@ impl RandomSource {
         }
         if name.contains(".alpha") {
             return (0..n)
-                .map(|i| 1.0 + 0.2 * crate::noise::uniform_pm1(stream, i as u64))
+                .map(|i| 1.0 + 0.2 * crate::kernels::noise::uniform_pm1(stream, i as u64))
                 .collect();
         }
         let fan_in: usize = if shape.len() >= 2 {
@@ -255,7 +257,7 @@ impl RandomSource {
             scale = 0.5;
         }
         (0..n)
-            .map(|i| scale * crate::noise::uniform_pm1(stream, i as u64))
+            .map(|i| scale * crate::kernels::noise::uniform_pm1(stream, i as u64))
             .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Long "same" convolutions (stride 1, odd kernel of 7 taps or more, any dilation) through the
 //! discrete Fourier transform, with the channel mixing a matrix product per frequency bin: on
 //! `matmul::packed`'s kernels where they run (the spectra are written in their layout), otherwise
-//! on the [`crate::matmul`] seam.
+//! on the [`crate::kernels::matmul`] seam.
 //!
 //! A convolution with `k` taps costs `k` multiply-adds per output and channel pair when done as
 //! im2col + GEMM. Done per tile of `N` inputs in the frequency domain (overlap-save:
@@ -19,16 +19,15 @@
 
 use rayon::prelude::*;
 
-use crate::matmul::{packed, sgemm, Mat, MatMut};
-use crate::ops::{Prologue, SendPtr};
-use crate::pass::Cancel;
+use crate::conv::tiling::{each, ConvBuffers, Scratch, Tiling};
+use crate::kernels::matmul::{packed, sgemm, Mat, MatMut};
+use crate::kernels::ops::{Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
 
 /// Transform length (inputs per tile).
 const N: usize = 32;
 /// Frequency bins of a real transform of length `N`.
 const B: usize = N / 2 + 1;
-/// Tiles per work item: bigger items make bigger products, smaller ones spread over threads.
-const TILES_PER_ITEM: usize = 128;
 
 /// The fewest taps for which the transform pays (3- and 5-tap convolutions stay direct).
 pub(crate) const MIN_TAPS: usize = 7;
@@ -108,7 +107,8 @@ type Rows = [[f32; N]; CH];
 /// (without it, the tiles are read and written one sample at a time).
 #[inline(always)]
 fn fast_transpose() -> bool {
-    cfg!(target_arch = "x86_64") && crate::cpu::level() >= crate::cpu::CpuLevel::Avx2
+    cfg!(target_arch = "x86_64")
+        && crate::kernels::cpu::level() >= crate::kernels::cpu::CpuLevel::Avx2
 }
 
 /// `dst[j][i] = src[i][j]` (`R` and `C` multiples of 8): tiles into [`Block`]s ([`Rows`] in) and
@@ -150,26 +150,30 @@ mod x86 {
     /// AVX; both matrices lie in their buffers.
     #[target_feature(enable = "avx")]
     pub(super) unsafe fn t8(src: *const f32, ss: usize, dst: *mut f32, ds: usize) {
-        let mut r = [_mm256_setzero_ps(); 8];
-        for (i, v) in r.iter_mut().enumerate() {
-            *v = _mm256_loadu_ps(src.add(i * ss));
-        }
-        let mut t = [_mm256_setzero_ps(); 8];
-        for i in 0..4 {
-            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-        }
-        for i in 0..2 {
-            let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
-            r[4 * i] = _mm256_shuffle_ps(a, c, 0x44);
-            r[4 * i + 1] = _mm256_shuffle_ps(a, c, 0xEE);
-            r[4 * i + 2] = _mm256_shuffle_ps(b, d, 0x44);
-            r[4 * i + 3] = _mm256_shuffle_ps(b, d, 0xEE);
-        }
-        for i in 0..4 {
-            let (a, b) = (r[i], r[i + 4]);
-            _mm256_storeu_ps(dst.add(i * ds), _mm256_permute2f128_ps(a, b, 0x20));
-            _mm256_storeu_ps(dst.add((i + 4) * ds), _mm256_permute2f128_ps(a, b, 0x31));
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            let mut r = [_mm256_setzero_ps(); 8];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(src.add(i * ss));
+            }
+            let mut t = [_mm256_setzero_ps(); 8];
+            for i in 0..4 {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for i in 0..2 {
+                let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
+                r[4 * i] = _mm256_shuffle_ps(a, c, 0x44);
+                r[4 * i + 1] = _mm256_shuffle_ps(a, c, 0xEE);
+                r[4 * i + 2] = _mm256_shuffle_ps(b, d, 0x44);
+                r[4 * i + 3] = _mm256_shuffle_ps(b, d, 0xEE);
+            }
+            for i in 0..4 {
+                let (a, b) = (r[i], r[i + 4]);
+                _mm256_storeu_ps(dst.add(i * ds), _mm256_permute2f128_ps(a, b, 0x20));
+                _mm256_storeu_ps(dst.add((i + 4) * ds), _mm256_permute2f128_ps(a, b, 0x31));
+            }
         }
     }
 }
@@ -332,7 +336,7 @@ impl ChannelOut {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// One input channel's part of a work item: the spectra of its tiles to `x`. Column `j` is
     /// tile `j`, whose `N` inputs are `span[offs[j] + d·s]`; the columns past the tiles are
     /// zero.
@@ -382,9 +386,9 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// One output channel's part of a work item, back to time: from the bin products
-    /// `y [ROWS·B × nbp]` (see [`Conv::item`]), the first `l` outputs of tile (column) `j` to
+    /// `y [ROWS·B × nbp]` (see [`DftConv::item`]), the first `l` outputs of tile (column) `j` to
     /// `res[offs[j] + d·i]`, `i < l`. `res` has room for `N` samples from every `offs[j]`.
     fn inverse_channel(y: &[f32], offs: &[usize], d: usize, l: usize, res: &mut [f32]) {
         let nbp = y.len() / (ROWS * B);
@@ -434,8 +438,8 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
-    /// Rows of [`Conv::bin_weights`], `out [B, 3, n]`, from taps laid out `wt [k, n]` (column
+crate::kernels::simd::multiversion! {
+    /// Rows of [`DftConv::bin_weights`], `out [B, 3, n]`, from taps laid out `wt [k, n]` (column
     /// `c` holds one channel pair's `k` taps) and the plan's `taps [2B, k]`.
     fn spectra_rows(wt: &[f32], k: usize, taps: &[f32], out: &mut [f32]) {
         let n = wt.len() / k;
@@ -461,7 +465,7 @@ crate::simd::multiversion! {
 }
 
 /// One convolution's operands.
-pub(crate) struct Conv<'a> {
+pub(crate) struct DftConv<'a> {
     pub plan: &'a Plan,
     /// `[cout, cin, k]`.
     pub w: &'a [f32],
@@ -479,228 +483,7 @@ fn real_bin(b: usize) -> bool {
     b == 0 || 2 * b == N
 }
 
-/// The kernels' spectra of the last call, kept so that the next call on a short input (a
-/// stream's first windows) does not pay for fresh pages; the caller drops them with
-/// [`release`] when its convolutions of one size are done (the generator, once per stage).
-static SPECTRA: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
-
-/// Work buffers of finished calls and work items, kept for the next (one per thread at most):
-/// sized once per stage rather than allocated and cleared for every item. [`crate::winograd`]'s
-/// work items use them too.
-static SCRATCH: std::sync::Mutex<Vec<Scratch>> = std::sync::Mutex::new(Vec::new());
-
-/// A [`Scratch`] from [`SCRATCH`], given back when dropped.
-struct Pooled(Scratch);
-
-impl Pooled {
-    fn get() -> Pooled {
-        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-        Pooled(pool.pop().unwrap_or_default())
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        let mut pool = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
-        pool.push(std::mem::take(&mut self.0));
-    }
-}
-
-/// Takes a kept buffer out of `slot`, leaving it empty (also when another thread panicked
-/// holding it: the buffers carry no state between calls).
-pub(crate) fn take<T: Default>(slot: &std::sync::Mutex<T>) -> T {
-    let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
-    std::mem::take(&mut *g)
-}
-
-/// Drops the buffers the calls keep for the next one ([`SPECTRA`], [`SCRATCH`]).
-/// Also drops [`crate::winograd`]'s, kept on the same terms.
-pub(crate) fn release() {
-    drop(take(&SPECTRA));
-    drop(take(&SCRATCH));
-    crate::winograd::release();
-}
-
-/// Calls [`release`] when dropped.
-pub(crate) struct Release;
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        release();
-    }
-}
-
-/// One work item's buffers (here, and in [`crate::winograd`] with its transform's rows).
-#[derive(Default)]
-pub(crate) struct Scratch {
-    /// The inputs' transforms: `[cin × ROWS·B × nbp]`, or in the packed kernels' panels.
-    pub(crate) x: Vec<f32>,
-    /// The products, `[cout × ROWS·B × nbp]`.
-    pub(crate) y: Vec<f32>,
-    /// The item's tiles: where each starts in the item's span of the input, and in its output.
-    pub(crate) offs: Vec<usize>,
-    /// One channel's span of the input, or of the output (serial phases only).
-    pub(crate) row: Vec<f32>,
-}
-
-/// Runs `f(row_buffer, i)` for `i < n`, across the pool with `par`.
-pub(crate) fn each(
-    n: usize,
-    par: bool,
-    row: &mut Vec<f32>,
-    f: impl Fn(&mut Vec<f32>, usize) + Sync + Send,
-) {
-    if par {
-        (0..n)
-            .into_par_iter()
-            .with_min_len(8)
-            .for_each_init(Vec::new, |buf, i| f(buf, i));
-    } else {
-        (0..n).for_each(|i| f(row, i));
-    }
-}
-
-/// How a "same" convolution (stride 1, `k` taps at dilation `d`) of an input of `t` samples
-/// is cut into tiles of `l` outputs and work items; shared with [`crate::winograd`]. Tile
-/// `(r, q)` of residue `r` covers the outputs `d·(q·l + i) + r`, `i < l`, and reads the inputs
-/// from `d·(q·l − h) + r`, `h = (k − 1)/2`. Work items are blocks of the output, `d·l·m` samples
-/// each: tiles `q0..q0+m` of every residue (the subsequences `x[d·v + r]`), so that an item
-/// reads one contiguous span of the input and writes one contiguous range of the output.
-#[derive(Clone, Copy)]
-pub(crate) struct Tiling {
-    /// Outputs.
-    pub t: usize,
-    pub d: usize,
-    pub l: usize,
-    pub k: usize,
-    /// Samples of the input `x`, and where in it output 0's centre tap sits minus `d·(k−1)/2`:
-    /// a "same" convolution has `tin = t, off = 0`; a "valid" one (no padding, the neighbours
-    /// are real samples) `tin = t + d·(k−1), off = d·(k−1)/2`.
-    pub tin: usize,
-    pub off: usize,
-}
-
-impl Tiling {
-    /// Runs `item(tiles, scratch, par)` for every work item (`tiles`: its range of `q`), across
-    /// the pool when there are enough items, otherwise one by one with `par` (the item spreads
-    /// its own phases); the remaining items are skipped once `cancel` is set.
-    pub(crate) fn run(
-        &self,
-        cancel: Cancel,
-        item: impl Fn(std::ops::Range<usize>, &mut Scratch, bool) + Sync,
-    ) {
-        let per_residue = self.t.div_ceil(self.d).div_ceil(self.l);
-        let m = (TILES_PER_ITEM / self.d).max(1);
-        let items: Vec<(usize, usize)> = (0..per_residue)
-            .step_by(m)
-            .map(|q0| (q0, (q0 + m).min(per_residue)))
-            .collect();
-        let run = |&(q0, q1): &(usize, usize), sc: &mut Scratch, par: bool| {
-            if !cancel.is_set() {
-                item(q0..q1, sc, par);
-            }
-        };
-        if items.len() >= 2 * crate::cpu::threads() {
-            items
-                .par_iter()
-                .with_min_len(1)
-                .for_each_init(Pooled::get, |sc, it| run(it, &mut sc.0, false));
-        } else {
-            let mut sc = Pooled::get();
-            for it in &items {
-                run(it, &mut sc.0, true);
-            }
-        }
-    }
-
-    /// The tiles of item `qs`, each as where it starts, both in the item's input span (its
-    /// first input) and in the item's output (its first output): the span starts `d·h` before
-    /// the outputs.
-    pub(crate) fn offsets(&self, qs: &std::ops::Range<usize>, offs: &mut Vec<usize>) {
-        let (t, d, l) = (self.t, self.d, self.l);
-        offs.clear();
-        for q in qs.clone() {
-            for r in 0..d.min(t) {
-                if q * l < (t - r).div_ceil(d) {
-                    offs.push(d * (q - qs.start) * l + r);
-                }
-            }
-        }
-    }
-
-    /// The input span item `qs` reads.
-    pub(crate) fn span(&self, qs: &std::ops::Range<usize>) -> Span {
-        let (t, d, l, k) = (self.t, self.d, self.l, self.k);
-        let _ = t;
-        let s0 =
-            d as isize * (qs.start * l) as isize - (d * ((k - 1) / 2)) as isize + self.off as isize;
-        let len = d * (qs.len() * l + k - 1);
-        Span {
-            s0,
-            len,
-            lo: (-s0).clamp(0, len as isize) as usize,
-            hi: (self.tin as isize - s0).clamp(0, len as isize) as usize,
-        }
-    }
-
-    /// Adds an item's outputs `res` (from its first, `d·l·qs.start`; those below `t`) into row
-    /// `co` of `out [cout, t]`.
-    ///
-    /// # Safety
-    /// `out` is valid for row `co`, and no other thread writes that row's range of this item.
-    pub(crate) unsafe fn add_row(
-        &self,
-        out: &SendPtr,
-        co: usize,
-        qs: &std::ops::Range<usize>,
-        res: &[f32],
-    ) {
-        let (t, d, l) = (self.t, self.d, self.l);
-        let t0 = d * qs.start * l;
-        let len = (d * qs.len() * l).min(t - t0);
-        // SAFETY: t0 + len ≤ t, so the range is inside row co of out (the caller's part).
-        let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(co * t + t0), len) };
-        for (a, b) in dst.iter_mut().zip(&res[..len]) {
-            *a += b;
-        }
-    }
-}
-
-/// A work item's span of the input: `len` samples from `s0`, of which `lo..hi` lie inside it.
-pub(crate) struct Span {
-    s0: isize,
-    len: usize,
-    lo: usize,
-    hi: usize,
-}
-
-impl Span {
-    /// Channel `ci` of `x [cin, t]` over the span into `buf`, through `pro`, zero outside the
-    /// input.
-    pub(crate) fn fill(
-        &self,
-        x: &[f32],
-        t: usize,
-        ci: usize,
-        pro: Option<&Prologue>,
-        buf: &mut Vec<f32>,
-    ) {
-        let (lo, hi) = (self.lo, self.hi);
-        buf.resize(self.len, 0.0);
-        buf[..lo.min(hi)].fill(0.0);
-        buf[hi.max(lo)..].fill(0.0);
-        if hi > lo {
-            let first = (self.s0 + lo as isize) as usize;
-            let src = &x[ci * t + first..ci * t + first + (hi - lo)];
-            match pro {
-                Some(p) => p.apply_row(ci, src, &mut buf[lo..hi]),
-                None => buf[lo..hi].copy_from_slice(src),
-            }
-        }
-    }
-}
-
-impl Conv<'_> {
+impl DftConv<'_> {
     /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad ≤ dil·(k−1)/2` on
     /// both sides, `t = tin + 2·pad − dil·(k−1)` (the bias is the caller's). Skips its remaining
     /// work once `cancel` is set.
@@ -725,7 +508,8 @@ impl Conv<'_> {
             return;
         }
         let l = self.plan.outputs_per_tile();
-        let mut pool = take(&SPECTRA);
+        let bufs = &*crate::conv::buffers();
+        let mut pool = ConvBuffers::take(&bufs.spectra);
         let n = cout * ROWS * B * cin;
         if pool.len() < n {
             // fresh zero pages rather than a fill
@@ -745,14 +529,10 @@ impl Conv<'_> {
             tin,
             off: h - pad,
         };
-        tiling.run(cancel, |qs, sc, par| {
+        tiling.run(bufs, cancel, |qs, sc, par| {
             self.item(x, &tiling, pro, ww, packed, qs, sc, par, &out_ptr)
         });
-        if let Ok(mut p) = SPECTRA.lock() {
-            if p.len() < pool.len() {
-                *p = pool;
-            }
-        }
+        ConvBuffers::keep(&bufs.spectra, pool);
     }
 
     /// Per output channel and bin, the channel-mixing rows of the (conjugated) kernel spectrum
@@ -951,13 +731,13 @@ mod tests {
                     v,
                     rows[c][s],
                     "sample {s} of tile {c} at {}",
-                    crate::cpu::level()
+                    crate::kernels::cpu::level()
                 );
             }
         }
         let mut back: Rows = [[f32::NAN; N]; CH];
         transpose(&blk, &mut back);
-        assert_eq!(back, rows, "at {}", crate::cpu::level());
+        assert_eq!(back, rows, "at {}", crate::kernels::cpu::level());
     }
 
     /// The block transforms against the DFT's definition, and back.
@@ -966,7 +746,7 @@ mod tests {
         let mut x: Block = [[0f32; CH]; N];
         for (s, row) in x.iter_mut().enumerate() {
             for (c, v) in row.iter_mut().enumerate() {
-                *v = crate::noise::uniform_pm1(3, (s * CH + c) as u64);
+                *v = crate::kernels::noise::uniform_pm1(3, (s * CH + c) as u64);
             }
         }
         let mut spec: Spec = [[0f32; CH]; 2 * B];

@@ -1,8 +1,8 @@
-//! Run-time CPU dispatch for the hand-written elementwise loops (on [`crate::cpu::level`]), and
+//! Run-time CPU dispatch for the hand-written elementwise loops (on [`crate::kernels::cpu::level`]), and
 //! vectorizable `sin²` (Snake), `exp`, `tanh` and sigmoid (GELU, LSTM gates).
 
 /// Defines `fn name(args)` whose body is compiled three times on x86-64 (AVX-512, AVX2+FMA,
-/// baseline) and picked at run time from [`crate::cpu::level`] (on AArch64, NEON is the
+/// baseline) and picked at run time from [`crate::kernels::cpu::level`] (on AArch64, NEON is the
 /// baseline). The body must be safe code.
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
@@ -16,10 +16,11 @@ macro_rules! multiversion {
                 unsafe fn v512($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn v256($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                match $crate::cpu::level() {
+                match $crate::kernels::cpu::level() {
                     // SAFETY: the CPU supports the enabled features (checked at run time).
-                    $crate::cpu::CpuLevel::Avx512 => return unsafe { v512($($arg),*) },
-                    $crate::cpu::CpuLevel::Avx2 => return unsafe { v256($($arg),*) },
+                    $crate::kernels::cpu::CpuLevel::Avx512 => return unsafe { v512($($arg),*) },
+                    // SAFETY: as above, for AVX2 and FMA.
+                    $crate::kernels::cpu::CpuLevel::Avx2 => return unsafe { v256($($arg),*) },
                     _ => {}
                 }
             }

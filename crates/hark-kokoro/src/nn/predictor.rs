@@ -3,14 +3,14 @@
 //! Ports `ProsodyPredictor` and `DurationEncoder` of kokoro 0.9.4's `kokoro/modules.py`
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
-use crate::blocks::AdainResBlk1d;
 use crate::config::Config;
 use crate::error::Result;
-use crate::layers::{Conv1d, Linear};
-use crate::lstm::BiLstm;
-use crate::ops::{layer_norm_rows, transpose};
-use crate::pass::{Cancel, Pass};
-use crate::weights::Vb;
+use crate::kernels::ops::{layer_norm_rows, transpose};
+use crate::kernels::pass::{Cancel, Pass};
+use crate::nn::blocks::AdainResBlk1d;
+use crate::nn::layers::{Conv1d, Linear};
+use crate::nn::lstm::BiLstm;
+use crate::nn::weights::Vb;
 
 /// `predictor.text_encoder`: 3 × (BiLSTM, AdaLayerNorm), style concatenated after each.
 pub(crate) struct DurationEncoder {

@@ -7,19 +7,19 @@
 //! The end of the chunk flushes every layer with its zero padding, as the whole pass does.
 //!
 //! InstanceNorm statistics are per layer and pooled over the frames seen so far
-//! ([`crate::pass::Norms`]).
+//! ([`crate::kernels::pass::Norms`]).
 
 use rayon::prelude::*;
 
-use crate::blocks::{AdaInResBlock1, AdainResBlk1d, IN_EPS, RSQRT2};
-use crate::decoder::Decoder;
 use crate::error::Result;
-use crate::generator::Generator;
-use crate::layers::{Conv1d, ConvTranspose1d, DepthwiseConvTranspose1d};
-use crate::ops::{Act, Prologue};
-use crate::pass::{Cancel, Norms};
-use crate::source;
-use crate::stft::{self, IstftStream};
+use crate::kernels::ops::{Act, Prologue};
+use crate::kernels::pass::{Cancel, Norms};
+use crate::nn::blocks::{AdaInResBlock1, AdainResBlk1d, IN_EPS, RSQRT2};
+use crate::nn::decoder::Decoder;
+use crate::nn::generator::Generator;
+use crate::nn::layers::{Conv1d, ConvTranspose1d, DepthwiseConvTranspose1d};
+use crate::nn::source;
+use crate::nn::stft::{self, IstftStream};
 
 /// `[c, n]` frames of a signal from its frame `start` on.
 struct Buf {
@@ -757,7 +757,7 @@ impl<'a> Pipeline<'a> {
         for (i, st) in self.stages.iter_mut().enumerate() {
             cancel.check()?;
             // trunk: LeakyReLU(0.1), the upsampling, and for the last stage its reflected frame
-            crate::ops::leaky_relu_inplace(&mut x, 0.1);
+            crate::kernels::ops::leaky_relu_inplace(&mut x, 0.1);
             let up = &gen.ups[i];
             let contrib = up.contributions(&x, t);
             let (sh, stt) = &mut st.ups;
@@ -822,7 +822,7 @@ impl<'a> Pipeline<'a> {
             t = mo;
         }
         cancel.check()?;
-        crate::ops::leaky_relu_inplace(&mut x, 0.01);
+        crate::kernels::ops::leaky_relu_inplace(&mut x, 0.01);
         let (y, my) = self.post.push(&gen.conv_post, &x, t, last, cancel);
         let audio = self.istft.push(&y, my, last);
         self.fed = b;
@@ -867,11 +867,11 @@ impl<'a> Pipeline<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::weights::{RandomSource, Vb};
+    use crate::nn::weights::{RandomSource, Vb};
 
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)
-            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(seed, i as u64))
             .collect()
     }
 
@@ -907,7 +907,7 @@ mod tests {
         let mut left = t;
         let mut i = 0u64;
         while left > 0 {
-            let r = (crate::noise::uniform_pm1(seed, i).abs() * 40.0) as usize;
+            let r = (crate::kernels::noise::uniform_pm1(seed, i).abs() * 40.0) as usize;
             let m = [0, 1, 2, r, r / 3][i as usize % 5].min(left);
             out.push(m);
             left -= m;

@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::layers::Linear;
-use crate::matmul::{sgemm, Mat, MatMut};
-use crate::ops::layer_norm_rows;
-use crate::weights::{Vb, Weight};
+use crate::kernels::matmul::{sgemm, Mat, MatMut};
+use crate::kernels::ops::layer_norm_rows;
+use crate::nn::layers::Linear;
+use crate::nn::weights::{Vb, Weight};
 
 const LN_EPS: f32 = 1e-12;
 
@@ -139,7 +139,7 @@ impl Albert {
         let dh = hd / self.heads;
         let scale = 1.0 / (dh as f32).sqrt();
         let mut ctx = vec![0f32; t * hd];
-        let ctx_ptr = crate::ops::SendPtr(ctx.as_mut_ptr());
+        let ctx_ptr = crate::kernels::ops::SendPtr(ctx.as_mut_ptr());
         (0..self.heads).into_par_iter().for_each(|head| {
             let mut s = vec![0f32; t * t];
             // SAFETY: q/k/v are [t, hd]; this head reads columns head*dh..(head+1)*dh and writes
@@ -213,13 +213,13 @@ impl Albert {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// GELU, tanh approximation (`gelu_new`), in place.
     fn gelu_new(xs: &mut [f32]) {
         const C: f32 = 0.797_884_6; // sqrt(2/pi)
         for x in xs {
             let v = *x;
-            *x = 0.5 * v * (1.0 + crate::simd::tanh_fast(C * (v + 0.044_715 * v * v * v)));
+            *x = 0.5 * v * (1.0 + crate::kernels::simd::tanh_fast(C * (v + 0.044_715 * v * v * v)));
         }
     }
 }

@@ -9,18 +9,21 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::albert::Albert;
 use crate::config::MAX_PHONEMES;
 use crate::config::{Config, Vocab};
-use crate::decoder::Decoder;
 use crate::error::{Error, Result};
-use crate::layers::Linear;
-use crate::ops::transpose;
-use crate::pass::{Cancel, Pass, Timings};
-use crate::predictor::ProsodyPredictor;
-use crate::text_encoder::TextEncoder;
-use crate::voice::VoicePack;
-use crate::weights::{FileSource, RandomSource, Vb, WeightSource};
+use crate::kernels::cpu::CpuLevel;
+use crate::kernels::matmul::Backend;
+use crate::kernels::ops::transpose;
+use crate::kernels::pass::{Cancel, Pass, Timings};
+use crate::model::compute::{Compute, ComputePool};
+use crate::model::voice::VoicePack;
+use crate::nn::albert::Albert;
+use crate::nn::decoder::Decoder;
+use crate::nn::layers::Linear;
+use crate::nn::predictor::ProsodyPredictor;
+use crate::nn::text_encoder::TextEncoder;
+use crate::nn::weights::{FileSource, RandomSource, Vb, WeightSource};
 
 /// Options of one forward pass.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +91,8 @@ pub struct Kokoro {
     text_pages: Vec<PageRange>,
     /// Page-aligned ranges of the mapped weights only the decoder's residual stack reads.
     decoder_pages: Vec<PageRange>,
+    /// The pool every call runs on, with the model's compute settings and buffers.
+    compute: Arc<ComputePool>,
 }
 
 impl std::fmt::Debug for Kokoro {
@@ -101,12 +106,12 @@ impl std::fmt::Debug for Kokoro {
 impl Kokoro {
     /// Loads the canonical safetensors weights. The file is memory-mapped and the tensors are
     /// used in place (zero-copy; only a few re-laid-out matrices are copied), so the weights are
-    /// resident once. The computation runs on the CPU, its matrix products on the backend
-    /// of [`crate::matmul`].
-    pub fn load(weights: &Path, cfg: &Config) -> Result<Self> {
+    /// resident once. The computation runs on the CPU as `compute` says, on threads of the
+    /// model's own (an error if this machine cannot run what `compute` asks for).
+    pub fn load(weights: &Path, cfg: &Config, compute: &Compute) -> Result<Self> {
         let t = Instant::now();
         let mut src = FileSource::open(weights)?;
-        let m = Self::build(&mut src, cfg)?;
+        let m = Self::build(&mut src, cfg, compute)?;
         tracing::info!(
             file = %weights.display(),
             secs = t.elapsed().as_secs_f64(),
@@ -116,14 +121,27 @@ impl Kokoro {
     }
 
     /// [`Config::tiny`] with deterministic random weights (finite, non-silent audio).
-    pub fn tiny_random(seed: u64) -> Result<Self> {
+    pub fn tiny_random(seed: u64, compute: &Compute) -> Result<Self> {
         let mut src = RandomSource::new(seed);
-        Self::build(&mut src, &Config::tiny())
+        Self::build(&mut src, &Config::tiny(), compute)
     }
 
-    pub(crate) fn build(src: &mut dyn WeightSource, cfg: &Config) -> Result<Self> {
-        // (names the pool's threads, unless the caller made the pool already)
-        crate::cpu::init_threads(None);
+    pub(crate) fn build(
+        src: &mut (dyn WeightSource + Send),
+        cfg: &Config,
+        compute: &Compute,
+    ) -> Result<Self> {
+        let pool = Arc::new(ComputePool::new(compute)?);
+        let own = pool.clone();
+        // (on the model's threads: the layers choose their algorithms for its compute)
+        pool.run(move || Self::build_on(src, cfg, own))
+    }
+
+    fn build_on(
+        src: &mut (dyn WeightSource + Send),
+        cfg: &Config,
+        compute: Arc<ComputePool>,
+    ) -> Result<Self> {
         let mark0 = src.mapped_count();
         let mut vb = Vb::new(src);
         let mut bert = Albert::new(&mut vb.pp("bert"), cfg)?;
@@ -139,7 +157,7 @@ impl Kokoro {
         let mut packed = bert.pack();
         packed.extend(bert_encoder.pack());
         for (start, len) in page_ranges(packed) {
-            release(start, len);
+            unmap_resident(start, len);
         }
         let predictor = ProsodyPredictor::new(&mut vb.pp("predictor"), cfg)?;
         let text_encoder = TextEncoder::new(&mut vb.pp("text_encoder"), cfg)?;
@@ -160,7 +178,39 @@ impl Kokoro {
             decoder,
             text_pages,
             decoder_pages,
+            compute,
         })
+    }
+
+    /// The matrix-product backend the model runs on.
+    pub fn backend(&self) -> Backend {
+        self.compute.backend
+    }
+
+    /// The CPU level of the model's vector loops.
+    pub fn cpu_level(&self) -> CpuLevel {
+        self.compute.level
+    }
+
+    /// The threads of the model's pool.
+    pub fn threads(&self) -> usize {
+        self.compute.threads
+    }
+
+    /// A line about the backend as the model runs it (for OpenBLAS its kernel family).
+    pub fn backend_detail(&self) -> String {
+        let b = self.compute.backend;
+        self.compute.run(|| b.detail())
+    }
+
+    /// Measured matrix-product speed on the model's compute ([`crate::matmul::gflops`]).
+    pub fn gemm_gflops(&self) -> f64 {
+        self.compute.run(crate::kernels::matmul::gflops)
+    }
+
+    /// Runs `f` on the model's threads, with its compute settings.
+    pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.compute.run(f)
     }
 
     /// Drops the given weight pages from this process's resident set. They stay in the page
@@ -168,7 +218,7 @@ impl Kokoro {
     /// re-read from the read-only file mapping, so this cannot change any result.
     fn release_pages(&self, pages: &[PageRange]) {
         for &(start, len) in pages {
-            release(start, len);
+            unmap_resident(start, len);
         }
     }
 
@@ -195,8 +245,10 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Synthesis> {
-        let p = self.prepare(phonemes, voice, speed, opts)?;
-        self.finish(p, opts)
+        self.run(|| {
+            let p = self.prepare(phonemes, voice, speed, opts)?;
+            self.finish(p, opts)
+        })
     }
 
     /// The text side of [`synthesize`](Self::synthesize) (ALBERT, prosody predictor, F0/energy,
@@ -209,27 +261,29 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Prepared> {
-        let n = phonemes.chars().count();
-        if n == 0 {
-            return Err(Error::Empty);
-        }
-        if n > MAX_PHONEMES {
-            return Err(Error::TooLong {
-                len: n,
-                max: MAX_PHONEMES,
-            });
-        }
-        let ids = self.vocab.encode(phonemes)?;
-        check_speed(speed)?;
-        if voice.width() != self.style_width() {
-            return Err(Error::BadStyle(format!(
-                "voice {} has rows of {} values, the model needs {}",
-                voice.name(),
-                voice.width(),
-                self.style_width()
-            )));
-        }
-        self.prepare_ids(&ids, voice.style_for(n), speed, opts)
+        self.run(|| {
+            let n = phonemes.chars().count();
+            if n == 0 {
+                return Err(Error::Empty);
+            }
+            if n > MAX_PHONEMES {
+                return Err(Error::TooLong {
+                    len: n,
+                    max: MAX_PHONEMES,
+                });
+            }
+            let ids = self.vocab.encode(phonemes)?;
+            check_speed(speed)?;
+            if voice.width() != self.style_width() {
+                return Err(Error::BadStyle(format!(
+                    "voice {} has rows of {} values, the model needs {}",
+                    voice.name(),
+                    voice.width(),
+                    self.style_width()
+                )));
+            }
+            self.prepare_ids(&ids, voice.style_for(n), speed, opts)
+        })
     }
 
     /// Runs the model on token ids that already include the leading/trailing 0 pads.
@@ -240,8 +294,10 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Synthesis> {
-        let p = self.prepare_ids(ids, style, speed, opts)?;
-        self.finish(p, opts)
+        self.run(|| {
+            let p = self.prepare_ids(ids, style, speed, opts)?;
+            self.finish(p, opts)
+        })
     }
 
     /// Whole-chunk audio from a prepared text side.
@@ -279,119 +335,121 @@ impl Kokoro {
         speed: f32,
         opts: &ForwardOptions,
     ) -> Result<Prepared> {
-        let t_all = Instant::now();
-        let t = ids.len();
-        if t <= 2 {
-            return Err(Error::Empty);
-        }
-        let max_t = self
-            .cfg
-            .plbert
-            .max_position_embeddings
-            .min(MAX_PHONEMES + 2);
-        if t > max_t {
-            return Err(Error::TooLong {
-                len: t - 2,
-                max: max_t - 2,
-            });
-        }
-        if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.cfg.n_token) {
-            return Err(Error::BadTokenId {
-                id,
-                n_token: self.cfg.n_token,
-            });
-        }
-        check_speed(speed)?;
-        if style.len() != self.style_width() {
-            return Err(Error::BadStyle(format!(
-                "{} values, expected {}",
-                style.len(),
-                self.style_width()
-            )));
-        }
-        if let Some(i) = style.iter().position(|v| !v.is_finite()) {
-            return Err(Error::BadStyle(format!("non-finite value at index {i}")));
-        }
-        let sd = self.cfg.style_dim;
-        let (s_dec, s_pro) = style.split_at(sd);
-        let hd = self.cfg.hidden_dim;
-        let mut timings = Timings::default();
-        let cancel = Cancel(opts.cancel.as_deref());
-        cancel.check()?;
-
-        let t0 = Instant::now();
-        let bert = self.bert.forward(ids); // [T, 768]
-        let d_en_t = self.bert_encoder.forward(&bert, t); // [T, 512]
-        let d_en = transpose(&d_en_t, t, hd); // [512, T]
-        timings.bert = t0.elapsed().as_secs_f64();
-        cancel.check()?;
-
-        let t0 = Instant::now();
-        let d = self.predictor.encode(&d_en, t, s_pro); // [T, 640]
-        let duration = self.predictor.durations(&d, t, speed);
-        if let Some(i) = duration.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Numerical(format!(
-                "duration of token {i} is not finite"
-            )));
-        }
-        let durations: Vec<u32> = duration
-            .iter()
-            .map(|v| v.round_ties_even().max(1.0) as u32)
-            .collect();
-        let l: usize = durations.iter().map(|&v| v as usize).sum();
-        timings.predictor = t0.elapsed().as_secs_f64();
-        cancel.check()?;
-
-        // en = dᵀ @ A as a repeat of token rows: [L, 640] (time-major).
-        let t0 = Instant::now();
-        let w = d.len() / t;
-        let mut en = Vec::with_capacity(l * w);
-        for (i, &k) in durations.iter().enumerate() {
-            for _ in 0..k {
-                en.extend_from_slice(&d[i * w..(i + 1) * w]);
+        self.run(|| {
+            let t_all = Instant::now();
+            let t = ids.len();
+            if t <= 2 {
+                return Err(Error::Empty);
             }
-        }
-        let (f0, n) = self.predictor.f0_n(&en, l, s_pro);
-        drop(en);
-        timings.f0n = t0.elapsed().as_secs_f64();
-        cancel.check()?;
+            let max_t = self
+                .cfg
+                .plbert
+                .max_position_embeddings
+                .min(MAX_PHONEMES + 2);
+            if t > max_t {
+                return Err(Error::TooLong {
+                    len: t - 2,
+                    max: max_t - 2,
+                });
+            }
+            if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.cfg.n_token) {
+                return Err(Error::BadTokenId {
+                    id,
+                    n_token: self.cfg.n_token,
+                });
+            }
+            check_speed(speed)?;
+            if style.len() != self.style_width() {
+                return Err(Error::BadStyle(format!(
+                    "{} values, expected {}",
+                    style.len(),
+                    self.style_width()
+                )));
+            }
+            if let Some(i) = style.iter().position(|v| !v.is_finite()) {
+                return Err(Error::BadStyle(format!("non-finite value at index {i}")));
+            }
+            let sd = self.cfg.style_dim;
+            let (s_dec, s_pro) = style.split_at(sd);
+            let hd = self.cfg.hidden_dim;
+            let mut timings = Timings::default();
+            let cancel = Cancel(opts.cancel.as_deref());
+            cancel.check()?;
 
-        let t0 = Instant::now();
-        let t_en = self.text_encoder.forward(ids); // [512, T]
-        let mut asr = vec![0f32; hd * l];
-        for c in 0..hd {
-            let row = &t_en[c * t..(c + 1) * t];
-            let out = &mut asr[c * l..(c + 1) * l];
-            let mut pos = 0;
+            let t0 = Instant::now();
+            let bert = self.bert.forward(ids); // [T, 768]
+            let d_en_t = self.bert_encoder.forward(&bert, t); // [T, 512]
+            let d_en = transpose(&d_en_t, t, hd); // [512, T]
+            timings.bert = t0.elapsed().as_secs_f64();
+            cancel.check()?;
+
+            let t0 = Instant::now();
+            let d = self.predictor.encode(&d_en, t, s_pro); // [T, 640]
+            let duration = self.predictor.durations(&d, t, speed);
+            if let Some(i) = duration.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Numerical(format!(
+                    "duration of token {i} is not finite"
+                )));
+            }
+            let durations: Vec<u32> = duration
+                .iter()
+                .map(|v| v.round_ties_even().max(1.0) as u32)
+                .collect();
+            let l: usize = durations.iter().map(|&v| v as usize).sum();
+            timings.predictor = t0.elapsed().as_secs_f64();
+            cancel.check()?;
+
+            // en = dᵀ @ A as a repeat of token rows: [L, 640] (time-major).
+            let t0 = Instant::now();
+            let w = d.len() / t;
+            let mut en = Vec::with_capacity(l * w);
             for (i, &k) in durations.iter().enumerate() {
-                out[pos..pos + k as usize].fill(row[i]);
-                pos += k as usize;
+                for _ in 0..k {
+                    en.extend_from_slice(&d[i * w..(i + 1) * w]);
+                }
             }
-        }
-        timings.text_encoder = t0.elapsed().as_secs_f64();
-        cancel.check()?;
-        let trace = opts.trace.then(|| Trace {
-            bert: (bert, vec![t, self.cfg.plbert.hidden_size]),
-            d_en: (d_en, vec![hd, t]),
-            d: (d, vec![t, w]),
-            duration: (duration, vec![t]),
-            f0: (f0.clone(), vec![2 * l]),
-            n: (n.clone(), vec![2 * l]),
-            t_en: (t_en, vec![hd, t]),
-        });
-        timings.total = t_all.elapsed().as_secs_f64();
-        Ok(Prepared {
-            ids: ids.to_vec(),
-            durations,
-            frames: l,
-            asr,
-            f0,
-            n,
-            s_dec: s_dec.to_vec(),
-            hidden: hd,
-            samples_per_frame: self.cfg.samples_per_frame(),
-            trace,
-            timings,
+            let (f0, n) = self.predictor.f0_n(&en, l, s_pro);
+            drop(en);
+            timings.f0n = t0.elapsed().as_secs_f64();
+            cancel.check()?;
+
+            let t0 = Instant::now();
+            let t_en = self.text_encoder.forward(ids); // [512, T]
+            let mut asr = vec![0f32; hd * l];
+            for c in 0..hd {
+                let row = &t_en[c * t..(c + 1) * t];
+                let out = &mut asr[c * l..(c + 1) * l];
+                let mut pos = 0;
+                for (i, &k) in durations.iter().enumerate() {
+                    out[pos..pos + k as usize].fill(row[i]);
+                    pos += k as usize;
+                }
+            }
+            timings.text_encoder = t0.elapsed().as_secs_f64();
+            cancel.check()?;
+            let trace = opts.trace.then(|| Trace {
+                bert: (bert, vec![t, self.cfg.plbert.hidden_size]),
+                d_en: (d_en, vec![hd, t]),
+                d: (d, vec![t, w]),
+                duration: (duration, vec![t]),
+                f0: (f0.clone(), vec![2 * l]),
+                n: (n.clone(), vec![2 * l]),
+                t_en: (t_en, vec![hd, t]),
+            });
+            timings.total = t_all.elapsed().as_secs_f64();
+            Ok(Prepared {
+                ids: ids.to_vec(),
+                durations,
+                frames: l,
+                asr,
+                f0,
+                n,
+                s_dec: s_dec.to_vec(),
+                hidden: hd,
+                samples_per_frame: self.cfg.samples_per_frame(),
+                trace,
+                timings,
+            })
         })
     }
 
@@ -406,8 +464,10 @@ impl Kokoro {
         range: Range<usize>,
         opts: &ForwardOptions,
     ) -> Result<Vec<f32>> {
-        self.render_inner(p, range, opts, None)
-            .map(|(audio, _)| audio)
+        self.run(|| {
+            self.render_inner(p, range, opts, None)
+                .map(|(audio, _)| audio)
+        })
     }
 
     pub(crate) fn decoder(&self) -> &Decoder {
@@ -640,7 +700,7 @@ fn page_ranges_of(mut ranges: Vec<(usize, usize)>, page: usize) -> Vec<PageRange
 }
 
 #[cfg(target_os = "linux")]
-fn release(start: usize, len: usize) {
+fn unmap_resident(start: usize, len: usize) {
     // SAFETY: [start, start+len) lies inside the live read-only shared file mapping of the
     // weights (the Arc in every mapped Weight keeps it alive as long as `self`). MADV_DONTNEED on
     // such a mapping only unmaps the pages; later reads fault them back in from the file.
@@ -651,7 +711,7 @@ fn release(start: usize, len: usize) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn release(_start: usize, _len: usize) {}
+fn unmap_resident(_start: usize, _len: usize) {}
 
 #[cfg(test)]
 mod tests {

@@ -4,13 +4,13 @@
 //! Ports `Decoder` of kokoro 0.9.4's `kokoro/istftnet.py`
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/istftnet.py>).
 
-use crate::blocks::AdainResBlk1d;
 use crate::config::Config;
 use crate::error::Result;
-use crate::generator::Generator;
-use crate::layers::Conv1d;
-use crate::pass::Pass;
-use crate::weights::Vb;
+use crate::kernels::pass::Pass;
+use crate::nn::blocks::AdainResBlk1d;
+use crate::nn::generator::Generator;
+use crate::nn::layers::Conv1d;
+use crate::nn::weights::Vb;
 
 pub(crate) struct Decoder {
     pub(crate) f0_conv: Conv1d,

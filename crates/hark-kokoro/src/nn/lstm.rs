@@ -4,8 +4,8 @@
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/modules.py>).
 
 use crate::error::Result;
-use crate::matmul::{sgemm, Mat, MatMut};
-use crate::weights::{Vb, Weight};
+use crate::kernels::matmul::{gemm, Rows};
+use crate::nn::weights::{Vb, Weight};
 
 struct Direction {
     /// `[4H, in]`
@@ -73,19 +73,18 @@ impl BiLstm {
         for row in gx.chunks_exact_mut(g4) {
             row.copy_from_slice(&d.bias);
         }
-        // SAFETY: x is [t, d_in], w_ih is [4H, d_in] used transposed, gx is [t, 4H].
-        unsafe {
-            sgemm(
-                t,
-                g4,
-                self.d_in,
-                MatMut::rows(gx.as_mut_ptr(), g4),
-                true,
-                Mat::rows(x.as_ptr(), self.d_in),
-                Mat::cols(d.w_ih.as_ptr(), self.d_in),
-                false,
-            );
-        }
+        // (x [t, d_in], w_ih [4H, d_in] used transposed, gx [t, 4H])
+        gemm(
+            t,
+            g4,
+            self.d_in,
+            &mut gx,
+            g4,
+            true,
+            Rows::new(x, self.d_in),
+            Rows::transposed(&d.w_ih, self.d_in),
+            false,
+        );
         let mut hs = vec![0f32; h];
         let mut cs = vec![0f32; h];
         let mut g = vec![0f32; g4];
@@ -99,11 +98,11 @@ impl BiLstm {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// One step of the cell from its gate pre-activations `g = [i, f, g, o]` (each `[H]`):
     /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
     fn cell_update(g: &[f32], cs: &mut [f32], hs: &mut [f32]) {
-        use crate::simd::{sigmoid_fast, tanh_fast};
+        use crate::kernels::simd::{sigmoid_fast, tanh_fast};
         let h = cs.len();
         let (gi, rest) = g.split_at(h);
         let (gf, rest) = rest.split_at(h);
@@ -132,7 +131,7 @@ fn block_rows(w: &[f32], n: usize, h: usize) -> Vec<f32> {
     out
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// `g += W·h` with `W` laid out by [`block_rows`]: a block of `g` at a time held in
     /// registers across all of `h`, so that the loop loads only weights, in order.
     fn recurrent_step(w: &[f32], h: &[f32], g: &mut [f32]) {
@@ -163,7 +162,7 @@ crate::simd::multiversion! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::weights::RandomSource;
+    use crate::nn::weights::RandomSource;
 
     #[test]
     fn bilstm_matches_naive_reference() {
@@ -173,7 +172,7 @@ mod tests {
         let mut vb = Vb::new(&mut src);
         let l = BiLstm::new(&mut vb, d_in, h).unwrap();
         let x: Vec<f32> = (0..t * d_in)
-            .map(|i| crate::noise::uniform_pm1(7, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(7, i as u64))
             .collect();
         let y = l.forward(&x, t);
         for (dir_i, d) in l.dirs.iter().enumerate() {

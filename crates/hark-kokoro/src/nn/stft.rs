@@ -57,8 +57,8 @@ pub(crate) fn stft_range(
         .collect();
     let mut out = vec![0f32; 2 * bins * frames];
     let (mag, ph) = out.split_at_mut(bins * frames);
-    let mag_ptr = crate::ops::SendPtr(mag.as_mut_ptr());
-    let ph_ptr = crate::ops::SendPtr(ph.as_mut_ptr());
+    let mag_ptr = crate::kernels::ops::SendPtr(mag.as_mut_ptr());
+    let ph_ptr = crate::kernels::ops::SendPtr(ph.as_mut_ptr());
     (0..frames).into_par_iter().with_min_len(256).for_each(|f| {
         let mut raw = [0f32; 64];
         let mut buf = [0f64; 64];
@@ -345,7 +345,7 @@ mod tests {
     fn istft_from_post_uses_exp_magnitude_and_sine_phase() {
         let frames = 9;
         let y: Vec<f32> = (0..22 * frames)
-            .map(|i| crate::noise::uniform_pm1(4, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(4, i as u64))
             .collect();
         let mag: Vec<f32> = y[..11 * frames].iter().map(|v| v.exp()).collect();
         let ph: Vec<f32> = y[11 * frames..].iter().map(|v| v.sin()).collect();

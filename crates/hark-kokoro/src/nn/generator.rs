@@ -5,16 +5,16 @@
 //! Ports `Generator` of kokoro 0.9.4's `kokoro/istftnet.py`
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/istftnet.py>).
 
-use crate::blocks::AdaInResBlock1;
 use crate::config::Config;
+use crate::conv::tiling::ClearOnDrop;
 use crate::error::Result;
-use crate::fftconv;
-use crate::layers::{Conv1d, ConvTranspose1d};
-use crate::ops::{leaky_relu_inplace, trim_heap, Act, Prologue};
-use crate::pass::Pass;
-use crate::source;
-use crate::stft;
-use crate::weights::{Vb, Weight};
+use crate::kernels::ops::{leaky_relu_inplace, trim_heap, Act, Prologue};
+use crate::kernels::pass::Pass;
+use crate::nn::blocks::AdaInResBlock1;
+use crate::nn::layers::{Conv1d, ConvTranspose1d};
+use crate::nn::source;
+use crate::nn::stft;
+use crate::nn::weights::{Vb, Weight};
 
 pub(crate) struct Generator {
     pub(crate) l_w: Weight,
@@ -159,13 +159,14 @@ impl Generator {
         pass.timings.source += t0.elapsed().as_secs_f64();
         let mut t = t;
         let mut scratch = Vec::new();
-        // The DFT convolutions' reused buffers live for one stage (see `fftconv::release`).
-        let _release = fftconv::Release;
+        // The convolutions' kept buffers live for one stage (see `ConvBuffers`).
+        let bufs = crate::conv::buffers();
+        let _clear = ClearOnDrop(&bufs);
         for i in 0..self.ups.len() {
             pass.cancel.check()?;
             // The previous stage's (or the decoder's) buffers were freed into the allocator's
             // heap; hand those pages back before this stage's bigger buffers are mapped.
-            fftconv::release();
+            bufs.clear();
             trim_heap();
             let ts = std::time::Instant::now();
             leaky_relu_inplace(&mut x, 0.1);

@@ -67,7 +67,8 @@ pub(crate) fn harmonic_source(
                     let sine = ((ph as f64).sin() as f32) * SINE_AMP;
                     let mut v = sine * uv;
                     if let Some(seed) = noise {
-                        v += sigma * crate::noise::gaussian(seed, (i * N_HARMONICS + h) as u64);
+                        v += sigma
+                            * crate::kernels::noise::gaussian(seed, (i * N_HARMONICS + h) as u64);
                     }
                     e += (l_w[h] * v) as f64;
                 }

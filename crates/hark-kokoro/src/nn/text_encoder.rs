@@ -5,10 +5,10 @@
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::layers::Conv1d;
-use crate::lstm::BiLstm;
-use crate::ops::{layer_norm_rows, transpose};
-use crate::weights::{Vb, Weight};
+use crate::kernels::ops::{layer_norm_rows, transpose};
+use crate::nn::layers::Conv1d;
+use crate::nn::lstm::BiLstm;
+use crate::nn::weights::{Vb, Weight};
 
 pub(crate) struct TextEncoder {
     embedding: Weight,

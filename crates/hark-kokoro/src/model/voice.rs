@@ -134,7 +134,7 @@ impl VoicePack {
         let rows = rows.max(1);
         let width = width.max(1);
         let data = (0..rows * width)
-            .map(|i| 0.3 * crate::noise::gaussian(seed ^ 0x766f_6963_6500, i as u64))
+            .map(|i| 0.3 * crate::kernels::noise::gaussian(seed ^ 0x766f_6963_6500, i as u64))
             .collect();
         Self {
             name: name.to_string(),

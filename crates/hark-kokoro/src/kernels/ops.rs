@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::simd::{multiversion, sin2_fast, SIN_FAST_LIMIT};
+use crate::kernels::simd::{multiversion, sin2_fast, SIN_FAST_LIMIT};
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
 #[derive(Clone, Copy)]
@@ -16,6 +16,7 @@ pub(crate) struct SendPtr(pub *mut f32);
 // SAFETY: only used to write disjoint regions from rayon tasks that are joined before the
 // owning buffer is touched again.
 unsafe impl Send for SendPtr {}
+// SAFETY: shared between those tasks only to write the disjoint regions each one owns.
 unsafe impl Sync for SendPtr {}
 
 /// Returns freed heap pages to the OS (glibc keeps up to tens of MB of freed medium-sized

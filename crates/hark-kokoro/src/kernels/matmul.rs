@@ -3,7 +3,7 @@
 //!
 //! - [`Backend::Gemm`]: the pure-Rust `gemm` kernels (crates `gemm-common`/`gemm-f32`), with our
 //!   own run-time CPU dispatch over their AVX-512, AVX2+FMA, NEON and scalar micro-kernels, so
-//!   that a lower level can be forced on a CPU that has a higher one ([`crate::cpu`]). Builds
+//!   that a lower level can be forced on a CPU that has a higher one ([`crate::kernels::cpu`]). Builds
 //!   and runs everywhere.
 //! - [`Backend::OpenBlas`]: the system OpenBLAS (`cblas_sgemm`), loaded at run time with
 //!   `dlopen` on Linux, so a machine without it still runs (on the `gemm` kernels). It runs one
@@ -17,18 +17,22 @@
 //! `matmul::packed`'s AVX-512/AVX2 micro-kernels (no packing, clearing or set-up per call). With
 //! Accelerate, and on CPUs below AVX2, it goes through the seam like everything else.
 //!
-//! The backend is a process-wide choice: `HARK_GEMM` (`auto`, `gemm`, `openblas`,
-//! `accelerate`) or [`set_backend`] before or between forward passes. `auto` picks Accelerate
-//! on macOS, otherwise OpenBLAS when it loads and its kernels cover the CPU's widest vector
-//! unit (see [`auto_backend`]), otherwise the `gemm` kernels.
+//! The backend is the model's choice ([`crate::Compute::backend`]): the matrix products on the
+//! threads of a model's pool run on its backend, those on any other thread on [`auto_backend`],
+//! which picks Accelerate on macOS, otherwise OpenBLAS when it loads and its kernels cover the
+//! CPU's widest vector unit, otherwise the `gemm` kernels.
+//!
+//! One setting is the process's, not a model's: OpenBLAS's own thread count, set to 1 once when
+//! the library loads (its calls are split over the model's pool here instead).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cpu::{self, CpuLevel};
 use crate::error::{Error, Result};
+use crate::kernels::cpu::{self, CpuLevel};
 
 pub(crate) mod packed;
 
@@ -36,7 +40,7 @@ pub(crate) mod packed;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// The pure-Rust `gemm` kernels, dispatched on [`crate::cpu::level`].
+    /// The pure-Rust `gemm` kernels, dispatched on [`crate::kernels::cpu::level`].
     Gemm,
     /// The system OpenBLAS (Linux), loaded at run time.
     OpenBlas,
@@ -48,7 +52,7 @@ impl Backend {
     /// Every backend, in order of preference.
     pub const ALL: [Backend; 3] = [Backend::Accelerate, Backend::OpenBlas, Backend::Gemm];
 
-    /// The name used by `HARK_GEMM`, `--gemm` and `hark bench` (`gemm_backend`).
+    /// The name used by `--gemm` (`HARK_GEMM`) and `hark bench` (`gemm_backend`).
     pub fn name(self) -> &'static str {
         match self {
             Backend::Gemm => "gemm",
@@ -117,49 +121,47 @@ impl std::str::FromStr for BackendChoice {
 /// The default backend for this machine: Accelerate on macOS; elsewhere OpenBLAS if it loads
 /// and its kernels use the CPU's widest vector unit (an OpenBLAS too old to know the CPU runs
 /// narrower kernels, and then the `gemm` kernels are faster); otherwise the `gemm` kernels.
-pub fn auto_backend() -> Backend {
+/// `level`: the CPU level the model's own loops run at.
+pub fn auto_backend(level: CpuLevel) -> Backend {
     if Backend::Accelerate.is_available() {
         return Backend::Accelerate;
     }
     match cblas::openblas() {
-        Some(b) if b.covers(cpu::level()) => Backend::OpenBlas,
+        Some(b) if b.covers(level) => Backend::OpenBlas,
         _ => Backend::Gemm,
     }
 }
 
-const UNSET: u8 = u8::MAX;
-static BACKEND: AtomicU8 = AtomicU8::new(UNSET);
-
-fn encode(b: Backend) -> u8 {
-    Backend::ALL.iter().position(|x| *x == b).unwrap_or(0) as u8
+thread_local! {
+    /// The backend of the model whose pool runs this thread ([`enter`]).
+    static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
 }
 
-/// The backend in use (on first use: `HARK_GEMM`, or [`auto_backend`]; an unusable
-/// `HARK_GEMM` is logged and falls back to auto).
+/// The backend in use on this thread: its model's, else [`auto_backend`] at the detected CPU
+/// level. (The crate's own unit tests take `HARK_GEMM` here, as the shells do for a model.)
 pub fn backend() -> Backend {
-    match BACKEND.load(Ordering::Relaxed) {
-        UNSET => {
-            let from_env = std::env::var("HARK_GEMM").ok().and_then(|v| {
-                match v.parse::<BackendChoice>().and_then(resolve) {
-                    Ok(b) => Some(b),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "HARK_GEMM ignored");
-                        None
-                    }
-                }
-            });
-            let b = from_env.unwrap_or_else(auto_backend);
-            tracing::debug!(backend = %b, detail = %b.detail(), "GEMM backend");
-            BACKEND.store(encode(b), Ordering::Relaxed);
-            b
-        }
-        i => Backend::ALL[i as usize],
-    }
+    BACKEND.with(Cell::get).unwrap_or_else(|| {
+        static DEFAULT: OnceLock<Backend> = OnceLock::new();
+        *DEFAULT.get_or_init(|| {
+            #[cfg(test)]
+            if let Ok(v) = std::env::var("HARK_GEMM") {
+                return resolve(v.parse().expect("HARK_GEMM"), cpu::level()).expect("HARK_GEMM");
+            }
+            auto_backend(cpu::level())
+        })
+    })
 }
 
-fn resolve(choice: BackendChoice) -> Result<Backend> {
+/// Makes `b` the backend of every later product on this thread (a model's pool threads, as
+/// they start).
+pub(crate) fn enter(b: Backend) {
+    BACKEND.with(|c| c.set(Some(b)));
+}
+
+/// The backend `choice` stands for here, for loops at `level`; an error if it is not available.
+pub fn resolve(choice: BackendChoice, level: CpuLevel) -> Result<Backend> {
     match choice {
-        BackendChoice::Auto => Ok(auto_backend()),
+        BackendChoice::Auto => Ok(auto_backend(level)),
         BackendChoice::Use(b) if b.is_available() => Ok(b),
         BackendChoice::Use(b) => Err(Error::Compute(format!(
             "the {b} GEMM backend is not available here{}",
@@ -170,15 +172,6 @@ fn resolve(choice: BackendChoice) -> Result<Backend> {
             }
         ))),
     }
-}
-
-/// Chooses the backend for every later matrix product of this process; returns what `choice`
-/// resolved to. Safe to call between forward passes (a pass in flight may mix backends, which
-/// changes nothing but rounding).
-pub fn set_backend(choice: BackendChoice) -> Result<Backend> {
-    let b = resolve(choice)?;
-    BACKEND.store(encode(b), Ordering::Relaxed);
-    Ok(b)
 }
 
 /// A strided matrix operand: element `(i, j)` is at `ptr + i·rs + j·cs`.
@@ -200,8 +193,11 @@ pub(crate) struct MatMut {
 // SAFETY: operands are only shared between the rayon tasks of one call, which write disjoint
 // parts of the output and are joined before the call returns.
 unsafe impl Send for Mat {}
+// SAFETY: as above; the tasks only read through a `Mat`.
 unsafe impl Sync for Mat {}
+// SAFETY: as above.
 unsafe impl Send for MatMut {}
+// SAFETY: as above; each task writes only its own part through a `MatMut`.
 unsafe impl Sync for MatMut {}
 
 impl Mat {
@@ -254,6 +250,93 @@ impl MatMut {
     }
 }
 
+/// A matrix operand in a slice: row-major, element `(i, j)` at `data[i·ld + j]`, or
+/// [`transposed`](Self::transposed), the transpose of a row-major one (`(i, j)` at
+/// `data[j·ld + i]`).
+#[derive(Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    data: &'a [f32],
+    ld: usize,
+    transposed: bool,
+}
+
+impl<'a> Rows<'a> {
+    /// Rows `ld` apart.
+    pub(crate) fn new(data: &'a [f32], ld: usize) -> Self {
+        Rows {
+            data,
+            ld,
+            transposed: false,
+        }
+    }
+
+    /// The transpose of the row-major matrix whose rows are `ld` apart.
+    pub(crate) fn transposed(data: &'a [f32], ld: usize) -> Self {
+        Rows {
+            data,
+            ld,
+            transposed: true,
+        }
+    }
+
+    /// Panics unless an `r × c` matrix fits: rows no longer than their stride, all inside
+    /// the slice.
+    fn check(&self, r: usize, c: usize, what: &str) {
+        let (outer, inner) = if self.transposed { (c, r) } else { (r, c) };
+        if outer == 0 || inner == 0 {
+            return;
+        }
+        assert!(
+            inner <= self.ld && (outer - 1) * self.ld + inner <= self.data.len(),
+            "{what}: a {r}×{c} matrix with stride {} does not fit in {} values",
+            self.ld,
+            self.data.len()
+        );
+    }
+
+    fn mat(&self) -> Mat {
+        if self.transposed {
+            Mat::cols(self.data.as_ptr(), self.ld)
+        } else {
+            Mat::rows(self.data.as_ptr(), self.ld)
+        }
+    }
+}
+
+/// `dst [m×n] = a [m×k] · b [k×n]` (or `dst += …` with `accumulate`), `dst`'s rows `ldd`
+/// apart: [`sgemm`] for the network code, on slices whose extents are checked (a panic, never an
+/// access out of bounds; `dst` cannot alias the operands).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    ldd: usize,
+    accumulate: bool,
+    a: Rows,
+    b: Rows,
+    par: bool,
+) {
+    Rows::new(dst, ldd).check(m, n, "gemm output");
+    a.check(m, k, "gemm left operand");
+    b.check(k, n, "gemm right operand");
+    // SAFETY: the checks above keep every element (i, j) the sizes and strides address inside
+    // its slice, and `dst`, borrowed mutably, shares no memory with `a` or `b`.
+    unsafe {
+        sgemm(
+            m,
+            n,
+            k,
+            MatMut::rows(dst.as_mut_ptr(), ldd),
+            accumulate,
+            a.mat(),
+            b.mat(),
+            par,
+        )
+    }
+}
+
 /// `dst[m×n] = lhs[m×k] · rhs[k×n]`, or `dst += …` with `accumulate`, on the current
 /// [`backend`]. `par`: the product may use every thread of the pool (callers already running
 /// in parallel pass `false`).
@@ -272,18 +355,22 @@ pub(crate) unsafe fn sgemm(
     rhs: Mat,
     par: bool,
 ) {
-    sgemm_on(
-        backend(),
-        cpu::level(),
-        m,
-        n,
-        k,
-        dst,
-        accumulate,
-        lhs,
-        rhs,
-        par,
-    )
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        sgemm_on(
+            backend(),
+            cpu::level(),
+            m,
+            n,
+            k,
+            dst,
+            accumulate,
+            lhs,
+            rhs,
+            par,
+        )
+    }
 }
 
 /// [`sgemm`] on an explicit backend and CPU level (tests and benchmarks).
@@ -303,31 +390,35 @@ pub(crate) unsafe fn sgemm_on(
     rhs: Mat,
     par: bool,
 ) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                for j in 0..n {
-                    *dst.at(i, j).ptr = 0.0;
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            if !accumulate {
+                for i in 0..m {
+                    for j in 0..n {
+                        *dst.at(i, j).ptr = 0.0;
+                    }
                 }
             }
+            return;
         }
-        return;
-    }
-    match backend {
-        Backend::OpenBlas | Backend::Accelerate => {
-            if let Some(call) = cblas::Call::new(backend, m, n, k, dst, accumulate, lhs, rhs) {
-                split(m, n, k, par && backend == Backend::OpenBlas, &|r, c| {
-                    call.run(r, c)
-                });
-                return;
+        match backend {
+            Backend::OpenBlas | Backend::Accelerate => {
+                if let Some(call) = cblas::Call::new(backend, m, n, k, dst, accumulate, lhs, rhs) {
+                    split(m, n, k, par && backend == Backend::OpenBlas, &|r, c| {
+                        call.run(r, c)
+                    });
+                    return;
+                }
+                // (an operand with no unit stride: not a CBLAS layout)
+                rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par)
             }
-            // (an operand with no unit stride: not a CBLAS layout)
-            rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par)
+            Backend::Gemm => rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par),
         }
-        Backend::Gemm => rust::sgemm(level, m, n, k, dst, accumulate, lhs, rhs, par),
     }
 }
 
@@ -343,7 +434,7 @@ fn split(
     par: bool,
     f: &(dyn Fn(std::ops::Range<usize>, std::ops::Range<usize>) + Sync),
 ) {
-    let threads = crate::cpu::threads();
+    let threads = crate::kernels::cpu::threads();
     if !par || threads < 2 || m * n * k < PAR_MIN_MACS {
         return f(0..m, 0..n);
     }
@@ -363,7 +454,7 @@ fn split(
 /// The `gemm` kernels at an explicit CPU level.
 mod rust {
     use super::{Mat, MatMut};
-    use crate::cpu::CpuLevel;
+    use crate::kernels::cpu::CpuLevel;
     use gemm_common::gemm::gemm_basic_generic;
     use gemm_common::simd::MixedSimd;
     use gemm_common::Parallelism;
@@ -424,68 +515,72 @@ mod rust {
         rhs: Mat,
         par: bool,
     ) {
-        let threads = crate::cpu::threads();
-        let par = if par && threads > 1 {
-            Parallelism::Rayon(threads)
-        } else {
-            Parallelism::None
-        };
-        match level {
-            #[cfg(target_arch = "x86_64")]
-            CpuLevel::Avx512 => kernel!(
-                gemm_common::simd::V4,
-                gemm_f32::microkernel::avx512f::f32,
-                16,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            #[cfg(target_arch = "x86_64")]
-            CpuLevel::Avx2 => kernel!(
-                gemm_common::simd::V3,
-                gemm_f32::microkernel::fma::f32,
-                8,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            #[cfg(target_arch = "aarch64")]
-            CpuLevel::Neon => kernel!(
-                gemm_common::simd::Scalar,
-                gemm_f32::microkernel::neon::f32,
-                4,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
-            _ => kernel!(
-                gemm_common::simd::Scalar,
-                gemm_f32::microkernel::scalar::f32,
-                1,
-                m,
-                n,
-                k,
-                dst,
-                accumulate,
-                lhs,
-                rhs,
-                par
-            ),
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            let threads = crate::kernels::cpu::threads();
+            let par = if par && threads > 1 {
+                Parallelism::Rayon(threads)
+            } else {
+                Parallelism::None
+            };
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx512 => kernel!(
+                    gemm_common::simd::V4,
+                    gemm_f32::microkernel::avx512f::f32,
+                    16,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                #[cfg(target_arch = "x86_64")]
+                CpuLevel::Avx2 => kernel!(
+                    gemm_common::simd::V3,
+                    gemm_f32::microkernel::fma::f32,
+                    8,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                #[cfg(target_arch = "aarch64")]
+                CpuLevel::Neon => kernel!(
+                    gemm_common::simd::Scalar,
+                    gemm_f32::microkernel::neon::f32,
+                    4,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+                _ => kernel!(
+                    gemm_common::simd::Scalar,
+                    gemm_f32::microkernel::scalar::f32,
+                    1,
+                    m,
+                    n,
+                    k,
+                    dst,
+                    accumulate,
+                    lhs,
+                    rhs,
+                    par
+                ),
+            }
         }
     }
 }
@@ -493,7 +588,7 @@ mod rust {
 /// CBLAS: OpenBLAS loaded at run time (Linux), Accelerate linked (macOS).
 mod cblas {
     use super::{Backend, Mat, MatMut};
-    use crate::cpu::CpuLevel;
+    use crate::kernels::cpu::CpuLevel;
     use std::ffi::c_int;
     use std::sync::OnceLock;
 
@@ -548,6 +643,7 @@ mod cblas {
     // SAFETY: OpenBLAS's cblas_sgemm is thread-safe when it runs one thread per call, which
     // `openblas_set_num_threads(1)` arranges at load.
     unsafe impl Send for OpenBlas {}
+    // SAFETY: as above: concurrent one-thread calls are what OpenBLAS supports.
     unsafe impl Sync for OpenBlas {}
 
     #[cfg(target_os = "linux")]
@@ -801,9 +897,61 @@ pub fn gflops_on(backend: Backend, level: CpuLevel) -> f64 {
 mod tests {
     use super::*;
 
+    /// The slice seam computes what the raw one does (a row-major and a transposed operand,
+    /// a strided output) and refuses an operand too short for its sizes.
+    #[test]
+    fn slice_gemm_checks_its_operands() {
+        // a [2×3], b given as bᵀ [2×3] (b is [3×2]), dst [2×2] in rows of 3
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let bt = [1.0, 0.0, -1.0, 2.0, 1.0, 0.0];
+        let mut dst = [9.0; 6];
+        gemm(
+            2,
+            2,
+            3,
+            &mut dst,
+            3,
+            false,
+            Rows::new(&a, 3),
+            Rows::transposed(&bt, 3),
+            false,
+        );
+        assert_eq!(dst, [-2.0, 4.0, 9.0, -2.0, 13.0, 9.0]);
+        let short = std::panic::catch_unwind(|| {
+            let mut d = [0.0; 4];
+            gemm(
+                2,
+                2,
+                3,
+                &mut d,
+                2,
+                false,
+                Rows::new(&a[..5], 3),
+                Rows::transposed(&bt, 3),
+                false,
+            )
+        });
+        assert!(short.is_err());
+        let wide = std::panic::catch_unwind(|| {
+            let mut d = [0.0; 4];
+            gemm(
+                2,
+                3,
+                1,
+                &mut d,
+                2,
+                false,
+                Rows::new(&a, 1),
+                Rows::new(&bt, 3),
+                false,
+            )
+        });
+        assert!(wide.is_err(), "an output row longer than its stride");
+    }
+
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)
-            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(seed, i as u64))
             .collect()
     }
 
@@ -902,11 +1050,11 @@ mod tests {
         );
         assert!("cuda".parse::<BackendChoice>().is_err());
         if !cfg!(target_os = "macos") {
-            let e = resolve(BackendChoice::Use(Backend::Accelerate)).unwrap_err();
+            let e = resolve(BackendChoice::Use(Backend::Accelerate), cpu::level()).unwrap_err();
             assert!(e.to_string().contains("macOS"), "{e}");
         }
         assert!(Backend::available().contains(&Backend::Gemm));
-        assert!(Backend::available().contains(&auto_backend()));
+        assert!(Backend::available().contains(&auto_backend(cpu::level())));
     }
 
     /// CI installs OpenBLAS (scripts/deps.sh): there it must load, or the OpenBLAS path would

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
-use crate::ops::{instance_moments, instance_stats, norm_stat};
+use crate::kernels::ops::{instance_moments, instance_stats, norm_stat};
 
 /// Borrowed view of [`crate::ForwardOptions::cancel`] handed down the forward pass.
 #[derive(Clone, Copy, Default)]

@@ -4,10 +4,10 @@
 //! (<https://github.com/hexgrad/kokoro/blob/1c7bdd971d2e32981f0f2b92d1fe5b0051e21457/kokoro/istftnet.py>).
 
 use crate::error::Result;
-use crate::layers::{Conv1d, DepthwiseConvTranspose1d, Linear};
-use crate::ops::{adain_affine, Act, Prologue};
-use crate::pass::Pass;
-use crate::weights::{Vb, Weight};
+use crate::kernels::ops::{adain_affine, Act, Prologue};
+use crate::kernels::pass::Pass;
+use crate::nn::layers::{Conv1d, DepthwiseConvTranspose1d, Linear};
+use crate::nn::weights::{Vb, Weight};
 
 pub(crate) const IN_EPS: f32 = 1e-5;
 pub(crate) const RSQRT2: f32 = std::f32::consts::FRAC_1_SQRT_2;

@@ -13,9 +13,9 @@
 //! the whole pass: each layer pools those of its inputs so far.
 
 use crate::error::{Error, Result};
-use crate::model::{ForwardOptions, Kokoro, Prepared};
-use crate::pass::{Cancel, Norms};
-use crate::streaming::{Pipeline, Reach};
+use crate::kernels::pass::{Cancel, Norms};
+use crate::model::kokoro::{ForwardOptions, Kokoro, Prepared};
+use crate::model::streaming::{Pipeline, Reach};
 
 /// How [`Stream`] cuts a chunk into windows. Frames are 25 ms at 24 kHz (600 samples).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,9 +98,11 @@ impl Kokoro {
         plan: StreamPlan,
         opts: &'a ForwardOptions,
     ) -> Result<Stream<'a>> {
-        let mut rec = Vec::new();
-        self.render_inner(p, 0..p.frames(), opts, Some(&mut rec))?;
-        Ok(Stream::new(self, p, plan, opts, Norms::Fixed(rec)))
+        self.run(|| {
+            let mut rec = Vec::new();
+            self.render_inner(p, 0..p.frames(), opts, Some(&mut rec))?;
+            Ok(Stream::new(self, p, plan, opts, Norms::Fixed(rec)))
+        })
     }
 
     /// Frames a stream's window computes beyond its end (its layers' reach ahead, from their
@@ -324,7 +326,9 @@ impl Iterator for Stream<'_> {
         }
         let a = self.next;
         let b = self.cut(a);
-        match self.window(a, b) {
+        let model = self.model;
+        // (on the model's threads, with its compute settings)
+        match model.run(|| self.window(a, b)) {
             Ok(w) => {
                 self.next = b;
                 self.size *= f64::from(self.plan.growth.max(1.0));

@@ -8,15 +8,15 @@
 //! The products run on [`packed`]'s kernels, the transforms writing their operands straight into
 //! its panels, so this path exists only where those run; elsewhere (and for few tiles, or
 //! wide channels whose kernel transforms, made per call, would cost more than they save) the
-//! convolution stays direct. As in [`crate::fftconv`], a dilated convolution is `d` ordinary
+//! convolution stays direct. As in the DFT convolutions, a dilated convolution is `d` ordinary
 //! ones on the subsequences `x[d·v + r]`, and a work item takes the same tiles of every residue.
 
 use rayon::prelude::*;
 
-use crate::fftconv::{each, take, Scratch, Tiling};
-use crate::matmul::packed::{self, MR, NR};
-use crate::ops::{Prologue, SendPtr};
-use crate::pass::Cancel;
+use crate::conv::tiling::{each, ConvBuffers, Scratch, Tiling};
+use crate::kernels::matmul::packed::{self, MR, NR};
+use crate::kernels::ops::{Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
 
 /// Outputs per tile.
 const M: usize = 4;
@@ -58,31 +58,24 @@ fn tiles(t: usize, d: usize) -> usize {
     (0..d.min(t)).map(|r| (t - r).div_ceil(d).div_ceil(M)).sum()
 }
 
-/// Whether a 3-tap convolution of `cin → cout` channels over `t` samples at dilation `d` (stride
-/// 1, padding `d`) takes this path.
+/// Whether a 3-tap convolution of `cin → cout` channels (stride 1, padding = dilation) can
+/// take this path here: decided once, when the layer is built.
+pub(crate) fn fits(cin: usize, cout: usize) -> bool {
+    packed::available() && cout.is_multiple_of(MR) && cin * cout <= MAX_CHANNEL_PRODUCT
+}
+
+/// Whether an input of `t` samples at dilation `d` is long enough for the path to pay.
+pub(crate) fn pays(t: usize, d: usize) -> bool {
+    tiles(t, d) >= MIN_TILES
+}
+
+/// [`fits`] and [`pays`].
+#[cfg(test)]
 pub(crate) fn applies(cin: usize, cout: usize, t: usize, d: usize) -> bool {
-    enabled()
-        && packed::available()
-        && cout.is_multiple_of(MR)
-        && cin * cout <= MAX_CHANNEL_PRODUCT
-        && tiles(t, d) >= MIN_TILES
+    fits(cin, cout) && pays(t, d)
 }
 
-/// On unless `HARK_WINOGRAD=0` (for comparison).
-fn enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("HARK_WINOGRAD").map_or(true, |v| v.trim() != "0"))
-}
-
-/// The kernels' transforms of the last call, kept for the next (see [`release`]).
-static WEIGHTS: std::sync::Mutex<Vec<f32>> = std::sync::Mutex::new(Vec::new());
-/// Drops the kernels' transforms kept for the next call (the work buffers are
-/// [`crate::fftconv`]'s, shared).
-pub(crate) fn release() {
-    drop(take(&WEIGHTS));
-}
-
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// The input transforms of one panel of tiles (`NR` of them, those past `offs` zero):
     /// `v[p][j] = Σ_s Bᵀ[p][s]·span[offs[j] + d·s]`.
     fn forward_panel(span: &[f32], offs: &[usize], d: usize, v: &mut [[f32; NR]; P]) {
@@ -105,7 +98,7 @@ crate::simd::multiversion! {
     }
 }
 
-crate::simd::multiversion! {
+crate::kernels::simd::multiversion! {
     /// The output transforms of one panel of tiles: the products `y[p·ld ..][..NR]` to the first
     /// `M` outputs of each tile, `res[offs[j] + d·i]`.
     fn inverse_panel(y: &[f32], ld: usize, offs: &[usize], d: usize, res: &mut [f32]) {
@@ -129,7 +122,7 @@ crate::simd::multiversion! {
 }
 
 /// One convolution's operands.
-pub(crate) struct Conv<'a> {
+pub(crate) struct WinogradConv<'a> {
     /// `[cout, cin, 3]`.
     pub w: &'a [f32],
     pub cin: usize,
@@ -137,9 +130,9 @@ pub(crate) struct Conv<'a> {
     pub dil: usize,
 }
 
-impl Conv<'_> {
+impl WinogradConv<'_> {
     /// `out [cout, t] += conv(pro(x [cin, tin]))` with zero padding of `pad` (`dil` or 0) on
-    /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`applies`].
+    /// both sides, `t = tin + 2·pad − 2·dil` (the bias is the caller's). Needs [`fits`].
     /// Skips its remaining work once `cancel` is set.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_into(
@@ -158,7 +151,8 @@ impl Conv<'_> {
         assert_eq!(x.len(), cin * tin);
         assert_eq!(out.len(), cout * t);
         assert!(packed::available() && cout.is_multiple_of(MR) && t > 0);
-        let mut kept = take(&WEIGHTS);
+        let bufs = &*crate::conv::buffers();
+        let mut kept = ConvBuffers::take(&bufs.transforms);
         let n = P * cout * cin;
         if kept.len() < n {
             // fresh zero pages rather than a fill
@@ -175,13 +169,10 @@ impl Conv<'_> {
             tin,
             off: d - pad,
         };
-        tiling.run(cancel, |qs, sc, par| {
+        tiling.run(bufs, cancel, |qs, sc, par| {
             self.item(x, &tiling, pro, u, qs, sc, par, &out_ptr)
         });
-        let mut slot = WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.len() < kept.len() {
-            *slot = kept;
-        }
+        ConvBuffers::keep(&bufs.transforms, kept);
     }
 
     /// `U_p = G·g` for every channel pair, `[P × cout/MR × cin × MR]` ([`packed`]'s blocks).
@@ -260,7 +251,7 @@ impl Conv<'_> {
         let point = |p: usize| {
             let yp = &yp;
             // SAFETY: U_p and V_p are in packed's layouts inside u and X; C is the rows p·nbp
-            // of Y, ld apart, written by this point alone; `applies` checked the kernels run.
+            // of Y, ld apart, written by this point alone; `add_into` checked the kernels run.
             unsafe {
                 packed::gemm(
                     cout,

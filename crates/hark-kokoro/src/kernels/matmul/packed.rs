@@ -1,5 +1,5 @@
 //! Products whose operands the caller writes straight into the micro-kernel's panel layout
-//! (the DFT convolutions' kernel spectra and input spectra, [`crate::fftconv`]), on our own
+//! (the DFT convolutions' kernel spectra and input spectra, [`crate::conv::fftconv`]), on our own
 //! AVX-512 and AVX2 micro-kernels: no packing pass, no clearing pass and no per-call set-up,
 //! which for their many small products (`128 × 128 × 128`) cost a BLAS about a fifth of the
 //! time. Where these kernels do not run ([`available`] is false: other CPUs, and Accelerate,
@@ -13,7 +13,7 @@
 //!   (`n` a multiple of [`NR`]);
 //! - `C` row-major with row stride `ldc`, overwritten.
 
-use crate::cpu::{self, CpuLevel};
+use crate::kernels::cpu::{self, CpuLevel};
 
 /// Rows of `A` per block.
 pub(crate) const MR: usize = 8;
@@ -42,8 +42,12 @@ pub(crate) unsafe fn gemm(
     c: *mut f32,
     ldc: usize,
 ) {
-    debug_assert!(available());
-    gemm_on(cpu::level(), m, n, k, a, b, c, ldc)
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        debug_assert!(available());
+        gemm_on(cpu::level(), m, n, k, a, b, c, ldc)
+    }
 }
 
 /// [`gemm`] at an explicit CPU level (tests).
@@ -61,24 +65,28 @@ unsafe fn gemm_on(
     c: *mut f32,
     ldc: usize,
 ) {
-    debug_assert!(m.is_multiple_of(MR) && n.is_multiple_of(NR) && level >= CpuLevel::Avx2);
-    #[cfg(target_arch = "x86_64")]
-    {
-        let avx512 = level >= CpuLevel::Avx512;
-        for jb in 0..n / NR {
-            let bp = b.add(jb * k * NR);
-            for ib in 0..m / MR {
-                let (ap, cp) = (a.add(ib * k * MR), c.add(ib * MR * ldc + jb * NR));
-                if avx512 {
-                    x86::block512(k, ap, bp, cp, ldc, false);
-                } else {
-                    x86::block256(k, ap, bp, cp, ldc, false);
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        debug_assert!(m.is_multiple_of(MR) && n.is_multiple_of(NR) && level >= CpuLevel::Avx2);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx512 = level >= CpuLevel::Avx512;
+            for jb in 0..n / NR {
+                let bp = b.add(jb * k * NR);
+                for ib in 0..m / MR {
+                    let (ap, cp) = (a.add(ib * k * MR), c.add(ib * MR * ldc + jb * NR));
+                    if avx512 {
+                        x86::block512(k, ap, bp, cp, ldc, false);
+                    } else {
+                        x86::block256(k, ap, bp, cp, ldc, false);
+                    }
                 }
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (level, m, n, k, a, b, c, ldc);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (level, m, n, k, a, b, c, ldc);
 }
 
 /// Depth of the slices a [`gemm_acc`] product runs over at once: a panel's slice of `B`
@@ -141,43 +149,48 @@ pub(crate) unsafe fn gemm_acc(
     ldc: usize,
     par: bool,
 ) {
-    debug_assert!(available() && m.is_multiple_of(MR) && n.is_multiple_of(NR));
-    let level = cpu::level();
-    let (a, b, c) = (
-        super::Mat::rows(a, 0),
-        super::Mat::rows(b, 0),
-        super::MatMut::rows(c, 0),
-    );
-    // (the wrappers, taken whole, carry the pointers into the pool's tasks)
-    fn src(m: &super::Mat) -> *const f32 {
-        m.ptr
-    }
-    fn dst(m: &super::MatMut) -> *mut f32 {
-        m.ptr
-    }
-    let panels = |range: std::ops::Range<usize>| {
-        let (a, b, c) = (src(&a), src(&b), dst(&c));
-        for p0 in (0..k).step_by(KC) {
-            let kc = KC.min(k - p0);
-            for jb in range.clone() {
-                let bp = b.add(jb * k * NR + p0 * NR);
-                for ib in 0..m / MR {
-                    let (ap, cp) = (a.add(ib * k * MR + p0 * MR), c.add(ib * MR * ldc + jb * NR));
-                    block(level, kc, ap, bp, cp, ldc);
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        debug_assert!(available() && m.is_multiple_of(MR) && n.is_multiple_of(NR));
+        let level = cpu::level();
+        let (a, b, c) = (
+            super::Mat::rows(a, 0),
+            super::Mat::rows(b, 0),
+            super::MatMut::rows(c, 0),
+        );
+        // (the wrappers, taken whole, carry the pointers into the pool's tasks)
+        fn src(m: &super::Mat) -> *const f32 {
+            m.ptr
+        }
+        fn dst(m: &super::MatMut) -> *mut f32 {
+            m.ptr
+        }
+        let panels = |range: std::ops::Range<usize>| {
+            let (a, b, c) = (src(&a), src(&b), dst(&c));
+            for p0 in (0..k).step_by(KC) {
+                let kc = KC.min(k - p0);
+                for jb in range.clone() {
+                    let bp = b.add(jb * k * NR + p0 * NR);
+                    for ib in 0..m / MR {
+                        let (ap, cp) =
+                            (a.add(ib * k * MR + p0 * MR), c.add(ib * MR * ldc + jb * NR));
+                        block(level, kc, ap, bp, cp, ldc);
+                    }
                 }
             }
+        };
+        let threads = cpu::threads();
+        let n_panels = n / NR;
+        if !par || threads < 2 || n_panels < 2 {
+            return panels(0..n_panels);
         }
-    };
-    let threads = cpu::threads();
-    let n_panels = n / NR;
-    if !par || threads < 2 || n_panels < 2 {
-        return panels(0..n_panels);
+        use rayon::prelude::*;
+        let per = n_panels.div_ceil(threads);
+        (0..n_panels.div_ceil(per))
+            .into_par_iter()
+            .for_each(|t| panels(t * per..((t + 1) * per).min(n_panels)));
     }
-    use rayon::prelude::*;
-    let per = n_panels.div_ceil(threads);
-    (0..n_panels.div_ceil(per))
-        .into_par_iter()
-        .for_each(|t| panels(t * per..((t + 1) * per).min(n_panels)));
 }
 
 /// One `MR × NR` block, accumulated into `C`.
@@ -186,16 +199,20 @@ pub(crate) unsafe fn gemm_acc(
 /// As [`gemm_acc`]; the CPU runs `level` (AVX2 or above).
 #[inline]
 unsafe fn block(level: CpuLevel, k: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if level >= CpuLevel::Avx512 {
-            x86::block512(k, a, b, c, ldc, true);
-        } else {
-            x86::block256(k, a, b, c, ldc, true);
+    // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+    // the unsafe operations below rely on.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if level >= CpuLevel::Avx512 {
+                x86::block512(k, a, b, c, ldc, true);
+            } else {
+                x86::block256(k, a, b, c, ldc, true);
+            }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (level, k, a, b, c, ldc);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (level, k, a, b, c, ldc);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -217,29 +234,33 @@ mod x86 {
         ldc: usize,
         acc: bool,
     ) {
-        const { assert!(NR == 32) };
-        let mut lo = [_mm512_setzero_ps(); MR];
-        let mut hi = [_mm512_setzero_ps(); MR];
-        if acc {
-            for r in 0..MR {
-                lo[r] = _mm512_loadu_ps(c.add(r * ldc));
-                hi[r] = _mm512_loadu_ps(c.add(r * ldc + 16));
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            const { assert!(NR == 32) };
+            let mut lo = [_mm512_setzero_ps(); MR];
+            let mut hi = [_mm512_setzero_ps(); MR];
+            if acc {
+                for r in 0..MR {
+                    lo[r] = _mm512_loadu_ps(c.add(r * ldc));
+                    hi[r] = _mm512_loadu_ps(c.add(r * ldc + 16));
+                }
             }
-        }
-        for p in 0..k {
-            let (b0, b1) = (
-                _mm512_loadu_ps(b.add(p * NR)),
-                _mm512_loadu_ps(b.add(p * NR + 16)),
-            );
-            for r in 0..MR {
-                let av = _mm512_set1_ps(*a.add(p * MR + r));
-                lo[r] = _mm512_fmadd_ps(av, b0, lo[r]);
-                hi[r] = _mm512_fmadd_ps(av, b1, hi[r]);
+            for p in 0..k {
+                let (b0, b1) = (
+                    _mm512_loadu_ps(b.add(p * NR)),
+                    _mm512_loadu_ps(b.add(p * NR + 16)),
+                );
+                for r in 0..MR {
+                    let av = _mm512_set1_ps(*a.add(p * MR + r));
+                    lo[r] = _mm512_fmadd_ps(av, b0, lo[r]);
+                    hi[r] = _mm512_fmadd_ps(av, b1, hi[r]);
+                }
             }
-        }
-        for r in 0..MR {
-            _mm512_storeu_ps(c.add(r * ldc), lo[r]);
-            _mm512_storeu_ps(c.add(r * ldc + 16), hi[r]);
+            for r in 0..MR {
+                _mm512_storeu_ps(c.add(r * ldc), lo[r]);
+                _mm512_storeu_ps(c.add(r * ldc + 16), hi[r]);
+            }
         }
     }
 
@@ -257,33 +278,37 @@ mod x86 {
         ldc: usize,
         acc: bool,
     ) {
-        const H: usize = MR / 2;
-        for half in 0..2 {
-            for rows in 0..2 {
-                let mut lo = [_mm256_setzero_ps(); H];
-                let mut hi = [_mm256_setzero_ps(); H];
-                let c = c.add(rows * H * ldc + half * 16);
-                if acc {
-                    for r in 0..H {
-                        lo[r] = _mm256_loadu_ps(c.add(r * ldc));
-                        hi[r] = _mm256_loadu_ps(c.add(r * ldc + 8));
+        // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
+        // the unsafe operations below rely on.
+        unsafe {
+            const H: usize = MR / 2;
+            for half in 0..2 {
+                for rows in 0..2 {
+                    let mut lo = [_mm256_setzero_ps(); H];
+                    let mut hi = [_mm256_setzero_ps(); H];
+                    let c = c.add(rows * H * ldc + half * 16);
+                    if acc {
+                        for r in 0..H {
+                            lo[r] = _mm256_loadu_ps(c.add(r * ldc));
+                            hi[r] = _mm256_loadu_ps(c.add(r * ldc + 8));
+                        }
                     }
-                }
-                let (a, b) = (a.add(rows * H), b.add(half * 16));
-                for p in 0..k {
-                    let (b0, b1) = (
-                        _mm256_loadu_ps(b.add(p * NR)),
-                        _mm256_loadu_ps(b.add(p * NR + 8)),
-                    );
-                    for r in 0..H {
-                        let av = _mm256_set1_ps(*a.add(p * MR + r));
-                        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-                        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+                    let (a, b) = (a.add(rows * H), b.add(half * 16));
+                    for p in 0..k {
+                        let (b0, b1) = (
+                            _mm256_loadu_ps(b.add(p * NR)),
+                            _mm256_loadu_ps(b.add(p * NR + 8)),
+                        );
+                        for r in 0..H {
+                            let av = _mm256_set1_ps(*a.add(p * MR + r));
+                            lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+                            hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+                        }
                     }
-                }
-                for r in 0..H {
-                    _mm256_storeu_ps(c.add(r * ldc), lo[r]);
-                    _mm256_storeu_ps(c.add(r * ldc + 8), hi[r]);
+                    for r in 0..H {
+                        _mm256_storeu_ps(c.add(r * ldc), lo[r]);
+                        _mm256_storeu_ps(c.add(r * ldc + 8), hi[r]);
+                    }
                 }
             }
         }
@@ -308,10 +333,10 @@ mod tests {
         }
         for &(m, n, k) in &[(8, 32, 1), (16, 64, 37), (24, 96, 128), (8, 32, 300)] {
             let a: Vec<f32> = (0..m * k)
-                .map(|i| crate::noise::uniform_pm1(1, i as u64))
+                .map(|i| crate::kernels::noise::uniform_pm1(1, i as u64))
                 .collect();
             let b: Vec<f32> = (0..k * n)
-                .map(|i| crate::noise::uniform_pm1(2, i as u64))
+                .map(|i| crate::kernels::noise::uniform_pm1(2, i as u64))
                 .collect();
             let mut ap = vec![0f32; m * k];
             for i in 0..m {

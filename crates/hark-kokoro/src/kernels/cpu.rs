@@ -1,31 +1,20 @@
 //! Run-time CPU feature levels: what this CPU has, and which level the model's kernels use.
 //!
-//! Every hand-written loop ([`crate::simd`]'s `multiversion!`) and the `gemm` matrix kernels
-//! ([`crate::matmul`]) dispatch on [`level`]. It starts as the best level the CPU supports;
-//! `HARK_CPU` (`auto`, `avx512`, `avx2`, `scalar`, `neon`) or [`set_level`] lowers it, so the
-//! narrower code paths that other machines run can be run and tested on a wider CPU.
+//! Every hand-written loop ([`crate::kernels::simd`]'s `multiversion!`) and the `gemm` matrix
+//! kernels ([`crate::kernels::matmul`]) dispatch on [`level`]: the level of the model whose
+//! thread pool runs the calling thread (chosen in its [`crate::Compute`]), or the best level
+//! the CPU supports on any other thread. A lower level than the CPU's best runs the narrower
+//! code paths that other machines take.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 
-/// Threads the model's parallel parts use: those of the current rayon pool (a caller can run
-/// the model inside a smaller [`rayon::ThreadPool`], or size the global one with
-/// [`init_threads`]).
+/// Threads the calling code's parallel parts use: those of the rayon pool it runs on (a model's
+/// own pool inside its calls).
 pub fn threads() -> usize {
     rayon::current_num_threads().max(1)
-}
-
-/// Sizes the global thread pool the model runs on (`None`: one thread per core) and names its
-/// threads `hark-model-N`. Only the first call (or first use of the pool) decides; `false` if the
-/// pool already existed.
-pub fn init_threads(n: Option<usize>) -> bool {
-    let mut b = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("hark-model-{i}"));
-    if let Some(n) = n {
-        b = b.num_threads(n.max(1));
-    }
-    b.build_global().is_ok()
 }
 
 /// A family of vector instructions the kernels are compiled for.
@@ -122,43 +111,40 @@ fn supports(best: CpuLevel, l: CpuLevel) -> bool {
     }
 }
 
-const UNSET: u8 = u8::MAX;
-static LEVEL: AtomicU8 = AtomicU8::new(UNSET);
-const LEVELS: [CpuLevel; 4] = [
-    CpuLevel::Scalar,
-    CpuLevel::Neon,
-    CpuLevel::Avx2,
-    CpuLevel::Avx512,
-];
+thread_local! {
+    /// The level of the model whose pool runs this thread ([`enter`]).
+    static LEVEL: Cell<Option<CpuLevel>> = const { Cell::new(None) };
+}
 
-/// The level the kernels use now: on first use the detected one, lowered by `HARK_CPU`.
+/// The level the kernels use on this thread: its model's, else the detected one.
 #[inline]
 pub fn level() -> CpuLevel {
-    match LEVEL.load(Ordering::Relaxed) {
-        UNSET => init(),
-        i => LEVELS[i as usize],
-    }
+    LEVEL.with(Cell::get).unwrap_or_else(default_level)
 }
 
+/// The level of a thread that belongs to no model: the best one. (The crate's own unit tests
+/// take `HARK_CPU` here, as the shells do for a model, so that scripts/test-compute.sh runs
+/// them at every level.)
 #[cold]
-fn init() -> CpuLevel {
-    let l = match std::env::var("HARK_CPU") {
-        Ok(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("auto") => {
-            match v.parse().and_then(check) {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, "HARK_CPU ignored");
-                    detected()
-                }
-            }
-        }
-        _ => detected(),
-    };
-    store(l);
-    l
+fn default_level() -> CpuLevel {
+    #[cfg(test)]
+    if let Some(l) = std::env::var("HARK_CPU")
+        .ok()
+        .filter(|v| !v.is_empty() && v != "auto")
+    {
+        return l.parse().and_then(check).expect("HARK_CPU");
+    }
+    detected()
 }
 
-fn check(l: CpuLevel) -> Result<CpuLevel> {
+/// Makes `l` the level of every later kernel call on this thread (a model's pool threads, as
+/// they start).
+pub(crate) fn enter(l: CpuLevel) {
+    LEVEL.with(|c| c.set(Some(l)));
+}
+
+/// `l` if this CPU can run it, else an error naming what it has.
+pub fn check(l: CpuLevel) -> Result<CpuLevel> {
     if supports(detected(), l) {
         Ok(l)
     } else {
@@ -169,29 +155,18 @@ fn check(l: CpuLevel) -> Result<CpuLevel> {
     }
 }
 
-fn store(l: CpuLevel) {
-    let i = LEVELS.iter().position(|x| *x == l).unwrap_or(0);
-    LEVEL.store(i as u8, Ordering::Relaxed);
-}
-
-/// Makes every later kernel call use `l` (`None`: the detected level). An error if the CPU
-/// cannot run `l`.
-pub fn set_level(l: Option<CpuLevel>) -> Result<CpuLevel> {
-    let l = match l {
-        Some(l) => check(l)?,
-        None => detected(),
-    };
-    store(l);
-    Ok(l)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn levels_parse_and_order() {
-        for l in LEVELS {
+        for l in [
+            CpuLevel::Scalar,
+            CpuLevel::Neon,
+            CpuLevel::Avx2,
+            CpuLevel::Avx512,
+        ] {
             assert_eq!(l.name().parse::<CpuLevel>().unwrap(), l);
         }
         assert!("sse9".parse::<CpuLevel>().is_err());

@@ -1,20 +1,20 @@
 //! The weight-owning layers: dense ([`Linear`]), 1-D convolution as tiled im2col + GEMM with a
 //! fused input transform ([`Conv1d`]), transposed convolution as GEMM + overlap-add
 //! ([`ConvTranspose1d`]) and its depthwise form. Every matrix product goes through
-//! [`crate::matmul`].
+//! [`crate::kernels::matmul`].
 //!
 //! Layout convention: activations are `[C, T]` (channels first, time contiguous) unless a
 //! function says `[T, C]`.
 
 use rayon::prelude::*;
 
+use crate::conv::fftconv;
+use crate::conv::winograd;
 use crate::error::Result;
-use crate::fftconv;
-use crate::matmul::{sgemm, Mat, MatMut};
-use crate::ops::{transpose, Prologue, SendPtr};
-use crate::pass::Cancel;
-use crate::weights::{Vb, Weight};
-use crate::winograd;
+use crate::kernels::matmul::{gemm, sgemm, Mat, MatMut, Rows};
+use crate::kernels::ops::{transpose, Prologue, SendPtr};
+use crate::kernels::pass::Cancel;
+use crate::nn::weights::{Vb, Weight};
 
 /// A dense layer `y = x Wᵀ + b`, W in PyTorch layout `[out, in]`, x and y `[T, ·]`.
 pub(crate) struct Linear {
@@ -22,7 +22,7 @@ pub(crate) struct Linear {
     pub b: Option<Weight>,
     pub d_in: usize,
     pub d_out: usize,
-    /// `Wᵀ` in the panels of [`crate::matmul::packed`], made once by [`Linear::pack`].
+    /// `Wᵀ` in the panels of [`crate::kernels::matmul::packed`], made once by [`Linear::pack`].
     panels: Option<Vec<f32>>,
 }
 
@@ -53,12 +53,14 @@ impl Linear {
     /// about as much as the arithmetic. Returns the weight's pages of the mapped file (now read
     /// only by long inputs and where the kernels don't run), for the caller to release.
     pub(crate) fn pack(&mut self) -> Option<(usize, usize)> {
-        if !crate::matmul::packed::supported()
-            || !self.d_out.is_multiple_of(crate::matmul::packed::NR)
+        if !crate::kernels::matmul::packed::supported()
+            || !self
+                .d_out
+                .is_multiple_of(crate::kernels::matmul::packed::NR)
         {
             return None;
         }
-        self.panels = Some(crate::matmul::packed::pack_transposed(
+        self.panels = Some(crate::kernels::matmul::packed::pack_transposed(
             &self.w, self.d_out, self.d_in,
         ));
         self.w.mapped_range()
@@ -69,7 +71,7 @@ impl Linear {
         assert_eq!(x.len(), t * self.d_in);
         let par = t * self.d_out * self.d_in > 1 << 16;
         if let Some(panels) = &self.panels {
-            if t <= PACKED_MAX_ROWS && crate::matmul::packed::available() {
+            if t <= PACKED_MAX_ROWS && crate::kernels::matmul::packed::available() {
                 return self.forward_packed(panels, x, t, par);
             }
         }
@@ -79,26 +81,24 @@ impl Linear {
                 row.copy_from_slice(b);
             }
         }
-        // SAFETY: sizes match the buffers (asserted above / allocated here).
-        unsafe {
-            sgemm(
-                t,
-                self.d_out,
-                self.d_in,
-                MatMut::rows(y.as_mut_ptr(), self.d_out),
-                true,
-                Mat::rows(x.as_ptr(), self.d_in),
-                Mat::cols(self.w.as_ptr(), self.d_in),
-                par,
-            );
-        }
+        gemm(
+            t,
+            self.d_out,
+            self.d_in,
+            &mut y,
+            self.d_out,
+            true,
+            Rows::new(x, self.d_in),
+            Rows::transposed(&self.w, self.d_in),
+            par,
+        );
         y
     }
 
     /// [`forward`](Self::forward) on the panels: the rows of `x` packed (padded to a multiple
     /// of the kernel's rows), the output started from the bias.
     fn forward_packed(&self, panels: &[f32], x: &[f32], t: usize, par: bool) -> Vec<f32> {
-        use crate::matmul::packed;
+        use crate::kernels::matmul::packed;
         let rows = t.next_multiple_of(packed::MR);
         let a = packed::pack_rows(x, t, self.d_in);
         let mut y = match &self.b {
@@ -147,17 +147,22 @@ pub(crate) struct Conv1d {
     pub stride: usize,
     pub pad: usize,
     pub dil: usize,
-    /// Set when the convolution runs through the DFT ([`crate::fftconv`]).
-    pub fft: Option<fftconv::Plan>,
+    /// How the convolution runs on inputs long enough for its algorithm to pay (shorter ones
+    /// take im2col + GEMM), chosen when the layer is built.
+    pub algo: ConvAlgo,
+}
+
+/// A [`Conv1d`]'s algorithm.
+pub(crate) enum ConvAlgo {
+    /// im2col + GEMM (or one GEMM for a 1-tap convolution).
+    Gemm,
+    /// Through the DFT ([`crate::conv::fftconv`]).
+    Dft(fftconv::Plan),
+    /// Winograd's F(4, 3) ([`crate::conv::winograd`]).
+    Winograd,
 }
 
 const CONV_TILE: usize = 256;
-
-/// Whether long convolutions go through the DFT: on unless `HARK_FFT_CONV=0` (for comparison).
-fn fft_conv_enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("HARK_FFT_CONV").map_or(true, |v| v.trim() != "0"))
-}
 
 struct ConvScratch {
     win: Vec<f32>,
@@ -183,12 +188,21 @@ impl Conv1d {
             None
         };
         // "Same" convolutions with many taps and channels go through the DFT (the generator's
-        // 7- and 11-tap resblocks, 128 and 256 channels).
+        // 7- and 11-tap resblocks, 128 and 256 channels), 3-tap ones where the packed kernels
+        // run through Winograd's transform, as far as the model's compute allows them.
+        let allowed = crate::conv::algos();
         let same = stride == 1 && k % 2 == 1 && pad == dil * (k - 1) / 2;
         let channels_fit = cin >= 32 && cout >= 32 && cin * cout <= fftconv::MAX_CHANNEL_PRODUCT;
-        let fft = (same && channels_fit && fft_conv_enabled())
+        let dft = (same && channels_fit && allowed.dft)
             .then(|| fftconv::Plan::new(k))
             .flatten();
+        let algo = match dft {
+            Some(plan) => ConvAlgo::Dft(plan),
+            None if k == 3 && same && allowed.winograd && winograd::fits(cin, cout) => {
+                ConvAlgo::Winograd
+            }
+            None => ConvAlgo::Gemm,
+        };
         Ok(Self {
             w,
             b,
@@ -198,7 +212,7 @@ impl Conv1d {
             stride,
             pad,
             dil,
-            fft,
+            algo,
         })
     }
 
@@ -289,50 +303,44 @@ impl Conv1d {
                 row.fill(b);
             }
         });
-        if let Some(plan) = self
-            .fft
-            .as_ref()
-            .filter(|p| p.pays(tout, self.dil, self.cin * self.cout))
-        {
-            fftconv::Conv {
-                plan,
-                w: &self.w,
-                cin: self.cin,
-                cout: self.cout,
-                dil: self.dil,
+        match &self.algo {
+            ConvAlgo::Dft(plan) if plan.pays(tout, self.dil, self.cin * self.cout) => {
+                fftconv::DftConv {
+                    plan,
+                    w: &self.w,
+                    cin: self.cin,
+                    cout: self.cout,
+                    dil: self.dil,
+                }
+                .add_into(x, t, pad, pro, out, cancel);
+                return;
             }
-            .add_into(x, t, pad, pro, out, cancel);
-            return;
-        }
-        if self.k == 3
-            && self.stride == 1
-            && self.pad == self.dil
-            && winograd::applies(self.cin, self.cout, tout, self.dil)
-        {
-            winograd::Conv {
-                w: &self.w,
-                cin: self.cin,
-                cout: self.cout,
-                dil: self.dil,
+            ConvAlgo::Winograd if winograd::pays(tout, self.dil) => {
+                winograd::WinogradConv {
+                    w: &self.w,
+                    cin: self.cin,
+                    cout: self.cout,
+                    dil: self.dil,
+                }
+                .add_into(x, t, pad, pro, out, cancel);
+                return;
             }
-            .add_into(x, t, pad, pro, out, cancel);
-            return;
+            _ => {}
         }
         let kk = self.cin * self.k;
         if self.k == 1 && self.stride == 1 && pad == 0 && pro.is_none() {
-            // SAFETY: x is [cin, t], w is [cout, cin], out is [cout, t].
-            unsafe {
-                sgemm(
-                    self.cout,
-                    tout,
-                    self.cin,
-                    MatMut::rows(out.as_mut_ptr(), tout),
-                    true,
-                    Mat::rows(self.w.as_ptr(), self.cin),
-                    Mat::rows(x.as_ptr(), t),
-                    true,
-                );
-            }
+            // (x [cin, t], w [cout, cin], out [cout, t])
+            gemm(
+                self.cout,
+                tout,
+                self.cin,
+                out,
+                tout,
+                true,
+                Rows::new(&self.w, self.cin),
+                Rows::new(x, t),
+                true,
+            );
             return;
         }
         let n_tiles = tout.div_ceil(CONV_TILE);
@@ -402,7 +410,7 @@ impl Conv1d {
             win: Vec::new(),
             col: Vec::new(),
         };
-        if n_tiles >= 2 * crate::cpu::threads() {
+        if n_tiles >= 2 * crate::kernels::cpu::threads() {
             (0..n_tiles)
                 .into_par_iter()
                 .with_min_len(1)
@@ -469,19 +477,17 @@ impl ConvTranspose1d {
         if m == 0 {
             return y;
         }
-        // SAFETY: wt is [rows, cin], x is [cin, m], y is [rows, m].
-        unsafe {
-            sgemm(
-                rows,
-                m,
-                self.cin,
-                MatMut::rows(y.as_mut_ptr(), m),
-                false,
-                Mat::rows(self.wt.as_ptr(), self.cin),
-                Mat::rows(x.as_ptr(), m),
-                true,
-            );
-        }
+        gemm(
+            rows,
+            m,
+            self.cin,
+            &mut y,
+            m,
+            false,
+            Rows::new(&self.wt, self.cin),
+            Rows::new(x, m),
+            true,
+        );
         y
     }
 
@@ -505,19 +511,18 @@ impl ConvTranspose1d {
         let mut y = vec![0f32; rows * TI.min(t)];
         for i0 in (0..t).step_by(TI) {
             let ti = TI.min(t - i0);
-            // SAFETY: wt is [rows, cin], x tile is [cin, ti] with row stride t, y is [rows, ti].
-            unsafe {
-                sgemm(
-                    rows,
-                    ti,
-                    self.cin,
-                    MatMut::rows(y.as_mut_ptr(), ti),
-                    false,
-                    Mat::rows(self.wt.as_ptr(), self.cin),
-                    Mat::rows(x.as_ptr().add(i0), t),
-                    true,
-                );
-            }
+            // (wt [rows, cin], the x tile [cin, ti] with row stride t, y [rows, ti])
+            gemm(
+                rows,
+                ti,
+                self.cin,
+                &mut y,
+                ti,
+                false,
+                Rows::new(&self.wt, self.cin),
+                Rows::new(&x[i0..], t),
+                true,
+            );
             let y = &y;
             out.par_chunks_mut(stride_out.max(1))
                 .enumerate()
@@ -634,7 +639,7 @@ impl DepthwiseConvTranspose1d {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Act;
+    use crate::kernels::ops::Act;
 
     fn naive_conv(c: &Conv1d, x: &[f32], t: usize) -> Vec<f32> {
         let tout = c.out_len(t);
@@ -659,7 +664,7 @@ mod tests {
 
     fn rnd(n: usize, seed: u64) -> Vec<f32> {
         (0..n)
-            .map(|i| crate::noise::uniform_pm1(seed, i as u64))
+            .map(|i| crate::kernels::noise::uniform_pm1(seed, i as u64))
             .collect()
     }
 
@@ -692,7 +697,7 @@ mod tests {
                 stride: s,
                 pad: p,
                 dil: d,
-                fft: None,
+                algo: ConvAlgo::Gemm,
             };
             let x = rnd(cin * t, 3);
             close(&c.forward(&x, t, None), &naive_conv(&c, &x, t), 1e-4);
@@ -711,7 +716,7 @@ mod tests {
             stride: 1,
             pad: 2,
             dil: 1,
-            fft: None,
+            algo: ConvAlgo::Gemm,
         };
         let x = rnd(cin * t, 5);
         let scale = vec![0.5, 2.0, -1.0];
@@ -749,7 +754,7 @@ mod tests {
             (32, 32, 7, 1, 20000),
         ] {
             let w: Vec<f32> = rnd(cout * cin * k, 11);
-            let mk = |fft| Conv1d {
+            let mk = |algo| Conv1d {
                 w: w.clone().into(),
                 b: Some(rnd(cout, 12).into()),
                 cin,
@@ -758,10 +763,15 @@ mod tests {
                 stride: 1,
                 pad: d * (k - 1) / 2,
                 dil: d,
-                fft,
+                algo,
             };
-            let (direct, viafft) = (mk(None), mk(fftconv::Plan::new(k)));
-            let plan = viafft.fft.as_ref().unwrap();
+            let (direct, viafft) = (
+                mk(ConvAlgo::Gemm),
+                mk(ConvAlgo::Dft(fftconv::Plan::new(k).unwrap())),
+            );
+            let ConvAlgo::Dft(plan) = &viafft.algo else {
+                unreachable!()
+            };
             // long inputs take the transform by themselves, inputs of a tile or two do not
             if t >= 5000 {
                 assert!(plan.pays(t, d, cin * cout), "t = {t}");
@@ -794,7 +804,7 @@ mod tests {
                             row.iter_mut()
                                 .for_each(|v| *v = if acc { *v + bias } else { bias });
                         }
-                        fftconv::Conv {
+                        fftconv::DftConv {
                             plan,
                             w: &w,
                             cin,
@@ -823,7 +833,7 @@ mod tests {
     /// through it here.
     #[test]
     fn winograd_convolution_matches_the_direct_one() {
-        if !crate::matmul::packed::available() {
+        if !crate::kernels::matmul::packed::available() {
             assert!(!winograd::applies(128, 128, 100_000, 1));
             return;
         }
@@ -845,7 +855,7 @@ mod tests {
                 stride: 1,
                 pad: d,
                 dil: d,
-                fft: None,
+                algo: ConvAlgo::Winograd,
             };
             if t >= 5000 {
                 assert!(winograd::applies(cin, cout, t, d), "t = {t}");
@@ -879,7 +889,7 @@ mod tests {
                             row.iter_mut()
                                 .for_each(|v| *v = if acc { *v + bias } else { bias });
                         }
-                        winograd::Conv {
+                        winograd::WinogradConv {
                             w: &c.w,
                             cin,
                             cout,
@@ -912,8 +922,8 @@ mod tests {
             (3, 2, 12, 6, 3, 600),
             (2, 2, 3, 2, 1, 5),
         ] {
-            let mut src = crate::weights::RandomSource::new(9);
-            let mut vb = crate::weights::Vb::new(&mut src);
+            let mut src = crate::nn::weights::RandomSource::new(9);
+            let mut vb = crate::nn::weights::Vb::new(&mut src);
             let ct = ConvTranspose1d::new(&mut vb, cin, cout, k, s, p, 0).unwrap();
             let w = transpose(&ct.wt, cout * k, cin); // back to [cin, cout*k]
             let x = rnd(cin * t, 6);
