@@ -26,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(StreamPlan::default().first);
     let dir = PathBuf::from(std::env::var("HOME")?).join(".cache/hark/assets");
     let cfg = Config::from_file(&dir.join("config.json"))?;
-    let model = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg)?;
+    let model = Kokoro::load(
+        &dir.join("kokoro-v1_0.safetensors"),
+        &cfg,
+        &hark_kokoro::Compute::default(),
+    )?;
     let voice = VoicePack::load(&dir.join("voices/af_heart.bin"))?;
     let g2p = G2p::new(Lexicon::load(&dir.join("lexicons"), Lang::EnUs)?);
     println!(

@@ -38,7 +38,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     st("start");
     let dir = PathBuf::from(std::env::var("HOME")?).join(".cache/hark/assets");
     let cfg = Config::from_file(&dir.join("config.json"))?;
-    let model = Kokoro::load(&dir.join("kokoro-v1_0.safetensors"), &cfg)?;
+    let model = Kokoro::load(
+        &dir.join("kokoro-v1_0.safetensors"),
+        &cfg,
+        &hark_kokoro::Compute::default(),
+    )?;
     st("loaded");
     let voice = VoicePack::load(&dir.join("voices/af_heart.bin"))?;
     let ps = "ðə mˈiTɪŋ hæz bɪn mˈuvd tə θˈɜɹzdˌA ˌæftəɹnˈun.";
