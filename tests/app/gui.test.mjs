@@ -159,11 +159,36 @@ function trayIconCenter() {
   return [x + Math.floor(w / 2), y + Math.floor(h / 2)];
 }
 
+/** How many of the app's popup menus are on screen (the tray menu and its open submenus). */
+function openMenus() {
+  let ids = [];
+  try { ids = sh("xdotool", ["search", "--onlyvisible", "--classname", "^hark-app$"]).trim().split("\n").filter(Boolean); }
+  catch { return 0; } // xdotool exits 1 when nothing matches
+  return ids.filter((id) => {
+    try { return sh("xprop", ["-id", id, "_NET_WM_WINDOW_TYPE"]).includes("_NET_WM_WINDOW_TYPE_POPUP_MENU"); }
+    catch { return false; } // unmapped and destroyed meanwhile
+  }).length;
+}
+
+/**
+ * Clicks the tray icon, waits for its menu to be on screen (GTK grabs the keyboard before it
+ * maps the menu), then types `keys`: after each "Right" it waits for the submenu to open, after
+ * a final "Return" for the menus to close. Keys in between need no wait: the X server delivers
+ * them in order and GTK handles them in order.
+ */
 async function menu(keys) {
   const [x, y] = trayIconCenter();
   sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
-  await sleep(700);
-  for (const k of keys) { sh("xdotool", ["key", k]); await sleep(250); }
+  await waitFor("the tray menu to open", () => openMenus() === 1, 10000);
+  let depth = 1;
+  for (const k of keys) {
+    sh("xdotool", ["key", k]);
+    if (k === "Right") {
+      depth++;
+      await waitFor(`submenu level ${depth} to open`, () => openMenus() === depth, 10000);
+    }
+  }
+  if (keys.at(-1) === "Return") await waitFor("the menu to close", () => openMenus() === 0, 10000);
 }
 
 const settingsFile = () => JSON.parse(fs.readFileSync(path.join(cfgDir, "settings.json"), "utf8"));
@@ -213,25 +238,31 @@ test("tray menu: Launch at login writes the autostart entry and the setting", as
 
 test("settings window renders (second launch opens it in the running instance)", async () => {
   const second = spawn(APP, ["--settings"], { env, stdio: "ignore" });
-  const code = await new Promise((r) => second.on("close", r));
-  assert.equal(code, 0, "the second instance hands over and exits");
-  let id = "";
-  const t0 = Date.now();
-  while (!id && Date.now() - t0 < 15000) {
-    try { id = sh("xdotool", ["search", "--onlyvisible", "--name", "^hark settings$"]).trim().split("\n")[0]; }
-    catch { await sleep(200); }
-  }
-  assert.ok(id, "settings window not visible");
-  await sleep(1500); // let WebKit paint
+  const [code, signal] = await new Promise((r) => second.on("close", (c, s) => r([c, s])));
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, "the second instance hands over and exits 0");
+  const id = await waitFor("the settings window", () => {
+    try { return sh("xdotool", ["search", "--onlyvisible", "--name", "^hark settings$"]).trim().split("\n")[0]; }
+    catch { return ""; }
+  }, 15000);
+  // WebKit paints some time after the window maps: screenshots until one shows the page, with a
+  // deadline (the assertions below then say what the last one looked like).
   const png = path.join(tmp, "settings.png");
-  sh("import", ["-window", id, png]);
-  const colors = Number(sh("convert", [png, "-format", "%k", "info:"]));
-  const sd = Number(sh("convert", [png, "-colorspace", "Gray", "-format", "%[fx:standard_deviation]", "info:"]));
-  const [w, h] = sh("convert", [png, "-format", "%w %h", "info:"]).split(" ").map(Number);
+  const shot = () => {
+    sh("import", ["-window", id, png]);
+    const [w, h, colors] = sh("convert", [png, "-format", "%w %h %k", "info:"]).split(" ").map(Number);
+    const sd = Number(sh("convert", [png, "-colorspace", "Gray", "-format", "%[fx:standard_deviation]", "info:"]));
+    return { w, h, colors, sd };
+  };
+  let last = {};
+  const painted = () => {
+    try { last = shot(); } catch (e) { last = { error: String(e.message).slice(0, 200) }; return false; }
+    return last.w >= 400 && last.h >= 400 && last.colors > 50 && last.sd > 0.05;
+  };
+  await poll("the settings page to paint", painted, 20000, () => `: last screenshot ${JSON.stringify(last)}`).catch(() => {});
   if (process.env.HARK_SHOT) fs.copyFileSync(png, process.env.HARK_SHOT);
-  assert.ok(w >= 400 && h >= 400, `window ${w}x${h}`);
-  assert.ok(colors > 50, `only ${colors} colours: blank window?`);
-  assert.ok(sd > 0.05, `grey standard deviation ${sd}: blank window?`);
+  assert.ok(last.w >= 400 && last.h >= 400, `window ${last.w}x${last.h}`);
+  assert.ok(last.colors > 50, `only ${last.colors} colours: blank window?`);
+  assert.ok(last.sd > 0.05, `grey standard deviation ${last.sd}: blank window?`);
 });
 
 test("the event log is private and the app installs the native messaging host that pairs the extension", async () => {
@@ -262,19 +293,17 @@ test("tray Quit ends the app within 2 s while 300 half-open connections hold the
     if (i % 2 === 0) c.write("POST /v1/speak HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
     held.push(c);
   }
-  await sleep(500);
-  const exited = new Promise((r) => (app.exitCode !== null ? r() : app.on("exit", r)));
+  await Promise.all(held.map((c) => new Promise((r) => { c.once("connect", r); c.once("error", r); })));
+  const exited = new Promise((r) => (app.exitCode !== null || app.signalCode !== null ? r() : app.on("exit", r)));
   // … Speed ▸, Settings…, Launch at login, Quit hark
-  const [x, y] = trayIconCenter();
-  sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
-  await sleep(700);
-  for (let i = 0; i < 10; i++) { sh("xdotool", ["key", "Down"]); await sleep(150); }
+  await menu(Array(10).fill("Down"));
   const t0 = Date.now();
   sh("xdotool", ["key", "Return"]);
   await Promise.race([exited, sleep(10000)]);
   const took = Date.now() - t0;
   for (const c of held) c.destroy();
-  assert.notEqual(app.exitCode, null, "the app is still running 10 s after Quit");
+  assert.ok(app.exitCode !== null || app.signalCode !== null, "the app is still running 10 s after Quit");
+  assert.deepEqual({ code: app.exitCode, signal: app.signalCode }, { code: 0, signal: null }, "an orderly exit");
   console.log(`tray Quit with 300 half-open connections: exited after ${took} ms`);
   assert.ok(took < 2000, `Quit took ${took} ms`);
 });
