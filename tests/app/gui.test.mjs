@@ -150,8 +150,14 @@ test("pause, resume and skip hotkeys drive the engine and the tray icon", async 
   await waitFor("cancelled", () => mine("cancelled").length, 10000);
 });
 
-function trayIconCenter() {
-  const tree = sh("xwininfo", ["-root", "-tree"]);
+async function trayIconCenter() {
+  // xwininfo fails (BadWindow) when a window goes away while it walks the tree, as the menus
+  // the app replaces do: asked again until a walk completes.
+  let tree = "";
+  await waitFor("a complete window tree", () => {
+    try { tree = sh("xwininfo", ["-root", "-tree"], { stdio: ["ignore", "pipe", "ignore"] }); return true; }
+    catch { return false; }
+  }, 10000);
   const line = tree.split("\n").find((l) => l.includes("tray-icon tray app hark"));
   assert.ok(line, `no tray icon docked in trayer:\n${tree}`);
   const m = /(\d+)x(\d+)[+-]-?\d+[+-]-?\d+\s+\+(-?\d+)\+(-?\d+)/.exec(line);
@@ -171,13 +177,24 @@ function openMenus() {
 }
 
 /**
- * Clicks the tray icon, waits for its menu to be on screen (GTK grabs the keyboard before it
- * maps the menu), then types `keys`: after each "Right" it waits for the submenu to open, after
- * a final "Return" for the menus to close. Keys in between need no wait: the X server delivers
- * them in order and GTK handles them in order.
+ * Waits until the tray menu is the one built from the latest settings, clicks the tray icon,
+ * waits for its menu to be on screen (GTK grabs the keyboard before it maps the menu), then
+ * types `keys`: after each "Right" it waits for the submenu to open, after a final "Return" for
+ * the menus to close and the item's action to be done. Keys in between need no wait: the X server delivers them in order and GTK
+ * handles them in order.
  */
 async function menu(keys) {
-  const [x, y] = trayIconCenter();
+  // The app replaces the tray menu after every settings change (and when the engine is ready):
+  // a click before the new one is in place can open the old one, which is then taken down.
+  await waitFor("the tray menu to be rebuilt after the last change", () => {
+    const ev = events();
+    const rebuilds = (state) => ev.filter((e) => e.type === "tray_menu" && e.state === state).length;
+    const lastAsked = ev.findLastIndex((e) => e.type === "tray_menu" && e.state === "rebuilding");
+    const lastChange = ev.findLastIndex((e) => e.type === "settings" || e.type === "engine_ready");
+    return rebuilds("rebuilding") === rebuilds("rebuilt") && lastAsked >= lastChange;
+  }, 10000);
+  const handled = events().filter((e) => e.type === "menu").length;
+  const [x, y] = await trayIconCenter();
   sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
   await waitFor("the tray menu to open", () => openMenus() === 1, 10000);
   let depth = 1;
@@ -188,7 +205,11 @@ async function menu(keys) {
       await waitFor(`submenu level ${depth} to open`, () => openMenus() === depth, 10000);
     }
   }
-  if (keys.at(-1) === "Return") await waitFor("the menu to close", () => openMenus() === 0, 10000);
+  if (keys.at(-1) === "Return") {
+    await waitFor("the menu to close", () => openMenus() === 0, 10000);
+    // Logged once the item's action is done (a settings change saved, the menu rebuild asked for).
+    await waitFor("the menu item's action", () => events().filter((e) => e.type === "menu").length > handled, 10000);
+  }
 }
 
 const settingsFile = () => JSON.parse(fs.readFileSync(path.join(cfgDir, "settings.json"), "utf8"));
