@@ -11,7 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { sleep, readEvents, waitFor as poll, eventTail, freePort, startSession, setPrimary as setSelection, assetDir } from "./xsession.mjs";
+import { sleep, readEvents, waitFor as poll, eventTail, freePort, startSession, setPrimary as setSelection, assetDir, noGrabs } from "./xsession.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -193,6 +193,9 @@ async function menu(keys) {
     const lastChange = ev.findLastIndex((e) => e.type === "settings" || e.type === "engine_ready");
     return rebuilds("rebuilding") === rebuilds("rebuilt") && lastAsked >= lastChange;
   }, 10000);
+  // A menu that was just closed holds its pointer and keyboard grabs a little longer: a click
+  // then goes to it and is lost.
+  await waitFor("no pointer or keyboard grab", () => noGrabs(env), 10000);
   const handled = events().filter((e) => e.type === "menu").length;
   const [x, y] = await trayIconCenter();
   sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);

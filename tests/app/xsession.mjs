@@ -89,6 +89,37 @@ export async function startSession(tmp, baseEnv = process.env) {
   return session;
 }
 
+/**
+ * Whether no X client holds a pointer or keyboard grab on `env.DISPLAY` (a popup menu holds
+ * both until it is really gone, which is after its window is unmapped): tries to grab both on
+ * the root window and lets go at once.
+ */
+export function noGrabs(env) {
+  const py = `import ctypes, sys
+x = ctypes.CDLL("libX11.so.6")
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+x.XDefaultRootWindow.restype = ctypes.c_ulong
+x.XGrabPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_uint, ctypes.c_int,
+                           ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+x.XGrabKeyboard.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
+x.XUngrabPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x.XUngrabKeyboard.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+d = x.XOpenDisplay(None)
+if not d:
+    sys.exit("cannot open the display")
+root = x.XDefaultRootWindow(d)
+p = x.XGrabPointer(d, root, 0, 0, 1, 1, 0, 0, 0)  # GrabModeAsync, None, None, CurrentTime
+k = x.XGrabKeyboard(d, root, 0, 1, 1, 0)
+x.XUngrabPointer(d, 0)
+x.XUngrabKeyboard(d, 0)
+x.XSync(d, 0)
+print(int(p == 0 and k == 0))  # GrabSuccess`;
+  return execFileSync("python3", ["-c", py], { env, encoding: "utf8", timeout: 10000 }).trim() === "1";
+}
+
 /** The window owning X selection `name` on `env.DISPLAY` (0: none), by libX11 through ctypes. */
 export function selectionOwner(env, name) {
   const py = `import ctypes, sys
