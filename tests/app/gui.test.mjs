@@ -165,15 +165,23 @@ async function trayIconCenter() {
   return [x + Math.floor(w / 2), y + Math.floor(h / 2)];
 }
 
-/** How many of the app's popup menus are on screen (the tray menu and its open submenus). */
-function openMenus() {
+/** The app's popup menus on screen (the tray menu and its open submenus): their window ids. */
+function menuWindows() {
   let ids = [];
   try { ids = sh("xdotool", ["search", "--onlyvisible", "--classname", "^hark-app$"]).trim().split("\n").filter(Boolean); }
-  catch { return 0; } // xdotool exits 1 when nothing matches
+  catch { return []; } // xdotool exits 1 when nothing matches
   return ids.filter((id) => {
     try { return sh("xprop", ["-id", id, "_NET_WM_WINDOW_TYPE"]).includes("_NET_WM_WINDOW_TYPE_POPUP_MENU"); }
     catch { return false; } // unmapped and destroyed meanwhile
-  }).length;
+  });
+}
+const openMenus = () => menuWindows().length;
+
+/** A digest of what window `id` shows (null if it can't be read). */
+function windowLook(id) {
+  const png = path.join(tmp, "menu.png");
+  try { sh("import", ["-window", id, png]); return sh("convert", [png, "-format", "%#", "info:"]).trim(); }
+  catch { return null; }
 }
 
 /**
@@ -219,9 +227,15 @@ async function menuOnce(keys) {
   };
   sh("xdotool", ["mousemove", String(x), String(y), "click", "1"]);
   await retryable("the tray menu to open", () => openMenus() === 1);
+  // GTK now and then ignores keys typed right after the menu maps (a flat path then chose the
+  // wrong item): the first key is typed alone and must change what the menu shows (its
+  // highlight) before the others follow.
+  const [win] = menuWindows();
+  const before = windowLook(win);
   let depth = 1;
-  for (const k of keys) {
+  for (const [i, k] of keys.entries()) {
     sh("xdotool", ["key", k]);
+    if (i === 0 && k === "Down") await retryable("the menu to follow the first key", () => { const now = windowLook(win); return now && now !== before; });
     if (k === "Right") {
       depth++;
       await retryable(`submenu level ${depth} to open`, () => openMenus() === depth);
