@@ -21,6 +21,8 @@ pub mod bridge;
 pub mod commands;
 pub mod dispatch;
 pub mod error;
+#[cfg(target_os = "linux")]
+pub mod handover;
 pub mod hotkeys;
 pub mod model;
 pub mod platform;
@@ -68,6 +70,13 @@ pub fn run() -> ExitCode {
         eprintln!("hark-app: no config directory (set HARK_CONFIG_DIR)");
         return ExitCode::from(2);
     };
+    // A second launch hands over to the running instance before any window-system thread
+    // exists, so nothing is left running while it exits (see handover.rs).
+    #[cfg(target_os = "linux")]
+    if handover::to_running_instance(BUNDLE_ID) {
+        tracing::info!("handed over to the running instance");
+        return ExitCode::SUCCESS;
+    }
     let store = settings::Store::new(&dir);
     let loaded = store.load();
     let tiny = std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1");

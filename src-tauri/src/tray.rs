@@ -223,30 +223,39 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     )
 }
 
-/// Rebuilds the menu from the current settings and voices (after a change).
+/// Rebuilds the menu from the current settings and voices (after a change). The event log gets
+/// `tray_menu` `rebuilding` now and `rebuilt` once the new menu is in place: a click in between
+/// can open the old menu, which is then taken down (the GUI tests wait for `rebuilt`).
 fn rebuild_menu(app: &AppHandle) {
+    let log = |a: &AppHandle, state: &str| {
+        a.state::<AppState>()
+            .log_event(serde_json::json!({"type": "tray_menu", "state": state}));
+    };
+    log(app, "rebuilding");
     let a = app.clone();
     let _ = app.run_on_main_thread(move || {
-        let Some(tray) = a.tray_by_id(TRAY_ID) else {
-            return;
-        };
-        match build_menu(&a) {
-            Ok(m) => {
-                if let Err(e) = tray.set_menu(Some(m)) {
-                    tracing::warn!("tray menu: {e}");
+        if let Some(tray) = a.tray_by_id(TRAY_ID) {
+            match build_menu(&a) {
+                Ok(m) => {
+                    if let Err(e) = tray.set_menu(Some(m)) {
+                        tracing::warn!("tray menu: {e}");
+                    }
                 }
+                Err(e) => tracing::warn!("tray menu: {e}"),
             }
-            Err(e) => tracing::warn!("tray menu: {e}"),
         }
+        log(&a, "rebuilt");
     });
 }
 
+/// Carries out a menu item's action, then logs it: once `menu` is in the event log, a settings
+/// change it made is saved and its menu rebuild has been asked for (`tray_menu` `rebuilding`).
 fn on_menu(app: &AppHandle, id: &str) {
-    app.state::<AppState>()
-        .log_event(serde_json::json!({"type": "menu", "id": id}));
     if let Some(action) = Action::from_menu_id(id) {
         dispatch::perform(app, action);
     }
+    app.state::<AppState>()
+        .log_event(serde_json::json!({"type": "menu", "id": id}));
 }
 
 #[cfg(test)]

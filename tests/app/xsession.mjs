@@ -65,10 +65,14 @@ export async function startSession(tmp, baseEnv = process.env) {
       procs.push(p);
       return p;
     },
+    /** SIGTERM to every process still running, newest first; waits until they have exited. */
     async stop() {
-      for (const p of procs.reverse()) { try { p.kill("SIGTERM"); } catch { /* gone */ } }
+      const alive = procs.filter((p) => p.exitCode === null && p.signalCode === null);
+      const gone = Promise.all(alive.map((p) => new Promise((r) => p.once("exit", r))));
+      for (const p of [...alive].reverse()) { try { p.kill("SIGTERM"); } catch { /* gone */ } }
       if (dbusPid) { try { process.kill(dbusPid); } catch { /* gone */ } }
-      await sleep(300);
+      await Promise.race([gone, sleep(10000)]); // a deadline: then SIGKILL
+      for (const p of alive) { if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL"); }
     },
   };
   session.start("Xvfb", [display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], "xvfb");
@@ -80,8 +84,57 @@ export async function startSession(tmp, baseEnv = process.env) {
   // An XEmbed tray for the icon to dock in.
   session.start("trayer", ["--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
     "--height", "32", "--SetDockType", "false", "--transparent", "false"], "trayer");
-  await sleep(500);
+  // Ready once it owns the XEmbed tray selection of screen 0 (where the app's icon docks).
+  await waitFor("trayer to own the tray selection", () => selectionOwner(env, "_NET_SYSTEM_TRAY_S0") !== 0, 10000);
   return session;
+}
+
+/**
+ * Whether no X client holds a pointer or keyboard grab on `env.DISPLAY` (a popup menu holds
+ * both until it is really gone, which is after its window is unmapped): tries to grab both on
+ * the root window and lets go at once.
+ */
+export function noGrabs(env) {
+  const py = `import ctypes, sys
+x = ctypes.CDLL("libX11.so.6")
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+x.XDefaultRootWindow.restype = ctypes.c_ulong
+x.XGrabPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_uint, ctypes.c_int,
+                           ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+x.XGrabKeyboard.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
+x.XUngrabPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x.XUngrabKeyboard.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+d = x.XOpenDisplay(None)
+if not d:
+    sys.exit("cannot open the display")
+root = x.XDefaultRootWindow(d)
+p = x.XGrabPointer(d, root, 0, 0, 1, 1, 0, 0, 0)  # GrabModeAsync, None, None, CurrentTime
+k = x.XGrabKeyboard(d, root, 0, 1, 1, 0)
+x.XUngrabPointer(d, 0)
+x.XUngrabKeyboard(d, 0)
+x.XSync(d, 0)
+print(int(p == 0 and k == 0))  # GrabSuccess`;
+  return execFileSync("python3", ["-c", py], { env, encoding: "utf8", timeout: 10000 }).trim() === "1";
+}
+
+/** The window owning X selection `name` on `env.DISPLAY` (0: none), by libX11 through ctypes. */
+export function selectionOwner(env, name) {
+  const py = `import ctypes, sys
+x = ctypes.CDLL("libX11.so.6")
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+x.XInternAtom.restype = ctypes.c_ulong
+x.XGetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x.XGetSelectionOwner.restype = ctypes.c_ulong
+d = x.XOpenDisplay(None)
+if not d:
+    sys.exit("cannot open the display")
+print(x.XGetSelectionOwner(d, x.XInternAtom(d, sys.argv[1].encode(), 0)))`;
+  return Number(execFileSync("python3", ["-c", py, name], { env, encoding: "utf8", timeout: 10000 }).trim());
 }
 
 /** Sets the PRIMARY selection (xclip keeps serving it until something else takes it). */

@@ -53,17 +53,21 @@ fn plays_every_sample_once_and_finishes_after_playing() {
     // The buffer asked for (10 ms) and what the device granted are reported.
     assert_eq!(st.rate, 24_000, "{st:?}");
     assert!(st.buffer_frames > 0, "{st:?}");
-    // Every stage of the utterance is time-stamped, in order, up to the device's own.
+    // Every stage of the utterance is time-stamped; the engine's own in order.
     let s = engine.stages(id).expect("stages of the utterance");
     let order = [
         Some(s.queued),
         s.synth_started,
         s.first_audio,
         s.first_write,
-        s.device_callback,
     ];
     assert!(order.iter().all(Option::is_some), "{s:?}");
     assert!(order.windows(2).all(|w| w[0] <= w[1]), "{s:?}");
+    // The device's: `device_callback` is when the callback that copied the first sample out
+    // *started* (cpal's timestamps are the callback's), on another thread, so it is not ordered
+    // after `first_write`: the player writes, then stamps; the callback can start in between or
+    // even before the write and find the sample. Seen under load: 178 ns before `first_write`.
+    assert!(s.device_callback.is_some(), "{s:?}");
     assert!(s.device_output >= s.device_callback, "{s:?}");
 }
 
