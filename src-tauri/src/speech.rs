@@ -43,22 +43,25 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
             Some(voices.clone()),
         ),
     };
-    EngineConfig {
+    let mut cfg = EngineConfig {
         model,
         lexicons,
         japanese,
         voices_dir,
-        voice: s.voice.clone(),
-        speed: s.speed,
-        volume: s.volume,
+        voice: String::new(),
+        speed: 1.0,
+        volume: 1.0,
         // each voice is read with its own language's front end
         lang: None,
         output: out,
         deterministic: false,
         seed: 0,
-        fast_start: s.fast_start,
-        keep_audio_open: s.keep_audio_open,
-    }
+        fast_start: true,
+        keep_audio_open: false,
+    };
+    // voice, speed, volume, fast start, keeping the device open: as `hark serve` does
+    s.apply_to_engine(&mut cfg);
+    cfg
 }
 
 /// Loads the engine on a background thread, then starts the event pump and the bridge.

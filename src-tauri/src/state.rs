@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tauri::{AppHandle, Emitter};
 
 /// The event sent with the [`Status`] after every change (the window and the tray follow it).
@@ -183,10 +183,8 @@ pub fn monotonic_ns() -> Option<u64> {
     }
 }
 
-/// Locks a mutex, recovering from poisoning (a panicked holder leaves usable data here).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// Locks a mutex, recovering from poisoning ([`hark_base::lock`]).
+pub use hark_base::lock;
 
 impl AppState {
     /// New state; `event_log` is opened for appending (created with mode 0600).

@@ -5,6 +5,14 @@
 use hark_engine::audio::{encode_pcm, to_i16, PcmFormat};
 use hark_engine::{wav, SAMPLE_RATE};
 
+/// The `Content-Type` of raw 16-bit PCM. It and the Opus encoder's `SampleRate::Hz24000` spell
+/// the model's rate where a constant can't be formatted in; the assertion below keeps them true.
+const PCM_S16LE_TYPE: &str = "audio/L16;rate=24000;channels=1";
+const _: () = assert!(
+    SAMPLE_RATE == 24_000,
+    "PCM_S16LE_TYPE and Opus name the rate"
+);
+
 /// An audio format the bridge can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -42,7 +50,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Wav => "audio/wav",
-            Format::PcmS16le => "audio/L16;rate=24000;channels=1",
+            Format::PcmS16le => PCM_S16LE_TYPE,
             Format::PcmF32le => "application/octet-stream",
             Format::Mp3 => "audio/mpeg",
             Format::Opus => "audio/ogg; codecs=opus",

@@ -4,16 +4,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args
         .iter()
         .find(|a| !a.starts_with("--"))
-        .cloned()
-        .unwrap_or_else(|| {
-            format!(
-                "{}/.cache/hark/assets",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(hark_testkit::assets_dir);
     let mut cfg = hark_engine::EngineConfig::from_assets(&dir);
     if args.iter().any(|a| a == "--tiny") {
-        cfg = hark_engine::EngineConfig::tiny(1, std::path::Path::new(&dir).join("lexicons"));
+        cfg = hark_engine::EngineConfig::tiny(1, dir.join("lexicons"));
     }
     let report = hark_engine::bench::latency(cfg)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = format!("{}/.cache/hark/assets", std::env::var("HOME")?);
+    let dir = hark_testkit::assets_dir();
     let mut cfg = EngineConfig::from_assets(&dir);
     cfg.output = Output::Null;
     cfg.fast_start = args.first().is_none_or(|s| s == "fast");

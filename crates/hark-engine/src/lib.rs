@@ -68,7 +68,8 @@ mod worker;
 
 pub use audio::PcmFormat;
 pub use config::{
-    EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, STREAM_BUFFER,
+    EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, SPEED_RANGE,
+    STREAM_BUFFER,
 };
 pub use device::DeviceStats;
 pub use error::{Error, Result};
@@ -187,7 +188,7 @@ impl Engine {
             .map(str::to_string)
     }
 
-    /// Change the default speed (0.5 ..= 2.0); applies from the next chunk.
+    /// Change the default speed (within [`SPEED_RANGE`]); applies from the next chunk.
     pub fn set_speed(&self, s: f32) -> Result<()> {
         self.inner.set_speed(check_speed(s)?);
         Ok(())

@@ -260,7 +260,7 @@ impl Sink for DeviceSink {
     fn pending(&self) -> u64 {
         let frames = self.player.pending_frames();
         match self.player.rate() {
-            Some(rate) => frames * 24_000 / rate as u64,
+            Some(rate) => frames * u64::from(SAMPLE_RATE) / rate as u64,
             None => 0,
         }
     }

@@ -71,7 +71,7 @@ fn all(voices: &[String], want: &str) -> bool {
 fn prerequisites() -> bool {
     let espeak = hark_text::find_espeak().is_some();
     let ja = assets().join("ja").join("sys.dic").is_file();
-    if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
+    if require_assets() {
         assert!(espeak, "espeak-ng is not installed (scripts/deps.sh)");
         assert!(ja, "no Japanese dictionary (hark fetch --japanese)");
     }
