@@ -11,11 +11,12 @@ use crate::voices::{self, VoiceEntry};
 use hark_engine::{Engine, EngineConfig, Event, ModelSource, Output, SpeakOptions, State};
 use tauri::{AppHandle, Emitter, Manager};
 
-/// Output: the sound device, unless `HARK_AUDIO=null` (frame counting, no device).
+/// Output: the sound device, unless a test asks for none ([`crate::test_hooks::null_audio`]).
 fn output() -> Output {
-    match std::env::var("HARK_AUDIO").as_deref() {
-        Ok("null") => Output::Null,
-        _ => Output::Device,
+    if crate::test_hooks::null_audio() {
+        Output::Null
+    } else {
+        Output::Device
     }
 }
 
