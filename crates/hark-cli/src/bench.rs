@@ -177,7 +177,7 @@ pub fn run(assets: Option<&Path>, args: BenchArgs) -> Result<()> {
         // Not deterministic: a deterministic engine does not pace, and pacing is part of what
         // is measured (the noise seed makes no difference to the timing).
         let ecfg = hark_engine::EngineConfig::from_assets(dir.root());
-        Some(hark_engine::bench::latency(ecfg).context("engine latency benchmark")?)
+        Some(crate::latency::latency(ecfg).context("engine latency benchmark")?)
     };
     let report = Report {
         rtf: audio_s / compute_s,

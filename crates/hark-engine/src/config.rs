@@ -148,8 +148,9 @@ pub const STREAM_BUFFER: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamItem {
-    /// Encoded PCM (24 kHz mono) for the next stretch of audio.
-    Audio(Vec<u8>),
+    /// The next stretch of audio: [`SAMPLE_RATE`] mono samples as the engine makes them
+    /// (not clipped; byte formats are the consumer's, e.g. the bridge's encoders).
+    Audio(Vec<f32>),
     /// A word of the audio that follows (times from the stream start).
     Word {
         /// Source byte range.
