@@ -154,7 +154,7 @@ async function speak(text, { voice, speed, lang } = {}) {
   const v = voice ?? (await voiceFor(text, lang, s.voice));
   if (v) body.voice = v;
   const sp = speed ?? s.speed;
-  if (sp && sp !== 1) body.speed = Math.min(2, Math.max(0.5, Number(sp)));
+  if (sp && sp !== 1) body.speed = Math.min(bridge.SPEED_MAX, Math.max(bridge.SPEED_MIN, Number(sp)));
   await ensureEvents();
   const { id } = await bridge.json('/v1/speak', { method: 'POST', body });
   return id;

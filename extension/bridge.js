@@ -1,7 +1,11 @@
 // Client of the hark bridge (the HTTP server inside the hark app on 127.0.0.1).
 // Shared by the service worker, the popup and the options page.
 
+// Copies of facts defined in Rust (hark-settings DEFAULT_BRIDGE_PORT, hark-engine SPEED_RANGE);
+// hark-settings' test `extension_constants_match_rust` keeps them equal.
 export const DEFAULT_PORT = 7723;
+export const SPEED_MIN = 0.5;
+export const SPEED_MAX = 2;
 
 /** The native messaging host the hark app and `hark serve` install (see the README). */
 export const NATIVE_HOST = 'io.github.hark_tts.hark';

@@ -21,5 +21,5 @@ if [ ! -f "$HARK_ASSETS/config.json" ]; then
   cargo run -q --release -p hark-cli -- fetch
 fi
 echo "== build hark-app (release)" >&2
-cargo build --release -p hark-app >&2
+cargo build --release -p hark-app --features test-hooks >&2
 exec node tests/app/first-press.mjs --app "$CARGO_TARGET_DIR/release/hark-app" "$@"

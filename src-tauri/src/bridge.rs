@@ -53,11 +53,7 @@ fn restart_now(app: &AppHandle) {
         });
         return;
     }
-    let cfg = hark_bridge::BridgeConfig {
-        port: s.bridge.port,
-        allowed_extension_ids: s.bridge.allowed_extension_ids.clone(),
-        ..hark_bridge::BridgeConfig::new(token.clone())
-    };
+    let cfg = hark_bridge::BridgeConfig::from_settings(&s.bridge, token.clone());
     match hark_bridge::spawn(engine, cfg) {
         Ok(h) => {
             let addr = h.addr().to_string();

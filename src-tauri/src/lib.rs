@@ -7,10 +7,9 @@
 //! itself, and it is not the headless daemon: without a display it exits and points at
 //! `hark serve`.
 //!
-//! Environment: `HARK_CONFIG_DIR` (settings dir), `HARK_TINY_MODEL=1` (tiny random model, for
-//! tests), `HARK_AUDIO=null` (no sound device), `HARK_EVENT_LOG=<file>` (JSON lines of what
-//! happens: speak requests with their text, engine events, tray states, menu and hotkey
-//! actions), `HARK_ASSETS` (model assets dir, see `hark-assets`).
+//! Environment: `HARK_CONFIG_DIR` (settings dir), `HARK_ASSETS` (model assets dir, see
+//! `hark-assets`), `HARK_LOG` (log filter), `HARK_FETCH_SOURCES` (where the model download comes
+//! from); with the `test-hooks` feature only, the hooks of [`test_hooks`].
 
 #![warn(missing_docs)]
 
@@ -30,6 +29,7 @@ pub mod selection;
 pub mod settings;
 pub mod speech;
 pub mod state;
+pub mod test_hooks;
 pub mod tray;
 pub mod voices;
 pub mod window;
@@ -79,7 +79,7 @@ pub fn run() -> ExitCode {
     }
     let store = settings::Store::new(&dir);
     let loaded = store.load();
-    let tiny = std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1");
+    let tiny = test_hooks::tiny_model().is_some();
     let initial = loaded.settings.clone();
     let state = state::AppState::new(
         store,

@@ -83,14 +83,10 @@ pub fn japanese_installed() -> bool {
     })
 }
 
-/// Decides which model to load: the tiny test model (`HARK_TINY_MODEL=1`, seed
-/// `HARK_TINY_SEED`), the installed assets, or none yet (why not).
+/// Decides which model to load: the tiny test model ([`crate::test_hooks::tiny_model`]), the
+/// installed assets, or none yet (why not).
 pub fn choose() -> Result<ModelChoice, String> {
-    if std::env::var("HARK_TINY_MODEL").as_deref() == Ok("1") {
-        let seed = std::env::var("HARK_TINY_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(7);
+    if let Some(seed) = crate::test_hooks::tiny_model() {
         // (the tiny model reads with the real lexicons)
         let lexicons = asset_dir()
             .ok()

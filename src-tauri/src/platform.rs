@@ -1,8 +1,6 @@
 //! Where the app stands on this system: its bundle identifier, its config dir, the flags it is
 //! started with, and whether there is a display to show a tray on.
 
-use std::path::PathBuf;
-
 /// The bundle identifier (`tauri.conf.json`'s `identifier`, checked by a test). It must never
 /// change: macOS files the Accessibility permission, the launch-at-login agent
 /// (`~/Library/LaunchAgents/<id>.plist`) and the app's preferences under it.
@@ -15,14 +13,8 @@ pub const SETTINGS_FLAG: &str = "--settings";
 /// the app; the browser starts the binary this way.
 pub const NATIVE_HOST_FLAG: &str = "--native-host";
 
-/// The settings dir: `HARK_CONFIG_DIR`, else the platform config dir (`~/.config/hark`,
-/// `~/Library/Application Support/hark`).
-pub fn config_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("HARK_CONFIG_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    directories::ProjectDirs::from("", "", "hark").map(|p| p.config_dir().to_path_buf())
-}
+/// The settings dir: see [`hark_settings::config_dir`].
+pub use hark_settings::config_dir;
 
 /// Why the app can't show a GUI here, if it can't (Linux without `DISPLAY`/`WAYLAND_DISPLAY`).
 pub fn headless_reason() -> Option<String> {

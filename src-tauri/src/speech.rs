@@ -11,11 +11,12 @@ use crate::voices::{self, VoiceEntry};
 use hark_engine::{Engine, EngineConfig, Event, ModelSource, Output, SpeakOptions, State};
 use tauri::{AppHandle, Emitter, Manager};
 
-/// Output: the sound device, unless `HARK_AUDIO=null` (frame counting, no device).
+/// Output: the sound device, unless a test asks for none ([`crate::test_hooks::null_audio`]).
 fn output() -> Output {
-    match std::env::var("HARK_AUDIO").as_deref() {
-        Ok("null") => Output::Null,
-        _ => Output::Device,
+    if crate::test_hooks::null_audio() {
+        Output::Null
+    } else {
+        Output::Device
     }
 }
 
@@ -43,24 +44,27 @@ fn engine_config(choice: &ModelChoice, s: &Settings, out: Output) -> EngineConfi
             Some(voices.clone()),
         ),
     };
-    EngineConfig {
+    let mut cfg = EngineConfig {
         model,
         lexicons,
         japanese,
         voices_dir,
-        voice: s.voice.clone(),
-        speed: s.speed,
-        volume: s.volume,
+        voice: String::new(),
+        speed: 1.0,
+        volume: 1.0,
         // each voice is read with its own language's front end
         lang: None,
         output: out,
         deterministic: false,
         seed: 0,
-        fast_start: s.fast_start,
-        keep_audio_open: s.keep_audio_open,
+        fast_start: true,
+        keep_audio_open: false,
         // the fastest for this machine
         compute: Default::default(),
-    }
+    };
+    // voice, speed, volume, fast start, keeping the device open: as `hark serve` does
+    s.apply_to_engine(&mut cfg);
+    cfg
 }
 
 /// Loads the engine on a background thread, then starts the event pump and the bridge.

@@ -3,9 +3,8 @@
 use crate::settings::{Settings, Store};
 use serde::Serialize;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tauri::{AppHandle, Emitter};
 
 /// The event sent with the [`Status`] after every change (the window and the tray follow it).
@@ -115,7 +114,7 @@ pub struct Status {
     pub notices: Vec<String>,
     /// The config dir in use.
     pub config_dir: String,
-    /// The tiny random test model is in use (`HARK_TINY_MODEL=1`).
+    /// The tiny random test model is in use ([`crate::test_hooks::tiny_model`]).
     pub tiny_model: bool,
 }
 
@@ -156,7 +155,7 @@ pub struct AppState {
     pub status: Mutex<Status>,
     /// Set to cancel a running download.
     pub cancel_download: Arc<AtomicBool>,
-    /// `HARK_EVENT_LOG` file (JSON lines), for tests and debugging.
+    /// `HARK_EVENT_LOG` file (JSON lines), for tests ([`crate::test_hooks::event_log`]).
     event_log: Option<Mutex<std::fs::File>>,
     /// When the state was made (for `t_ms` in the event log), and the system's monotonic clock
     /// then (ns), to turn `Instant`s into `mono_ms`.
@@ -183,16 +182,13 @@ pub fn monotonic_ns() -> Option<u64> {
     }
 }
 
-/// Locks a mutex, recovering from poisoning (a panicked holder leaves usable data here).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// Locks a mutex, recovering from poisoning ([`hark_base::lock`]).
+pub use hark_base::lock;
 
 impl AppState {
     /// New state; `event_log` is opened for appending (created with mode 0600).
     pub fn new(store: Store, settings: Settings, notices: Vec<String>, tiny: bool) -> Self {
-        let event_log = std::env::var_os("HARK_EVENT_LOG").and_then(|p| {
-            let p = PathBuf::from(p);
+        let event_log = crate::test_hooks::event_log().and_then(|p| {
             let mut opts = std::fs::OpenOptions::new();
             opts.create(true).append(true);
             // It holds the text of everything read: the user's eyes only.

@@ -214,7 +214,7 @@ function startKeys(env) {
 }
 
 async function main() {
-  if (!fs.existsSync(APP)) throw new Error(`no app binary at ${APP}: build it (cargo build --release -p hark-app) or pass --app`);
+  if (!fs.existsSync(APP)) throw new Error(`no app binary at ${APP}: build it (cargo build --release -p hark-app --features test-hooks) or pass --app`);
   const assets = assetDir(os.homedir());
   if (!fs.existsSync(path.join(assets, "lexicons"))) throw new Error(`no assets in ${assets}: run \`hark fetch\` (or set HARK_ASSETS)`);
   if (!opt.tiny && !fs.existsSync(path.join(assets, "config.json"))) throw new Error(`no model in ${assets}: run \`hark fetch\``);

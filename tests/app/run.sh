@@ -34,7 +34,7 @@ if [ ! -f "$HARK_ASSETS/lexicons/us_gold.json" ]; then
   cargo run -q -p hark-cli -- fetch
 fi
 echo "== build hark-app" >&2
-cargo build -p hark-app
+cargo build -p hark-app --features test-hooks
 export HARK_APP_BIN="$CARGO_TARGET_DIR/debug/hark-app"
 
 settings_window_tests

@@ -26,8 +26,10 @@ pub const LEXICON_FILES: [&str; 4] = [
     "gb_silver.json",
 ];
 
-/// The Kokoro v1.0 `config.json` (dimensions + 114-symbol vocab), checked against the reference.
-pub const EMBEDDED_CONFIG: &str = hark_kokoro::CONFIG_V1_JSON;
+/// The Kokoro v1.0 `config.json` (dimensions + 114-symbol vocab), checked against the reference:
+/// the very file hark-kokoro embeds as `CONFIG_V1_JSON` (one file, read by both crates, so
+/// installing assets needs no model code).
+pub const EMBEDDED_CONFIG: &str = include_str!("../../hark-kokoro/data/kokoro-config.json");
 
 /// The files of the Japanese dictionary, as installed under `ja/` (see [`AssetDir::ja_dir`]).
 pub const JA_FILES: [&str; 6] = [

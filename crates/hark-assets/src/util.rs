@@ -1,8 +1,8 @@
 //! Small filesystem helpers: hashing and atomic writes.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -30,15 +30,7 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-/// The temporary sibling used while writing `path` (same directory, so rename is atomic).
-pub fn temp_sibling(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp{}", std::process::id()));
-    path.with_file_name(name)
-}
+pub use hark_base::temp_sibling;
 
 /// Create the parent directory of `path` if needed.
 pub fn ensure_parent(path: &Path) -> Result<()> {
@@ -61,15 +53,5 @@ pub fn commit_temp(tmp: &Path, dest: &Path) -> Result<()> {
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     ensure_parent(path)?;
-    let tmp = temp_sibling(path);
-    let res = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("write", &tmp, e));
-    }
-    commit_temp(&tmp, path)
+    hark_base::write_atomic(path, bytes, None).map_err(|e| Error::io("write", path, e))
 }

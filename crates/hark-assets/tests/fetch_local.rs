@@ -8,26 +8,22 @@ use hark_assets::{fetch, AssetDir, FetchOptions, Source};
 
 #[test]
 fn fetch_from_local_dir_installs_everything_and_reruns_as_a_no_op() {
-    let from_assets = std::env::var_os("HARK_ASSETS")
-        .map(|d| PathBuf::from(d).join(".downloads"))
-        .filter(|d| {
-            [
-                "kokoro-v1_0-int8.onnx",
-                "npm/kokoro-js-1.2.1.tgz",
-                "pip/misaki-0.9.4-py3-none-any.whl",
-            ]
-            .iter()
-            .all(|f| d.join(f).is_file())
-        });
+    let downloads = hark_testkit::assets_dir().join(".downloads");
+    let from_assets = [
+        "kokoro-v1_0-int8.onnx",
+        "npm/kokoro-js-1.2.1.tgz",
+        "pip/misaki-0.9.4-py3-none-any.whl",
+    ]
+    .iter()
+    .all(|f| downloads.join(f).is_file())
+    .then_some(downloads);
     let Some(src) = std::env::var_os("HARK_TEST_LOCAL_DIR")
         .map(PathBuf::from)
         .or(from_assets)
     else {
-        assert!(
-            std::env::var("HARK_REQUIRE_ASSETS").as_deref() != Ok("1"),
-            "HARK_REQUIRE_ASSETS=1 but there is no local download folder (HARK_TEST_LOCAL_DIR or $HARK_ASSETS/.downloads)"
+        hark_testkit::skip::<()>(
+            "there is no local download folder (HARK_TEST_LOCAL_DIR or $HARK_ASSETS/.downloads)",
         );
-        eprintln!("HARK_TEST_LOCAL_DIR not set: skipping");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

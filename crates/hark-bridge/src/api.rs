@@ -27,8 +27,8 @@ use tokio_stream::StreamExt;
 /// Longest accepted text, in Unicode scalar values.
 pub const MAX_TEXT_CHARS: usize = 100_000;
 
-/// Lowest and highest accepted speed factor (the engine's range).
-pub const SPEED_RANGE: std::ops::RangeInclusive<f32> = 0.5..=2.0;
+/// Lowest and highest accepted speed factor: the engine's range.
+pub use hark_engine::SPEED_RANGE;
 
 /// A JSON request body whose failures (malformed, wrong fields) are [`ApiError`]s; its size
 /// is checked before, by [`crate::security::body_limit`].

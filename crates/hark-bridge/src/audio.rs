@@ -15,7 +15,8 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use hark_engine::{PcmFormat, SpeakOptions, StreamItem, SAMPLE_RATE};
+use hark_engine::audio::clip;
+use hark_engine::{SpeakOptions, StreamItem, SAMPLE_RATE};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
@@ -70,7 +71,7 @@ pub async fn stream_response(
     let mut encoder = so.format.encoder().map_err(ApiError::internal)?;
     let engine = st.engine.clone();
     let (rx, first) = tokio::task::spawn_blocking(move || {
-        let rx = engine.synthesize_stream(&text, opts, PcmFormat::F32le)?;
+        let rx = engine.synthesize_stream(&text, opts)?;
         let first = next_audio(&rx);
         Ok::<_, hark_engine::Error>((rx, first))
     })
@@ -140,7 +141,7 @@ fn spawn_pump(f: impl FnOnce() + Send + 'static) -> Result<(), ApiError> {
 
 struct Pump {
     rx: Receiver<StreamItem>,
-    first: Option<Vec<u8>>,
+    first: Option<Vec<f32>>,
     encoder: Box<dyn Encode>,
     stretch: Option<Stretch>,
     samples: Vec<f32>,
@@ -150,14 +151,10 @@ struct Pump {
 }
 
 impl Pump {
-    /// Encodes one engine chunk (f32le bytes) into `out`.
-    fn encode(&mut self, f32le: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    /// Encodes one engine chunk into `out`, clipped to [-1, 1] first.
+    fn encode(&mut self, chunk: &[f32], out: &mut Vec<u8>) -> Result<(), String> {
         self.samples.clear();
-        self.samples.extend(
-            f32le
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        self.samples.extend(chunk.iter().map(|&s| clip(s)));
         match &mut self.stretch {
             Some(s) => {
                 self.stretched.clear();
@@ -179,7 +176,7 @@ impl Pump {
     }
 
     /// The next chunk of engine audio (`None` at the end), or the engine's error.
-    fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+    fn next(&mut self) -> Result<Option<Vec<f32>>, String> {
         if let Some(b) = self.first.take() {
             return Ok(Some(b));
         }
@@ -252,7 +249,7 @@ impl Pump {
 }
 
 enum Next {
-    Audio(Vec<u8>),
+    Audio(Vec<f32>),
     End,
     Error(String),
 }

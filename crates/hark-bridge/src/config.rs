@@ -4,8 +4,8 @@ use crate::error::{Error, Result};
 use crate::policy::is_extension_id;
 use std::time::Duration;
 
-/// Default TCP port of the bridge on 127.0.0.1.
-pub const DEFAULT_PORT: u16 = 7723;
+/// Default TCP port of the bridge on 127.0.0.1 (defined with the settings).
+pub use hark_settings::DEFAULT_BRIDGE_PORT as DEFAULT_PORT;
 
 /// Default per-client rate limit (requests per minute, with the same burst).
 pub const DEFAULT_RATE_LIMIT_PER_MIN: u32 = 1200;
@@ -87,6 +87,16 @@ impl BridgeConfig {
             token,
             rate_limit_per_min: DEFAULT_RATE_LIMIT_PER_MIN,
             limits: Limits::default(),
+        }
+    }
+
+    /// The bridge the settings describe (port, allowlist), with `token`; default limits.
+    /// `hark serve` and the app both start their bridge through this.
+    pub fn from_settings(settings: &hark_settings::BridgeSettings, token: String) -> Self {
+        Self {
+            port: settings.port,
+            allowed_extension_ids: settings.allowed_extension_ids.clone(),
+            ..Self::new(token)
         }
     }
 

@@ -2,8 +2,48 @@
 //! and FLAC (flacenc). All take 24 kHz mono `f32` as the engine makes it, a chunk at a time,
 //! and give bytes that can be sent at once, so a streamed response carries audio as it is made.
 
-use hark_engine::audio::{encode_pcm, to_i16, PcmFormat};
+use hark_engine::audio::{clip, to_i16};
 use hark_engine::{wav, SAMPLE_RATE};
+
+/// The `Content-Type` of raw 16-bit PCM. It and the Opus encoder's `SampleRate::Hz24000` spell
+/// the model's rate where a constant can't be formatted in; the assertion below keeps them true.
+const PCM_S16LE_TYPE: &str = "audio/L16;rate=24000;channels=1";
+const _: () = assert!(
+    SAMPLE_RATE == 24_000,
+    "PCM_S16LE_TYPE and Opus name the rate"
+);
+
+/// Raw PCM sample encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PcmFormat {
+    /// Signed 16-bit little endian.
+    S16le,
+    /// 32-bit float little endian.
+    F32le,
+}
+
+impl PcmFormat {
+    /// Bytes per (mono) sample.
+    pub fn bytes_per_sample(self) -> usize {
+        match self {
+            PcmFormat::S16le => 2,
+            PcmFormat::F32le => 4,
+        }
+    }
+}
+
+/// Appends `samples` encoded as `format` to `out` (clipped first).
+pub fn encode_pcm(samples: &[f32], format: PcmFormat, out: &mut Vec<u8>) {
+    out.reserve(samples.len() * format.bytes_per_sample());
+    match format {
+        PcmFormat::S16le => wav::push_s16le(samples, out),
+        PcmFormat::F32le => {
+            for &s in samples {
+                out.extend_from_slice(&clip(s).to_le_bytes());
+            }
+        }
+    }
+}
 
 /// An audio format the bridge can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +82,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Wav => "audio/wav",
-            Format::PcmS16le => "audio/L16;rate=24000;channels=1",
+            Format::PcmS16le => PCM_S16LE_TYPE,
             Format::PcmF32le => "application/octet-stream",
             Format::Mp3 => "audio/mpeg",
             Format::Opus => "audio/ogg; codecs=opus",
@@ -437,6 +477,28 @@ impl Encode for Flac {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pcm_encoding_clips_before_converting() {
+        let mut out = Vec::new();
+        encode_pcm(
+            &[0.0, 1.0, -1.0, 2.5, -7.0, f32::NAN, 0.5],
+            PcmFormat::S16le,
+            &mut out,
+        );
+        let v: Vec<i16> = out
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        assert_eq!(v, vec![0, 32767, -32767, 32767, -32767, 0, 16384]);
+        out.clear();
+        encode_pcm(&[3.0, -0.25], PcmFormat::F32le, &mut out);
+        let f: Vec<f32> = out
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(f, vec![1.0, -0.25]);
+    }
 
     fn tone(n: usize) -> Vec<f32> {
         (0..n)

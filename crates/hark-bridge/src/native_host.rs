@@ -99,23 +99,6 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    std::fs::rename(&tmp, path)
-}
-
 /// The host manifest JSON.
 pub fn manifest(launcher: &Path, allowed_extension_ids: &[String]) -> serde_json::Value {
     let mut ids: Vec<&str> = vec![EXTENSION_ID];
@@ -199,13 +182,14 @@ pub fn install_into(what: &Install, dirs: &[PathBuf]) -> io::Result<Vec<PathBuf>
     }
     script.push_str(" \"$@\"\n");
     std::fs::create_dir_all(&what.config_dir)?;
-    write_atomic(&launcher, script.as_bytes(), 0o700)?;
+    hark_base::write_atomic(&launcher, script.as_bytes(), Some(0o700))?;
     let json = serde_json::to_vec_pretty(&manifest(&launcher, &what.allowed_extension_ids))
         .expect("manifest serializes");
     let mut written = Vec::new();
     for dir in dirs {
         let path = dir.join(format!("{HOST_NAME}.json"));
-        let res = std::fs::create_dir_all(dir).and_then(|()| write_atomic(&path, &json, 0o644));
+        let res = std::fs::create_dir_all(dir)
+            .and_then(|()| hark_base::write_atomic(&path, &json, Some(0o644)));
         match res {
             Ok(()) => written.push(path),
             Err(e) => {

@@ -13,10 +13,7 @@ pub fn extension_id(origin: &str) -> Option<&str> {
     is_extension_id(id).then_some(id)
 }
 
-/// True when `id` looks like a Chrome extension id: 32 characters in `a..=p`.
-pub fn is_extension_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b))
-}
+pub use hark_settings::is_extension_id;
 
 /// Token buckets: `per_min` requests of burst, refilled at `per_min / 60` per second, one per
 /// key, at most `max_keys` keys (idle ones are forgotten first; past the cap, new keys share
@@ -52,7 +49,7 @@ impl RateLimiter {
     /// Keys tracked now.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
+        hark_base::lock(&self.buckets).len()
     }
 
     /// Takes one request from `key`'s bucket; on refusal returns seconds until the next one.
@@ -63,7 +60,7 @@ impl RateLimiter {
         let cap = f64::from(self.per_min);
         let rate = cap / 60.0;
         let now = Instant::now();
-        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = hark_base::lock(&self.buckets);
         let mut key = key;
         if !map.contains_key(key) && map.len() >= self.max_keys {
             map.retain(|_, b| now.duration_since(b.last).as_secs_f64() < IDLE_FORGET_SECS);
@@ -147,7 +144,7 @@ impl Refusals {
     pub fn note(&self, kind: Refusal, detail: &str) -> bool {
         tracing::debug!(?kind, detail = %shorten(detail), "refused request");
         let now = Instant::now();
-        let mut kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kinds = hark_base::lock(&self.kinds);
         let (last, count) = kinds.entry(kind).or_insert((None, 0));
         *count += 1;
         if last.is_some_and(|t| now.duration_since(t) < REFUSAL_LOG_INTERVAL) {

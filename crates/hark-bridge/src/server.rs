@@ -15,13 +15,14 @@ use crate::policy::Refusal;
 use crate::state::AppState;
 use axum::extract::ConnectInfo;
 use axum::Router;
+use hark_base::lock;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -100,10 +101,6 @@ pub(crate) async fn run(
         while conns.join_next().await.is_some() {}
     }
     Ok::<(), Error>(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The open connections: how many, and which of them are idle (see the module docs).

@@ -1,15 +1,11 @@
 //! The utterances `/v1/speak` queued: how many are pending, and which are to be stopped as soon
 //! as they start.
 
+use hark_base::lock;
 use hark_engine::{Event, SpeakOptions, State as EngineState, UtteranceId};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
-
-/// Lock a mutex, carrying on with the data if a panicking thread poisoned it.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use std::sync::Mutex;
 
 /// The utterances `/v1/speak` queued that have not ended: bounded by `max`.
 pub struct SpeakQueue {

@@ -4,8 +4,8 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
-/// File name of the token inside the config directory.
-pub const TOKEN_FILE: &str = "bridge-token";
+/// File name of the token inside the config directory (defined with the settings).
+pub use hark_settings::TOKEN_FILE;
 
 /// Minimum length accepted for a token read from disk.
 const MIN_TOKEN_LEN: usize = 32;

@@ -180,7 +180,7 @@ pub fn run(assets: Option<&Path>, args: BenchArgs, compute: hark_kokoro::Compute
         // is measured (the noise seed makes no difference to the timing).
         let mut ecfg = hark_engine::EngineConfig::from_assets(dir.root());
         ecfg.compute = compute;
-        Some(hark_engine::bench::latency(ecfg).context("engine latency benchmark")?)
+        Some(crate::latency::latency(ecfg).context("engine latency benchmark")?)
     };
     let report = Report {
         rtf: audio_s / compute_s,

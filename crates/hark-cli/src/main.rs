@@ -4,7 +4,9 @@
 //! Only payloads go to stdout (WAV with `--out -`, phonemes, JSON); logs and progress go to stderr.
 
 mod bench;
+mod bench_texts;
 mod fetch;
+mod latency;
 mod phonemize;
 mod play;
 mod say;

@@ -89,8 +89,7 @@ pub fn engine_for(
     })?;
     if auto {
         // every request picks the voice of its text's language, with the app's choices
-        let over = std::env::var_os("HARK_CONFIG_DIR").map(PathBuf::from);
-        let app = crate::serve::config_dir(over.as_deref())
+        let app = hark_settings::config_dir()
             .map(|d| hark_settings::Store::new(d).read().settings)
             .unwrap_or_default();
         let mut lv = app.engine_language_voices();

@@ -76,22 +76,27 @@ pub fn native_host(args: NativeHostArgs) -> std::process::ExitCode {
 }
 
 pub fn config_dir(over: Option<&Path>) -> Result<PathBuf> {
-    if let Some(d) = over {
-        return Ok(d.to_path_buf());
-    }
-    directories::ProjectDirs::from("", "", "hark")
-        .map(|p| p.config_dir().to_path_buf())
+    over.map(Path::to_path_buf)
+        .or_else(hark_settings::config_dir)
         .context("no user config directory; set HARK_CONFIG_DIR")
 }
 
 pub fn run(assets: Option<&Path>, args: ServeArgs, compute: hark_kokoro::Compute) -> Result<()> {
     let dir = asset_dir(assets)?;
     let cfg_dir = config_dir(args.config_dir.as_deref())?;
-    let app = Store::new(&cfg_dir).read().settings;
-    let language_voices = app.engine_language_voices();
-    let voice = args.voice.clone().unwrap_or(app.voice);
-    let speed = args.speed.unwrap_or(app.speed);
-    let port = args.port.unwrap_or(app.bridge.port);
+    // The app's settings, with what the command line says over them.
+    let mut app = Store::new(&cfg_dir).read().settings;
+    if let Some(voice) = &args.voice {
+        app.voice.clone_from(voice);
+    }
+    app.speed = args.speed.unwrap_or(app.speed);
+    app.bridge.port = args.port.unwrap_or(app.bridge.port);
+    app.fast_start = !args.exact && (args.fast_start || app.fast_start);
+    for id in &args.allow_extension {
+        if !app.bridge.allowed_extension_ids.contains(id) {
+            app.bridge.allowed_extension_ids.push(id.clone());
+        }
+    }
     let token = hark_bridge::load_or_create_token(&cfg_dir)
         .with_context(|| format!("reading the bridge token in {}", cfg_dir.display()))?;
     let mut ecfg = if args.tiny {
@@ -99,12 +104,8 @@ pub fn run(assets: Option<&Path>, args: ServeArgs, compute: hark_kokoro::Compute
     } else {
         EngineConfig::from_assets(dir.root())
     };
-    ecfg.voice = voice;
-    ecfg.speed = speed;
-    ecfg.fast_start = !args.exact && (args.fast_start || app.fast_start);
-    ecfg.keep_audio_open = app.keep_audio_open;
+    app.apply_to_engine(&mut ecfg);
     ecfg.compute = compute;
-    ecfg.volume = app.volume;
     ecfg.output = if args.no_audio {
         Output::Null
     } else {
@@ -117,15 +118,8 @@ pub fn run(assets: Option<&Path>, args: ServeArgs, compute: hark_kokoro::Compute
         )
     })?;
     // Text in another language than the voice's: that language's voice (the app's setting).
-    engine.set_language_voices(language_voices);
-    let mut bcfg = BridgeConfig::new(token);
-    bcfg.port = port;
-    bcfg.allowed_extension_ids = app.bridge.allowed_extension_ids;
-    for id in &args.allow_extension {
-        if !bcfg.allowed_extension_ids.contains(id) {
-            bcfg.allowed_extension_ids.push(id.clone());
-        }
-    }
+    engine.set_language_voices(app.engine_language_voices());
+    let bcfg = BridgeConfig::from_settings(&app.bridge, token);
     let ids = bcfg.allowed_extension_ids.clone();
     let bridge = hark_bridge::spawn(engine.clone(), bcfg).context("starting the bridge")?;
     hark_bridge::native_host::install_current_exe(
@@ -137,7 +131,7 @@ pub fn run(assets: Option<&Path>, args: ServeArgs, compute: hark_kokoro::Compute
     eprintln!(
         "hark: serving on http://{} (token in {}); Ctrl-C to stop",
         bridge.addr(),
-        cfg_dir.join("bridge-token").display()
+        cfg_dir.join(hark_settings::TOKEN_FILE).display()
     );
     let (tx, rx) = std::sync::mpsc::channel();
     let signals = std::sync::atomic::AtomicUsize::new(0);

@@ -1,27 +1,9 @@
 //! The `hark` binary as scripts use it: the `bench --json` contract and `say`'s flags, on the real
-//! assets when present (CI has them; `HARK_REQUIRE_ASSETS` makes their absence a failure).
+//! assets when present (CI has them; `HARK_REQUIRE_ASSETS=1` makes their absence a failure).
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn assets() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARK_ASSETS")
-        .map(PathBuf::from)
-        .filter(|p| p.join("lexicons").is_dir())
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        });
-    if dir.join("kokoro-v1_0.safetensors").is_file() && dir.join("voices/af_heart.bin").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("HARK_REQUIRE_ASSETS").is_none(),
-        "HARK_REQUIRE_ASSETS is set but {} has no weights/voices",
-        dir.display()
-    );
-    eprintln!("skipped: no real weights in {}", dir.display());
-    None
-}
+use hark_testkit::{alsa_null_conf as null_alsa_conf, real_assets as assets};
 
 fn hark(assets: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hark"))
@@ -32,17 +14,6 @@ fn hark(assets: &std::path::Path, args: &[&str]) -> Output {
         .env("ALSA_CONFIG_PATH", null_alsa_conf())
         .output()
         .expect("hark runs")
-}
-
-/// An ALSA configuration whose default device is `null`, written once per test process.
-fn null_alsa_conf() -> &'static std::path::Path {
-    static CONF: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CONF.get_or_init(|| {
-        let p =
-            std::env::temp_dir().join(format!("hark-cli-test-alsa-{}.conf", std::process::id()));
-        std::fs::write(&p, "pcm.!default { type null }\n").unwrap();
-        p
-    })
 }
 
 #[test]
@@ -153,10 +124,7 @@ fn phonemize_takes_every_language() {
         .output()
         .is_err()
     {
-        assert!(
-            std::env::var_os("HARK_REQUIRE_ASSETS").is_none(),
-            "espeak-ng is not installed"
-        );
+        hark_testkit::skip::<()>("espeak-ng is not installed");
         return;
     }
     let out = hark(&dir, &["phonemize", "--lang", "es", "Cuesta 1.234,56 €."]);

@@ -15,18 +15,10 @@ use std::time::Instant;
 
 const RUNS: usize = 50;
 
+/// The asset dir, with its lexicons checked (the tiny model needs nothing else).
 fn assets() -> PathBuf {
-    let dir = std::env::var_os("HARK_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        });
-    assert!(
-        dir.join("lexicons/us_gold.json").is_file(),
-        "lexicons not found in {} (run `hark fetch`)",
-        dir.display()
-    );
-    dir
+    hark_testkit::lexicons();
+    hark_testkit::assets_dir()
 }
 
 /// One `hark serve`, told to end by `signal` once its audio stream is flowing; the failure, if
@@ -72,7 +64,7 @@ fn serve_once(signal: &str, backend: &str) -> Option<String> {
         let _ = child.wait();
         return Some(format!("hark serve did not start:\n{log}"));
     };
-    let token = std::fs::read_to_string(cfg.path().join("bridge-token")).unwrap();
+    let token = std::fs::read_to_string(cfg.path().join(hark_settings::TOKEN_FILE)).unwrap();
     let body = format!(
         r#"{{"text": "{}", "format": "pcm_f32le"}}"#,
         "A long text the model computes while the server is told to end. ".repeat(600)

@@ -11,18 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The asset dir, with its lexicons checked (the tiny model needs nothing else).
 fn assets() -> PathBuf {
-    let dir = std::env::var_os("HARK_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        });
-    assert!(
-        dir.join("lexicons/us_gold.json").is_file(),
-        "lexicons not found in {} (run `hark fetch`)",
-        dir.display()
-    );
-    dir
+    hark_testkit::lexicons();
+    hark_testkit::assets_dir()
 }
 
 struct Serve {
@@ -79,7 +71,7 @@ impl Serve {
             Ok(p) => p,
             Err(_) => panic!("hark serve did not start:\n{}", log.lock().unwrap()),
         };
-        let token = std::fs::read_to_string(cfg.path().join("bridge-token"))
+        let token = std::fs::read_to_string(cfg.path().join(hark_settings::TOKEN_FILE))
             .unwrap()
             .trim()
             .to_string();

@@ -9,7 +9,6 @@
 //! side's time for the head and for the whole sentence.
 use hark_kokoro::{Config, ForwardOptions, Kokoro, VoicePack};
 use hark_text::{chunk, ChunkOptions, G2p, Lang, Lexicon};
-use std::path::PathBuf;
 use std::time::Instant;
 
 const SENTENCES: [&str; 12] = [
@@ -98,7 +97,7 @@ fn measure(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let voice_name = std::env::args().nth(1).unwrap_or_else(|| "af_heart".into());
-    let dir = PathBuf::from(std::env::var("HOME")?).join(".cache/hark/assets");
+    let dir = hark_testkit::assets_dir();
     let cfg = Config::from_file(&dir.join("config.json"))?;
     let model = Kokoro::load(
         &dir.join("kokoro-v1_0.safetensors"),

@@ -3,7 +3,11 @@
 //! `cargo run --release -p hark-engine --example ttfa -- [fast|exact] [RUNS] [TEXT]`
 //! (TEXT defaults to the benchmark's sentence; `paragraph` picks its paragraph). Like the
 //! benchmark, it waits for the engine's warm-up first; `HARK_NO_WARM_UP=1` speaks at once.
-use hark_engine::{bench, Engine, EngineConfig, Event, Output, SpeakOptions};
+use hark_engine::{Engine, EngineConfig, Event, Output, SpeakOptions};
+
+/// `hark bench`'s texts.
+#[path = "../../hark-cli/src/bench_texts.rs"]
+mod bench;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = format!("{}/.cache/hark/assets", std::env::var("HOME")?);
+    let dir = hark_testkit::assets_dir();
     let mut cfg = EngineConfig::from_assets(&dir);
     cfg.output = Output::Null;
     cfg.fast_start = args.first().is_none_or(|s| s == "fast");

@@ -1,8 +1,7 @@
-//! Sample-level helpers: joining chunks without clicks, gaps, PCM encoding.
+//! Sample-level helpers: joining chunks without clicks, gaps, clipping. (Byte formats are the
+//! consumers': the bridge's encoders, the CLI's WAV.)
 //!
 //! Everything here works on 24 kHz mono `f32` and allocates nothing per sample.
-
-use serde::{Deserialize, Serialize};
 
 /// Fade length at every chunk edge: 3 ms at 24 kHz. Kokoro chunks start and end
 /// in (near) silence thanks to the pad tokens, so a short fade only removes the
@@ -11,26 +10,6 @@ pub const EDGE_FADE: usize = 72;
 
 /// Silence between sentences at speed 1.0, in milliseconds; scaled by 1/speed.
 pub const SENTENCE_GAP_MS: f32 = 80.0;
-
-/// Raw PCM sample encodings for [`crate::Engine::synthesize_stream`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PcmFormat {
-    /// Signed 16-bit little endian.
-    S16le,
-    /// 32-bit float little endian.
-    F32le,
-}
-
-impl PcmFormat {
-    /// Bytes per (mono) sample.
-    pub fn bytes_per_sample(self) -> usize {
-        match self {
-            PcmFormat::S16le => 2,
-            PcmFormat::F32le => 4,
-        }
-    }
-}
 
 /// Linear fade-in over the first `n` samples (clamped to half the length, so a fade-out on the
 /// same slice never overlaps it); the first becomes 0.
@@ -59,7 +38,7 @@ pub fn sentence_gap(speed: f32) -> usize {
     } else {
         1.0
     };
-    (SENTENCE_GAP_MS * 24.0 / speed).round() as usize
+    (SENTENCE_GAP_MS * (crate::SAMPLE_RATE as f32 / 1000.0) / speed).round() as usize
 }
 
 /// Clip to [-1, 1]; NaN becomes 0.
@@ -76,23 +55,6 @@ pub fn clip(x: f32) -> f32 {
 #[inline]
 pub fn to_i16(x: f32) -> i16 {
     (clip(x) * 32767.0).round() as i16
-}
-
-/// Append `samples` encoded as `format` to `out` (clipped first).
-pub fn encode_pcm(samples: &[f32], format: PcmFormat, out: &mut Vec<u8>) {
-    out.reserve(samples.len() * format.bytes_per_sample());
-    match format {
-        PcmFormat::S16le => {
-            for &s in samples {
-                out.extend_from_slice(&to_i16(s).to_le_bytes());
-            }
-        }
-        PcmFormat::F32le => {
-            for &s in samples {
-                out.extend_from_slice(&clip(s).to_le_bytes());
-            }
-        }
-    }
 }
 
 /// Multiply in place by `gain`, clipping to [-1, 1].
@@ -130,27 +92,5 @@ mod tests {
         assert_eq!(sentence_gap(2.0), 960);
         assert_eq!(sentence_gap(0.5), 3840);
         assert_eq!(sentence_gap(f32::NAN), 1920);
-    }
-
-    #[test]
-    fn pcm_encoding_clips_before_converting() {
-        let mut out = Vec::new();
-        encode_pcm(
-            &[0.0, 1.0, -1.0, 2.5, -7.0, f32::NAN, 0.5],
-            PcmFormat::S16le,
-            &mut out,
-        );
-        let v: Vec<i16> = out
-            .chunks_exact(2)
-            .map(|b| i16::from_le_bytes([b[0], b[1]]))
-            .collect();
-        assert_eq!(v, vec![0, 32767, -32767, 32767, -32767, 0, 16384]);
-        out.clear();
-        encode_pcm(&[3.0, -0.25], PcmFormat::F32le, &mut out);
-        let f: Vec<f32> = out
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        assert_eq!(f, vec![1.0, -0.25]);
     }
 }

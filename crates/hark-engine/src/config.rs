@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::ops::Range;
 use std::path::PathBuf;
 
-/// Model sample rate (Hz); every sink receives audio at this rate.
-pub const SAMPLE_RATE: u32 = 24_000;
+/// Model sample rate (Hz), the model's own fact; every sink receives audio at this rate.
+pub use hark_kokoro::SAMPLE_RATE;
 
 /// Where the model comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +54,7 @@ pub struct EngineConfig {
     pub voices_dir: Option<PathBuf>,
     /// Default voice or blend (`af_heart`, `af_heart:0.6+af_bella:0.4`); [`DEFAULT_VOICE`] unless set.
     pub voice: String,
-    /// Default speed (0.5 ..= 2.0).
+    /// Default speed (within [`SPEED_RANGE`]).
     pub speed: f32,
     /// Playback volume (0.0 ..= 2.0).
     pub volume: f32,
@@ -153,8 +153,9 @@ pub const STREAM_BUFFER: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamItem {
-    /// Encoded PCM (24 kHz mono) for the next stretch of audio.
-    Audio(Vec<u8>),
+    /// The next stretch of audio: [`SAMPLE_RATE`] mono samples as the engine makes them
+    /// (not clipped; byte formats are the consumer's, e.g. the bridge's encoders).
+    Audio(Vec<f32>),
     /// A word of the audio that follows (times from the stream start).
     Word {
         /// Source byte range.
@@ -170,13 +171,20 @@ pub enum StreamItem {
     Error(String),
 }
 
+/// Lowest and highest speed factor the engine speaks at (the model itself takes 0.25–4, but
+/// beyond this range its prosody breaks down). The bridge, the settings and the CLI check
+/// against this; the browser extension's copy is tested against it.
+pub const SPEED_RANGE: std::ops::RangeInclusive<f32> = 0.5..=2.0;
+
 /// Check a speed value.
 pub(crate) fn check_speed(s: f32) -> Result<f32> {
-    if s.is_finite() && (0.5..=2.0).contains(&s) {
+    if s.is_finite() && SPEED_RANGE.contains(&s) {
         Ok(s)
     } else {
         Err(Error::InvalidSetting(format!(
-            "speed must be between 0.5 and 2.0 (got {s})"
+            "speed must be between {} and {} (got {s})",
+            SPEED_RANGE.start(),
+            SPEED_RANGE.end()
         )))
     }
 }

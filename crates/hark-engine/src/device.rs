@@ -25,8 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Model sample rate.
-const SOURCE_RATE: u32 = 24_000;
+use crate::SAMPLE_RATE as SOURCE_RATE;
 
 /// Ring capacity in milliseconds of device audio.
 const RING_MS: u32 = 200;

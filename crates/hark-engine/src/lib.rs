@@ -9,8 +9,9 @@
 //! rewound by sentence. Audio goes to a [`sink::Sink`]: the default output
 //! device (`cpal`, resampled on the producer side, lock-free ring, copy-only
 //! callback, reopened after device errors), a WAV file, a frame counter, or a
-//! raw PCM stream. Progress (queued, started, chunk/sentence/word boundaries
-//! with audio times, paused, finished, ...) is broadcast as [`Event`]s.
+//! stream of samples (byte formats are the bridge's and the CLI's). Progress
+//! (queued, started, chunk/sentence/word boundaries with audio times, paused,
+//! finished, ...) is broadcast as [`Event`]s.
 //!
 //! What it is not: it does not fetch assets, parse command lines or serve
 //! HTTP, and it contains neither the model (`hark-kokoro`) nor the grapheme to
@@ -47,7 +48,6 @@
 #![warn(missing_docs)]
 
 pub mod audio;
-pub mod bench;
 mod config;
 pub mod device;
 mod error;
@@ -66,9 +66,9 @@ mod voice;
 pub mod wav;
 mod worker;
 
-pub use audio::PcmFormat;
 pub use config::{
-    EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, STREAM_BUFFER,
+    EngineConfig, ModelSource, Output, SpeakOptions, StreamItem, SAMPLE_RATE, SPEED_RANGE,
+    STREAM_BUFFER,
 };
 pub use device::DeviceStats;
 pub use error::{Error, Result};
@@ -187,7 +187,7 @@ impl Engine {
             .map(str::to_string)
     }
 
-    /// Change the default speed (0.5 ..= 2.0); applies from the next chunk.
+    /// Change the default speed (within [`SPEED_RANGE`]); applies from the next chunk.
     pub fn set_speed(&self, s: f32) -> Result<()> {
         self.inner.set_speed(check_speed(s)?);
         Ok(())
@@ -236,17 +236,16 @@ impl Engine {
         self.inner.voices()
     }
 
-    /// Synthesize `text` on a background thread and deliver encoded PCM chunk by
-    /// chunk, with word timings; never touches the audio device. The channel holds at most
+    /// Synthesize `text` on a background thread and deliver its samples chunk by chunk
+    /// ([`StreamItem::Audio`]), with word timings; never touches the audio device. The channel holds at most
     /// [`STREAM_BUFFER`] unread items: synthesis waits while it is full. Dropping the
     /// receiver stops the synthesis after the current chunk.
     pub fn synthesize_stream(
         &self,
         text: &str,
         opts: SpeakOptions,
-        format: PcmFormat,
     ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
-        self.inner.synthesize_stream(text, opts, format)
+        self.inner.synthesize_stream(text, opts)
     }
 
     /// Synthesize the whole utterance on the calling thread: 24 kHz mono, the

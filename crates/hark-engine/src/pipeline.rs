@@ -685,15 +685,7 @@ mod tests {
     use super::*;
     use std::cell::Cell;
 
-    fn lexicons() -> std::path::PathBuf {
-        std::env::var_os("HARK_ASSETS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                    .join(".cache/hark/assets")
-            })
-            .join("lexicons")
-    }
+    use hark_testkit::lexicons;
 
     fn run(model: &Model, text: &str, pace: Option<&dyn Fn() -> Duration>) -> Vec<Piece> {
         run_voices(model, text, pace, |_| crate::voice::DEFAULT_VOICE)

@@ -5,7 +5,6 @@
 //! word events line up with what is heard; the others count as played the
 //! moment they accept samples.
 
-use crate::audio::{encode_pcm, PcmFormat};
 use crate::config::{StreamItem, SAMPLE_RATE};
 use crate::device::DevicePlayer;
 use crate::error::{Error, Result};
@@ -190,30 +189,27 @@ impl Drop for WavSink {
     }
 }
 
-/// Raw PCM delivered chunk by chunk as [`StreamItem::Audio`] messages over a bounded channel:
+/// Samples delivered chunk by chunk as [`StreamItem::Audio`] messages over a bounded channel:
 /// a write waits while the channel is full, so synthesis keeps pace with the consumer.
 #[derive(Debug)]
-pub struct PcmStreamSink {
-    format: PcmFormat,
+pub struct SampleStreamSink {
     tx: std::sync::mpsc::SyncSender<StreamItem>,
 }
 
-impl PcmStreamSink {
-    /// Encode as `format`, send to `tx`.
-    pub fn new(format: PcmFormat, tx: std::sync::mpsc::SyncSender<StreamItem>) -> PcmStreamSink {
-        PcmStreamSink { format, tx }
+impl SampleStreamSink {
+    /// Send to `tx`.
+    pub fn new(tx: std::sync::mpsc::SyncSender<StreamItem>) -> SampleStreamSink {
+        SampleStreamSink { tx }
     }
 }
 
-impl Sink for PcmStreamSink {
+impl Sink for SampleStreamSink {
     fn write(&mut self, samples: &[f32]) -> Result<()> {
         if samples.is_empty() {
             return Ok(());
         }
-        let mut bytes = Vec::with_capacity(samples.len() * self.format.bytes_per_sample());
-        encode_pcm(samples, self.format, &mut bytes);
         self.tx
-            .send(StreamItem::Audio(bytes))
+            .send(StreamItem::Audio(samples.to_vec()))
             .map_err(|_| Error::Disconnected("stream consumer went away".into()))
     }
 }
@@ -260,7 +256,7 @@ impl Sink for DeviceSink {
     fn pending(&self) -> u64 {
         let frames = self.player.pending_frames();
         match self.player.rate() {
-            Some(rate) => frames * 24_000 / rate as u64,
+            Some(rate) => frames * u64::from(SAMPLE_RATE) / rate as u64,
             None => 0,
         }
     }

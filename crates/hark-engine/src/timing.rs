@@ -63,9 +63,9 @@ pub fn word_timings(
     out
 }
 
-/// Samples → whole milliseconds at 24 kHz.
+/// Samples → whole milliseconds at [`SAMPLE_RATE`](crate::SAMPLE_RATE).
 pub fn samples_to_ms(samples: u64) -> u64 {
-    samples * 1000 / 24_000
+    samples * 1000 / u64::from(crate::SAMPLE_RATE)
 }
 
 #[cfg(test)]

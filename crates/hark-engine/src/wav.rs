@@ -7,9 +7,9 @@
 //! - [`WavFile`] appends to a file and rewrites the sizes in its header after each
 //!   [`finalize`](WavFile::finalize), so the file is valid whenever nothing is being written.
 //!
-//! Samples are converted by [`encode_pcm`] (clipped to [-1, 1], NaN → 0).
+//! Samples are converted by [`push_s16le`] (clipped to [-1, 1], NaN → 0).
 
-use crate::audio::{encode_pcm, PcmFormat};
+use crate::audio::to_i16;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -49,6 +49,14 @@ pub fn header(rate: u32, data_bytes: Option<u64>) -> [u8; HEADER_LEN] {
     h
 }
 
+/// Appends `samples` to `out` as 16-bit little-endian PCM, clipped first ([`to_i16`]).
+pub fn push_s16le(samples: &[f32], out: &mut Vec<u8>) {
+    out.reserve(samples.len() * 2);
+    for &s in samples {
+        out.extend_from_slice(&to_i16(s).to_le_bytes());
+    }
+}
+
 /// Samples converted per write (bounds the scratch buffer).
 const BLOCK: usize = 4096;
 
@@ -56,7 +64,7 @@ const BLOCK: usize = 4096;
 fn write_samples<W: Write>(w: &mut W, samples: &[f32], buf: &mut Vec<u8>) -> io::Result<()> {
     for block in samples.chunks(BLOCK) {
         buf.clear();
-        encode_pcm(block, PcmFormat::S16le, buf);
+        push_s16le(block, buf);
         w.write_all(buf)?;
     }
     Ok(())

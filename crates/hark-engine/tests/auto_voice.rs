@@ -71,7 +71,7 @@ fn all(voices: &[String], want: &str) -> bool {
 fn prerequisites() -> bool {
     let espeak = hark_text::find_espeak().is_some();
     let ja = assets().join("ja").join("sys.dic").is_file();
-    if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
+    if require_assets() {
         assert!(espeak, "espeak-ng is not installed (scripts/deps.sh)");
         assert!(ja, "no Japanese dictionary (hark fetch --japanese)");
     }
@@ -136,8 +136,8 @@ fn off_the_current_voice_reads_everything_and_auto_still_picks() {
     assert_ne!(auto, stream(&engine, ES, "af_heart"));
 }
 
-/// The PCM bytes of `text` streamed with `voice`.
-fn stream(engine: &Engine, text: &str, voice: &str) -> Vec<u8> {
+/// The samples of `text` streamed with `voice`.
+fn stream(engine: &Engine, text: &str, voice: &str) -> Vec<f32> {
     let rx = engine
         .synthesize_stream(
             text,
@@ -145,7 +145,6 @@ fn stream(engine: &Engine, text: &str, voice: &str) -> Vec<u8> {
                 voice: Some(voice.into()),
                 speed: None,
             },
-            hark_engine::PcmFormat::S16le,
         )
         .expect("stream starts");
     let mut pcm = Vec::new();

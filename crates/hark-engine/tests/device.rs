@@ -8,22 +8,9 @@ mod common;
 use common::*;
 use hark_engine::device::{checksum_step, CHECKSUM_SEED};
 use hark_engine::{audio, Event, Output, SpeakOptions};
-use std::sync::Once;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(180);
-
-fn alsa_null() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let dir = std::env::temp_dir().join(format!("hark-engine-alsa-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("null.conf");
-        std::fs::write(&conf, "pcm.!default { type null }\n").unwrap();
-        // Before any cpal / ALSA call in this process.
-        std::env::set_var("ALSA_CONFIG_PATH", &conf);
-    });
-}
 
 fn checksum(samples: &[f32]) -> u64 {
     samples
@@ -33,7 +20,7 @@ fn checksum(samples: &[f32]) -> u64 {
 
 #[test]
 fn plays_every_sample_once_and_finishes_after_playing() {
-    alsa_null();
+    hark_testkit::use_alsa_null();
     let engine = tiny(Output::Device);
     let mut rx = engine.subscribe();
     let text = "Hello from the null device. It counts every frame.";
@@ -73,7 +60,7 @@ fn plays_every_sample_once_and_finishes_after_playing() {
 
 #[test]
 fn pause_and_resume_keep_position() {
-    alsa_null();
+    hark_testkit::use_alsa_null();
     let engine = tiny(Output::Device);
     let mut rx = engine.subscribe();
     let id = engine.speak(TEXT, SpeakOptions::default());
@@ -115,7 +102,7 @@ fn pause_and_resume_keep_position() {
 
 #[test]
 fn stop_silences_within_50_ms_of_frames() {
-    alsa_null();
+    hark_testkit::use_alsa_null();
     let engine = tiny(Output::Device);
     let mut rx = engine.subscribe();
     let long = TEXT.repeat(10);
@@ -153,7 +140,7 @@ fn stop_silences_within_50_ms_of_frames() {
 /// in the lost stream's ring is lost.
 #[test]
 fn a_lost_device_is_reopened_and_speech_goes_on() {
-    alsa_null();
+    hark_testkit::use_alsa_null();
     let engine = tiny(Output::Device);
     let mut rx = engine.subscribe();
     let id = engine.speak(TEXT, SpeakOptions::default());
@@ -223,7 +210,7 @@ fn wait_stats(
 /// audio; it closes again after a few idle seconds, unless it is to be kept open.
 #[test]
 fn the_output_opens_ahead_of_requests_and_closes_when_idle_unless_kept_open() {
-    alsa_null();
+    hark_testkit::use_alsa_null();
     let engine = tiny(Output::Device);
     let st = wait_stats(&engine, T, "opened at start", |s| s.streams_opened >= 1);
     assert_eq!(st.frames_played, 0, "nothing was played");

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use hark_engine::{Event, Output, PcmFormat, SpeakOptions, StreamItem};
+use hark_engine::{Event, Output, SpeakOptions, StreamItem};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(120);
@@ -33,11 +33,7 @@ fn missing_device_is_an_error_event_and_other_sinks_work() {
 
     // The stream path never touches the device.
     let items: Vec<_> = engine
-        .synthesize_stream(
-            "Still streaming.",
-            SpeakOptions::default(),
-            PcmFormat::S16le,
-        )
+        .synthesize_stream("Still streaming.", SpeakOptions::default())
         .unwrap()
         .into_iter()
         .collect();

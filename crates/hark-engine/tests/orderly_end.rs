@@ -20,7 +20,7 @@
 mod common;
 
 use common::*;
-use hark_engine::{Engine, Event, Output, PcmFormat, SpeakOptions, StreamItem};
+use hark_engine::{Engine, Event, Output, SpeakOptions, StreamItem};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -47,7 +47,7 @@ fn child() {
     let text = long_text();
     let id = engine.speak(&text, SpeakOptions::default());
     let stream = engine
-        .synthesize_stream(&text, SpeakOptions::default(), PcmFormat::F32le)
+        .synthesize_stream(&text, SpeakOptions::default())
         .unwrap();
     // The stream's first audio, then its reader keeps it computing.
     loop {
@@ -203,7 +203,7 @@ fn a_shut_down_engine_refuses_work() {
         Err(hark_engine::Error::ShutDown)
     ));
     assert!(matches!(
-        other.synthesize_stream("Hello.", SpeakOptions::default(), PcmFormat::S16le),
+        other.synthesize_stream("Hello.", SpeakOptions::default()),
         Err(hark_engine::Error::ShutDown)
     ));
     let id = other.speak("Hello.", SpeakOptions::default());

@@ -11,17 +11,10 @@ use std::time::Duration;
 /// only there): the first chunk starts 15 ms before its first sample at −50 dBFS.
 #[test]
 fn wav_length_matches_the_model_durations_less_the_leading_silence() {
-    let dir = assets();
-    let weights = dir.join("kokoro-v1_0.safetensors");
-    if !weights.is_file() || !dir.join("voices/af_heart.bin").is_file() {
-        assert!(
-            std::env::var_os("HARK_REQUIRE_ASSETS").is_none(),
-            "HARK_REQUIRE_ASSETS is set but {} has no weights/voices",
-            dir.display()
-        );
-        eprintln!("skipped: no real weights in {}", dir.display());
+    let Some(dir) = hark_testkit::real_assets() else {
         return;
-    }
+    };
+    let weights = dir.join("kokoro-v1_0.safetensors");
     let out = tempfile::tempdir().unwrap();
     let wav = out.path().join("real.wav");
     let mut cfg = EngineConfig::from_assets(&dir);

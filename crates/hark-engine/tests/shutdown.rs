@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use hark_engine::{Event, Output, PcmFormat, SpeakOptions};
+use hark_engine::{Event, Output, SpeakOptions};
 use std::time::{Duration, Instant};
 
 /// Names of this process's threads (Linux).
@@ -43,7 +43,7 @@ fn dropping_the_engine_mid_utterance_ends_its_threads() {
     let id = engine.speak(&text, SpeakOptions::default());
     // and a stream nobody reads
     let stream = engine
-        .synthesize_stream(&text, SpeakOptions::default(), PcmFormat::F32le)
+        .synthesize_stream(&text, SpeakOptions::default())
         .unwrap();
     loop {
         match rx.blocking_recv().expect("events") {

@@ -17,15 +17,32 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The settings file format version this build writes.
 pub const SETTINGS_VERSION: u32 = 1;
 /// File name inside the config dir.
 pub const SETTINGS_FILE: &str = "settings.json";
-/// Bridge port used when the settings don't name one (same as `hark serve`).
-pub const DEFAULT_BRIDGE_PORT: u16 = hark_bridge::DEFAULT_PORT;
+/// The bridge's port on 127.0.0.1 when the settings don't name one (also `hark serve`'s and
+/// `hark native-host`'s default; the browser extension's copy is tested against it).
+pub const DEFAULT_BRIDGE_PORT: u16 = 7723;
+/// File name of the bridge's bearer token inside the config dir (written by the bridge, read by
+/// scripts and the native messaging host).
+pub const TOKEN_FILE: &str = "bridge-token";
+/// Environment variable that names hark's config dir (settings, bridge token) instead of the
+/// platform's.
+pub const ENV_CONFIG_DIR: &str = "HARK_CONFIG_DIR";
+
+/// hark's config dir, where `settings.json` and the bridge token live: `$HARK_CONFIG_DIR` when
+/// set and not empty, else the platform's (`~/.config/hark`, `~/Library/Application
+/// Support/hark`, `%APPDATA%\hark\config`). `None` when the platform has none (no home).
+pub fn config_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os(ENV_CONFIG_DIR).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "hark").map(|p| p.config_dir().to_path_buf())
+}
+
 /// Lowest bridge port accepted (ports below are reserved for the system).
 pub const MIN_BRIDGE_PORT: u16 = 1024;
 
@@ -177,7 +194,7 @@ impl Default for Settings {
 // ---- the rule of each field (used by loading and by `validate`) ----
 
 fn check_speed(s: &f32) -> Result<(), String> {
-    let range = hark_bridge::SPEED_RANGE;
+    let range = hark_engine::SPEED_RANGE;
     if s.is_finite() && range.contains(s) {
         Ok(())
     } else {
@@ -244,11 +261,17 @@ fn check_entry(e: &DictEntry) -> Result<(), String> {
 }
 
 fn check_extension_id(id: &str) -> Result<(), String> {
-    if hark_bridge::is_extension_id(id) {
+    if is_extension_id(id) {
         Ok(())
     } else {
         Err(format!("'{id}' is not an extension ID (32 letters a–p)"))
     }
+}
+
+/// True when `id` looks like a Chrome extension id: 32 characters in `a..=p`. The settings
+/// check allowlists with it, and the bridge checks origins with it.
+pub fn is_extension_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b))
 }
 
 fn no_check<T>(_: &T) -> Result<(), String> {
@@ -283,6 +306,18 @@ impl Settings {
             .chain(lists)
             .collect::<Result<(), String>>()
             .map_err(SettingsError::Invalid)
+    }
+
+    /// Sets what these settings say of the engine on `cfg`: voice, speed, volume, fast start,
+    /// keeping the device open. The model, its files and the output are the shell's to choose;
+    /// the language voices are set on the running engine ([`Self::engine_language_voices`]).
+    /// `hark serve` and the app both start their engine through this.
+    pub fn apply_to_engine(&self, cfg: &mut hark_engine::EngineConfig) {
+        cfg.voice.clone_from(&self.voice);
+        cfg.speed = self.speed;
+        cfg.volume = self.volume;
+        cfg.fast_start = self.fast_start;
+        cfg.keep_audio_open = self.keep_audio_open;
     }
 
     /// The engine's form of `match_language` and `language_voices`
@@ -615,40 +650,66 @@ impl Store {
         let mut s = settings.clone();
         s.version = SETTINGS_VERSION;
         let json = serde_json::to_vec_pretty(&s).expect("settings serialize");
-        let tmp = self
-            .dir
-            .join(format!(".{SETTINGS_FILE}.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(&tmp)(e));
-        }
-        std::fs::rename(&tmp, self.path()).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(&self.path())(e)
-        })?;
-        sync_dir(&self.dir).map_err(io(&self.dir))
+        hark_base::write_atomic(&self.path(), &json, None).map_err(io(&self.path()))
     }
-}
-
-/// Makes a rename in `dir` durable.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The browser extension keeps its own copies of the port and the speed range (it is
+    /// JavaScript); they must say what the Rust constants say.
+    #[test]
+    fn extension_constants_match_rust() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../extension/bridge.js");
+        let js = std::fs::read_to_string(path).unwrap();
+        let value = |name: &str| -> f64 {
+            let decl = format!("export const {name} = ");
+            let at = js
+                .find(&decl)
+                .unwrap_or_else(|| panic!("{name} not in bridge.js"))
+                + decl.len();
+            js[at..].split(';').next().unwrap().trim().parse().unwrap()
+        };
+        assert_eq!(value("DEFAULT_PORT"), f64::from(DEFAULT_BRIDGE_PORT));
+        assert_eq!(
+            value("SPEED_MIN"),
+            f64::from(*hark_engine::SPEED_RANGE.start())
+        );
+        assert_eq!(
+            value("SPEED_MAX"),
+            f64::from(*hark_engine::SPEED_RANGE.end())
+        );
+        let popup = std::fs::read_to_string(path.replace("bridge.js", "popup.html")).unwrap();
+        let slider = format!(
+            r#"id="speed" type="range" min="{}" max="{}""#,
+            hark_engine::SPEED_RANGE.start(),
+            hark_engine::SPEED_RANGE.end()
+        );
+        assert!(
+            popup.contains(&slider),
+            "popup.html's speed slider: want {slider}"
+        );
+    }
+
+    #[test]
+    fn apply_to_engine_sets_what_the_settings_say() {
+        let s = Settings {
+            voice: "bf_emma".into(),
+            speed: 1.5,
+            volume: 0.25,
+            fast_start: false,
+            keep_audio_open: true,
+            ..Settings::default()
+        };
+        let mut cfg = hark_engine::EngineConfig::tiny(0, "lexicons");
+        s.apply_to_engine(&mut cfg);
+        assert_eq!(cfg.voice, "bf_emma");
+        assert_eq!((cfg.speed, cfg.volume), (1.5, 0.25));
+        assert!(!cfg.fast_start && cfg.keep_audio_open);
+        assert_eq!(cfg.model, hark_engine::ModelSource::Tiny { seed: 0 });
+    }
 
     #[test]
     fn missing_file_gives_defaults_without_notice() {

@@ -13,17 +13,16 @@ use cpu::cpu;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let default_dir = format!(
-        "{}/.cache/hark/assets/lexicons",
-        std::env::var("HOME").unwrap_or_default()
-    );
-    let dir = args.get(1).map(String::as_str).unwrap_or(&default_dir);
+    let dir = args
+        .get(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(hark_testkit::lexicon_dir);
     let lang: hark_text::Lang = args.get(2).map(String::as_str).unwrap_or("en-us").parse()?;
     let mb: f64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let espeak = args.get(4).map(String::as_str) != Some("no-espeak");
 
     let t = Instant::now();
-    let lex = hark_text::Lexicon::load(std::path::Path::new(dir), lang)?;
+    let lex = hark_text::Lexicon::load(&dir, lang)?;
     let load = t.elapsed();
     let (g, s) = lex.len();
     eprintln!(

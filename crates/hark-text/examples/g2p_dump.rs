@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/hark/assets/lexicons")
-    });
+    let dir = args
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or_else(hark_testkit::lexicon_dir);
     let lang: hark_text::Lang = args.next().as_deref().unwrap_or("en-us").parse()?;
     let espeak = args.next().as_deref() != Some("no-espeak");
     let g2p = hark_text::G2p::new(hark_text::Lexicon::load(&dir, lang)?).with_espeak(espeak);

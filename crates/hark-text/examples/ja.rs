@@ -19,13 +19,7 @@ mod common;
 use common::rss_mb;
 
 fn dir() -> PathBuf {
-    std::env::var_os("HARK_ASSETS")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        })
-        .join("ja")
+    hark_testkit::assets_dir().join("ja")
 }
 
 fn main() {

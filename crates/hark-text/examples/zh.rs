@@ -18,12 +18,7 @@ mod common;
 use common::rss_mb;
 
 fn english() -> Option<hark_text::G2p> {
-    let dir = std::env::var_os("HARK_LEXICON_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/hark/assets/lexicons")
-        });
+    let dir = hark_testkit::lexicon_dir();
     let lex = hark_text::Lexicon::load(&dir, hark_text::Lang::EnUs).ok()?;
     Some(hark_text::G2p::new(lex))
 }

@@ -7,6 +7,7 @@
 //! thread; it then ends and is joined ([`Listener`]'s drop).
 
 use global_hotkey::hotkey::{Code, HotKey, Modifiers};
+use hark_base::lock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -59,10 +60,6 @@ impl std::fmt::Debug for Listener {
             .field("root", &self.root)
             .finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Listener {

@@ -3,28 +3,14 @@
 #![allow(dead_code)]
 
 use hark_bridge::{spawn, BridgeConfig, BridgeHandle};
-use hark_engine::{Engine, EngineConfig};
-use std::path::PathBuf;
+use hark_engine::Engine;
 use std::time::Duration;
 
-/// Lexicon directory: `$HARK_ASSETS/lexicons`, else the dev assets.
-pub fn lexicons() -> PathBuf {
-    let dir = std::env::var_os("HARK_ASSETS")
-        .map(|a| PathBuf::from(a).join("lexicons"))
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/hark/assets/lexicons")
-        });
-    assert!(
-        dir.join("us_gold.json").is_file(),
-        "lexicons not found in {} (set HARK_ASSETS to an asset dir with lexicons/, e.g. after `hark fetch`)",
-        dir.display()
-    );
-    dir
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use hark_testkit::lexicons;
 
 pub fn engine() -> Engine {
-    Engine::start(EngineConfig::tiny(7, lexicons())).expect("tiny engine starts")
+    hark_testkit::tiny_engine(7, hark_engine::Output::Null)
 }
 
 pub struct Server {

@@ -20,13 +20,12 @@ pub(crate) use self::shared::Ctl;
 use self::playback::Playback;
 use self::shared::{check_opts, choose_voice, Core, Job, PlayMsg};
 use self::synth::synth_loop;
-use crate::audio::PcmFormat;
 use crate::config::{EngineConfig, Output, SpeakOptions, StreamItem, STREAM_BUFFER};
 use crate::device::{DevicePlayer, DeviceStats};
 use crate::error::{Error, Result};
 use crate::events::{Event, State, UtteranceId};
 use crate::pipeline::{self, Model, Settings};
-use crate::sink::{DeviceSink, NullSink, PcmStreamSink, Sink, WavSink};
+use crate::sink::{DeviceSink, NullSink, SampleStreamSink, Sink, WavSink};
 use crate::sync::lock;
 use crate::timing::samples_to_ms;
 use crate::voice::{voice_info, VoiceInfo};
@@ -418,7 +417,6 @@ impl Handle {
         &self,
         text: &str,
         opts: SpeakOptions,
-        format: PcmFormat,
     ) -> Result<std::sync::mpsc::Receiver<StreamItem>> {
         let opts = choose_voice(&self.model, &self.core, &opts, text);
         check_opts(&self.model, &opts)?;
@@ -447,7 +445,7 @@ impl Handle {
                     return;
                 };
                 let mut computing = Some(computing);
-                let mut sink = PcmStreamSink::new(format, tx.clone());
+                let mut sink = SampleStreamSink::new(tx.clone());
                 // The client plays the stream as it arrives: pace by the wall clock.
                 let started = Instant::now();
                 let clock = || started.elapsed();

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 const BLOCK: usize = 240;
 /// Audio the playback thread holds ahead of its write cursor before it stops
 /// taking pieces from the synth thread.
-const LOOKAHEAD: usize = 24_000 * 3;
+const LOOKAHEAD: usize = crate::SAMPLE_RATE as usize * 3;
 /// Close the device after this long with nothing to play.
 const IDLE_CLOSE: Duration = Duration::from_secs(3);
 

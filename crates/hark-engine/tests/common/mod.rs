@@ -1,39 +1,15 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
-use hark_engine::{Engine, EngineConfig, Event, Output, UtteranceId};
-use std::path::PathBuf;
+use hark_engine::{Engine, Event, Output, UtteranceId};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::{error::TryRecvError, Receiver};
 
-/// The asset directory: `$HARK_ASSETS` (CI) or the dev copy.
-pub fn assets() -> PathBuf {
-    std::env::var_os("HARK_ASSETS")
-        .map(PathBuf::from)
-        .filter(|p| p.join("lexicons").is_dir())
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        })
-}
-
-pub fn lexicons() -> PathBuf {
-    let p = assets().join("lexicons");
-    assert!(
-        p.join("us_gold.json").is_file(),
-        "lexicons not found in {} (set HARK_ASSETS to the asset dir)",
-        p.display()
-    );
-    p
-}
+#[allow(unused_imports)] // not every test binary uses each
+pub use hark_testkit::{assets_dir as assets, lexicons, require_assets};
 
 pub fn tiny(output: Output) -> Engine {
-    let mut cfg = EngineConfig::tiny(11, lexicons());
-    cfg.output = output;
-    // (a test is a shell: it turns `HARK_GEMM` into the model's backend)
-    if let Some(v) = std::env::var("HARK_GEMM").ok().filter(|v| !v.is_empty()) {
-        cfg.compute.backend = v.parse().expect("HARK_GEMM");
-    }
-    Engine::start(cfg).expect("engine starts")
+    hark_testkit::tiny_engine(11, output)
 }
 
 /// Collect events of `id` until its terminal event (panics after `timeout`).

@@ -2,57 +2,33 @@
 
 use std::path::PathBuf;
 
-/// `HARK_LEXICON_DIR` (default `~/.cache/hark/assets/lexicons`) when it holds the lexicons.
-/// Without them the caller skips (with a message), unless `HARK_REQUIRE_ASSETS=1` makes that a
-/// failure.
+/// [`hark_testkit::lexicon_dir`] when it holds the lexicons. Without them the caller skips
+/// (with a message), unless `HARK_REQUIRE_ASSETS=1` makes that a failure.
 pub fn lexicon_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARK_LEXICON_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/hark/assets/lexicons")
-        });
+    let dir = hark_testkit::lexicon_dir();
     if dir.join("us_gold.json").is_file() {
         Some(dir)
-    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-        panic!(
-            "lexicons not found in {} (set HARK_LEXICON_DIR)",
-            dir.display()
-        );
     } else {
-        eprintln!(
-            "skipping: misaki lexicons not found in {} (set HARK_LEXICON_DIR)",
+        hark_testkit::skip(&format!(
+            "misaki lexicons not found in {} (set HARK_LEXICON_DIR)",
             dir.display()
-        );
-        None
+        ))
     }
 }
 
-/// The installed Japanese dictionary: `$HARK_ASSETS/ja` (default `~/.cache/hark/assets/ja`),
-/// when it holds the files `hark_text::ja::JaG2p` reads. Without them the caller skips (with a
-/// message), unless `HARK_REQUIRE_ASSETS=1` makes that a failure.
+/// The installed Japanese dictionary: `ja/` of [`hark_testkit::assets_dir`], when it holds the
+/// files `hark_text::ja::JaG2p` reads. Without them the caller skips (with a message), unless
+/// `HARK_REQUIRE_ASSETS=1` makes that a failure.
 #[allow(dead_code)] // not every test binary uses it
 pub fn ja_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("HARK_ASSETS")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/hark/assets")
-        });
-    let dir = root.join("ja");
+    let dir = hark_testkit::assets_dir().join("ja");
     if hark_text::ja::FILES.iter().all(|f| dir.join(f).is_file()) {
         Some(dir)
-    } else if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-        panic!(
+    } else {
+        hark_testkit::skip(&format!(
             "the Japanese dictionary is not installed in {} (run `hark fetch --japanese`)",
             dir.display()
-        );
-    } else {
-        eprintln!(
-            "skipping: the Japanese dictionary is not installed in {} (run `hark fetch --japanese`)",
-            dir.display()
-        );
-        None
+        ))
     }
 }
 
@@ -79,11 +55,7 @@ pub fn lexicon(lang: hark_text::Lang) -> Option<hark_text::Lexicon> {
 #[allow(dead_code)] // not every test binary uses it
 pub fn espeak(lang: hark_text::Lang) -> Option<hark_text::EspeakG2p> {
     if hark_text::find_espeak().is_none() {
-        if std::env::var("HARK_REQUIRE_ASSETS").as_deref() == Ok("1") {
-            panic!("espeak-ng is not installed (scripts/deps.sh installs it)");
-        }
-        eprintln!("skipping: espeak-ng is not installed");
-        return None;
+        return hark_testkit::skip("espeak-ng is not installed (scripts/deps.sh installs it)");
     }
     Some(hark_text::EspeakG2p::new(lang).expect("espeak-ng reads the language"))
 }

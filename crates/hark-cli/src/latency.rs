@@ -1,25 +1,28 @@
-//! Latency benchmark, as run by `hark bench`.
+//! The speech engine's latency benchmark, the engine section of `hark bench` (a client of the
+//! engine's public API, so it lives here and not in the library).
 //!
 //! Time to first audio (TTFA) is measured from `speak` to the
 //! [`Event::Started`] event, which the playback thread sends right after it
 //! handed the first sample to the sink; its audible version to the moment a real-time
-//! device would have played the first sample above −40 dBFS ([`Engine::first_audible`]).
+//! device would have played the first sample above −40 dBFS ([`Engine::first_audible`](hark_engine::Engine::first_audible)).
 //! The output is forced to [`Output::Null`], so nothing waits for a sound card.
 
-use crate::error::{Error, Result};
-use crate::events::{Event, UtteranceId};
-use crate::{Engine, EngineConfig, ModelSource, Output, SpeakOptions};
+use crate::bench_texts::{PARAGRAPH, SENTENCE};
+use anyhow::{anyhow, Result};
+use hark_engine::{
+    Engine, EngineConfig, Event, ModelSource, Output, SpeakOptions, UtteranceId, DEFAULT_VOICE,
+};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::TryRecvError;
 
 /// What `hark bench` prints. The main figures use the configuration as given (fast start on
-/// by default, see [`crate::EngineConfig::fast_start`]); the `_exact_` ones have it off.
+/// by default, see [`hark_engine::EngineConfig::fast_start`]); the `_exact_` ones have it off.
 #[derive(Debug, Clone, Serialize)]
 pub struct LatencyReport {
     /// Whether the main figures had fast start on.
     pub fast_start: bool,
-    /// Seconds the engine's start-up warm-up took (see [`crate::WarmUp`]); the figures below
+    /// Seconds the engine's start-up warm-up took (see [`hark_engine::WarmUp`]); the figures below
     /// were measured after it.
     pub warm_up_s: f64,
     /// TTFA for one short sentence, ms (median of [`SENTENCE_RUNS`]).
@@ -35,7 +38,7 @@ pub struct LatencyReport {
     /// TTFA for a 5,000-word article, ms (the article is stopped after its first audio).
     pub ttfa_article_ms: f64,
     /// Silence a real-time device would have inserted after the first sample of the sentence
-    /// because audio was not ready in time (see [`crate::Engine::late_audio`]), ms; the worst run.
+    /// because audio was not ready in time (see [`hark_engine::Engine::late_audio`]), ms; the worst run.
     pub gap_sentence_ms: f64,
     /// The same for the paragraph, ms (worst run).
     pub gap_paragraph_ms: f64,
@@ -57,17 +60,6 @@ pub struct LatencyReport {
     /// Seconds of audio in one paragraph.
     pub paragraph_audio_s: f64,
 }
-
-/// The one-sentence selection.
-pub const SENTENCE: &str = "The meeting has been moved to Thursday afternoon.";
-
-/// The paragraph.
-pub const PARAGRAPH: &str = "Local text to speech has come a long way. A few years ago, \
-a natural voice needed a server farm and a network connection; today a model with \
-eighty-two million parameters runs on an ordinary laptop, faster than it speaks. \
-That changes what a reader can do. It can start talking the moment you select a \
-sentence, follow along word by word, and keep going through a long article while \
-you make a cup of tea. Nothing leaves the machine, and nothing has to be uploaded first.";
 
 /// A deterministic article of at least `words` words.
 pub fn article(words: usize) -> String {
@@ -97,18 +89,18 @@ fn wait(
             Ok(Event::Error {
                 id: Some(e),
                 message,
-            }) if e == id => return Err(Error::Worker(message)),
+            }) if e == id => return Err(anyhow!(message)),
             Ok(ev) if ev.id() == Some(id) && ev.is_terminal() => {
-                return Err(Error::Worker(format!("utterance ended early: {ev:?}")))
+                return Err(anyhow!("utterance ended early: {ev:?}"))
             }
             Ok(_) | Err(TryRecvError::Lagged(_)) => {}
             Err(TryRecvError::Empty) => {
                 if Instant::now() > deadline {
-                    return Err(Error::Worker("benchmark timed out".into()));
+                    return Err(anyhow!("benchmark timed out"));
                 }
                 std::thread::sleep(Duration::from_micros(200));
             }
-            Err(TryRecvError::Closed) => return Err(Error::Disconnected("engine gone".into())),
+            Err(TryRecvError::Closed) => return Err(anyhow!("engine gone")),
         }
     }
 }
@@ -157,7 +149,7 @@ fn spoken(engine: &Engine, text: &str) -> Result<Spoken> {
         audible_ms,
         gap_ms: (engine.late_audio() - late).as_secs_f64() * 1e3,
         wall_s: t0.elapsed().as_secs_f64(),
-        audio_s: (engine.samples_written() - before) as f64 / f64::from(crate::SAMPLE_RATE),
+        audio_s: (engine.samples_written() - before) as f64 / f64::from(hark_engine::SAMPLE_RATE),
     })
 }
 
@@ -206,7 +198,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
         let mut cfg = engine_cfg.clone();
         cfg.model = ModelSource::Tiny { seed: 1 };
         cfg.voices_dir = None;
-        cfg.voice = crate::voice::DEFAULT_VOICE.into();
+        cfg.voice = DEFAULT_VOICE.into();
         cfg.output = Output::Null;
         let engine = Engine::start(cfg)?;
         let mut rx = engine.subscribe();
@@ -229,7 +221,7 @@ pub fn latency(engine_cfg: EngineConfig) -> Result<LatencyReport> {
     // pacing plans with); measure after that, as a user pressing a key after launch would.
     let warm_up_s = engine
         .warm_up(long)
-        .ok_or_else(|| Error::Worker("the engine's warm-up did not finish".into()))?
+        .ok_or_else(|| anyhow!("the engine's warm-up did not finish"))?
         .secs;
     let sentence = spoken_runs(&engine, SENTENCE, SENTENCE_RUNS)?;
     let paragraph = spoken_runs(&engine, PARAGRAPH, PARAGRAPH_RUNS)?;
