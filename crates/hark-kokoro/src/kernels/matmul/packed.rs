@@ -55,6 +55,8 @@ pub(crate) unsafe fn gemm(
 /// # Safety
 /// As [`gemm`]; the CPU supports `level`, which is AVX2 or AVX-512.
 #[allow(clippy::too_many_arguments)]
+// (elsewhere than x86-64 the block holds no unsafe operation)
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_unsafe))]
 unsafe fn gemm_on(
     level: CpuLevel,
     m: usize,
@@ -198,6 +200,7 @@ pub(crate) unsafe fn gemm_acc(
 /// # Safety
 /// As [`gemm_acc`]; the CPU runs `level` (AVX2 or above).
 #[inline]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_unsafe))]
 unsafe fn block(level: CpuLevel, k: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
     // SAFETY: the caller upholds this function's `# Safety` contract, which is all that
     // the unsafe operations below rely on.
