@@ -232,18 +232,36 @@ fn levels(x: &[f32]) -> Vec<f64> {
         .collect()
 }
 
+/// af_heart when installed, else a random voice of the model's width.
+fn real_voice(m: &Kokoro) -> VoicePack {
+    let voice = common::assets_dir().join("voices/af_heart.bin");
+    if voice.is_file() {
+        VoicePack::load(&voice).unwrap()
+    } else {
+        VoicePack::random("x", 510, m.style_width(), 1)
+    }
+}
+
+/// `(median, 90th percentile)` of the level differences `|got − whole|`, dB, over the blocks
+/// where `whole` is louder than −35 dBFS.
+fn level_diffs(whole: &[f64], got: &[f64]) -> (f64, f64) {
+    let mut diffs: Vec<f64> = whole
+        .iter()
+        .zip(got)
+        .filter(|(w, _)| **w > -35.0)
+        .map(|(w, g)| (g - w).abs())
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    (diffs[diffs.len() / 2], diffs[diffs.len() * 9 / 10])
+}
+
 /// With the real weights: the windowed audio of a sentence stays close to the one-pass audio.
 /// Windows differ from the one pass only in InstanceNorm statistics (pooled over the frames so
 /// far), so the level follows the one pass, silence stays silent and the seams make no clicks.
 #[test]
 fn windowed_audio_follows_the_one_pass_audio() {
     let m = common::real_model();
-    let voice = common::assets_dir().join("voices/af_heart.bin");
-    let v = if voice.is_file() {
-        VoicePack::load(&voice).unwrap()
-    } else {
-        VoicePack::random("x", 510, m.style_width(), 1)
-    };
+    let v = real_voice(&m);
     let opts = det();
     let whole = m.synthesize(PS, &v, 1.0, &opts).unwrap().audio;
     let p = m.prepare(PS, &v, 1.0, &opts).unwrap();
@@ -256,15 +274,7 @@ fn windowed_audio_follows_the_one_pass_audio() {
     assert_eq!(got.len(), whole.len());
 
     let (lw, lg) = (levels(&whole), levels(&got));
-    let mut diffs: Vec<f64> = lw
-        .iter()
-        .zip(&lg)
-        .filter(|(w, _)| **w > -35.0)
-        .map(|(w, g)| (g - w).abs())
-        .collect();
-    diffs.sort_by(f64::total_cmp);
-    let median = diffs[diffs.len() / 2];
-    let p90 = diffs[diffs.len() * 9 / 10];
+    let (median, p90) = level_diffs(&lw, &lg);
     let loud_w = lw.iter().filter(|l| **l > -35.0).count();
     let mean_diff: f64 = lw
         .iter()
@@ -398,12 +408,7 @@ fn with_the_whole_norms_the_stream_is_the_whole_pass() {
 #[test]
 fn with_the_whole_norms_the_real_stream_is_the_whole_pass() {
     let m = common::real_model();
-    let voice = common::assets_dir().join("voices/af_heart.bin");
-    let v = if voice.is_file() {
-        VoicePack::load(&voice).unwrap()
-    } else {
-        VoicePack::random("x", 510, m.style_width(), 1)
-    };
+    let v = real_voice(&m);
     let plans = [
         StreamPlan {
             first: 8,
@@ -421,12 +426,7 @@ fn with_the_whole_norms_the_real_stream_is_the_whole_pass() {
 #[test]
 fn a_stream_without_the_lead_keeps_the_voice() {
     let m = common::real_model();
-    let voice = common::assets_dir().join("voices/af_heart.bin");
-    let v = if voice.is_file() {
-        VoicePack::load(&voice).unwrap()
-    } else {
-        VoicePack::random("x", 510, m.style_width(), 1)
-    };
+    let v = real_voice(&m);
     let opts = det();
     let whole = m.synthesize(PS, &v, 1.0, &opts).unwrap().audio;
     let p = m.prepare(PS, &v, 1.0, &opts).unwrap();
@@ -453,16 +453,7 @@ fn a_stream_without_the_lead_keeps_the_voice() {
             eprintln!("keep {keep}: onset at {level} {b} vs {a} samples");
             assert!(a.abs_diff(b) <= 120, "keep {keep}: onset {b} vs {a}");
         }
-        let (lw, lg) = (levels(tail), levels(&got));
-        let mut diffs: Vec<f64> = lw
-            .iter()
-            .zip(&lg)
-            .filter(|(w, _)| **w > -35.0)
-            .map(|(w, g)| (g - w).abs())
-            .collect();
-        diffs.sort_by(f64::total_cmp);
-        let median = diffs[diffs.len() / 2];
-        let p90 = diffs[diffs.len() * 9 / 10];
+        let (median, p90) = level_diffs(&levels(tail), &levels(&got));
         eprintln!("keep {keep}: level |diff| median {median:.2} dB, p90 {p90:.2} dB");
         assert!(
             median <= 3.0,
