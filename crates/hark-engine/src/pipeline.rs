@@ -879,22 +879,9 @@ mod tests {
     /// its first word as in the exact pass (within a frame), and nothing after is lost.
     #[test]
     fn the_first_sound_skips_the_leading_pad_and_keeps_its_words_in_place() {
-        let dir = std::path::PathBuf::from(std::env::var_os("HARK_ASSETS").unwrap_or_else(|| {
-            format!(
-                "{}/.cache/hark/assets",
-                std::env::var("HOME").unwrap_or_default()
-            )
-            .into()
-        }));
-        if !dir.join("kokoro-v1_0.safetensors").is_file() {
-            assert!(
-                std::env::var("HARK_REQUIRE_ASSETS").as_deref() != Ok("1"),
-                "HARK_REQUIRE_ASSETS is set but {} has no weights",
-                dir.display()
-            );
-            eprintln!("skipping: no real weights in {}", dir.display());
+        let Some(dir) = hark_testkit::real_assets() else {
             return;
-        }
+        };
         let mut cfg = EngineConfig::from_assets(&dir);
         cfg.deterministic = false;
         cfg.fast_start = true;
